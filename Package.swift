@@ -1,0 +1,72 @@
+// swift-tools-version:6.1
+// The 1bz DNS package: see ../shared/DESIGN.md (or docs/) for the module layering.
+// DNSWire -> ZoneCache -> OneBZResolver -> HTTPGateway -> onebzd
+// ChainReader -> (ZoneCache, OneBZResolver); NodeRegistry -> OneBZResolver, onebz-registry, onebz
+import PackageDescription
+
+let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
+let atomics: Target.Dependency = .product(name: "Atomics", package: "swift-atomics")
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let asyncHTTPClient: Target.Dependency = .product(name: "AsyncHTTPClient", package: "async-http-client")
+let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
+let grdb: Target.Dependency = .product(name: "GRDB", package: "GRDB.swift")
+
+let package = Package(
+    name: "onebz",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "onebzd", targets: ["onebzd"]),
+        .executable(name: "onebz-registry", targets: ["onebz-registry"]),
+        .executable(name: "onebz", targets: ["onebz"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+    ],
+    targets: [
+        // MARK: C libraries from Debian (libldns-dev, libsodium-dev)
+        .systemLibrary(name: "CLDNS", pkgConfig: "ldns", providers: [.apt(["libldns-dev"])]),
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+
+        // MARK: DNS core (issue: DNS core)
+        .target(name: "DNSWire", dependencies: [nioCore]),
+        .target(name: "ZoneCache", dependencies: ["DNSWire", "CLDNS", nioCore, atomics]),
+        .target(
+            name: "OneBZResolver",
+            dependencies: ["DNSWire", "ZoneCache", nioCore, nioPosix, logging, metrics, serviceLifecycle]),
+        .executableTarget(
+            name: "onebzd",
+            dependencies: ["OneBZResolver", "ZoneCache", "DNSWire", argumentParser, logging, serviceLifecycle]),
+
+        // MARK: Chain (issue: chain)
+        .target(name: "ChainReader", dependencies: []),
+
+        // MARK: Registry (issue: registry)
+        .target(name: "NodeRegistry", dependencies: ["CSodium"]),
+        .executableTarget(name: "onebz-registry", dependencies: ["NodeRegistry"]),
+        .executableTarget(name: "onebz", dependencies: ["NodeRegistry"]),
+
+        // MARK: HTTP gateway (issue: gateway)
+        .target(name: "HTTPGateway", dependencies: ["OneBZResolver"]),
+
+        // MARK: Tests
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", nioCore]),
+        .testTarget(name: "ZoneCacheTests", dependencies: ["ZoneCache", "DNSWire"]),
+        .testTarget(name: "OneBZResolverTests", dependencies: ["OneBZResolver", "ZoneCache", "DNSWire", nioCore]),
+        .testTarget(name: "ChainReaderTests", dependencies: ["ChainReader", "TestSupport"]),
+        .testTarget(name: "NodeRegistryTests", dependencies: ["NodeRegistry", "TestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "DNSWire"]),
+    ]
+)

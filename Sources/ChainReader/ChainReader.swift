@@ -1,0 +1,1 @@
+// ChainReader: see DESIGN.md. Filled in by its issue.

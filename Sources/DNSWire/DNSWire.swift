@@ -1,0 +1,1 @@
+// DNSWire: see DESIGN.md. Filled in by its issue.

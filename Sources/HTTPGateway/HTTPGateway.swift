@@ -1,0 +1,1 @@
+// HTTPGateway: see DESIGN.md. Filled in by its issue.

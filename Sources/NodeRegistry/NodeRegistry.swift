@@ -1,0 +1,1 @@
+// NodeRegistry: see DESIGN.md. Filled in by its issue.

@@ -1,0 +1,1 @@
+// OneBZResolver: see DESIGN.md. Filled in by its issue.

@@ -1,0 +1,1 @@
+// ZoneCache: see DESIGN.md. Filled in by its issue.
