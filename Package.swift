@@ -15,6 +15,7 @@ let asyncHTTPClient: Target.Dependency = .product(name: "AsyncHTTPClient", packa
 let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
 let nioConcurrency: Target.Dependency = .product(name: "NIOConcurrencyHelpers", package: "swift-nio")
 let deque: Target.Dependency = .product(name: "DequeModule", package: "swift-collections")
+let tomlKit: Target.Dependency = .product(name: "TOMLKit", package: "TOMLKit")
 let grdb: Target.Dependency = .product(name: "GRDB", package: "GRDB.swift")
 
 let package = Package(
@@ -36,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
     ],
     targets: [
         // MARK: C libraries from Debian (libldns-dev, libsodium-dev)
@@ -49,7 +51,7 @@ let package = Package(
             dependencies: ["DNSWire", "CLDNS", nioCore, atomics, nioConcurrency, deque]),
         .target(
             name: "OneBZResolver",
-            dependencies: ["DNSWire", "ZoneCache", nioCore, nioPosix, logging, metrics, serviceLifecycle]),
+            dependencies: ["DNSWire", "ZoneCache", nioCore, nioPosix, logging, metrics, serviceLifecycle, tomlKit]),
         .executableTarget(
             name: "onebzd",
             dependencies: ["OneBZResolver", "ZoneCache", "DNSWire", argumentParser, logging, serviceLifecycle]),
@@ -63,7 +65,7 @@ let package = Package(
         .executableTarget(name: "onebz", dependencies: ["NodeRegistry"]),
 
         // MARK: HTTP gateway (issue: gateway)
-        .target(name: "HTTPGateway", dependencies: ["OneBZResolver"]),
+        .target(name: "HTTPGateway", dependencies: ["OneBZResolver"], resources: [.copy("Resources/index.html")]),
 
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
