@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "ZoneCache", dependencies: ["DNSWire", "CLDNS", nioCore, atomics]),
         .target(
             name: "OneBZResolver",
-            dependencies: ["DNSWire", "ZoneCache", nioCore, nioPosix, logging, metrics, serviceLifecycle]),
+            dependencies: ["DNSWire", "ZoneCache", nioCore, nioPosix, logging, metrics, serviceLifecycle, atomics]),
         .executableTarget(
             name: "onebzd",
             dependencies: ["OneBZResolver", "ZoneCache", "DNSWire", argumentParser, logging, serviceLifecycle]),
