@@ -37,4 +37,9 @@ public struct DynamicAnswer: Sendable {
 public struct PendingLookup: Sendable, Hashable {
     public let name: Name
     public let type: RRType
+
+    public init(name: Name, type: RRType) {
+        self.name = name
+        self.type = type
+    }
 }
