@@ -51,7 +51,9 @@ let package = Package(
             dependencies: ["DNSWire", "CLDNS", nioCore, atomics, nioConcurrency, deque]),
         .target(
             name: "OneBZResolver",
-            dependencies: ["DNSWire", "ZoneCache", nioCore, nioPosix, logging, metrics, serviceLifecycle, tomlKit]),
+            dependencies: [
+                "DNSWire", "ZoneCache", nioCore, nioPosix, logging, metrics, serviceLifecycle, atomics, tomlKit,
+            ]),
         .executableTarget(
             name: "onebzd",
             dependencies: ["OneBZResolver", "ZoneCache", "DNSWire", argumentParser, logging, serviceLifecycle]),

@@ -1,1 +1,0 @@
-// DNSWire: see DESIGN.md. Filled in by its issue.

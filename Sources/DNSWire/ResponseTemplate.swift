@@ -1,0 +1,46 @@
+/// A response planned and rendered ahead of time (NSD style): everything after the
+/// question, with compression pointers that assume the question name sits at offset 12.
+/// Serving it means copying the request's header and question (ID, RD, 0x20 case),
+/// then these bytes, then patching counts and flags.
+public struct ResponseTemplate: Sendable {
+    public let rcode: Rcode
+    public let authoritative: Bool
+    public let answerCount: UInt16
+    public let authorityCount: UInt16
+    public let additionalCount: UInt16
+    /// Answer, authority and additional sections in wire form.
+    public let tail: [UInt8]
+    /// Where the additional section starts in `tail`.
+    public let additionalStart: Int
+    /// Whether the additional section may be dropped to fit (answer glue is optional;
+    /// referral glue is required, RFC 9471, so a referral that does not fit gets TC=1).
+    public let additionalOptional: Bool
+
+    /// Renders the sections for a question named `questionName` (the canonical form of
+    /// the name the template will answer). With `questionName` nil, nothing points into
+    /// the question and names are written in full, so the bytes fit any question.
+    public init(
+        rcode: Rcode = .noError, authoritative: Bool, questionName: Name?,
+        answers: [ResourceRecord] = [], authorities: [ResourceRecord] = [],
+        additionals: [ResourceRecord] = [], additionalOptional: Bool = true
+    ) {
+        var encoder: MessageEncoder
+        if let questionName {
+            encoder = MessageEncoder(base: 12 + questionName.wire.count + 4)
+            encoder.register(questionName, at: 12)
+        } else {
+            encoder = MessageEncoder(base: 0, compress: false)
+        }
+        for record in answers { encoder.write(record: record) }
+        for record in authorities { encoder.write(record: record) }
+        additionalStart = encoder.bytes.count
+        for record in additionals { encoder.write(record: record) }
+        self.rcode = rcode
+        self.authoritative = authoritative
+        answerCount = UInt16(answers.count)
+        authorityCount = UInt16(authorities.count)
+        additionalCount = UInt16(additionals.count)
+        tail = encoder.bytes
+        self.additionalOptional = additionalOptional
+    }
+}

@@ -1,1 +1,0 @@
-// OneBZResolver: see DESIGN.md. Filled in by its issue.

@@ -1,0 +1,56 @@
+import NIOCore
+
+/// Answers datagrams: one `write` per answer, one `flush` per read burst (NIO then
+/// sends the burst with sendmmsg). Never closes the channel on errors: an ICMP error
+/// for one client must not stop the socket for everyone.
+final class UDPQueryHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+
+    private let engine: QueryEngine
+    private var needsFlush = false
+
+    init(engine: QueryEngine) { self.engine = engine }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        switch engine.respond(to: envelope.data, transport: .udp, allocator: context.channel.allocator) {
+        case .response(let response):
+            context.write(
+                wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: response)),
+                promise: nil)
+            needsFlush = true
+        case .drop:
+            break
+        case .lookup(let pending):
+            resolveLater(pending, request: envelope, channel: context.channel)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if needsFlush {
+            needsFlush = false
+            context.flush()
+        }
+        context.fireChannelReadComplete()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // Swallowed on purpose (see type comment); nothing to recover per datagram.
+    }
+
+    /// The dynamic-name miss path: await the source off the hot path, then answer.
+    private func resolveLater(_ pending: PendingLookup, request: AddressedEnvelope<ByteBuffer>, channel: any Channel) {
+        guard let source = engine.dynamicSource else { return }
+        let engine = self.engine
+        channel.eventLoop.makeFutureWithTask {
+            await source.resolve(name: pending.name, type: pending.type)
+        }.whenSuccess { answer in
+            let disposition = engine.respond(
+                to: request.data, transport: .udp, allocator: channel.allocator, resolved: answer)
+            if case .response(let response) = disposition {
+                channel.writeAndFlush(AddressedEnvelope(remoteAddress: request.remoteAddress, data: response), promise: nil)
+            }
+        }
+    }
+}

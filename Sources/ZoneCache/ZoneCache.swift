@@ -1,1 +1,0 @@
-// ZoneCache: see DESIGN.md. Filled in by its issue.
