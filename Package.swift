@@ -53,9 +53,15 @@ let package = Package(
         .target(name: "ChainReader", dependencies: []),
 
         // MARK: Registry (issue: registry)
-        .target(name: "NodeRegistry", dependencies: ["CSodium"]),
-        .executableTarget(name: "onebz-registry", dependencies: ["NodeRegistry"]),
-        .executableTarget(name: "onebz", dependencies: ["NodeRegistry"]),
+        .target(name: "NodeRegistry",
+            dependencies: [
+                "CSodium", "ChainReader", asyncHTTPClient, nioCore, .product(name: "NIOHTTP1", package: "swift-nio"),
+                logging,
+            ]),
+        .executableTarget(
+            name: "onebz-registry",
+            dependencies: ["NodeRegistry", "ChainReader", hummingbird, grdb, argumentParser, serviceLifecycle, logging]),
+        .executableTarget(name: "onebz", dependencies: ["NodeRegistry", argumentParser, asyncHTTPClient]),
 
         // MARK: HTTP gateway (issue: gateway)
         .target(name: "HTTPGateway", dependencies: ["OneBZResolver"]),
@@ -66,7 +72,7 @@ let package = Package(
         .testTarget(name: "ZoneCacheTests", dependencies: ["ZoneCache", "DNSWire"]),
         .testTarget(name: "OneBZResolverTests", dependencies: ["OneBZResolver", "ZoneCache", "DNSWire", nioCore]),
         .testTarget(name: "ChainReaderTests", dependencies: ["ChainReader", "TestSupport"]),
-        .testTarget(name: "NodeRegistryTests", dependencies: ["NodeRegistry", "TestSupport"]),
+        .testTarget(name: "NodeRegistryTests", dependencies: ["NodeRegistry", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "DNSWire"]),
     ]
 )
