@@ -24,6 +24,8 @@ def parse_args(argv):
     p.add_argument("--state-dir", required=True, help="where devnet.json, sample-nodes.json, keys and the pid file go")
     p.add_argument("--sample", action="store_true", help="register the sample nodes (shashi.1bz, acme.1bz, bob.1bz)")
     p.add_argument("--mine-interval", type=float, default=0, metavar="N", help="also mine an empty block every N seconds")
+    p.add_argument("--exit-with-parent", type=int, default=0, metavar="PID",
+                   help="stop when process PID is gone (tests pass their own PID so a crash leaks nothing)")
     p.add_argument("--max-log-range", type=int, default=DEFAULT_MAX_LOG_RANGE,
                    help="largest eth_getLogs block range (public Polygon RPCs cap it too); default %(default)s")
     return p.parse_args(argv)
@@ -91,6 +93,18 @@ def main(argv=None) -> int:
                 with chain.lock:
                     chain.tester.mine_blocks(1)
         threading.Thread(target=miner, daemon=True, name="miner").start()
+
+    if args.exit_with_parent > 0:
+        def watch_parent():
+            while not stop.wait(0.5):
+                try:
+                    os.kill(args.exit_with_parent, 0)
+                except ProcessLookupError:
+                    on_signal(signal.SIGTERM, None)
+                    return
+                except PermissionError:
+                    pass
+        threading.Thread(target=watch_parent, daemon=True, name="parent-watch").start()
 
     write_json_atomic(os.path.join(state_dir, "devnet.json"), info)
     print("devnet: ready on %s (registry %s, lookup %s, deploy block %d%s)" % (

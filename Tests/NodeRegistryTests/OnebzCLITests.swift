@@ -53,14 +53,14 @@ import TestSupport
         let shashi = h.samples[0]
         let pub = try Command.run(
             Self.onebz,
-            ["publish", "--registry", h.baseURL, "--key", shashi.private_key_path, "--ipv4", "127.0.0.50"])
+            ["publish", "--registry", h.baseURL, "--key", shashi.privateKeyPath, "--ipv4", "127.0.0.50"])
         #expect(pub.status == 0, "\(pub.stderr)")
         let entry = try JSONDecoder().decode(RegistryEntry.self, from: Data(pub.stdout.utf8))
-        #expect(entry.record.nodeID == shashi.node_id && entry.record.ipv4 == ["127.0.0.50"])
+        #expect(entry.record.nodeID == shashi.nodeID && entry.record.ipv4 == ["127.0.0.50"])
         #expect(entry.record.seq > 1_700_000_000)  // default seq: Unix time
-        let hb = try Command.run(Self.onebz, ["heartbeat", "--registry", h.baseURL, "--key", shashi.private_key_path])
+        let hb = try Command.run(Self.onebz, ["heartbeat", "--registry", h.baseURL, "--key", shashi.privateKeyPath])
         #expect(hb.status == 0, "\(hb.stderr)")
-        let (status, body) = try h.http("GET", "/v1/nodes/\(shashi.node_id)")
+        let (status, body) = try h.http("GET", "/v1/nodes/\(shashi.nodeID)")
         #expect(status == 200)
         #expect(body.contains(#""trust":40"#) && body.contains(#""tier":"verified""#))
     }
