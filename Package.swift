@@ -67,9 +67,15 @@ let package = Package(
             ]),
 
         // MARK: Registry (issue: registry)
-        .target(name: "NodeRegistry", dependencies: ["CSodium"]),
-        .executableTarget(name: "onebz-registry", dependencies: ["NodeRegistry"]),
-        .executableTarget(name: "onebz", dependencies: ["NodeRegistry"]),
+        .target(name: "NodeRegistry",
+            dependencies: [
+                "CSodium", "ChainReader", asyncHTTPClient, nioCore, .product(name: "NIOHTTP1", package: "swift-nio"),
+                logging,
+            ]),
+        .executableTarget(
+            name: "onebz-registry",
+            dependencies: ["NodeRegistry", "ChainReader", hummingbird, grdb, argumentParser, serviceLifecycle, logging]),
+        .executableTarget(name: "onebz", dependencies: ["NodeRegistry", argumentParser, asyncHTTPClient]),
 
         // MARK: HTTP gateway (issue: gateway)
         .target(name: "HTTPGateway", dependencies: ["OneBZResolver"], resources: [.copy("Resources/index.html")]),
@@ -80,7 +86,7 @@ let package = Package(
         .testTarget(name: "ZoneCacheTests", dependencies: ["ZoneCache", "DNSWire"]),
         .testTarget(name: "OneBZResolverTests", dependencies: ["OneBZResolver", "ZoneCache", "DNSWire", nioCore]),
         .testTarget(name: "ChainReaderTests", dependencies: ["ChainReader", "TestSupport", logging, serviceLifecycle]),
-        .testTarget(name: "NodeRegistryTests", dependencies: ["NodeRegistry", "TestSupport"]),
+        .testTarget(name: "NodeRegistryTests", dependencies: ["NodeRegistry", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "DNSWire"]),
     ]
 )
