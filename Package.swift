@@ -52,11 +52,15 @@ let package = Package(
         .target(
             name: "OneBZResolver",
             dependencies: [
-                "DNSWire", "ZoneCache", nioCore, nioPosix, logging, metrics, serviceLifecycle, atomics, tomlKit,
+                "DNSWire", "ZoneCache", "ChainReader", "NodeRegistry", nioCore, nioPosix, logging, metrics,
+                serviceLifecycle, atomics, tomlKit, nioConcurrency,
             ]),
         .executableTarget(
             name: "onebzd",
-            dependencies: ["OneBZResolver", "ZoneCache", "DNSWire", argumentParser, logging, serviceLifecycle]),
+            dependencies: [
+                "OneBZResolver", "ZoneCache", "DNSWire", "ChainReader", "NodeRegistry", argumentParser, logging,
+                serviceLifecycle, nioCore, nioPosix, nioConcurrency,
+            ]),
 
         // MARK: Chain (issue: chain)
         .target(
@@ -87,6 +91,7 @@ let package = Package(
         .testTarget(name: "OneBZResolverTests", dependencies: ["OneBZResolver", "ZoneCache", "DNSWire", nioCore]),
         .testTarget(name: "ChainReaderTests", dependencies: ["ChainReader", "TestSupport", logging, serviceLifecycle]),
         .testTarget(name: "NodeRegistryTests", dependencies: ["NodeRegistry", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "DNSWire"]),
+        .testTarget(
+            name: "IntegrationTests", dependencies: ["TestSupport", "DNSWire", "NodeRegistry", "ChainReader"]),
     ]
 )

@@ -21,7 +21,10 @@ public struct QueryEngine: Sendable {
         }
     }
 
-    package let prepared: PreparedZone
+    /// The prepared zone, swapped whole when the SOA serial follows the chain (RCU, as
+    /// Knot swaps zone contents): one atomic load per query, no lock.
+    private let zoneState: PreparedZoneBox
+    package var prepared: PreparedZone { zoneState.current }
     public let configuration: Configuration
     public let dynamicSource: (any DynamicAnswerSource)?
     private let chaos: [Name: ResponseTemplate]
@@ -30,7 +33,7 @@ public struct QueryEngine: Sendable {
     public var zone: Zone { prepared.zone }
 
     public init(zone: Zone, configuration: Configuration = .init(), dynamicSource: (any DynamicAnswerSource)? = nil) {
-        prepared = PreparedZone(zone: zone)
+        zoneState = PreparedZoneBox(PreparedZone(zone: zone))
         self.configuration = configuration
         self.dynamicSource = dynamicSource
         chaos = Self.chaosTemplates(configuration)
@@ -111,6 +114,7 @@ public struct QueryEngine: Sendable {
         // Zone transfers are not offered (no secondaries configured): REFUSED, as NSD does.
         if query.questionType == .axfr || query.questionType == .ixfr { return .template(refusal) }
         let qname = UnsafeRawBufferPointer(rebasing: raw[12..<query.questionNameEnd])
+        let prepared = self.prepared
         switch prepared.zone.lookup(wire: qname) {
         case .outOfZone:
             return .template(refusal)
@@ -119,7 +123,7 @@ public struct QueryEngine: Sendable {
         case .below(let encloser, let extraLabels):
             let node = prepared.zone.nodes[encloser]
             if let cut = node.cut, let referral = prepared.referral(cut: cut) { return .template(referral) }
-            if node.isApex, extraLabels == 1, let source = dynamicSource {
+            if node.isApex, let source = dynamicSource, Self.isDynamicShape(qname, extraLabels: extraLabels) {
                 if let resolved { return .template(resolved.template) }
                 let name = Name(uncheckedWire: Array(qname))
                 switch source.cachedAnswer(name: name, type: query.questionType) {
@@ -129,6 +133,24 @@ public struct QueryEngine: Sendable {
             }
             return .template(prepared.nameError)
         }
+    }
+
+    /// Dynamic names (DESIGN.md, Identity and names): one label under the apex (an
+    /// alias), or one label under `id.` (a node-id name), when the static zone holds
+    /// neither. Deeper names are NXDOMAIN without asking the chain.
+    @inline(__always)
+    private static func isDynamicShape(_ qname: UnsafeRawBufferPointer, extraLabels: Int) -> Bool {
+        if extraLabels == 1 { return true }
+        guard extraLabels == 2 else { return false }
+        let second = 1 + Int(qname[0])
+        return qname[second] == 2 && qname[second + 1] | 0x20 == UInt8(ascii: "i")
+            && qname[second + 2] | 0x20 == UInt8(ascii: "d")
+    }
+
+    /// Serves `zone` from now on (every copy of this engine shares the swap). Used to
+    /// move the SOA serial with the chain; the zone's names must not change meaning.
+    public func replaceZone(_ zone: Zone) {
+        zoneState.replace(with: PreparedZone(zone: zone))
     }
 
     private func chaosTemplate(raw: UnsafeRawBufferPointer, query: QueryView) -> ResponseTemplate {

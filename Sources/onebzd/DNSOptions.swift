@@ -1,79 +1,115 @@
 import ArgumentParser
-import DNSWire
-import NIOCore
+import OneBZResolver
 
-/// Flags of the DNS service. Validation errors name the flag.
+/// Flags of the DNS service. Each overrides the config file's key of the same meaning;
+/// unset flags leave the file (or the default) in force.
 struct DNSOptions: ParsableArguments {
-    @Option(help: "Zone file (RFC 1035 master format) served at the apex.")
-    var zone: String = "zones/1bz.zone"
+    @Option(help: "Zone file (RFC 1035 master format) served at the apex. [server.zone, default zones/1bz.zone]")
+    var zone: String?
 
     @Option(help: "Apex of the zone; $ORIGIN in the file must agree.")
     var origin: String = "1bz."
 
     @Option(
         help: ArgumentHelp(
-            "Address to serve UDP and TCP on, HOST:PORT or [IPv6]:PORT. Repeat for several.",
+            "Address to serve UDP and TCP on, HOST:PORT or [IPv6]:PORT. Repeat for several. [server.listen, default 0.0.0.0:53]",
             valueName: "host:port"))
-    var listen: [String] = ["0.0.0.0:53"]
+    var listen: [String] = []
 
-    @Option(help: "Answer for CH TXT id.server / hostname.bind.")
-    var identity: String = "onebzd"
+    @Option(help: "Answer for CH TXT id.server / hostname.bind. [server.identity, default onebzd]")
+    var identity: String?
 
-    @Option(help: "Answer for CH TXT version.bind / version.server.")
-    var versionString: String = "onebzd"
+    @Option(help: "Answer for CH TXT version.bind / version.server. [server.version, default onebzd]")
+    var versionString: String?
 
-    @Flag(help: "Refuse CH TXT id.server / version.bind queries instead of answering them.")
+    @Flag(help: "Refuse CH TXT id.server / version.bind queries instead of answering them. [server.refuse_chaos]")
     var noChaos = false
 
-    @Option(help: "Seconds a TCP connection may stay idle before the server closes it.")
-    var tcpIdleTimeout: Int = 10
+    @Option(help: "Seconds a TCP connection may stay idle before the server closes it. [server.tcp_idle_timeout, default 10]")
+    var tcpIdleTimeout: Int?
 
-    @Option(help: "Most TCP connections open at once; further ones are closed immediately.")
-    var tcpMaxConnections: Int = 1024
+    @Option(help: "Most TCP connections open at once; further ones are closed immediately. [server.tcp_max_connections, default 1024]")
+    var tcpMaxConnections: Int?
 
     @Option(help: "Event loop threads (default: one per core).")
     var threads: Int?
 
     func validate() throws {
-        _ = try listenAddresses()
-        _ = try originName()
-        guard tcpIdleTimeout > 0 else { throw ValidationError("--tcp-idle-timeout must be positive") }
-        guard tcpMaxConnections > 0 else { throw ValidationError("--tcp-max-connections must be positive") }
+        if let tcpIdleTimeout, tcpIdleTimeout <= 0 { throw ValidationError("--tcp-idle-timeout must be positive") }
+        if let tcpMaxConnections, tcpMaxConnections <= 0 {
+            throw ValidationError("--tcp-max-connections must be positive")
+        }
         if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
     }
 
-    func originName() throws -> Name {
-        do {
-            return try Name(origin)
-        } catch {
-            throw ValidationError("--origin: '\(origin)' is not a domain name")
-        }
-    }
-
-    func listenAddresses() throws -> [SocketAddress] {
-        try listen.map { text in
-            guard let (host, port) = Self.split(text), let address = try? SocketAddress(ipAddress: host, port: port)
-            else { throw ValidationError("--listen: '\(text)' is not IPv4:PORT or [IPv6]:PORT") }
-            return address
-        }
-    }
-
-    /// "127.0.0.1:53" or "[::1]:53" into host and port.
-    static func split(_ text: String) -> (String, Int)? {
-        let host: Substring
-        let portText: Substring
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
-                return nil
+    /// Applies the flags that were given over `configuration`.
+    func apply(to configuration: inout ServerConfiguration) throws(ConfigurationError) {
+        if let zone { configuration.server.zoneFile = zone }
+        if !listen.isEmpty {
+            configuration.server.listen = try listen.map { text throws(ConfigurationError) in
+                do { return try HostPort(parsing: text) } catch { throw ConfigurationError(key: "--listen", error.problem) }
             }
-            host = text[text.index(after: text.startIndex)..<close]
-            portText = text[text.index(close, offsetBy: 2)...]
-        } else {
-            guard let colon = text.lastIndex(of: ":") else { return nil }
-            host = text[..<colon]
-            portText = text[text.index(after: colon)...]
         }
-        guard let port = Int(portText), (0...65535).contains(port) else { return nil }
-        return (String(host), port)
+        if let identity { configuration.server.identity = identity }
+        if let versionString { configuration.server.version = versionString }
+        if noChaos { configuration.server.refuseChaos = true }
+        if let tcpIdleTimeout { configuration.server.tcpIdleTimeout = .seconds(tcpIdleTimeout) }
+        if let tcpMaxConnections { configuration.server.tcpMaxConnections = tcpMaxConnections }
+    }
+}
+
+/// Flags for the chain and the registry (dynamic names). Without `--rpc-url` (or a
+/// `[chain]` table) only the static zone is served.
+struct UpstreamOptions: ParsableArguments {
+    @Option(name: .customLong("rpc-url"), help: "Chain JSON-RPC endpoint; repeat for failover. [chain.rpc_urls]")
+    var rpcURLs: [String] = []
+
+    @Option(help: "BizNodeRegistry contract address, 0x + 40 hex. [chain.contract]")
+    var contract: String?
+
+    @Option(help: "Read-only lookup helper contract (name -> node in one call). [chain.lookup_contract]")
+    var lookupContract: String?
+
+    @Option(help: "Block the contract was deployed in; the follower starts there. [chain.deploy_block]")
+    var deployBlock: UInt64?
+
+    @Option(help: "Blocks to wait before believing a block. [chain.confirmations]")
+    var confirmations: UInt64?
+
+    @Option(help: "Registry base URL, e.g. http://127.0.0.1:8080. [registry.url]")
+    var registryURL: String?
+
+    func apply(to configuration: inout ServerConfiguration) throws(ConfigurationError) {
+        if !rpcURLs.isEmpty || contract != nil || configuration.chain != nil {
+            let urls = try rpcURLs.map { url throws(ConfigurationError) in
+                try ServerConfiguration.httpURL(url, key: "--rpc-url")
+            }
+            guard let base = configuration.chain ?? Self.fresh(urls, contract)
+            else {
+                throw ConfigurationError(
+                    key: urls.isEmpty ? "--rpc-url" : "--contract", "is required to serve chain names (or a [chain] table)")
+            }
+            var chain = base
+            if !urls.isEmpty { chain.rpcURLs = urls }
+            if let contract { chain.contract = try ServerConfiguration.address(contract, key: "--contract") }
+            if let lookupContract {
+                chain.lookupContract = try ServerConfiguration.address(lookupContract, key: "--lookup-contract")
+            }
+            if let deployBlock { chain.deployBlock = deployBlock }
+            if let confirmations { chain.confirmations = confirmations }
+            configuration.chain = chain
+        }
+        if let registryURL {
+            let url = try ServerConfiguration.httpURL(registryURL, key: "--registry-url")
+            var registry = configuration.registry ?? ServerConfiguration.Registry(url: url)
+            registry.url = url
+            configuration.registry = registry
+        }
+    }
+
+    /// A chain table from flags alone (both --rpc-url and --contract given).
+    private static func fresh(_ urls: [String], _ contract: String?) -> ServerConfiguration.Chain? {
+        guard !urls.isEmpty, let contract else { return nil }
+        return ServerConfiguration.Chain(rpcURLs: urls, contract: contract)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DNSWire
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
@@ -11,21 +12,30 @@ import ZoneCache
 import Glibc
 #endif
 
-/// `onebzd`: the authoritative DNS server for the 1bz TLD. Options are grouped so that
-/// later issues can add `--config` and chain/registry groups beside them.
+/// `onebzd`: the authoritative DNS server for the 1bz TLD.
 @main
 struct OnebzdCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "onebzd",
         abstract: "Authoritative DNS server for the .1bz TLD.",
         discussion: """
-            Serves the static zone file over UDP and TCP on every --listen address.
-            Example: onebzd --zone zones/1bz.zone --listen 127.0.0.1:5353
-            Stops gracefully on SIGINT or SIGTERM.
+            Serves the static zone file over UDP and TCP on every --listen address and, with a
+            chain configured, every name registered on the BizNodeRegistry contract, checked
+            against the registry's signed metadata.
+              onebzd --zone zones/1bz.zone --listen 127.0.0.1:5353
+              onebzd --config onebzd.toml
+            Flags override the config file (docs/configuration.md). Stops gracefully on SIGINT
+            or SIGTERM.
             """)
+
+    @Option(help: "TOML configuration file (docs/configuration.md); flags override it.")
+    var config: String?
 
     @OptionGroup(title: "DNS")
     var dns: DNSOptions
+
+    @OptionGroup(title: "Chain and registry")
+    var upstreams: UpstreamOptions
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
@@ -39,46 +49,80 @@ struct OnebzdCommand: AsyncParsableCommand {
         var logger = Logger(label: "onebzd")
         logger.logLevel = logLevel
 
+        let settings: ServerConfiguration
         let zone: Zone
+        let listen: [SocketAddress]
         do {
-            zone = try Zone(file: dns.zone, apex: try dns.originName())
+            settings = try loadConfiguration()
+            listen = try settings.server.listen.map { address throws(ConfigurationError) in
+                do { return try SocketAddress(ipAddress: address.host, port: address.port) } catch {
+                    throw ConfigurationError(key: "server.listen", "\(address) is not IPv4:PORT or [IPv6]:PORT")
+                }
+            }
+            zone = try Zone(file: settings.server.zoneFile, apex: try originName())
         } catch {
-            // The zone error names file and line; exit non-zero without a stack of noise.
+            // Configuration and zone errors name the key or file:line; exit non-zero
+            // without a stack of noise.
             printError("onebzd: error: \(error)")
             throw ExitCode(1)
         }
         logger.info(
             "zone loaded",
-            metadata: ["file": "\(dns.zone)", "apex": "\(zone.apex)", "nodes": "\(zone.nodes.count)"])
+            metadata: ["file": "\(settings.server.zoneFile)", "apex": "\(zone.apex)", "nodes": "\(zone.nodes.count)"])
 
-        let engine = QueryEngine(
-            zone: zone,
-            configuration: .init(
-                identity: dns.noChaos ? nil : dns.identity,
-                version: dns.noChaos ? nil : dns.versionString))
+        let runtime = Runtime(settings: settings, zone: zone, logger: logger)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: dns.threads ?? System.coreCount)
         let server = DNSServer(
-            engine: engine,
+            engine: runtime.engine,
             configuration: .init(
-                listen: try dns.listenAddresses(), tcpIdleTimeout: .seconds(Int64(dns.tcpIdleTimeout)),
-                tcpMaxConnections: dns.tcpMaxConnections),
+                listen: listen, tcpIdleTimeout: .nanoseconds(Int64(settings.server.tcpIdleTimeout.nanoseconds)),
+                tcpMaxConnections: settings.server.tcpMaxConnections),
             group: group, logger: logger)
         let services = ServiceGroup(
             configuration: .init(
-                services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: [.init(service: server)] + runtime.services.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await services.run()
         } catch {
-            logger.error("stopped", metadata: ["error": "\(error)"])
-            try? await group.shutdownGracefully()
+            logger.error("stopped with an error", metadata: ["error": "\(error)"])
+            try await group.shutdownGracefully()
             throw ExitCode(1)
         }
         try await group.shutdownGracefully()
     }
 
+    /// Defaults, then the file, then the flags.
+    private func loadConfiguration() throws -> ServerConfiguration {
+        var settings = ServerConfiguration()
+        if let config {
+            let text: String
+            do { text = try String(contentsOfFile: config, encoding: .utf8) } catch {
+                throw ConfigurationError(key: "--config", "cannot read \(config): \(error.localizedDescription)")
+            }
+            settings = try ServerConfiguration(toml: text)
+        }
+        try dns.apply(to: &settings)
+        try upstreams.apply(to: &settings)
+        return settings
+    }
+
+    private func originName() throws -> Name {
+        do { return try Name(dns.origin) } catch {
+            throw ConfigurationError(key: "--origin", "'\(dns.origin)' is not a domain name")
+        }
+    }
+
     private func printError(_ message: String) {
         var bytes = Array((message + "\n").utf8)
         _ = write(STDERR_FILENO, &bytes, bytes.count)
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }
 

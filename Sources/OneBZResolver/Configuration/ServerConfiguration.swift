@@ -15,13 +15,15 @@ package struct ServerConfiguration: Sendable, Equatable {
     package init() {}
 
     package struct Server: Sendable, Equatable {
-        package var listen: [HostPort] = [HostPort(host: "127.0.0.1", port: 53)]
+        package var listen: [HostPort] = [HostPort(host: "0.0.0.0", port: 53)]
         package var zoneFile = "zones/1bz.zone"
         package var http: HostPort?
-        /// CH TXT id.server / hostname.bind; nil refuses those queries.
-        package var identity: String?
-        /// CH TXT version.bind / version.server; nil refuses those queries.
-        package var version: String?
+        /// CH TXT id.server / hostname.bind.
+        package var identity = "onebzd"
+        /// CH TXT version.bind / version.server.
+        package var version = "onebzd"
+        /// Refuse CH TXT id.server / version.bind instead of answering them.
+        package var refuseChaos = false
         package var tcpIdleTimeout: Duration = .seconds(10)
         package var tcpMaxConnections = 1024
     }
@@ -29,6 +31,12 @@ package struct ServerConfiguration: Sendable, Equatable {
     package struct Chain: Sendable, Equatable {
         package var rpcURLs: [String]
         package var contract: String
+
+        package init(rpcURLs: [String], contract: String) {
+            self.rpcURLs = rpcURLs
+            self.contract = contract
+        }
+
         /// The read-only helper that returns resolveDNS + nodes in one eth_call.
         package var lookupContract: String?
         package var deployBlock: UInt64 = 0
@@ -40,6 +48,9 @@ package struct ServerConfiguration: Sendable, Equatable {
 
     package struct Registry: Sendable, Equatable {
         package var url: String
+
+        package init(url: String) { self.url = url }
+
         package var pollInterval: Duration = .seconds(2)
         package var timeout: Duration = .seconds(2)
     }
@@ -80,13 +91,15 @@ extension ServerConfiguration {
         try top.onlyKeys(["server", "chain", "registry", "cache", "ttl"])
         if let t = try top.table("server") {
             try t.onlyKeys([
-                "listen", "zone", "http", "identity", "version", "tcp_idle_timeout", "tcp_max_connections",
+                "listen", "zone", "http", "identity", "version", "refuse_chaos", "tcp_idle_timeout",
+                "tcp_max_connections",
             ])
             if let v = try t.hostPorts("listen") { server.listen = v }
             if let v = try t.string("zone") { server.zoneFile = v }
             server.http = try t.hostPort("http")
-            server.identity = try t.string("identity")
-            server.version = try t.string("version")
+            if let v = try t.string("identity") { server.identity = v }
+            if let v = try t.string("version") { server.version = v }
+            if let v = try t.bool("refuse_chaos") { server.refuseChaos = v }
             if let v = try t.duration("tcp_idle_timeout") { server.tcpIdleTimeout = v }
             if let v = try t.int("tcp_max_connections", min: 1) { server.tcpMaxConnections = v }
         }
@@ -128,6 +141,25 @@ extension ServerConfiguration {
             if let v = try t.int("positive", min: 0, max: Int(Int32.max)) { ttl.positive = UInt32(v) }
             if let v = try t.int("stale", min: 0, max: Int(Int32.max)) { ttl.stale = UInt32(v) }
         }
+    }
+}
+
+extension ServerConfiguration {
+    /// An http(s) URL, or an error naming `key`.
+    package static func httpURL(_ url: String, key: String) throws(ConfigurationError) -> String {
+        guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.count >= 10 else {
+            throw ConfigurationError(key: key, "\"\(url)\" is not an http(s) URL")
+        }
+        return url
+    }
+
+    /// A 0x-prefixed 20-byte hex address (lowercased), or an error naming `key`.
+    package static func address(_ text: String, key: String) throws(ConfigurationError) -> String {
+        let hex = text.hasPrefix("0x") ? text.dropFirst(2) : Substring(text)
+        guard hex.count == 40, hex.allSatisfy(\.isHexDigit) else {
+            throw ConfigurationError(key: key, "\"\(text)\" is not a 0x-prefixed 20-byte hex address")
+        }
+        return "0x" + hex.lowercased()
     }
 }
 
@@ -237,8 +269,8 @@ private struct TableReader {
         if single { items = try string(name).map { [$0] } } else { items = try strings(name) }
         guard let items else { return nil }
         guard !items.isEmpty else { throw ConfigurationError(key: key(name), "must list at least one URL") }
-        for (i, url) in items.enumerated() where !(url.hasPrefix("http://") || url.hasPrefix("https://")) || url.count < 10 {
-            throw ConfigurationError(key: single ? key(name) : "\(key(name))[\(i)]", "\"\(url)\" is not an http(s) URL")
+        for (i, url) in items.enumerated() {
+            _ = try ServerConfiguration.httpURL(url, key: single ? key(name) : "\(key(name))[\(i)]")
         }
         return items
     }
@@ -246,10 +278,12 @@ private struct TableReader {
     /// A 0x-prefixed 20-byte hex address.
     func address(_ name: String) throws(ConfigurationError) -> String? {
         guard let text = try string(name) else { return nil }
-        let hex = text.hasPrefix("0x") ? text.dropFirst(2) : Substring(text)
-        guard hex.count == 40, hex.allSatisfy(\.isHexDigit) else {
-            throw ConfigurationError(key: key(name), "\"\(text)\" is not a 0x-prefixed 20-byte hex address")
-        }
-        return "0x" + hex.lowercased()
+        return try ServerConfiguration.address(text, key: key(name))
+    }
+
+    func bool(_ name: String) throws(ConfigurationError) -> Bool? {
+        guard let value = table[name] else { return nil }
+        guard let b = value.bool else { throw ConfigurationError(key: key(name), "must be true or false") }
+        return b
     }
 }

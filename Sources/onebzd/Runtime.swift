@@ -1,0 +1,116 @@
+import ChainReader
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NodeRegistry
+import OneBZResolver
+import ServiceLifecycle
+import ZoneCache
+
+/// What onebzd runs, built from its configuration: the query engine (shared by every
+/// transport) and, with a chain configured, the dynamic source, the event follower
+/// and the registry change follower.
+struct Runtime {
+    let engine: QueryEngine
+    let services: [any Service]
+    /// Nil without a chain (static zone only).
+    let dynamic: DynamicNodeSource?
+    let head: ChainHead?
+
+    init(settings: ServerConfiguration, zone: Zone, logger: Logger) {
+        let engineConfiguration = QueryEngine.Configuration(
+            identity: settings.server.refuseChaos ? nil : settings.server.identity,
+            version: settings.server.refuseChaos ? nil : settings.server.version)
+        guard let chainSettings = settings.chain else {
+            engine = QueryEngine(zone: zone, configuration: engineConfiguration)
+            services = []
+            dynamic = nil
+            head = nil
+            logger.info("no chain configured: serving the static zone only")
+            return
+        }
+
+        var rpcConfiguration = JSONRPCClient.Configuration(endpoints: chainSettings.rpcURLs.compactMap(URL.init(string:)))
+        rpcConfiguration.timeout = chainSettings.timeout
+        let rpc = JSONRPCClient(configuration: rpcConfiguration, logger: logger)
+        // Addresses were validated when the configuration was read.
+        let contract = BizNodeRegistry(
+            client: rpc, address: EthereumAddress(hex: chainSettings.contract)!,
+            lookupAddress: chainSettings.lookupContract.flatMap { EthereumAddress(hex: $0) })
+        let registryClient = settings.registry.map { RegistryClient(baseURL: $0.url, timeout: $0.timeout) }
+
+        var sourceSettings = DynamicNodeSource.Settings()
+        sourceSettings.positiveTTL = settings.ttl.positive
+        sourceSettings.staleTTL = settings.ttl.stale
+        sourceSettings.limits = AnswerCacheLimits(
+            maxEntries: settings.cache.maxEntries, maxBytes: settings.cache.maxBytes,
+            maxStaleNanoseconds: UInt64(settings.cache.maxStale.components.seconds) * 1_000_000_000)
+        sourceSettings.maxInFlight = settings.cache.maxInFlight
+
+        // The SOA serial is the block the answers reflect: the deploy block until the
+        // follower's first sync, then every processed block (never going back).
+        let initialZone = zone.withSerial(UInt32(truncatingIfNeeded: chainSettings.deployBlock))
+        let head = ChainHead()
+        let source = DynamicNodeSource(
+            resolver: NodeResolver(chain: contract, registry: registryClient), head: head,
+            renderingEngine: QueryEngine(zone: initialZone, configuration: engineConfiguration),
+            settings: sourceSettings, logger: logger)
+        let engine = QueryEngine(zone: initialZone, configuration: engineConfiguration, dynamicSource: source)
+        let serial = SerialTracker(zone: zone, engine: engine, source: source, configuration: engineConfiguration)
+        let applier = ChainEventApplier(source: source, head: head) { _ in serial.update(to: head.highestBlock) }
+
+        var followerConfiguration = EventFollower.Configuration(startBlock: chainSettings.deployBlock)
+        followerConfiguration.confirmations = chainSettings.confirmations
+        followerConfiguration.pollInterval = chainSettings.pollInterval
+        followerConfiguration.maxRange = chainSettings.maxLogRange
+        let follower = EventFollower(
+            registry: contract, configuration: followerConfiguration, logger: logger, handler: applier.handle)
+
+        var services: [any Service] = [follower]
+        if let registryClient, let registrySettings = settings.registry {
+            services.append(
+                RegistryChangeFollower(
+                    client: registryClient, interval: registrySettings.pollInterval, source: source, logger: logger))
+        }
+        logger.info(
+            "serving chain names",
+            metadata: [
+                "contract": "\(chainSettings.contract)", "rpc": "\(chainSettings.rpcURLs)",
+                "registry": "\(settings.registry?.url ?? "none")",
+            ])
+        self.engine = engine
+        self.services = services
+        self.dynamic = source
+        self.head = head
+    }
+}
+
+/// Moves the SOA serial to the processed block: swaps the engines' zone whole.
+final class SerialTracker: Sendable {
+    private let zone: Zone
+    private let engine: QueryEngine
+    private let source: DynamicNodeSource
+    private let configuration: QueryEngine.Configuration
+    private let current: NIOLockedValueBox<UInt32>
+
+    init(zone: Zone, engine: QueryEngine, source: DynamicNodeSource, configuration: QueryEngine.Configuration) {
+        self.zone = zone
+        self.engine = engine
+        self.source = source
+        self.configuration = configuration
+        self.current = NIOLockedValueBox(engine.zone.serial)
+    }
+
+    func update(to block: UInt64) {
+        let serial = UInt32(truncatingIfNeeded: block)
+        let advanced = current.withLockedValue { latest in
+            guard serial > latest else { return false }
+            latest = serial
+            return true
+        }
+        guard advanced else { return }
+        let next = zone.withSerial(serial)
+        engine.replaceZone(next)
+        source.updateRenderingEngine(QueryEngine(zone: next, configuration: configuration))
+    }
+}

@@ -1,0 +1,181 @@
+import ChainReader
+import Foundation
+import NodeRegistry
+import TestSupport
+
+/// The whole product on loopback, as a user runs it: a devnet with the sample nodes,
+/// a fault-injection TCP proxy in front of the devnet's RPC (counts JSON-RPC methods;
+/// stopping it is an RPC outage), the real onebz-registry with the samples' signed
+/// records published, and the real onebzd configured by a TOML file.
+final class DynamicStack: @unchecked Sendable {
+    // @unchecked: `proxy` is replaced only by restartProxy(), which a test calls from
+    // its one task; everything else is immutable after init.
+    let directory: URL
+    let devnet: Devnet
+    let registry: ManagedProcess
+    let registryPort: Int
+    private(set) var proxy: ManagedProcess
+    let proxyPort: Int
+    let statsPath: String
+    let onebzd: OnebzdServer
+    let pollInterval: Duration
+
+    /// The sample nodes' published addresses.
+    static func addresses(of name: String) -> (ipv4: [String], ipv6: [String]) {
+        switch name {
+        case "shashi.1bz": (["192.0.2.10", "192.0.2.11"], ["2001:db8::10"])
+        case "acme.1bz": (["198.51.100.20"], [])
+        default: ([], [])
+        }
+    }
+
+    init(
+        label: String, positiveTTL: Int = 300, maxStale: String = "1d", pollMilliseconds: Int = 200,
+        registryURL: String? = nil, publish: Bool = true
+    ) async throws {
+        directory = try Repo.scratchDirectory(label)
+        pollInterval = .milliseconds(pollMilliseconds)
+        devnet = try await Devnet.start(label: label + "-devnet")
+
+        proxyPort = FreePort.next()
+        statsPath = directory.appendingPathComponent("rpc-stats.json").path
+        proxy = try Self.startProxy(port: proxyPort, devnet: devnet, stats: statsPath, directory: directory, generation: 0)
+        try await proxy.waitForTCP(port: proxyPort)
+
+        registryPort = FreePort.next()
+        registry = try ManagedProcess(
+            name: "registry", executable: Repo.product("onebz-registry"),
+            arguments: [
+                "--db", directory.appendingPathComponent("registry.sqlite").path,
+                "--listen", "127.0.0.1:\(registryPort)", "--rpc", devnet.info.rpcURL,
+                "--contract", devnet.contractAddress, "--deploy-block", "\(devnet.deployBlock)",
+                "--poll-interval", "0.2",
+            ],
+            logDirectory: directory)
+        try await registry.waitForTCP(port: registryPort)
+        if publish {
+            for name in ["shashi.1bz", "acme.1bz"] {
+                let (v4, v6) = Self.addresses(of: name)
+                try await publishRecord(for: devnet.sample(name)!, ipv4: v4, ipv6: v6, seq: 1)
+            }
+        }
+
+        let config = directory.appendingPathComponent("onebzd.toml")
+        try """
+        [chain]
+        rpc_urls = ["http://127.0.0.1:\(proxyPort)"]
+        contract = "\(devnet.contractAddress)"
+        lookup_contract = "\(devnet.lookupAddress)"
+        deploy_block = \(devnet.deployBlock)
+        poll_interval = "\(pollMilliseconds)ms"
+        timeout = "1s"
+
+        [registry]
+        url = "\(registryURL ?? "http://127.0.0.1:\(registryPort)")"
+        poll_interval = "\(pollMilliseconds)ms"
+        timeout = "1s"
+
+        [cache]
+        max_stale = "\(maxStale)"
+
+        [ttl]
+        positive = \(positiveTTL)
+        """.write(to: config, atomically: true, encoding: .utf8)
+        onebzd = try await OnebzdServer(label: label + "-onebzd", extraArguments: ["--config", config.path])
+        try await waitUntilReady()
+    }
+
+    var registryClient: RegistryClient { RegistryClient(baseURL: "http://127.0.0.1:\(registryPort)", timeout: .seconds(5)) }
+
+    func publishRecord(for sample: Devnet.SampleNode, ipv4: [String], ipv6: [String], seq: UInt64) async throws {
+        let key = try Ed25519PrivateKey(pem: String(contentsOfFile: sample.privateKeyPath, encoding: .utf8))
+        let record = try NodeMetadata.signed(by: key, ipv4: ipv4, ipv6: ipv6, seq: seq)
+        _ = try await registryClient.publish(record)
+    }
+
+    /// onebzd answers dynamic names only once its follower has synced: wait for that.
+    func waitUntilReady() async throws {
+        try await onebzd.process.waitUntil(timeout: .seconds(60)) {
+            (try? self.onebzd.dig(["shashi.1bz", "TXT"]))?.status == "NOERROR"
+        }
+    }
+
+    func dig(_ arguments: [String]) throws -> DigResult { try onebzd.dig(arguments) }
+
+    /// JSON-RPC method counts seen by the proxy (what onebzd asked the chain).
+    func rpcCount(_ method: String) throws -> Int {
+        let data = try Data(contentsOf: URL(fileURLWithPath: statsPath))
+        let counts = try JSONDecoder().decode([String: Int].self, from: data)
+        return counts[method] ?? 0
+    }
+
+    func stopProxy() { proxy.stop() }
+
+    func restartProxy() async throws {
+        proxy.stop()
+        proxy = try Self.startProxy(port: proxyPort, devnet: devnet, stats: statsPath, directory: directory, generation: 1)
+        try await proxy.waitForTCP(port: proxyPort)
+    }
+
+    private static func startProxy(port: Int, devnet: Devnet, stats: String, directory: URL, generation: Int) throws
+        -> ManagedProcess
+    {
+        try ManagedProcess(
+            name: "rpc-proxy-\(generation)", executable: URL(fileURLWithPath: "/usr/bin/python3"),
+            arguments: [
+                Repo.root.appendingPathComponent("tests/tools/tcpproxy.py").path, "--listen", "127.0.0.1:\(port)",
+                "--target", "127.0.0.1:\(devnet.port)", "--stats", stats,
+            ],
+            logDirectory: directory)
+    }
+
+    /// A fresh node identity registered on chain under `name`; returns its node id.
+    @discardableResult
+    func registerNewNode(_ name: String, account: Int) async throws -> (NodeID, Ed25519PrivateKey) {
+        let key = Ed25519PrivateKey(seed: (0..<32).map { _ in UInt8.random(in: 0...255) })
+        let id = key.publicKey.nodeID
+        let receipt = try await devnet.registerNode(
+            nodeHash: NodeHash(nodeID: id).hex, name: name, from: devnet.info.accounts[account])
+        guard receipt.succeeded else { throw TestProcessError("registerNode(\(name)) reverted") }
+        return (id, key)
+    }
+
+    /// Polls `check` until it holds; returns how long that took.
+    func eventually(
+        timeout: Duration = .seconds(10), _ check: () throws -> Bool
+    ) async throws -> Duration {
+        let clock = ContinuousClock()
+        let start = clock.now
+        while clock.now - start < timeout {
+            if (try? check()) == true { return clock.now - start }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw TestProcessError("condition not met within \(timeout)")
+    }
+
+    deinit {
+        registry.stop()
+        proxy.stop()
+        devnet.stop()
+    }
+}
+
+extension DigResult {
+    /// TXT attribute values by key, from `key=value` strings in the answer.
+    var txt: [String: String] {
+        var out: [String: String] = [:]
+        for line in answer where line.contains(" TXT ") {
+            guard let open = line.firstIndex(of: "\""), let close = line.lastIndex(of: "\""), open < close else { continue }
+            let text = line[line.index(after: open)..<close]
+            guard let eq = text.firstIndex(of: "=") else { continue }
+            out[String(text[..<eq])] = String(text[text.index(after: eq)...])
+        }
+        return out
+    }
+
+    /// The RDATA of answer records of `type` (last field of each line).
+    func rdata(_ type: String) -> [String] {
+        answer.filter { $0.split(separator: " ").dropFirst(3).first.map(String.init) == type }
+            .compactMap { $0.split(separator: " ").last.map(String.init) }
+    }
+}
