@@ -99,8 +99,9 @@ public struct EventFollowerStateMachine: Sendable {
     ) -> [FollowerEvent] {
         guard case .scanning(let safeHead) = state, range.lowerBound == nextBlock else { return [] }
         guard isConsistent(range, logs: logs, first: first, last: last) else {
-            // The chain moved while we fetched: fetch again from the head.
-            state = .needHead
+            // The chain moved while we fetched (or load-balanced backends disagree): wait
+            // a poll interval, then fetch again from the head.
+            state = .waiting
             return []
         }
         if range.lowerBound > 0, let known = hashes[range.lowerBound - 1], known != first.parentHash {
