@@ -61,6 +61,9 @@ import TestSupport
         #expect(try h.http("GET", "/v1/nodes/\(acme.nodeID)").0 == 404)
         #expect(try h.http("GET", "/v1/nodes/nothex").0 == 400)
         #expect(try h.http("GET", "/healthz") == (200, #"{"status":"ok"}"#))
+        let unknown = try h.http("DELETE", "/v1/nodes/\(shashi.nodeID)")
+        #expect(unknown.0 == 404 && RegistryHarness.errorCode(unknown.1) == "not_found")
+        #expect(try h.http("GET", "/v1/changes?since=-1").0 == 400)
 
         // A higher seq replaces the record; by-hash finds it and the client verifies it.
         let newer = try NodeMetadata.signed(by: shashi.key, ipv4: ["127.0.0.11"], ipv6: [], seq: 11)
