@@ -76,8 +76,14 @@ let package = Package(
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", nioCore]),
         .testTarget(name: "ZoneCacheTests", dependencies: ["ZoneCache", "DNSWire"]),
         .testTarget(name: "OneBZResolverTests", dependencies: ["OneBZResolver", "ZoneCache", "DNSWire", nioCore]),
-        .testTarget(name: "ChainReaderTests", dependencies: ["ChainReader", "TestSupport", logging, serviceLifecycle]),
-        .testTarget(name: "NodeRegistryTests", dependencies: ["NodeRegistry", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "ChainReaderTests",
+            dependencies: [
+                "ChainReader", "TestSupport", logging, serviceLifecycle, nioCore, nioPosix,
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]),
+        .testTarget(name: "NodeRegistryTests", dependencies: ["NodeRegistry", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "DNSWire"]),
     ]
 )
