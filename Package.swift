@@ -96,7 +96,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
-        .testTarget(name: "NodeRegistryTests", dependencies: ["NodeRegistry", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "NodeRegistryTests", dependencies: ["NodeRegistry", "TestSupport"]),
         .testTarget(
             name: "IntegrationTests", dependencies: ["TestSupport", "DNSWire", "NodeRegistry", "ChainReader"]),
     ]

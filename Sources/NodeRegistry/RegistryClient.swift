@@ -70,7 +70,8 @@ public struct RegistryClient: Sendable {
             throw RegistryClientError(kind: .invalidResponse, detail: "trust \(e.trust) out of 0...100")
         }
         return VerifiedRegistryEntry(
-            metadata: m, trust: e.trust, tier: e.tier, verified: e.verified, updatedAt: e.updatedAt)
+            metadata: m, trust: e.trust, tier: e.tier, registered: e.registered, verified: e.verified,
+            stakeWei: e.stakeWei, updatedAt: e.updatedAt)
     }
 
     private func get<T: Decodable>(_ type: T.Type, _ path: String) async throws(RegistryClientError) -> T {

@@ -63,9 +63,13 @@ public struct RegistryEntry: Codable, Hashable, Sendable {
 /// A registry entry whose record passed `NodeMetadata.verify()`.
 public struct VerifiedRegistryEntry: Hashable, Sendable {
     public let metadata: VerifiedNodeMetadata
+    /// 0...100 (checked), the registry's score.
     public let trust: Int
     public let tier: String
+    /// The on-chain flags as the registry last saw them (onebzd reads the chain itself).
+    public let registered: Bool
     public let verified: Bool
+    public let stakeWei: String
     public let updatedAt: Int64
 }
 

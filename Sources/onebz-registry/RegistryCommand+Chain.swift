@@ -4,15 +4,15 @@ import Foundation
 import NodeRegistry
 
 extension RegistryCommand {
-    /// The chain source for --rpc/--contract.
-    func makeChainSource() throws -> any ChainNodeSource {
+    /// The BizNodeRegistry binding for --rpc/--contract.
+    func makeRegistryBinding() throws -> BizNodeRegistry {
         guard let url = URL(string: rpc), url.scheme == "http" || url.scheme == "https" else {
             throw ValidationError("invalid --rpc \(rpc): expected an http(s) URL")
         }
         guard let address = EthereumAddress(hex: contract) else {
             throw ValidationError("invalid --contract \(contract): expected 0x + 40 hex digits")
         }
-        return ContractNodeSource(registry: BizNodeRegistry(client: JSONRPCClient(url: url), address: address))
+        return BizNodeRegistry(client: JSONRPCClient(url: url), address: address)
     }
 }
 

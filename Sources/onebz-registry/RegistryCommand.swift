@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChainReader
 import Foundation
 import Hummingbird
 import Logging
@@ -28,8 +29,11 @@ struct RegistryCommand: AsyncParsableCommand {
     @Option(help: "Blocks to wait before believing an event.")
     var confirmations: UInt64 = 0
 
-    @Option(name: .customLong("poll-interval"), help: "Seconds between chain syncs.")
-    var pollInterval: Double = 1
+    @Option(name: .customLong("poll-interval"), help: "Seconds between event polls (eth_getLogs).")
+    var pollInterval: Double = 2
+
+    @Option(name: .customLong("sweep-interval"), help: "Seconds between full re-reads of every stored node.")
+    var sweepInterval: Double = 60
 
     @Option(name: .customLong("max-body"), help: "Largest accepted request body in bytes.")
     var maxBody: Int = 16 * 1024
@@ -40,6 +44,7 @@ struct RegistryCommand: AsyncParsableCommand {
             throw ValidationError("invalid --contract \(contract): expected 0x + 40 hex digits")
         }
         guard pollInterval > 0 else { throw ValidationError("invalid --poll-interval: must be > 0") }
+        guard sweepInterval > 0 else { throw ValidationError("invalid --sweep-interval: must be > 0") }
     }
 
     func parseListen() -> (String, Int)? {
@@ -54,16 +59,24 @@ struct RegistryCommand: AsyncParsableCommand {
         logger.logLevel = .info
         let store: Store
         do { store = try Store(path: db) } catch { throw ValidationError("cannot open database \(db): \(error)") }
-        let chain = try makeChainSource()
+        let registry = try makeRegistryBinding()
+        let chain = ContractNodeSource(registry: registry)
         let clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
         let sync = ChainSync(
-            store: store, chain: chain, interval: .milliseconds(Int(pollInterval * 1000)), logger: logger, clock: clock)
+            store: store, chain: chain, sweepInterval: .milliseconds(Int(sweepInterval * 1000)), logger: logger,
+            clock: clock)
+        var followerConfig = EventFollower.Configuration(startBlock: deployBlock)
+        followerConfig.confirmations = confirmations
+        followerConfig.pollInterval = .milliseconds(Int(pollInterval * 1000))
+        let follower = EventFollower(registry: registry, configuration: followerConfig, logger: logger) { event in
+            await sync.handle(event)
+        }
         let routes = RegistryRoutes(store: store, chain: chain, maxBodyBytes: maxBody, clock: clock)
         let (host, port) = parseListen()!
         let app = Application(
             router: routes.build(),
             configuration: .init(address: .hostname(host, port: port), serverName: "onebz-registry"),
-            services: [sync],
+            services: [sync, follower],
             logger: logger)
         try await app.runService()
     }

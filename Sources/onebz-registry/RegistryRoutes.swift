@@ -15,6 +15,7 @@ struct RegistryRoutes: Sendable {
 
     func build() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: JSONErrorMiddleware())
         router.get("/healthz") { _, _ in Self.json(200, ["status": "ok"]) }
         router.get("/v1/nodes/by-hash/{hash}") { _, context in
             await Self.handle { try await getByHash(context.parameters.get("hash") ?? "") }

@@ -61,6 +61,9 @@ import TestSupport
         #expect(try h.http("GET", "/v1/nodes/\(acme.nodeID)").0 == 404)
         #expect(try h.http("GET", "/v1/nodes/nothex").0 == 400)
         #expect(try h.http("GET", "/healthz") == (200, #"{"status":"ok"}"#))
+        let unknown = try h.http("DELETE", "/v1/nodes/\(shashi.nodeID)")
+        #expect(unknown.0 == 404 && RegistryHarness.errorCode(unknown.1) == "not_found")
+        #expect(try h.http("GET", "/v1/changes?since=-1").0 == 400)
 
         // A higher seq replaces the record; by-hash finds it and the client verifies it.
         let newer = try NodeMetadata.signed(by: shashi.key, ipv4: ["127.0.0.11"], ipv6: [], seq: 11)
@@ -91,6 +94,31 @@ import TestSupport
             #expect(error.kind == .rejected && error.status == 409)
         }
         #expect(try await h.client.changes(since: 0).changes.count >= 2)
+
+        // Kill -9 in the middle of a stream of writes: the database opens, passes SQLite's
+        // integrity check, and holds one of the records that were accepted, intact.
+        let key = acme.key
+        let client = h.client
+        let writer = Task {
+            var accepted: [UInt64] = []
+            for seq in UInt64(200)..<UInt64(100_000) {
+                guard !Task.isCancelled else { break }
+                let r = try NodeMetadata.signed(by: key, ipv4: ["127.0.\(seq % 250).1"], ipv6: [], seq: seq)
+                guard (try? await client.publish(r)) != nil else { break }
+                accepted.append(seq)
+            }
+            return accepted
+        }
+        try await Task.sleep(for: .milliseconds(700))
+        try await h.restart(signal: SIGKILL)
+        writer.cancel()
+        let accepted = try await writer.value
+        #expect(!accepted.isEmpty)
+        let integrity = try Command.run(
+            "python3", ["-c", "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('pragma integrity_check').fetchone()[0])", h.dbPath])
+        #expect(integrity.stdout == "ok\n", "\(integrity.stderr)")
+        let survivor = try await h.client.fetch(nodeId: acme.id)
+        #expect(survivor.metadata.seq >= accepted.last!, "an acknowledged write was lost")
     }
 
     @Test func trustFollowsOnChainVerifyNode() async throws {

@@ -32,7 +32,7 @@ struct Vectors: Decodable {
     let encrypted_private_pem: String
 
     static let fixturesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("Fixtures")
+        .deletingLastPathComponent().appendingPathComponent("Fixtures/registry")
 
     static let shared: Vectors = {
         let data = try! Data(contentsOf: fixturesDirectory.appendingPathComponent("vectors.json"))

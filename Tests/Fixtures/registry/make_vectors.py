@@ -1,6 +1,6 @@
 """Generates vectors.json: known answers for NodeRegistry's formats, computed with
 Python `cryptography` (as the seed's identity.py) and eth_hash's Keccak-256.
-Run with the devnet venv: .venv-devnet/bin/python Tests/NodeRegistryTests/Fixtures/make_vectors.py
+Run with the devnet venv: .venv-devnet/bin/python Tests/Fixtures/registry/make_vectors.py
 """
 import base64, hashlib, json, os
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
