@@ -46,9 +46,13 @@ struct DNSOptions: ParsableArguments {
     func apply(to configuration: inout ServerConfiguration) throws(ConfigurationError) {
         if let zone { configuration.server.zoneFile = zone }
         if !listen.isEmpty {
-            configuration.server.listen = try listen.map { text throws(ConfigurationError) in
-                do { return try HostPort(parsing: text) } catch { throw ConfigurationError(key: "--listen", error.problem) }
+            var addresses: [HostPort] = []
+            for text in listen {
+                do { addresses.append(try HostPort(parsing: text)) } catch {
+                    throw ConfigurationError(key: "--listen", error.problem)
+                }
             }
+            configuration.server.listen = addresses
         }
         if let identity { configuration.server.identity = identity }
         if let versionString { configuration.server.version = versionString }

@@ -56,7 +56,8 @@ final class DynamicStack: @unchecked Sendable {
         if publish {
             for name in ["shashi.1bz", "acme.1bz"] {
                 let (v4, v6) = Self.addresses(of: name)
-                try await publishRecord(for: devnet.sample(name)!, ipv4: v4, ipv6: v6, seq: 1)
+                try await Self.publish(
+                    for: devnet.sample(name)!, ipv4: v4, ipv6: v6, seq: 1, registryPort: registryPort)
             }
         }
 
@@ -85,12 +86,17 @@ final class DynamicStack: @unchecked Sendable {
         try await waitUntilReady()
     }
 
-    var registryClient: RegistryClient { RegistryClient(baseURL: "http://127.0.0.1:\(registryPort)", timeout: .seconds(5)) }
-
     func publishRecord(for sample: Devnet.SampleNode, ipv4: [String], ipv6: [String], seq: UInt64) async throws {
+        try await Self.publish(for: sample, ipv4: ipv4, ipv6: ipv6, seq: seq, registryPort: registryPort)
+    }
+
+    /// Signs a record with the sample's key (as `onebz publish` does) and publishes it.
+    private static func publish(
+        for sample: Devnet.SampleNode, ipv4: [String], ipv6: [String], seq: UInt64, registryPort: Int
+    ) async throws {
         let key = try Ed25519PrivateKey(pem: String(contentsOfFile: sample.privateKeyPath, encoding: .utf8))
         let record = try NodeMetadata.signed(by: key, ipv4: ipv4, ipv6: ipv6, seq: seq)
-        _ = try await registryClient.publish(record)
+        _ = try await RegistryClient(baseURL: "http://127.0.0.1:\(registryPort)", timeout: .seconds(5)).publish(record)
     }
 
     /// onebzd answers dynamic names only once its follower has synced: wait for that.
