@@ -88,7 +88,9 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", nioCore]),
         .testTarget(name: "ZoneCacheTests", dependencies: ["ZoneCache", "DNSWire"]),
-        .testTarget(name: "OneBZResolverTests", dependencies: ["OneBZResolver", "ZoneCache", "DNSWire", nioCore]),
+        .testTarget(
+            name: "OneBZResolverTests",
+            dependencies: ["OneBZResolver", "ZoneCache", "DNSWire", "ChainReader", "NodeRegistry", nioCore]),
         .testTarget(
             name: "ChainReaderTests",
             dependencies: [

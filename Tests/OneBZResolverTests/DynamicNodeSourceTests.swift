@@ -1,0 +1,176 @@
+import ChainReader
+import DNSWire
+import NIOConcurrencyHelpers
+import NodeRegistry
+import Testing
+import ZoneCache
+
+@testable import OneBZResolver
+
+/// The dynamic source's policy without sockets: a fault-injecting chain fake (named as
+/// such) stands in for the RPC so failures, counts and timing are under the test's control.
+@Suite("DynamicNodeSource")
+struct DynamicNodeSourceTests {
+    /// FAKE chain for fault injection: knows a fixed set of names, can be told to fail
+    /// or to block until released, and counts calls.
+    final class FaultInjectingChain: ChainNodeReader {
+        struct Down: Error {}
+        let nodes: NIOLockedValueBox<[String: ResolvedNode]>
+        let failing = NIOLockedValueBox(false)
+        let calls = NIOLockedValueBox(0)
+        let gate = NIOLockedValueBox<CheckedContinuation<Void, Never>?>(nil)
+        let gated = NIOLockedValueBox(false)
+
+        init(_ nodes: [String: ResolvedNode]) { self.nodes = NIOLockedValueBox(nodes) }
+
+        func lookup(_ name: String, at block: UInt64) async throws -> ResolvedNode? {
+            calls.withLockedValue { $0 += 1 }
+            if gated.withLockedValue({ $0 }) {
+                await withCheckedContinuation { continuation in gate.withLockedValue { $0 = continuation } }
+            }
+            if failing.withLockedValue({ $0 }) { throw Down() }
+            return nodes.withLockedValue { $0[name] }
+        }
+
+        func node(_ nodeHash: Bytes32, at block: UInt64) async throws -> Node? {
+            if failing.withLockedValue({ $0 }) { throw Down() }
+            return nodes.withLockedValue { $0.values.first { $0.nodeHash == nodeHash }?.node }
+        }
+
+        func release() { gate.withLockedValue { $0?.resume(); $0 = nil } }
+    }
+
+    final class ManualClock: Sendable {
+        let nanoseconds = NIOLockedValueBox<UInt64>(1_000)
+        func advance(seconds: UInt64) { nanoseconds.withLockedValue { $0 += seconds * 1_000_000_000 } }
+    }
+
+    static let hash = Bytes32(Array(repeating: 0x11, count: 32))!
+    static let wallet = EthereumAddress(Array(repeating: 0x22, count: 20))!
+    static let shashi = ResolvedNode(
+        nodeHash: hash, node: Node(wallet: wallet, dnsName: "shashi.1bz", verified: true, stakeAmount: .zero, registeredAt: 1))
+
+    struct Fixture {
+        let chain: FaultInjectingChain
+        let clock = ManualClock()
+        let head = ChainHead()
+        let source: DynamicNodeSource
+        let engine: QueryEngine
+
+        init(synced: Bool = true) {
+            chain = FaultInjectingChain(["shashi.1bz": DynamicNodeSourceTests.shashi])
+            var settings = DynamicNodeSource.Settings()
+            settings.positiveTTL = 60
+            settings.limits = AnswerCacheLimits(maxEntries: 100, maxBytes: 1 << 20, maxStaleNanoseconds: 3_600_000_000_000)
+            let clock = self.clock
+            source = DynamicNodeSource(
+                resolver: NodeResolver(chain: chain, registry: nil), head: head,
+                renderingEngine: QueryEngine(zone: EngineFixture.shippedZone), settings: settings,
+                now: { clock.nanoseconds.withLockedValue { $0 } })
+            engine = QueryEngine(zone: EngineFixture.shippedZone, dynamicSource: source)
+            if synced { head.advance(to: 7) }
+        }
+
+        /// Asks like a transport does: cache, else resolve and answer.
+        func ask(_ name: String, _ type: RRType = .txt) async throws -> Message {
+            let request = EngineFixture.query(name, type)
+            if let answer = engine.respond(to: request, transport: .udp) { return try Message(decoding: answer) }
+            let resolved = await source.resolve(name: try Name(name), type: type)
+            return try Message(decoding: engine.respond(to: request, transport: .udp, resolved: resolved)!)
+        }
+    }
+
+    static func txt(_ message: Message) -> [String] {
+        message.answers.map { String(decoding: $0.rdata.dropFirst(), as: UTF8.self) }
+    }
+
+    @Test func answersFromChainThenFromCache() async throws {
+        let f = Fixture()
+        let first = try await f.ask("shashi.1bz")
+        #expect(first.rcode == .noError && first.header.authoritative)
+        #expect(Self.txt(first).contains("verified=yes"))
+        #expect(Self.txt(first).contains("wallet=0x" + String(repeating: "22", count: 20)))
+        _ = try await f.ask("SHASHI.1bz")
+        #expect(f.chain.calls.withLockedValue { $0 } == 1)
+        // Without registry metadata there are no addresses: NODATA, not NXDOMAIN.
+        let a = try await f.ask("shashi.1bz", .a)
+        #expect(a.rcode == .noError && a.answers.isEmpty && a.authorities.first?.type == .soa)
+        #expect(f.chain.calls.withLockedValue { $0 } == 1, "other types answer from the cached facts")
+    }
+
+    @Test func unknownNameIsNXDOMAINAndNegativelyCached() async throws {
+        let f = Fixture()
+        #expect(try await f.ask("nobody.1bz").rcode == .nxDomain)
+        #expect(try await f.ask("nobody.1bz").rcode == .nxDomain)
+        #expect(f.chain.calls.withLockedValue { $0 } == 1)
+        // NodeRegistered drops the negative entry.
+        f.chain.nodes.withLockedValue { $0["nobody.1bz"] = DynamicNodeSourceTests.shashi }
+        f.source.invalidate(name: .alias("nobody.1bz"))
+        #expect(try await f.ask("nobody.1bz").rcode == .noError)
+    }
+
+    @Test func failureServesStaleWithShortTTLElseSERVFAILNeverNXDOMAIN() async throws {
+        let f = Fixture()
+        _ = try await f.ask("shashi.1bz")
+        f.clock.advance(seconds: 61)  // past the positive TTL
+        f.chain.failing.withLockedValue { $0 = true }
+        let stale = try await f.ask("shashi.1bz")
+        #expect(stale.rcode == .noError && Self.txt(stale).contains("verified=yes"))
+        #expect(stale.answers.allSatisfy { $0.ttl == 30 })
+        let uncached = try await f.ask("other.1bz")
+        #expect(uncached.rcode == .servFail)
+        // Past max-stale nothing is left: SERVFAIL, still not NXDOMAIN.
+        f.clock.advance(seconds: 7200)
+        #expect(try await f.ask("shashi.1bz").rcode == .servFail)
+    }
+
+    @Test func notSyncedIsSERVFAIL() async throws {
+        let f = Fixture(synced: false)
+        #expect(try await f.ask("shashi.1bz").rcode == .servFail)
+        #expect(f.chain.calls.withLockedValue { $0 } == 0)
+    }
+
+    @Test func invalidationDuringALookupKeepsItsResultOutOfTheCache() async throws {
+        let f = Fixture()
+        f.chain.gated.withLockedValue { $0 = true }
+        async let first = f.ask("shashi.1bz")
+        while f.chain.gate.withLockedValue({ $0 == nil }) { try await Task.sleep(for: .milliseconds(1)) }
+        f.source.invalidate(nodeHash: Self.hash)  // the chain changed while we were asking
+        f.chain.gated.withLockedValue { $0 = false }
+        f.chain.release()
+        #expect(try await first.rcode == .noError)
+        _ = try await f.ask("shashi.1bz")
+        #expect(f.chain.calls.withLockedValue { $0 } == 2, "the outdated result was not cached")
+    }
+
+    @Test func jsonLookupSharesTheCache() async throws {
+        let f = Fixture()
+        let info = try await f.source.lookupNode("ShAsHi.1bz.")
+        #expect(info.name == "shashi.1bz" && info.verified && info.block == 7 && !info.metadataVerified)
+        #expect(info.nodeHash == Self.hash.hex && info.ipv4.isEmpty)
+        _ = try await f.ask("shashi.1bz")
+        #expect(f.chain.calls.withLockedValue { $0 } == 1)
+        await #expect(throws: NodeLookupError.notFound) { _ = try await f.source.lookupNode("nobody.1bz") }
+        f.chain.failing.withLockedValue { $0 = true }
+        await #expect(throws: NodeLookupError.self) { _ = try await f.source.lookupNode("other.1bz") }
+    }
+
+    @Test func chainHeadSerialNeverGoesBack() {
+        let head = ChainHead()
+        #expect(!head.isSynced)
+        head.advance(to: 10)
+        head.advance(to: 8)  // a reorg
+        #expect(head.current == 8 && head.highestBlock == 10 && head.isSynced)
+    }
+
+    @Test func zoneSerialSwap() throws {
+        let zone = EngineFixture.shippedZone
+        let next = zone.withSerial(123_456)
+        #expect(next.serial == 123_456)
+        #expect(next.nodes.count == zone.nodes.count)
+        let engine = QueryEngine(zone: zone)
+        engine.replaceZone(next)
+        let soa = try EngineFixture.ask(engine, EngineFixture.query("1bz", .soa))
+        #expect(soa.answers.first.map { Array($0.rdata.suffix(20).prefix(4)) } == [0, 1, 0xe2, 0x40])
+    }
+}
