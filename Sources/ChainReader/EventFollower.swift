@@ -108,9 +108,12 @@ public final class EventFollower: Service, Sendable {
                 case .fetchHead:
                     machine.headReceived(try await registry.blockNumber(configuration.useFinalizedTag ? .finalized : .latest))
                 case .fetchRange(let range):
-                    let logs = try await registry.logs(from: range.lowerBound, to: range.upperBound)
+                    // Headers before logs: if the chain reorganises in between, the logs
+                    // are newer than the remembered hash of `last`, and the next range's
+                    // parent check reports the reorg (logs first could hide it).
                     let first = try await header(range.lowerBound)
                     let last = range.count == 1 ? first : try await header(range.upperBound)
+                    let logs = try await registry.logs(from: range.lowerBound, to: range.upperBound)
                     try await deliver(machine.rangeReceived(range, logs: logs, first: first, last: last))
                 case .fetchHeader(let number):
                     let header = try await registry.block(number)

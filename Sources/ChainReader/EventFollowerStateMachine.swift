@@ -36,8 +36,8 @@ public struct EventFollowerStateMachine: Sendable {
     public enum Action: Sendable, Hashable {
         /// Fetch the head block number, then call `headReceived`.
         case fetchHead
-        /// Fetch the registry logs of the range and the headers of its first and last
-        /// block, then call `rangeReceived` (or `rangeTooLarge`).
+        /// Fetch the headers of the range's first and last block, then the registry logs
+        /// of the range (in that order), then call `rangeReceived` (or `rangeTooLarge`).
         case fetchRange(ClosedRange<UInt64>)
         /// Fetch one header (nil if missing), then call `headerReceived`.
         case fetchHeader(UInt64)
@@ -99,8 +99,9 @@ public struct EventFollowerStateMachine: Sendable {
     ) -> [FollowerEvent] {
         guard case .scanning(let safeHead) = state, range.lowerBound == nextBlock else { return [] }
         guard isConsistent(range, logs: logs, first: first, last: last) else {
-            // The chain moved while we fetched: fetch again from the head.
-            state = .needHead
+            // The chain moved while we fetched (or load-balanced backends disagree): wait
+            // a poll interval, then fetch again from the head.
+            state = .waiting
             return []
         }
         if range.lowerBound > 0, let known = hashes[range.lowerBound - 1], known != first.parentHash {

@@ -215,7 +215,7 @@ struct SimulatedChain {
         #expect(events == [.synced(block: 11)])
     }
 
-    @Test func inconsistentFetchIsRetriedFromTheHead() {
+    @Test func inconsistentFetchIsRetriedAfterAWait() {
         let chain = SimulatedChain(length: 6, events: [3: [.verified(nodeHash: Self.a)]])
         var machine = EventFollowerStateMachine(configuration: .init(startBlock: 1))
         machine.headReceived(5)
@@ -226,8 +226,10 @@ struct SimulatedChain {
             transactionHash: nil)
         let events = machine.rangeReceived(1...5, logs: [stray], first: chain.header(1)!, last: chain.header(5)!)
         #expect(events.isEmpty)
-        #expect(machine.nextAction() == .fetchHead)
+        #expect(machine.nextAction() == .wait)
         #expect(machine.nextBlock == 1)
+        machine.waited()
+        #expect(machine.nextAction() == .fetchHead)
         var retry = machine
         let (again, _) = chain.drive(&retry)
         #expect(again == [.verified(nodeHash: Self.a), .synced(block: 5)])

@@ -233,6 +233,50 @@ class SnapshotTest(DevnetTestCase):
         self.assertEqual(new["parentHash"], old["parentHash"])
 
 
+class ProcessTest(unittest.TestCase):
+    """scripts/devnet's Python entry point as a process: readiness file, pid file,
+    --mine-interval, clean SIGTERM."""
+
+    def test_mine_interval_and_sigterm(self):
+        import signal
+        import subprocess
+        import sys
+        import time
+        top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        with tempfile.TemporaryDirectory() as tmp:
+            proc = subprocess.Popen([sys.executable, "-m", "devnet", "--port", "0", "--state-dir", tmp,
+                                     "--mine-interval", "0.2"], cwd=top, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True)
+            try:
+                info_path = os.path.join(tmp, "devnet.json")
+                deadline = time.time() + 60
+                while not os.path.exists(info_path) and time.time() < deadline and proc.poll() is None:
+                    time.sleep(0.05)
+                with open(info_path) as f:
+                    info = json.load(f)
+                with open(os.path.join(tmp, "devnet.pid")) as f:
+                    self.assertEqual(int(f.read()), proc.pid)
+                self.assertEqual(sorted(k for k in info if k in ("rpc_url", "contract_address", "chain_id", "deploy_block")),
+                                 ["chain_id", "contract_address", "deploy_block", "rpc_url"])
+
+                def head():
+                    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}).encode()
+                    with urllib.request.urlopen(urllib.request.Request(info["rpc_url"], data=body), timeout=10) as r:
+                        return int(json.loads(r.read())["result"], 16)
+
+                first = head()
+                time.sleep(1.0)
+                self.assertGreater(head(), first)
+                proc.send_signal(signal.SIGTERM)
+                self.assertEqual(proc.wait(timeout=20), 0)
+                self.assertFalse(os.path.exists(info_path))
+                self.assertFalse(os.path.exists(os.path.join(tmp, "devnet.pid")))
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+
+
 class PortInUseTest(unittest.TestCase):
     def test_port_in_use_is_a_clear_error(self):
         import subprocess
