@@ -25,8 +25,15 @@ struct RecordOptions: ParsableArguments {
         do {
             return try NodeMetadata.signed(
                 by: key, ipv4: ipv4, ipv6: ipv6, seq: seq ?? UInt64(Date().timeIntervalSince1970))
-        } catch { throw ValidationError("\(error)") }
+        } catch { throw CLIError("\(error)") }
     }
+}
+
+/// A failure while running (bad key file, registry refusal): printed as `Error: ...`
+/// without the usage text that ArgumentParser adds to `ValidationError`.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
 
 struct KeyOption: ParsableArguments {
@@ -36,9 +43,9 @@ struct KeyOption: ParsableArguments {
     func load() throws -> Ed25519PrivateKey {
         let text: String
         do { text = try String(contentsOfFile: key, encoding: .utf8) } catch {
-            throw ValidationError("cannot read \(key): \(error.localizedDescription)")
+            throw CLIError("cannot read \(key): \(error.localizedDescription)")
         }
-        do { return try Ed25519PrivateKey(pem: text) } catch { throw ValidationError("\(key): \(error)") }
+        do { return try Ed25519PrivateKey(pem: text) } catch { throw CLIError("\(key): \(error)") }
     }
 }
 
@@ -64,11 +71,11 @@ struct IDCommand: ParsableCommand {
 
     func run() throws {
         guard let bytes = FileManager.default.contents(atPath: publicKey) else {
-            throw ValidationError("cannot read \(publicKey)")
+            throw CLIError("cannot read \(publicKey)")
         }
         let text = String(decoding: bytes, as: UTF8.self)
         guard let key = Ed25519PublicKey(pem: text) else {
-            throw ValidationError("\(publicKey): not an Ed25519 public key PEM (-----BEGIN PUBLIC KEY-----)")
+            throw CLIError("\(publicKey): not an Ed25519 public key PEM (-----BEGIN PUBLIC KEY-----)")
         }
         let id = NodeID(publicKeyPEM: Array(bytes))
         print("node_id:  \(id.hex)")
@@ -103,7 +110,7 @@ struct PublishCommand: AsyncParsableCommand {
     func run() async throws {
         let record = try options.record(key: try key.load())
         do { try printJSON(try await registry.client.publish(record)) } catch let e as RegistryClientError {
-            throw ValidationError("publish failed: \(e)")
+            throw CLIError("publish failed: \(e)")
         }
     }
 }
@@ -118,7 +125,7 @@ struct HeartbeatCommand: AsyncParsableCommand {
     func run() async throws {
         let hb = Heartbeat.signed(by: try key.load(), timestamp: Int64(Date().timeIntervalSince1970))
         do { try printJSON(try await registry.client.heartbeat(hb)) } catch let e as RegistryClientError {
-            throw ValidationError("heartbeat failed: \(e)")
+            throw CLIError("heartbeat failed: \(e)")
         }
     }
 }
@@ -137,7 +144,7 @@ struct EndorseCommand: AsyncParsableCommand {
         guard let target = NodeID(hex: node) else { throw ValidationError("--node must be 64 lowercase hex digits") }
         let e = Endorsement.signed(by: try key.load(), endorsing: target, timestamp: Int64(Date().timeIntervalSince1970))
         do { try printJSON(try await registry.client.endorse(e)) } catch let e as RegistryClientError {
-            throw ValidationError("endorse failed: \(e)")
+            throw CLIError("endorse failed: \(e)")
         }
     }
 }
