@@ -57,7 +57,12 @@ let package = Package(
             dependencies: ["OneBZResolver", "ZoneCache", "DNSWire", argumentParser, logging, serviceLifecycle]),
 
         // MARK: Chain (issue: chain)
-        .target(name: "ChainReader", dependencies: []),
+        .target(
+            name: "ChainReader",
+            dependencies: [
+                asyncHTTPClient, nioCore, .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging, serviceLifecycle,
+            ]),
 
         // MARK: Registry (issue: registry)
         .target(name: "NodeRegistry", dependencies: ["CSodium"]),
@@ -72,7 +77,13 @@ let package = Package(
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", nioCore]),
         .testTarget(name: "ZoneCacheTests", dependencies: ["ZoneCache", "DNSWire"]),
         .testTarget(name: "OneBZResolverTests", dependencies: ["OneBZResolver", "ZoneCache", "DNSWire", nioCore]),
-        .testTarget(name: "ChainReaderTests", dependencies: ["ChainReader", "TestSupport"]),
+        .testTarget(
+            name: "ChainReaderTests",
+            dependencies: [
+                "ChainReader", "TestSupport", logging, serviceLifecycle, nioCore, nioPosix,
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]),
         .testTarget(name: "NodeRegistryTests", dependencies: ["NodeRegistry", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "DNSWire"]),
     ]

@@ -1,0 +1,128 @@
+/// Typed reads of the BizNodeRegistry contract (and its optional lookup helper) over
+/// a `JSONRPCClient`. Every read takes the block whose state it should see; onebzd pins
+/// reads to the follower's block so that the answer and the SOA serial agree.
+public struct BizNodeRegistry: Sendable {
+    public let client: JSONRPCClient
+    public let address: EthereumAddress
+    /// The BizNodeLookup helper (contracts/BizNodeLookup.vy): name -> node in one call.
+    public let lookupAddress: EthereumAddress?
+
+    /// Longest name the Vyper port accepts (String[253], the longest DNS name); longer
+    /// names resolve to nil without a call.
+    public static let maxNameBytes = 253
+
+    public enum Signature {
+        public static let nodes = "nodes(bytes32)"
+        public static let dnsToNode = "dnsToNode(string)"
+        public static let verificationFee = "verificationFee()"
+        public static let owner = "owner()"
+        public static let registerNode = "registerNode(bytes32,string)"
+        public static let verifyNode = "verifyNode(bytes32)"
+        public static let addStake = "addStake(bytes32)"
+        public static let resolveDNS = "resolveDNS(string)"
+        public static let updateVerificationFee = "updateVerificationFee(uint256)"
+        public static let transferOwnership = "transferOwnership(address)"
+        /// The helper's one function.
+        public static let lookup = "lookup(string)"
+        /// The contract's ten functions (Solidity signatures).
+        public static let registryFunctions = [
+            nodes, dnsToNode, verificationFee, owner, registerNode, verifyNode, addStake, resolveDNS,
+            updateVerificationFee, transferOwnership,
+        ]
+    }
+
+    static let nodeTypes: [ABIType] = [.address, .string, .bool, .uint256, .uint256]
+
+    public init(client: JSONRPCClient, address: EthereumAddress, lookupAddress: EthereumAddress? = nil) {
+        self.client = client
+        self.address = address
+        self.lookupAddress = lookupAddress
+    }
+
+    /// `resolveDNS(name)`: the nodeHash, or nil when the name is not registered (zero).
+    /// `name` is used as given: lowercase it first (DESIGN.md, Identity and names).
+    public func resolveDNS(_ name: String, at block: BlockTag = .latest) async throws -> Bytes32? {
+        guard name.utf8.count <= Self.maxNameBytes else { return nil }
+        let data = try await client.ethCall(
+            to: address, data: ABI.encodeCall(Signature.resolveDNS, [.string(name)]), at: block)
+        let hash = try ABI.decode([.bytes32], from: data)[0].bytes32Value!
+        return hash.isZero ? nil : hash
+    }
+
+    /// `nodes(nodeHash)`: the node, or nil when nothing is registered (zero wallet).
+    public func node(_ nodeHash: Bytes32, at block: BlockTag = .latest) async throws -> Node? {
+        let data = try await client.ethCall(
+            to: address, data: ABI.encodeCall(Signature.nodes, [.bytes32(nodeHash)]), at: block)
+        return try Self.node(from: ABI.decode(Self.nodeTypes, from: data))
+    }
+
+    /// Name -> nodeHash and node: one eth_call through the lookup helper when it is
+    /// configured, else resolveDNS then nodes (two sequential calls at the same block).
+    public func lookup(_ name: String, at block: BlockTag = .latest) async throws -> ResolvedNode? {
+        guard name.utf8.count <= Self.maxNameBytes else { return nil }
+        guard let lookupAddress else {
+            guard let hash = try await resolveDNS(name, at: block) else { return nil }
+            return try await node(hash, at: block).map { ResolvedNode(nodeHash: hash, node: $0) }
+        }
+        let data = try await client.ethCall(
+            to: lookupAddress, data: ABI.encodeCall(Signature.lookup, [.string(name)]), at: block)
+        let values = try ABI.decode([.bytes32] + Self.nodeTypes, from: data)
+        let hash = values[0].bytes32Value!
+        guard !hash.isZero, let node = Self.node(from: Array(values.dropFirst())) else { return nil }
+        return ResolvedNode(nodeHash: hash, node: node)
+    }
+
+    public func verificationFee(at block: BlockTag = .latest) async throws -> UInt256 {
+        let data = try await client.ethCall(to: address, data: ABI.selector(Signature.verificationFee), at: block)
+        return try ABI.decode([.uint256], from: data)[0].uint256Value!
+    }
+
+    public func owner(at block: BlockTag = .latest) async throws -> EthereumAddress {
+        let data = try await client.ethCall(to: address, data: ABI.selector(Signature.owner), at: block)
+        return try ABI.decode([.address], from: data)[0].addressValue!
+    }
+
+    /// The newest block number (eth_blockNumber), or the number of a tagged block
+    /// (`.finalized`, `.safe`) through eth_getBlockByNumber.
+    public func blockNumber(_ tag: BlockTag = .latest) async throws -> UInt64 {
+        switch tag {
+        case .latest: return try await client.blockNumber()
+        case .number(let n): return n
+        default:
+            guard let header = try await client.block(tag) else {
+                throw JSONRPCError(
+                    .rpc, method: "eth_getBlockByNumber", endpoint: "(any)",
+                    message: "the endpoint has no \(tag) block")
+            }
+            return header.number
+        }
+    }
+
+    /// The header of a block (hash, parentHash); nil when it does not exist yet.
+    public func block(_ number: UInt64) async throws -> BlockHeader? {
+        try await client.block(.number(number))
+    }
+
+    /// The registry's events in blocks from...to (inclusive), in chain order. Logs of
+    /// other events are skipped. May throw a JSONRPCError with `isRangeTooLarge`.
+    public func logs(from: UInt64, to: UInt64) async throws -> [RegistryLog] {
+        let raw = try await client.logs(address: address, from: from, to: to, topic0: RegistryEvent.Topic.all)
+        var out: [RegistryLog] = []
+        for log in raw where !log.removed && log.address == address {
+            guard let event = try RegistryEvent(log: log) else { continue }
+            out.append(
+                RegistryLog(
+                    event: event, blockNumber: log.blockNumber, blockHash: log.blockHash, logIndex: log.logIndex,
+                    transactionHash: log.transactionHash))
+        }
+        return out.sorted { ($0.blockNumber, $0.logIndex) < ($1.blockNumber, $1.logIndex) }
+    }
+
+    static func node(from values: [ABIValue]) -> Node? {
+        let wallet = values[0].addressValue!
+        guard !wallet.isZero else { return nil }
+        return Node(
+            wallet: wallet, dnsName: values[1].stringValue!, verified: values[2].boolValue!,
+            stakeAmount: values[3].uint256Value!, registeredAt: values[4].uint256Value!.uint64 ?? .max)
+    }
+}

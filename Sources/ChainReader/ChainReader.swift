@@ -1,1 +1,0 @@
-// ChainReader: see DESIGN.md. Filled in by its issue.

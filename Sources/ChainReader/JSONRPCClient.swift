@@ -1,0 +1,282 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOFoundationCompat
+
+/// Ethereum JSON-RPC over HTTP(S) with several endpoints: keep-alive connections (one
+/// shared AsyncHTTPClient pool), a timeout per attempt, failover to the next endpoint
+/// with exponential backoff, HTTP 429 Retry-After respected per endpoint.
+/// Errors are `JSONRPCError`; deterministic ones (a revert, invalid params, a range
+/// too large) are thrown at once, transient ones are retried up to `maxAttempts`.
+public final class JSONRPCClient: Sendable {
+    public struct Configuration: Sendable {
+        /// Endpoints in order of preference (at least one).
+        public var endpoints: [URL]
+        /// Deadline for one attempt (request and whole response body).
+        public var timeout: Duration = .seconds(5)
+        /// Attempts per call, over all endpoints.
+        public var maxAttempts: Int = 4
+        /// First retry delay once every endpoint failed; doubles up to `maxBackoff`.
+        public var backoff: Duration = .milliseconds(100)
+        public var maxBackoff: Duration = .seconds(2)
+        /// A Retry-After longer than this fails the call instead of waiting.
+        public var maxRetryAfter: Duration = .seconds(10)
+        /// Larger responses are rejected (an eth_getLogs over a busy contract can be big).
+        public var maxResponseBytes: Int = 32 * 1024 * 1024
+
+        public init(endpoints: [URL]) {
+            precondition(!endpoints.isEmpty, "JSONRPCClient needs at least one endpoint URL")
+            self.endpoints = endpoints
+        }
+    }
+
+    public let configuration: Configuration
+    private let httpClient: HTTPClient
+    private let logger: Logger
+    private let state: NIOLockedValueBox<EndpointState>
+    private let names: [String]
+
+    /// The process-wide pool all clients share by default (keep-alive connections per
+    /// endpoint). Unlike `HTTPClient.shared` it does not retry a refused connection until
+    /// the deadline: a dead endpoint fails at once, so failover is quick. Never shut down.
+    public static let sharedHTTPClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(2), read: .seconds(30))
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
+    /// - Parameter httpClient: the connection pool; the caller owns its lifecycle
+    ///   (default: `sharedHTTPClient`, which needs no shutdown).
+    public init(
+        configuration: Configuration, httpClient: HTTPClient = JSONRPCClient.sharedHTTPClient,
+        logger: Logger = Logger(label: "onebz.chain.rpc")
+    ) {
+        self.configuration = configuration
+        self.httpClient = httpClient
+        self.logger = logger
+        self.state = NIOLockedValueBox(EndpointState(count: configuration.endpoints.count))
+        self.names = configuration.endpoints.map(Self.redacted)
+    }
+
+    public convenience init(url: URL, httpClient: HTTPClient = JSONRPCClient.sharedHTTPClient) {
+        self.init(configuration: Configuration(endpoints: [url]), httpClient: httpClient)
+    }
+
+    /// Calls `method` and returns its `result` (`.null` when the server answered null).
+    public func call(_ method: String, _ params: [JSONValue] = []) async throws -> JSONValue {
+        var lastError: JSONRPCError?
+        let clock = ContinuousClock()
+        for attempt in 0..<max(1, configuration.maxAttempts) {
+            try Task.checkCancellation()
+            let (index, readyAt) = state.withLockedValue { $0.pick(now: clock.now) }
+            if let readyAt {
+                let wait = readyAt - clock.now
+                if wait > configuration.maxRetryAfter {
+                    throw lastError
+                        ?? JSONRPCError(
+                            .rateLimited, method: method, endpoint: names[index],
+                            message: "every endpoint asked us to wait, the shortest for \(wait)", retryAfter: wait)
+                }
+                try await Task.sleep(until: readyAt, clock: clock)
+            } else if attempt > 0, attempt % configuration.endpoints.count == 0 {
+                try await Task.sleep(for: backoff(round: attempt / configuration.endpoints.count))
+            }
+            let id = state.withLockedValue { $0.nextID() }
+            do {
+                let result = try await perform(method, params, id: id, endpoint: index)
+                state.withLockedValue { $0.succeeded(index) }
+                return result
+            } catch let error as JSONRPCError where error.isRetryable {
+                lastError = error
+                logger.debug(
+                    "JSON-RPC attempt failed, trying again",
+                    metadata: ["method": "\(method)", "endpoint": "\(names[index])", "error": "\(error)"])
+                state.withLockedValue {
+                    $0.failed(index, coolDownUntil: error.retryAfter.map { clock.now + $0 })
+                }
+            }
+        }
+        throw lastError!
+    }
+
+    private func backoff(round: Int) -> Duration {
+        var delay = configuration.backoff
+        for _ in 1..<max(1, round) { delay = min(delay * 2, configuration.maxBackoff) }
+        return min(delay, configuration.maxBackoff)
+    }
+
+    // MARK: one attempt
+
+    private func perform(_ method: String, _ params: [JSONValue], id: Int, endpoint index: Int) async throws
+        -> JSONValue
+    {
+        let name = names[index]
+        func failure(
+            _ kind: JSONRPCError.Kind, _ message: String, status: Int? = nil, retryAfter: Duration? = nil
+        ) -> JSONRPCError {
+            JSONRPCError(kind, method: method, endpoint: name, message: message, httpStatus: status, retryAfter: retryAfter)
+        }
+        var request = HTTPClientRequest(url: configuration.endpoints[index].absoluteString)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "Accept", value: "application/json")
+        let body = try JSONEncoder().encode(RequestBody(id: id, method: method, params: params))
+        request.body = .bytes(ByteBuffer(data: body))
+
+        let status: Int
+        let bytes: ByteBuffer
+        let retryAfterHeader: String?
+        do {
+            let response = try await httpClient.execute(request, timeout: Self.timeAmount(configuration.timeout), logger: logger)
+            status = Int(response.status.code)
+            retryAfterHeader = response.headers.first(name: "Retry-After")
+            bytes = try await response.body.collect(upTo: configuration.maxResponseBytes)
+        } catch let error as HTTPClientError {
+            if error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+                throw failure(.timeout, "no answer within \(configuration.timeout)")
+            }
+            throw failure(.transport, "\(error)")
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch let error as NIOTooManyBytesError {
+            throw failure(.invalidResponse, "response larger than \(configuration.maxResponseBytes) bytes (\(error))")
+        } catch {
+            throw failure(.transport, "\(error)")
+        }
+
+        if status == 429 {
+            let retryAfter = retryAfterHeader.flatMap(Self.parseRetryAfter) ?? .seconds(1)
+            throw failure(.rateLimited, "HTTP 429 Too Many Requests", status: status, retryAfter: retryAfter)
+        }
+        let decoded: ResponseBody
+        do {
+            decoded = try JSONDecoder().decode(ResponseBody.self, from: bytes)
+        } catch {
+            if !(200..<300).contains(status) {
+                throw failure(.httpStatus, "HTTP \(status): \(Self.snippet(bytes))", status: status)
+            }
+            throw failure(.invalidResponse, "not a JSON-RPC response: \(Self.snippet(bytes))", status: status)
+        }
+        if let error = decoded.error {
+            throw JSONRPCError(
+                .rpc, method: method, endpoint: name, message: error.message, rpcCode: error.code,
+                data: error.data.flatMap(Self.jsonText), httpStatus: status)
+        }
+        guard (200..<300).contains(status) else {
+            throw failure(.httpStatus, "HTTP \(status): \(Self.snippet(bytes))", status: status)
+        }
+        guard decoded.id == .number(Double(id)) else {
+            throw failure(.invalidResponse, "response id \(decoded.id.map { "\($0)" } ?? "missing") does not match request id \(id)", status: status)
+        }
+        guard let result = decoded.result else {
+            throw failure(.invalidResponse, "response has neither result nor error: \(Self.snippet(bytes))", status: status)
+        }
+        return result
+    }
+
+    // MARK: helpers
+
+    private struct RequestBody: Encodable {
+        let jsonrpc = "2.0"
+        let id: Int
+        let method: String
+        let params: [JSONValue]
+    }
+
+    private struct ErrorObject: Decodable {
+        let code: Int
+        let message: String
+        let data: JSONValue?
+    }
+
+    private struct ResponseBody: Decodable {
+        let id: JSONValue?
+        /// Present (possibly `.null`) when the member exists, nil when it is missing.
+        let result: JSONValue?
+        let error: ErrorObject?
+
+        enum CodingKeys: String, CodingKey { case jsonrpc, id, result, error }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            guard try container.decodeIfPresent(String.self, forKey: .jsonrpc) == "2.0" else {
+                throw DecodingError.dataCorrupted(.init(codingPath: [CodingKeys.jsonrpc], debugDescription: "jsonrpc is not \"2.0\""))
+            }
+            id = try container.decodeIfPresent(JSONValue.self, forKey: .id)
+            result = container.contains(.result) ? try container.decode(JSONValue.self, forKey: .result) : nil
+            error = try container.decodeIfPresent(ErrorObject.self, forKey: .error)
+        }
+    }
+
+    private static func timeAmount(_ duration: Duration) -> TimeAmount {
+        let (seconds, attoseconds) = duration.components
+        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    /// Retry-After: delta-seconds (RFC 9110 10.2.3); an HTTP-date counts as 1 s.
+    static func parseRetryAfter(_ value: String) -> Duration? {
+        if let seconds = Int(value.trimmingCharacters(in: .whitespaces)), seconds >= 0 {
+            return .seconds(seconds)
+        }
+        return value.isEmpty ? nil : .seconds(1)
+    }
+
+    private static func snippet(_ buffer: ByteBuffer) -> String {
+        let text = String(buffer: buffer)
+        return text.count > 200 ? String(text.prefix(200)) + "..." : text
+    }
+
+    private static func jsonText(_ value: JSONValue) -> String? {
+        if case .string(let s) = value { return s }
+        guard let data = try? JSONEncoder().encode(value) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// scheme://host:port of an endpoint: URLs of hosted RPCs carry API keys in the path.
+    static func redacted(_ url: URL) -> String {
+        var text = "\(url.scheme ?? "http")://\(url.host ?? "?")"
+        if let port = url.port { text += ":\(port)" }
+        return text
+    }
+}
+
+/// Which endpoint to use next: the preferred one unless it is cooling down after a 429;
+/// a failure moves the preference to the next endpoint.
+struct EndpointState: Sendable {
+    private(set) var preferred = 0
+    private var coolDownUntil: [ContinuousClock.Instant?]
+    private var lastID = 0
+
+    init(count: Int) { coolDownUntil = Array(repeating: nil, count: count) }
+
+    mutating func nextID() -> Int {
+        lastID &+= 1
+        return lastID
+    }
+
+    /// The endpoint to try, and the instant to wait for when every endpoint is cooling.
+    func pick(now: ContinuousClock.Instant) -> (Int, ContinuousClock.Instant?) {
+        let count = coolDownUntil.count
+        for step in 0..<count {
+            let index = (preferred + step) % count
+            if let until = coolDownUntil[index], until > now { continue }
+            return (index, nil)
+        }
+        let index = coolDownUntil.indices.min { coolDownUntil[$0]! < coolDownUntil[$1]! }!
+        return (index, coolDownUntil[index])
+    }
+
+    mutating func succeeded(_ index: Int) {
+        coolDownUntil[index] = nil
+        preferred = index
+    }
+
+    mutating func failed(_ index: Int, coolDownUntil until: ContinuousClock.Instant?) {
+        if let until { coolDownUntil[index] = until }
+        if index == preferred { preferred = (index + 1) % coolDownUntil.count }
+    }
+}

@@ -1,0 +1,5 @@
+import sys
+
+from devnet.main import main
+
+sys.exit(main())
