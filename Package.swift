@@ -65,9 +65,15 @@ let package = Package(
             ]),
 
         // MARK: Registry (issue: registry)
-        .target(name: "NodeRegistry", dependencies: ["CSodium"]),
-        .executableTarget(name: "onebz-registry", dependencies: ["NodeRegistry"]),
-        .executableTarget(name: "onebz", dependencies: ["NodeRegistry"]),
+        .target(name: "NodeRegistry",
+            dependencies: [
+                "CSodium", "ChainReader", asyncHTTPClient, nioCore, .product(name: "NIOHTTP1", package: "swift-nio"),
+                logging,
+            ]),
+        .executableTarget(
+            name: "onebz-registry",
+            dependencies: ["NodeRegistry", "ChainReader", hummingbird, grdb, argumentParser, serviceLifecycle, logging]),
+        .executableTarget(name: "onebz", dependencies: ["NodeRegistry", argumentParser, asyncHTTPClient]),
 
         // MARK: HTTP gateway (issue: gateway)
         .target(name: "HTTPGateway", dependencies: ["OneBZResolver"], resources: [.copy("Resources/index.html")]),

@@ -1,0 +1,43 @@
+/// An Ed25519 public key, with the SubjectPublicKeyInfo PEM form that Python
+/// `cryptography` writes (and whose bytes define the node_id).
+public struct Ed25519PublicKey: Hashable, Sendable {
+    /// The 32-byte key.
+    public let raw: [UInt8]
+
+    /// DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410 4): SEQUENCE { SEQUENCE { OID
+    /// 1.3.101.112 }, BIT STRING (0 unused bits) }, followed by the 32 key bytes.
+    static let spkiPrefix: [UInt8] = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]
+
+    public init?(raw: [UInt8]) {
+        guard raw.count == 32 else { return nil }
+        self.raw = raw
+    }
+
+    /// Parses the base64 of the 32-byte key (the `pk=ed25519:<base64>` TXT value).
+    public init?(base64: some StringProtocol) {
+        guard let b = Base64.decode(base64), b.count == 32 else { return nil }
+        self.raw = b
+    }
+
+    /// Parses an SPKI PEM ("BEGIN PUBLIC KEY"). Accepts any line wrapping; use
+    /// `pem == text` to also require the canonical bytes.
+    public init?(pem: String) {
+        guard let der = PEM.decode(pem, label: "PUBLIC KEY"), der.count == 44,
+            Array(der.prefix(12)) == Self.spkiPrefix
+        else { return nil }
+        self.raw = Array(der.suffix(32))
+    }
+
+    /// The canonical PEM: identical to `cryptography`'s
+    /// `public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)`, trailing newline included.
+    public var pem: String { PEM.encode(Self.spkiPrefix + raw, label: "PUBLIC KEY") }
+
+    public var base64: String { Base64.encode(raw) }
+
+    /// The node_id this key defines.
+    public var nodeID: NodeID { NodeID(publicKey: self) }
+
+    public func isValidSignature(_ signature: [UInt8], for message: [UInt8]) -> Bool {
+        Sodium.verify(signature: signature, message: message, publicKey: raw)
+    }
+}

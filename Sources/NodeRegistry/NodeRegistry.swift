@@ -1,1 +1,0 @@
-// NodeRegistry: see DESIGN.md. Filled in by its issue.

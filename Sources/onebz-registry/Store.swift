@@ -1,0 +1,279 @@
+import Foundation
+import GRDB
+import NodeRegistry
+
+/// The registry database (SQLite in WAL mode via GRDB's DatabasePool). Every mutation is
+/// one transaction that first checks and then writes, so a rejected request writes
+/// nothing and a kill -9 leaves either the old or the new state.
+struct Store: Sendable {
+    let pool: DatabasePool
+    /// Heartbeats and endorsements further than this from the registry clock are refused.
+    static let maxClockSkew: Int64 = 300
+
+    init(path: String) throws {
+        var config = Configuration()
+        config.busyMode = .timeout(5)
+        pool = try DatabasePool(path: path, configuration: config)
+        try Self.migrator.migrate(pool)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE nodes (
+                        node_id TEXT PRIMARY KEY NOT NULL,
+                        node_hash TEXT NOT NULL UNIQUE,
+                        record TEXT NOT NULL,          -- the signed JSON as accepted
+                        seq TEXT NOT NULL,             -- decimal UInt64 (SQLite INTEGER is signed)
+                        updated_at INTEGER NOT NULL,
+                        trust INTEGER NOT NULL,
+                        tier TEXT NOT NULL
+                    );
+                    CREATE TABLE chain_nodes (
+                        node_hash TEXT PRIMARY KEY NOT NULL,
+                        registered INTEGER NOT NULL,
+                        wallet TEXT NOT NULL,
+                        dns_name TEXT NOT NULL,
+                        verified INTEGER NOT NULL,
+                        stake_wei TEXT NOT NULL,
+                        checked_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE heartbeats (
+                        node_id TEXT NOT NULL,
+                        ts INTEGER NOT NULL,
+                        PRIMARY KEY (node_id, ts)
+                    );
+                    CREATE TABLE endorsements (
+                        endorser TEXT NOT NULL,
+                        node_id TEXT NOT NULL,
+                        ts INTEGER NOT NULL,
+                        signature TEXT NOT NULL,
+                        PRIMARY KEY (endorser, node_id)
+                    );
+                    CREATE TABLE changes (
+                        cursor INTEGER PRIMARY KEY AUTOINCREMENT,
+                        node_id TEXT NOT NULL,
+                        at INTEGER NOT NULL
+                    );
+                    """)
+        }
+        return m
+    }
+
+    // MARK: Records
+
+    /// Stores a verified record if its seq is higher than the stored one.
+    func put(_ m: VerifiedNodeMetadata, chain: ChainNodeState, now: Int64) async throws -> RegistryEntry {
+        let json = String(decoding: try JSONEncoder.sorted.encode(m.record), as: UTF8.self)
+        return try await pool.write { db in
+            if let stored = try String.fetchOne(
+                db, sql: "SELECT seq FROM nodes WHERE node_id = ?", arguments: [m.nodeID.hex]),
+                let storedSeq = UInt64(stored), m.seq <= storedSeq
+            {
+                throw APIError.conflict("stale_seq", "seq \(m.seq) is not greater than the stored seq \(storedSeq)")
+            }
+            try Self.saveChain(db, m.nodeHash, chain, now: now)
+            try db.execute(
+                sql: """
+                    INSERT INTO nodes (node_id, node_hash, record, seq, updated_at, trust, tier)
+                    VALUES (?, ?, ?, ?, ?, 0, '')
+                    ON CONFLICT(node_id) DO UPDATE SET record = excluded.record, seq = excluded.seq,
+                        updated_at = excluded.updated_at
+                    """,
+                arguments: [m.nodeID.hex, m.nodeHash.hex, json, String(m.seq), now])
+            _ = try Self.recomputeTrust(db, m.nodeID.hex, now: now)
+            try Self.noteChange(db, m.nodeID.hex, now: now)
+            return try Self.entry(db, nodeID: m.nodeID.hex)!
+        }
+    }
+
+    func entry(nodeID: String) async throws -> RegistryEntry? {
+        try await pool.read { db in try Self.entry(db, nodeID: nodeID) }
+    }
+
+    func entry(nodeHash: NodeHash) async throws -> RegistryEntry? {
+        try await pool.read { db in
+            guard let id = try String.fetchOne(db, sql: "SELECT node_id FROM nodes WHERE node_hash = ?", arguments: [nodeHash.hex])
+            else { return nil }
+            return try Self.entry(db, nodeID: id)
+        }
+    }
+
+    /// The stored, previously verified public key of a node.
+    func publicKey(nodeID: String) async throws -> Ed25519PublicKey? {
+        try await pool.read { db in try Self.publicKey(db, nodeID) }
+    }
+
+    // MARK: Heartbeats and endorsements
+
+    func heartbeat(_ hb: Heartbeat, now: Int64) async throws -> RegistryEntry {
+        try await pool.write { db in
+            guard let key = try Self.publicKey(db, hb.nodeID) else {
+                throw APIError.notFound("node \(hb.nodeID) has no record here; publish one first")
+            }
+            do throws(NodeRegistry.RecordError) { try hb.verify(with: key) } catch { throw APIError.record(error) }
+            try Self.checkSkew(hb.timestamp, now: now)
+            let last = try Int64.fetchOne(db, sql: "SELECT MAX(ts) FROM heartbeats WHERE node_id = ?", arguments: [hb.nodeID])
+            if let last, hb.timestamp <= last {
+                throw APIError.conflict("replay", "timestamp \(hb.timestamp) is not after the last heartbeat (\(last))")
+            }
+            try db.execute(sql: "INSERT INTO heartbeats (node_id, ts) VALUES (?, ?)", arguments: [hb.nodeID, hb.timestamp])
+            try db.execute(
+                sql: "DELETE FROM heartbeats WHERE node_id = ? AND ts < ?",
+                arguments: [hb.nodeID, now - Trust.uptimeWindow - Self.maxClockSkew])
+            if try Self.recomputeTrust(db, hb.nodeID, now: now) { try Self.noteChange(db, hb.nodeID, now: now) }
+            return try Self.entry(db, nodeID: hb.nodeID)!
+        }
+    }
+
+    /// Stores an endorsement whose signature the caller checked and whose nodes are registered.
+    func endorse(_ e: Endorsement, now: Int64) async throws -> RegistryEntry {
+        try await pool.write { db in
+            guard try Self.publicKey(db, e.nodeID) != nil else {
+                throw APIError.notFound("endorsed node \(e.nodeID) has no record here")
+            }
+            try Self.checkSkew(e.timestamp, now: now)
+            if let last = try Int64.fetchOne(
+                db, sql: "SELECT ts FROM endorsements WHERE endorser = ? AND node_id = ?", arguments: [e.endorser, e.nodeID]),
+                e.timestamp <= last
+            {
+                throw APIError.conflict("replay", "timestamp \(e.timestamp) is not after this endorser's last (\(last))")
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO endorsements (endorser, node_id, ts, signature) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(endorser, node_id) DO UPDATE SET ts = excluded.ts, signature = excluded.signature
+                    """,
+                arguments: [e.endorser, e.nodeID, e.timestamp, e.signature])
+            if try Self.recomputeTrust(db, e.nodeID, now: now) { try Self.noteChange(db, e.nodeID, now: now) }
+            return try Self.entry(db, nodeID: e.nodeID)!
+        }
+    }
+
+    // MARK: Chain state
+
+    /// Node hashes of every stored node (the chain sync refreshes them).
+    func nodeHashes() async throws -> [String] {
+        try await pool.read { db in try String.fetchAll(db, sql: "SELECT node_hash FROM nodes") }
+    }
+
+    /// Saves chain state for a node hash and recomputes the trust of its node, if stored.
+    /// Returns whether the node's trust or tier changed (a change row is then written).
+    @discardableResult
+    func updateChain(_ hash: NodeHash, _ state: ChainNodeState, now: Int64) async throws -> Bool {
+        try await pool.write { db in
+            try Self.saveChain(db, hash, state, now: now)
+            guard let id = try String.fetchOne(db, sql: "SELECT node_id FROM nodes WHERE node_hash = ?", arguments: [hash.hex])
+            else { return false }
+            let changed = try Self.recomputeTrust(db, id, now: now)
+            if changed { try Self.noteChange(db, id, now: now) }
+            return changed
+        }
+    }
+
+    /// Recomputes every node's trust (uptime decays with time); returns how many changed.
+    func recomputeAll(now: Int64) async throws -> Int {
+        try await pool.write { db in
+            var n = 0
+            for id in try String.fetchAll(db, sql: "SELECT node_id FROM nodes") where try Self.recomputeTrust(db, id, now: now) {
+                try Self.noteChange(db, id, now: now)
+                n += 1
+            }
+            return n
+        }
+    }
+
+    // MARK: Change feed
+
+    func changes(since: Int64, limit: Int) async throws -> ChangePage {
+        try await pool.read { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT cursor, node_id FROM changes WHERE cursor > ? ORDER BY cursor LIMIT ?",
+                arguments: [since, limit])
+            let changes = rows.map { ChangePage.Change(cursor: UInt64($0["cursor"] as Int64), nodeID: $0["node_id"]) }
+            return ChangePage(changes: changes, next: changes.last?.cursor ?? UInt64(since))
+        }
+    }
+
+    // MARK: - Inside a transaction
+
+    private static func entry(_ db: Database, nodeID: String) throws -> RegistryEntry? {
+        guard let row = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT n.record, n.node_hash, n.trust, n.tier, n.updated_at,
+                       c.registered, c.verified, c.stake_wei
+                FROM nodes n LEFT JOIN chain_nodes c ON c.node_hash = n.node_hash WHERE n.node_id = ?
+                """, arguments: [nodeID])
+        else { return nil }
+        let record = try JSONDecoder().decode(NodeMetadata.self, from: Data((row["record"] as String).utf8))
+        return RegistryEntry(
+            record: record, nodeHash: row["node_hash"], trust: row["trust"], tier: row["tier"],
+            registered: (row["registered"] as Bool?) ?? false, verified: (row["verified"] as Bool?) ?? false,
+            stakeWei: (row["stake_wei"] as String?) ?? "0", updatedAt: row["updated_at"])
+    }
+
+    private static func publicKey(_ db: Database, _ nodeID: String) throws -> Ed25519PublicKey? {
+        guard let json = try String.fetchOne(db, sql: "SELECT record FROM nodes WHERE node_id = ?", arguments: [nodeID])
+        else { return nil }
+        let record = try JSONDecoder().decode(NodeMetadata.self, from: Data(json.utf8))
+        return Ed25519PublicKey(pem: record.publicKey)
+    }
+
+    private static func checkSkew(_ ts: Int64, now: Int64) throws {
+        guard abs(ts - now) <= maxClockSkew else {
+            throw APIError.badRequest("clock_skew", "timestamp \(ts) differs from registry time \(now) by more than \(maxClockSkew) s")
+        }
+    }
+
+    private static func saveChain(_ db: Database, _ hash: NodeHash, _ s: ChainNodeState, now: Int64) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO chain_nodes (node_hash, registered, wallet, dns_name, verified, stake_wei, checked_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(node_hash) DO UPDATE SET registered = excluded.registered, wallet = excluded.wallet,
+                    dns_name = excluded.dns_name, verified = excluded.verified, stake_wei = excluded.stake_wei,
+                    checked_at = excluded.checked_at
+                """,
+            arguments: [hash.hex, s.registered, s.wallet, s.dnsName, s.verified, s.stakeWei.digits, now])
+    }
+
+    /// Recomputes and stores one node's trust and tier; true when either changed.
+    private static func recomputeTrust(_ db: Database, _ nodeID: String, now: Int64) throws -> Bool {
+        guard let row = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT n.trust, n.tier, c.registered, c.verified, c.stake_wei FROM nodes n
+                LEFT JOIN chain_nodes c ON c.node_hash = n.node_hash WHERE n.node_id = ?
+                """, arguments: [nodeID])
+        else { return false }
+        let beats = try Int64.fetchAll(db, sql: "SELECT ts FROM heartbeats WHERE node_id = ?", arguments: [nodeID])
+        let endorsers = try Int.fetchOne(
+            db, sql: "SELECT COUNT(DISTINCT endorser) FROM endorsements WHERE node_id = ? AND endorser != ?",
+            arguments: [nodeID, nodeID]) ?? 0
+        let registered = (row["registered"] as Bool?) ?? false
+        let verified = registered && ((row["verified"] as Bool?) ?? false)
+        let inputs = TrustInputs(
+            verified: verified, stakeWei: UInt256Decimal((row["stake_wei"] as String?) ?? "0") ?? .zero,
+            uptime: Trust.uptime(heartbeats: beats, now: now), endorsers: endorsers)
+        let score = registered ? Trust.score(inputs) : 0
+        let tier = Trust.tier(verified: verified, registered: registered, score: score)
+        guard score != row["trust"] as Int || tier != row["tier"] as String else { return false }
+        try db.execute(sql: "UPDATE nodes SET trust = ?, tier = ? WHERE node_id = ?", arguments: [score, tier, nodeID])
+        return true
+    }
+
+    private static func noteChange(_ db: Database, _ nodeID: String, now: Int64) throws {
+        try db.execute(sql: "INSERT INTO changes (node_id, at) VALUES (?, ?)", arguments: [nodeID, now])
+    }
+}
+
+extension JSONEncoder {
+    static var sorted: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }
+}
