@@ -21,6 +21,6 @@ public struct NodeHash: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// `0x` + 64 lowercase hex digits.
-    public var hex: String { "0x" + Hex.encode(bytes) }
+    public var hex: String { Hex.encode(bytes) }
     public var description: String { hex }
 }

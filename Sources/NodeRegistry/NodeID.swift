@@ -1,3 +1,5 @@
+import ChainReader
+
 /// A node's identity: the SHA-256 of its public key PEM file bytes (DESIGN.md, "Identity
 /// and names"). Text form: 64 lowercase hex digits. DNS form: `<base32, 52 chars>.id.1bz`.
 public struct NodeID: Hashable, Sendable, Comparable, CustomStringConvertible {
@@ -5,7 +7,7 @@ public struct NodeID: Hashable, Sendable, Comparable, CustomStringConvertible {
     public let bytes: [UInt8]
 
     /// 64 lowercase hex digits.
-    public var hex: String { Hex.encode(bytes) }
+    public var hex: String { Hex.encode(bytes, prefix: false) }
     public var description: String { hex }
 
     public init?(bytes: [UInt8]) {

@@ -43,14 +43,8 @@ final class DynamicStack: @unchecked Sendable {
         try await proxy.waitForTCP(port: proxyPort)
 
         registryPort = FreePort.next()
-        registry = try ManagedProcess(
-            name: "registry", executable: Repo.product("onebz-registry"),
-            arguments: [
-                "--db", directory.appendingPathComponent("registry.sqlite").path,
-                "--listen", "127.0.0.1:\(registryPort)", "--rpc", devnet.info.rpcURL,
-                "--contract", devnet.contractAddress, "--deploy-block", "\(devnet.deployBlock)",
-                "--poll-interval", "0.2",
-            ],
+        registry = try RegistryServer.start(
+            devnet: devnet, port: registryPort, database: directory.appendingPathComponent("registry.sqlite").path,
             logDirectory: directory)
         try await registry.waitForTCP(port: registryPort)
         if publish {

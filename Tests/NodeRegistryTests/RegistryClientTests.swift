@@ -97,6 +97,8 @@ import TestSupport
         } catch {
             #expect(error.kind == .unavailable)
         }
-        #expect(ContinuousClock.now - start < .seconds(3))
+        // The silent server would hold the request for 60 s: finishing well before that
+        // shows the timeout fired (the bound is loose so a loaded CI machine passes).
+        #expect(ContinuousClock.now - start < .seconds(15))
     }
 }

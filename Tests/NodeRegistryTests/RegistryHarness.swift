@@ -29,14 +29,8 @@ final class RegistryHarness: @unchecked Sendable {
     private static func startRegistry(dir: URL, port: Int, db: String, devnet: Devnet, generation: Int) throws
         -> ManagedProcess
     {
-        try ManagedProcess(
-            name: "registry-\(generation)", executable: Repo.product("onebz-registry"),
-            arguments: [
-                "--db", db, "--listen", "127.0.0.1:\(port)", "--rpc", devnet.info.rpcURL,
-                "--contract", devnet.contractAddress, "--deploy-block", "\(devnet.deployBlock)",
-                "--poll-interval", "0.2",
-            ],
-            logDirectory: dir)
+        try RegistryServer.start(
+            devnet: devnet, port: port, database: db, logDirectory: dir, name: "registry-\(generation)")
     }
 
     /// Stops the registry with `signal` (SIGKILL = crash) and starts it again on the same database.
