@@ -13,6 +13,9 @@ let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package
 let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let asyncHTTPClient: Target.Dependency = .product(name: "AsyncHTTPClient", package: "async-http-client")
 let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
+let nioConcurrency: Target.Dependency = .product(name: "NIOConcurrencyHelpers", package: "swift-nio")
+let deque: Target.Dependency = .product(name: "DequeModule", package: "swift-collections")
+let tomlKit: Target.Dependency = .product(name: "TOMLKit", package: "TOMLKit")
 let grdb: Target.Dependency = .product(name: "GRDB", package: "GRDB.swift")
 
 let package = Package(
@@ -33,6 +36,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
     ],
     targets: [
         // MARK: C libraries from Debian (libldns-dev, libsodium-dev)
@@ -41,10 +46,14 @@ let package = Package(
 
         // MARK: DNS core (issue: DNS core)
         .target(name: "DNSWire", dependencies: [nioCore]),
-        .target(name: "ZoneCache", dependencies: ["DNSWire", "CLDNS", nioCore, atomics]),
+        .target(
+            name: "ZoneCache",
+            dependencies: ["DNSWire", "CLDNS", nioCore, atomics, nioConcurrency, deque]),
         .target(
             name: "OneBZResolver",
-            dependencies: ["DNSWire", "ZoneCache", nioCore, nioPosix, logging, metrics, serviceLifecycle, atomics]),
+            dependencies: [
+                "DNSWire", "ZoneCache", nioCore, nioPosix, logging, metrics, serviceLifecycle, atomics, tomlKit,
+            ]),
         .executableTarget(
             name: "onebzd",
             dependencies: ["OneBZResolver", "ZoneCache", "DNSWire", argumentParser, logging, serviceLifecycle]),
@@ -58,7 +67,7 @@ let package = Package(
         .executableTarget(name: "onebz", dependencies: ["NodeRegistry"]),
 
         // MARK: HTTP gateway (issue: gateway)
-        .target(name: "HTTPGateway", dependencies: ["OneBZResolver"]),
+        .target(name: "HTTPGateway", dependencies: ["OneBZResolver"], resources: [.copy("Resources/index.html")]),
 
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -1,0 +1,178 @@
+import Testing
+
+@testable import ZoneCache
+
+private let second: UInt64 = 1_000_000_000
+
+private func makeCache(
+    maxEntries: Int = 100, maxBytes: Int = 1 << 20, maxStale: UInt64 = 30 * second, shards: Int = 4
+) -> AnswerCache<String, String, [UInt8]> {
+    AnswerCache(
+        limits: AnswerCacheLimits(maxEntries: maxEntries, maxBytes: maxBytes, maxStaleNanoseconds: maxStale),
+        shardCount: shards, cost: { $0.count })
+}
+
+private func freshValue(_ lookup: AnswerCacheLookup<[UInt8]>) -> [UInt8]? {
+    if case .fresh(let value, _) = lookup { return value }
+    return nil
+}
+
+@Suite("AnswerCache")
+struct AnswerCacheTests {
+    @Test func freshThenStaleThenGone() {
+        let cache = makeCache()
+        cache.insert("a", [1, 2, 3], ttlNanoseconds: 10 * second, now: 0)
+        guard case .fresh(let v, let remaining) = cache.lookup("a", now: 4 * second) else {
+            Issue.record("expected fresh"); return
+        }
+        #expect(v == [1, 2, 3])
+        #expect(remaining == 6 * second)
+        guard case .stale(let s) = cache.lookup("a", now: 10 * second) else {
+            Issue.record("expected stale at expiry"); return
+        }
+        #expect(s == [1, 2, 3])
+        guard case .stale = cache.lookup("a", now: 40 * second) else {
+            Issue.record("expected stale at max-stale"); return
+        }
+        guard case .miss = cache.lookup("a", now: 40 * second + 1) else {
+            Issue.record("expected miss past max-stale"); return
+        }
+    }
+
+    @Test func replaceKeepsAccounting() {
+        let cache = makeCache()
+        cache.insert("a", [1], ttlNanoseconds: second, now: 0)
+        cache.insert("a", [1, 2, 3, 4], ttlNanoseconds: second, now: 0)
+        #expect(cache.count == 1)
+        #expect(cache.bytes == 4)
+        #expect(freshValue(cache.lookup("a", now: 0)) == [1, 2, 3, 4])
+        #expect(cache.remove("a"))
+        #expect(!cache.remove("a"))
+        #expect(cache.count == 0 && cache.bytes == 0)
+    }
+
+    @Test func removeByTagDropsExactlyThatNodesAnswers() {
+        let cache = makeCache()
+        cache.insert("shashi A", [1], ttlNanoseconds: second, tags: ["node1"], now: 0)
+        cache.insert("shashi TXT", [2], ttlNanoseconds: second, tags: ["node1"], now: 0)
+        cache.insert("id-name A", [3], ttlNanoseconds: second, tags: ["node1"], now: 0)
+        cache.insert("acme A", [4], ttlNanoseconds: second, tags: ["node2"], now: 0)
+        #expect(cache.removeAll(tagged: "node1") == 3)
+        #expect(cache.removeAll(tagged: "node1") == 0)
+        guard case .miss = cache.lookup("shashi A", now: 0) else { Issue.record("not removed"); return }
+        #expect(freshValue(cache.lookup("acme A", now: 0)) == [4])
+        #expect(cache.count == 1)
+    }
+
+    @Test(arguments: [1, 3, 10])
+    func entryBoundHolds(maxEntries: Int) {
+        let cache = makeCache(maxEntries: maxEntries)
+        for i in 0..<50 { cache.insert("k\(i)", [UInt8(i)], ttlNanoseconds: second, now: 0) }
+        #expect(cache.count == maxEntries)
+        // The newest insert always survives its own eviction pass.
+        #expect(freshValue(cache.lookup("k49", now: 0)) == [49])
+    }
+
+    @Test func byteBoundHolds() {
+        let cache = makeCache(maxBytes: 100)
+        for i in 0..<50 { cache.insert("k\(i)", [UInt8](repeating: 0, count: 30), ttlNanoseconds: second, now: 0) }
+        #expect(cache.bytes <= 100)
+        #expect(cache.count == 3)
+    }
+
+    @Test func clockGivesReferencedEntriesASecondChance() {
+        let cache = makeCache(maxEntries: 3)
+        cache.insert("hot", [0], ttlNanoseconds: 100 * second, now: 0)
+        for i in 0..<20 {
+            _ = cache.lookup("hot", now: 0)  // a popular name stays
+            cache.insert("cold\(i)", [1], ttlNanoseconds: 100 * second, now: 0)
+        }
+        #expect(freshValue(cache.lookup("hot", now: 0)) == [0])
+        guard case .miss = cache.lookup("cold0", now: 0) else { Issue.record("cold entry kept"); return }
+    }
+
+    @Test func removeAllEmpties() {
+        let cache = makeCache()
+        for i in 0..<10 { cache.insert("k\(i)", [1], ttlNanoseconds: second, tags: ["t"], now: 0) }
+        cache.removeAll()
+        #expect(cache.count == 0)
+        #expect(cache.removeAll(tagged: "t") == 0)
+        guard case .miss = cache.lookup("k1", now: 0) else { Issue.record("still there"); return }
+    }
+
+    @Test func concurrentReadersSeeConsistentValuesWhileWritersChurn() async {
+        let cache = makeCache(maxEntries: 1000, shards: 64)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for round in 0..<200 {
+                    for i in 0..<50 {
+                        cache.insert("k\(i)", [UInt8(i), UInt8(round % 256)], ttlNanoseconds: second, now: 0)
+                    }
+                    _ = cache.removeAll(tagged: "none")
+                }
+            }
+            for _ in 0..<4 {
+                group.addTask {
+                    for _ in 0..<20_000 {
+                        let i = Int.random(in: 0..<50)
+                        if let v = freshValue(cache.lookup("k\(i)", now: 0)) { precondition(v[0] == UInt8(i)) }
+                    }
+                }
+            }
+        }
+        #expect(cache.count == 50)
+    }
+}
+
+@Suite("SingleFlight")
+struct SingleFlightTests {
+    actor Counter {
+        var calls = 0
+        func bump() { calls += 1 }
+    }
+
+    @Test func concurrentCallersShareOneRun() async throws {
+        let flight = SingleFlight<String, Int>(maxInFlight: 10)
+        let counter = Counter()
+        let results = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+            for _ in 0..<1000 {
+                group.addTask {
+                    let r = try await flight.run("name") {
+                        await counter.bump()
+                        try await Task.sleep(for: .milliseconds(200))
+                        return 42
+                    }
+                    return (r.value, r.started)
+                }
+            }
+            var all: [(Int, Bool)] = []
+            for try await r in group { all.append(r) }
+            return all
+        }
+        #expect(results.count == 1000)
+        #expect(results.allSatisfy { $0.0 == 42 })
+        #expect(results.filter { $0.1 }.count == 1)
+        #expect(await counter.calls == 1)
+        #expect(flight.count == 0)
+    }
+
+    @Test func boundsDistinctKeysInFlight() async throws {
+        let flight = SingleFlight<Int, Int>(maxInFlight: 2)
+        async let a = flight.run(1) { try await Task.sleep(for: .milliseconds(300)); return 1 }
+        async let b = flight.run(2) { try await Task.sleep(for: .milliseconds(300)); return 2 }
+        try await Task.sleep(for: .milliseconds(50))
+        await #expect(throws: SingleFlightError.overloaded) {
+            _ = try await flight.run(3) { 3 }
+        }
+        #expect(try await a.value == 1)
+        #expect(try await b.value == 2)
+        #expect(try await flight.run(3) { 3 }.value == 3)
+    }
+
+    @Test func errorsReachEveryWaiterAndTheKeyIsFreedAfter() async throws {
+        struct Down: Error {}
+        let flight = SingleFlight<String, Int>(maxInFlight: 4)
+        await #expect(throws: Down.self) { _ = try await flight.run("x") { throw Down() } }
+        #expect(try await flight.run("x") { 7 }.value == 7)
+    }
+}
