@@ -19,13 +19,17 @@ struct OnebzdCommand: AsyncParsableCommand {
         commandName: "onebzd",
         abstract: "Authoritative DNS server for the .1bz TLD.",
         discussion: """
-            Serves the static zone file over UDP and TCP on every --listen address.
-            Example: onebzd --zone zones/1bz.zone --listen 127.0.0.1:5353
+            Serves the static zone file over UDP and TCP on every --listen address,
+            and with --http the HTTP gateway (DoH, /resolve JSON, /metrics).
+            Example: onebzd --zone zones/1bz.zone --listen 127.0.0.1:5353 --http 127.0.0.1:8053
             Stops gracefully on SIGINT or SIGTERM.
             """)
 
     @OptionGroup(title: "DNS")
     var dns: DNSOptions
+
+    @OptionGroup(title: "HTTP gateway")
+    var http: HTTPOptions
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
@@ -38,6 +42,7 @@ struct OnebzdCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "onebzd")
         logger.logLevel = logLevel
+        let metricsRegistry = Self.bootstrapMetrics()
 
         let zone: Zone
         do {
@@ -57,15 +62,23 @@ struct OnebzdCommand: AsyncParsableCommand {
                 identity: dns.noChaos ? nil : dns.identity,
                 version: dns.noChaos ? nil : dns.versionString))
         let group = MultiThreadedEventLoopGroup(numberOfThreads: dns.threads ?? System.coreCount)
+        let readiness = ReadinessFlag()
         let server = DNSServer(
             engine: engine,
             configuration: .init(
                 listen: try dns.listenAddresses(), tcpIdleTimeout: .seconds(Int64(dns.tcpIdleTimeout)),
                 tcpMaxConnections: dns.tcpMaxConnections),
-            group: group, logger: logger)
+            group: group, logger: logger, onListening: { _ in readiness.markReady() })
+        var serviceList: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server)]
+        if let gateway = Self.gatewayService(
+            address: try http.address(configured: nil), engine: engine, nodeLookup: nil,
+            registry: metricsRegistry, readiness: readiness, group: group, logger: logger)
+        {
+            serviceList.append(.init(service: gateway))
+        }
         let services = ServiceGroup(
             configuration: .init(
-                services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: serviceList, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await services.run()
         } catch {
