@@ -75,6 +75,8 @@ let package = Package(
             name: "HTTPGateway",
             dependencies: [
                 "OneBZResolver", "DNSWire", hummingbird, nioCore, logging, metrics,
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdHTTP2", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             resources: [.copy("Resources/index.html")]),

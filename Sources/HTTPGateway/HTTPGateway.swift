@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdHTTP2
 import Logging
 import NIOCore
 import OneBZResolver
@@ -63,14 +65,19 @@ public struct HTTPGateway: Sendable {
         return router
     }
 
-    /// The HTTP server as a `Service`, bound to `host:port` on `eventLoopGroup`.
-    /// `onListening` receives the bound port (useful with port 0).
+    /// The HTTP server as a `Service`, bound to `host:port` on `eventLoopGroup`: plain
+    /// HTTP/1.1, or with `tls` HTTPS with HTTP/2 and HTTP/1.1 (ALPN), which browsers and
+    /// DoH clients (curl, kdig) need to use it directly. `onListening` receives the bound
+    /// port (useful with port 0). Throws when the TLS files cannot be loaded.
     public func application(
-        host: String, port: Int, eventLoopGroup: any EventLoopGroup, logger: Logger,
+        host: String, port: Int, tls: TLSFiles? = nil, eventLoopGroup: any EventLoopGroup, logger: Logger,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> Application<RouterResponder<BasicRequestContext>> {
-        Application(
+    ) throws -> Application<RouterResponder<BasicRequestContext>> {
+        let server: HTTPServerBuilder =
+            if let tls { try .http2Upgrade(tlsConfiguration: tls.serverConfiguration()) } else { .http1() }
+        return Application(
             router: router(),
+            server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
             eventLoopGroupProvider: .shared(eventLoopGroup),

@@ -16,15 +16,16 @@ extension OnebzdCommand {
     }
 
     /// The HTTP gateway service when an address is configured (`--http` or `server.http`).
+    /// Throws when the TLS files cannot be loaded (the error names the file).
     static func gatewayService(
-        address: HostPort?, engine: QueryEngine, nodeLookup: (any NodeLookupService)?,
+        address: HostPort?, tls: TLSFiles?, engine: QueryEngine, nodeLookup: (any NodeLookupService)?,
         registry: PrometheusCollectorRegistry, readiness: ReadinessFlag, group: any EventLoopGroup, logger: Logger
-    ) -> (any Service)? {
+    ) throws -> (any Service)? {
         guard let address else { return nil }
         let gateway = HTTPGateway(
             engine: engine, nodeLookup: nodeLookup, registry: registry, isReady: { readiness.isReady })
-        return gateway.application(
-            host: address.host, port: address.port, eventLoopGroup: group, logger: logger,
+        return try gateway.application(
+            host: address.host, port: address.port, tls: tls, eventLoopGroup: group, logger: logger,
             onListening: { port in logger.info("http gateway listening", metadata: ["address": "\(address.host):\(port)"]) })
     }
 }

@@ -70,11 +70,16 @@ struct OnebzdCommand: AsyncParsableCommand {
                 tcpMaxConnections: dns.tcpMaxConnections),
             group: group, logger: logger, onListening: { _ in readiness.markReady() })
         var serviceList: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server)]
-        if let gateway = Self.gatewayService(
-            address: try http.address(configured: nil), engine: engine, nodeLookup: nil,
-            registry: metricsRegistry, readiness: readiness, group: group, logger: logger)
-        {
-            serviceList.append(.init(service: gateway))
+        do {
+            if let gateway = try Self.gatewayService(
+                address: try http.address(configured: nil), tls: http.tls, engine: engine, nodeLookup: nil,
+                registry: metricsRegistry, readiness: readiness, group: group, logger: logger)
+            {
+                serviceList.append(.init(service: gateway))
+            }
+        } catch {
+            printError("onebzd: error: \(error)")
+            throw ExitCode(1)
         }
         let services = ServiceGroup(
             configuration: .init(

@@ -12,10 +12,14 @@ final class GatewayProcess: Sendable {
     let httpPort: Int
     let process: ManagedProcess
     let directory: URL
+    let tls: Bool
 
-    var baseURL: String { "http://127.0.0.1:\(httpPort)" }
+    var baseURL: String { "\(tls ? "https" : "http")://127.0.0.1:\(httpPort)" }
 
-    init(label: String) async throws {
+    /// With `tls`, a self-signed certificate for 127.0.0.1 and local.1bz is made with
+    /// openssl and the gateway speaks HTTPS (HTTP/2 + HTTP/1.1).
+    init(label: String, tls: Bool = false) async throws {
+        self.tls = tls
         directory = try Repo.scratchDirectory(label)
         let shipped = try String(contentsOf: Repo.root.appendingPathComponent("zones/1bz.zone"), encoding: .utf8)
         let zone = directory.appendingPathComponent("1bz.zone")
@@ -24,12 +28,26 @@ final class GatewayProcess: Sendable {
         var http = FreePort.next()
         while http == dnsPort { http = FreePort.next() }
         httpPort = http
+        var tlsArguments: [String] = []
+        if tls {
+            let cert = directory.appendingPathComponent("cert.pem").path
+            let key = directory.appendingPathComponent("key.pem").path
+            let made = try Command.run(
+                "openssl",
+                [
+                    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:local.1bz",
+                ])
+            guard made.status == 0 else { throw TestProcessError("openssl failed: \(made.stderr)") }
+            tlsArguments = ["--http-tls-cert", cert, "--http-tls-key", key]
+        }
         process = try ManagedProcess(
             name: "onebzd", executable: Repo.product("onebzd"),
             arguments: [
                 "--zone", zone.path, "--listen", "127.0.0.1:\(dnsPort)", "--http", "127.0.0.1:\(httpPort)",
                 "--threads", "1",
-            ],
+            ] + tlsArguments,
             logDirectory: directory, currentDirectory: Repo.root)
         try await process.waitForTCP(port: httpPort)
         try await process.waitForTCP(port: dnsPort)
@@ -65,7 +83,7 @@ final class GatewayProcess: Sendable {
         let headerFile = directory.appendingPathComponent("headers-\(UUID().uuidString)")
         let bodyFile = directory.appendingPathComponent("body-\(UUID().uuidString)")
         let result = try Command.run(
-            "curl", ["-sS", "--max-time", "10", "-D", headerFile.path, "-o", bodyFile.path] + arguments + [baseURL + path])
+            "curl", ["-sS", "-k", "--max-time", "10", "-D", headerFile.path, "-o", bodyFile.path] + arguments + [baseURL + path])
         guard result.status == 0 else { throw TestProcessError("curl \(path) failed: \(result.stderr)") }
         let headerText = try String(contentsOf: headerFile, encoding: .utf8)
         var headers: [String: String] = [:]

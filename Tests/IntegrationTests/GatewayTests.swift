@@ -59,17 +59,41 @@ import Testing
         #expect(unsupported.status == 415)
     }
 
-    /// curl resolves `local.1bz` through our DoH endpoint, then fetches from it.
-    @Test func curlResolvesThroughDoH() async throws {
-        let server = try await GatewayProcess(label: "gateway-curl-doh")
+    /// curl resolves `local.1bz` through our DoH endpoint, then fetches from it. curl
+    /// only does DoH over HTTPS, so the gateway runs with a self-signed certificate.
+    @Test func curlResolvesThroughDoHOverHTTPS() async throws {
+        let server = try await GatewayProcess(label: "gateway-curl-doh", tls: true)
         let result = try Command.run(
             "curl",
             [
-                "-sS", "--max-time", "10", "--doh-url", "\(server.baseURL)/dns-query",
-                "http://local.1bz:\(server.httpPort)/healthz",
+                "-sS", "-k", "--doh-insecure", "--max-time", "10", "--doh-url", "\(server.baseURL)/dns-query",
+                "https://local.1bz:\(server.httpPort)/healthz",
             ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "ok\n")
+    }
+
+    /// kdig's DoH (+https) is HTTP/2 over TLS only; POST and GET both answer like UDP.
+    @Test(arguments: ["+https", "+https-get"])
+    func kdigResolvesOverDoH(mode: String) async throws {
+        let server = try await GatewayProcess(label: "gateway-kdig", tls: true)
+        let doh = try Command.run(
+            "kdig", ["@127.0.0.1", "-p", "\(server.httpPort)", mode, "+noall", "+answer", "+authority", "ns1.1bz", "A"])
+        let udp = try Command.run(
+            "kdig", ["@127.0.0.1", "-p", "\(server.dnsPort)", "+noall", "+answer", "+authority", "ns1.1bz", "A"])
+        #expect(doh.status == 0, "\(doh.stderr)")
+        #expect(doh.stdout.contains("192.0.2.53"), "\(doh.stdout)")
+        #expect(doh.stdout == udp.stdout)
+    }
+
+    @Test func dohOverHTTPSIsByteIdenticalToUDP() async throws {
+        let server = try await GatewayProcess(label: "gateway-https", tls: true)
+        let udp = try server.udp(Self.query("1bz", .ns, id: 0))
+        for http in ["--http1.1", "--http2"] {
+            let get = try server.curl("/dns-query?dns=\(Self.base64url(Self.query("1bz", .ns)))", [http])
+            #expect(get.status == 200)
+            #expect(Array(get.body) == udp)
+        }
     }
 
     @Test func operatorEndpoints() async throws {

@@ -27,7 +27,7 @@ import urllib.request
 
 FIELDS = ["r-name", "r-addresses", "r-node-id", "r-public-key", "r-trust", "r-verified",
           "r-signature", "r-wallet", "r-block", "r-error"]
-ELEMENT = "element-6066-11e4-a23c-4fd8d8b2c8c5"  # W3C WebDriver element reference key
+ELEMENT = "element-6066-11e4-a52e-4f735466cecf"  # W3C WebDriver element reference key
 
 
 class WebDriver:
