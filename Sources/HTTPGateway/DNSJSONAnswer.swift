@@ -78,6 +78,11 @@ struct DNSJSONAnswer: Sendable {
         if let number = UInt16(text) { return RRType(number) }
         let upper = text.uppercased()
         if upper.hasPrefix("TYPE"), let number = UInt16(upper.dropFirst(4)) { return RRType(number) }
-        return (0...UInt16(300)).lazy.map(RRType.init(_:)).first { $0.description == upper }
+        return typesByName[upper]
     }
+
+    /// Mnemonics DNSWire knows (`RRType.description`), looked up once.
+    private static let typesByName: [String: RRType] = Dictionary(
+        (0...UInt16(300)).map(RRType.init(_:)).filter { !$0.description.hasPrefix("TYPE") }.map { ($0.description, $0) },
+        uniquingKeysWith: { first, _ in first })
 }

@@ -16,7 +16,9 @@ struct GatewayMetrics: Sendable {
     init(registry: PrometheusCollectorRegistry) {
         factory = PrometheusMetricsFactory(registry: registry)
         // Pre-register the common series so dashboards see zeros, not gaps.
-        for endpoint in Self.endpoints { _ = Timer(label: "onebz_http_request_duration_seconds", dimensions: [("endpoint", endpoint)], factory: factory) }
+        for endpoint in Self.endpoints {
+            _ = Timer(label: "onebz_http_request_duration_seconds", dimensions: [("endpoint", endpoint)], factory: factory)
+        }
     }
 
     /// The endpoint label of a path: a fixed set, so clients cannot grow the series.

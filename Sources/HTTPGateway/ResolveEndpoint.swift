@@ -28,7 +28,8 @@ struct ResolveEndpoint: Sendable {
         guard let nodeLookup else {
             return Problem.response(
                 .serviceUnavailable, "not_configured",
-                "node lookups are not configured on this server (no chain source); only DNS answers from the static zone are available, e.g. /resolve?name=\(name)&type=A")
+                "node lookups are not configured on this server (no chain source); "
+                    + "only DNS answers from the static zone are available, e.g. /resolve?name=\(name)&type=A")
         }
         do throws(NodeLookupError) {
             let info = try await nodeLookup.lookupNode(name)

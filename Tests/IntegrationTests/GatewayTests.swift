@@ -122,4 +122,19 @@ import Testing
         let object = try JSONSerialization.jsonObject(with: json.body) as? [String: Any]
         #expect((object?["Answer"] as? [[String: Any]])?.first?["data"] as? String == "192.0.2.80")
     }
+
+    /// Flag errors name the flag; onebzd exits non-zero before serving.
+    @Test(arguments: [
+        (["--http", "nonsense"], "--http"),
+        (["--http", "127.0.0.1:0", "--http-tls-cert", "/tmp/cert.pem"], "go together"),
+        (["--http", "127.0.0.1:0", "--http-tls-cert", "/nonexistent.pem", "--http-tls-key", "/nonexistent.pem"],
+         "TLS file /nonexistent.pem"),
+    ])
+    func badGatewayFlagsAreRejected(arguments: [String], message: String) throws {
+        let result = try Command.run(
+            Repo.product("onebzd").path,
+            ["--zone", Repo.root.appendingPathComponent("zones/1bz.zone").path, "--listen", "127.0.0.1:0"] + arguments)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+    }
 }
