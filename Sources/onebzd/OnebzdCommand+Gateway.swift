@@ -5,7 +5,6 @@ import NIOCore
 import OneBZResolver
 import Prometheus
 import ServiceLifecycle
-import Synchronization
 
 extension OnebzdCommand {
     /// swift-metrics -> Prometheus, once per process; `/metrics` serves this registry.
@@ -19,23 +18,13 @@ extension OnebzdCommand {
     /// Throws when the TLS files cannot be loaded (the error names the file).
     static func gatewayService(
         address: HostPort?, tls: TLSFiles?, engine: QueryEngine, nodeLookup: (any NodeLookupService)?,
-        registry: PrometheusCollectorRegistry, readiness: ReadinessFlag, group: any EventLoopGroup, logger: Logger
+        registry: PrometheusCollectorRegistry, isReady: @escaping @Sendable () -> Bool, group: any EventLoopGroup,
+        logger: Logger
     ) throws -> (any Service)? {
         guard let address else { return nil }
-        let gateway = HTTPGateway(
-            engine: engine, nodeLookup: nodeLookup, registry: registry, isReady: { readiness.isReady })
+        let gateway = HTTPGateway(engine: engine, nodeLookup: nodeLookup, registry: registry, isReady: isReady)
         return try gateway.application(
             host: address.host, port: address.port, tls: tls, eventLoopGroup: group, logger: logger,
             onListening: { port in logger.info("http gateway listening", metadata: ["address": "\(address.host):\(port)"]) })
     }
-}
-
-/// Set once the DNS sockets are bound (and, with a chain, once the follower has
-/// synced: the chain wiring ANDs its own condition in). Read by `/readyz`.
-final class ReadinessFlag: Sendable {
-    private let ready = Atomic<Bool>(false)
-
-    var isReady: Bool { ready.load(ordering: .acquiring) }
-
-    func markReady() { ready.store(true, ordering: .releasing) }
 }

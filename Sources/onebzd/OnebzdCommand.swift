@@ -73,7 +73,7 @@ struct OnebzdCommand: AsyncParsableCommand {
         do {
             if let gateway = try Self.gatewayService(
                 address: try http.address(configured: nil), tls: http.tls, engine: engine, nodeLookup: nil,
-                registry: metricsRegistry, readiness: readiness, group: group, logger: logger)
+                registry: metricsRegistry, isReady: { readiness.isReady }, group: group, logger: logger)
             {
                 serviceList.append(.init(service: gateway))
             }
