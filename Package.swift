@@ -38,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // MARK: C libraries from Debian (libldns-dev, libsodium-dev)
@@ -58,8 +59,9 @@ let package = Package(
         .executableTarget(
             name: "onebzd",
             dependencies: [
-                "OneBZResolver", "ZoneCache", "DNSWire", "ChainReader", "NodeRegistry", argumentParser, logging,
-                serviceLifecycle, nioCore, nioPosix, nioConcurrency,
+                "OneBZResolver", "ZoneCache", "DNSWire", "ChainReader", "NodeRegistry", "HTTPGateway", argumentParser,
+                logging, metrics, serviceLifecycle, nioCore, nioPosix, nioConcurrency,
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
 
         // MARK: Chain (issue: chain)
@@ -82,7 +84,15 @@ let package = Package(
         .executableTarget(name: "onebz", dependencies: ["NodeRegistry", argumentParser, asyncHTTPClient]),
 
         // MARK: HTTP gateway (issue: gateway)
-        .target(name: "HTTPGateway", dependencies: ["OneBZResolver"], resources: [.copy("Resources/index.html")]),
+        .target(
+            name: "HTTPGateway",
+            dependencies: [
+                "OneBZResolver", "DNSWire", hummingbird, nioCore, logging, metrics,
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdHTTP2", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            resources: [.copy("Resources/index.html")]),
 
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -101,5 +111,12 @@ let package = Package(
         .testTarget(name: "NodeRegistryTests", dependencies: ["NodeRegistry", "TestSupport"]),
         .testTarget(
             name: "IntegrationTests", dependencies: ["TestSupport", "DNSWire", "NodeRegistry", "ChainReader"]),
+        .testTarget(
+            name: "HTTPGatewayTests",
+            dependencies: [
+                "HTTPGateway", "OneBZResolver", "ZoneCache", "DNSWire", "TestSupport", hummingbird, nioCore,
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]),
     ]
 )

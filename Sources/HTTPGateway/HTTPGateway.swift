@@ -1,1 +1,92 @@
-// HTTPGateway: see DESIGN.md. Filled in by its issue.
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import HummingbirdHTTP2
+import Logging
+import NIOCore
+import OneBZResolver
+import Prometheus
+
+/// The HTTP face of onebzd (DESIGN.md "HTTP gateway"): DoH (RFC 8484), `/resolve`
+/// JSON, the lookup page, Prometheus `/metrics` and the health probes.
+///
+/// DNS answers come from the same `QueryEngine` value the UDP/TCP servers use, so
+/// there is one answer path and one cache. The gateway itself holds no state beyond
+/// its metric handles: build it once, then `router()` for tests or `application(...)`
+/// for a `Service` to run in the process's `ServiceGroup`.
+public struct HTTPGateway: Sendable {
+    public let engine: QueryEngine
+    /// Answers `/resolve?name=`; nil: that endpoint reports 503 "not configured".
+    public let nodeLookup: (any NodeLookupService)?
+    /// `/readyz` is 200 only while this returns true (e.g. the chain follower has synced).
+    public let isReady: @Sendable () -> Bool
+    public let registry: PrometheusCollectorRegistry
+    let metrics: GatewayMetrics
+
+    public init(
+        engine: QueryEngine, nodeLookup: (any NodeLookupService)?, registry: PrometheusCollectorRegistry,
+        isReady: @escaping @Sendable () -> Bool
+    ) {
+        self.engine = engine
+        self.nodeLookup = nodeLookup
+        self.isReady = isReady
+        self.registry = registry
+        metrics = GatewayMetrics(registry: registry)
+    }
+
+    /// Every route, with CORS/method policy and request metrics in front.
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
+        router.add(middleware: BrowserAccessMiddleware())
+
+        let doh = DoHEndpoint(engine: engine, metrics: metrics)
+        router.get("/dns-query") { request, _ in await doh.get(request) }
+        router.post("/dns-query") { request, _ in await doh.post(request) }
+
+        let resolve = ResolveEndpoint(engine: engine, nodeLookup: nodeLookup)
+        router.get("/resolve") { request, _ in await resolve.handle(request) }
+
+        let page = LookupPage.response()
+        router.get("/") { _, _ in page }
+        router.get("/index.html") { _, _ in page }
+
+        let registry = self.registry
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        }
+        router.get("/healthz") { _, _ in Self.text(.ok, "ok\n") }
+        let isReady = self.isReady
+        router.get("/readyz") { _, _ in
+            isReady() ? Self.text(.ok, "ready\n") : Self.text(.serviceUnavailable, "not ready\n")
+        }
+        return router
+    }
+
+    /// The HTTP server as a `Service`, bound to `host:port` on `eventLoopGroup`: plain
+    /// HTTP/1.1, or with `tls` HTTPS with HTTP/2 and HTTP/1.1 (ALPN), which browsers and
+    /// DoH clients (curl, kdig) need to use it directly. `onListening` receives the bound
+    /// port (useful with port 0). Throws when the TLS files cannot be loaded.
+    public func application(
+        host: String, port: Int, tls: TLSFiles? = nil, eventLoopGroup: any EventLoopGroup, logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> Application<RouterResponder<BasicRequestContext>> {
+        let server: HTTPServerBuilder =
+            if let tls { try .http2Upgrade(tlsConfiguration: tls.serverConfiguration()) } else { .http1() }
+        return Application(
+            router: router(),
+            server: server,
+            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
+            eventLoopGroupProvider: .shared(eventLoopGroup),
+            logger: logger)
+    }
+
+    static func text(_ status: HTTPResponse.Status, _ body: String) -> Response {
+        Response(
+            status: status, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}

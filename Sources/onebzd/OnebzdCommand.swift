@@ -21,8 +21,9 @@ struct OnebzdCommand: AsyncParsableCommand {
         discussion: """
             Serves the static zone file over UDP and TCP on every --listen address and, with a
             chain configured, every name registered on the BizNodeRegistry contract, checked
-            against the registry's signed metadata.
-              onebzd --zone zones/1bz.zone --listen 127.0.0.1:5353
+            against the registry's signed metadata; with --http also the HTTP gateway (DoH,
+            /resolve JSON, the lookup page, /metrics, /healthz, /readyz).
+              onebzd --zone zones/1bz.zone --listen 127.0.0.1:5353 --http 127.0.0.1:8053
               onebzd --config onebzd.toml
             Flags override the config file (docs/configuration.md). Stops gracefully on SIGINT
             or SIGTERM.
@@ -37,6 +38,9 @@ struct OnebzdCommand: AsyncParsableCommand {
     @OptionGroup(title: "Chain and registry")
     var upstreams: UpstreamOptions
 
+    @OptionGroup(title: "HTTP gateway")
+    var http: HTTPOptions
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
@@ -48,6 +52,7 @@ struct OnebzdCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "onebzd")
         logger.logLevel = logLevel
+        let metricsRegistry = Self.bootstrapMetrics()
 
         let settings: ServerConfiguration
         let zone: Zone
@@ -72,16 +77,32 @@ struct OnebzdCommand: AsyncParsableCommand {
 
         let runtime = Runtime(settings: settings, zone: zone, logger: logger)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: dns.threads ?? System.coreCount)
+        let readiness = ReadinessFlag()
         let server = DNSServer(
             engine: runtime.engine,
             configuration: .init(
                 listen: listen, tcpIdleTimeout: .nanoseconds(Int64(settings.server.tcpIdleTimeout.nanoseconds)),
                 tcpMaxConnections: settings.server.tcpMaxConnections),
-            group: group, logger: logger)
+            group: group, logger: logger, onListening: { _ in readiness.markReady() })
+        var serviceList: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server)]
+        serviceList += runtime.services.map { .init(service: $0) }
+        do {
+            // Ready once the sockets are bound and, with a chain, the follower has synced.
+            let head = runtime.head
+            if let gateway = try Self.gatewayService(
+                address: try http.address(configured: settings.server.http), tls: http.tls, engine: runtime.engine,
+                nodeLookup: runtime.dynamic, registry: metricsRegistry,
+                isReady: { readiness.isReady && (head?.isSynced ?? true) }, group: group, logger: logger)
+            {
+                serviceList.append(.init(service: gateway))
+            }
+        } catch {
+            printError("onebzd: error: \(error)")
+            throw ExitCode(1)
+        }
         let services = ServiceGroup(
             configuration: .init(
-                services: [.init(service: server)] + runtime.services.map { .init(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: serviceList, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await services.run()
         } catch {

@@ -1,0 +1,86 @@
+import DNSWire
+import Hummingbird
+import NIOCore
+import OneBZResolver
+
+/// DNS over HTTPS, RFC 8484: `GET /dns-query?dns=<base64url>` and `POST /dns-query`
+/// with an `application/dns-message` body. The answer is what the engine gives a TCP
+/// client (DoH is not bound by the UDP size limit), byte for byte; the ID is echoed
+/// (RFC 8484 4.1: clients should send 0).
+struct DoHEndpoint: Sendable {
+    static let mediaType = "application/dns-message"
+    /// RFC 8484 6 / RFC 1035 4.2.2: a DNS message is at most 65535 bytes.
+    static let maxMessageSize = 65535
+
+    let engine: QueryEngine
+    let metrics: GatewayMetrics
+
+    func get(_ request: Request) async -> Response {
+        guard let parameter = request.uri.queryParameters["dns"] else {
+            return Problem.response(
+                .badRequest, "missing_dns", "GET /dns-query needs ?dns=<base64url DNS message> (RFC 8484 4.1)")
+        }
+        guard let bytes = Base64URL.decode(parameter), !bytes.isEmpty else {
+            return Problem.response(.badRequest, "invalid_dns", "?dns= is not base64url without padding (RFC 8484 4.1)")
+        }
+        guard bytes.count <= Self.maxMessageSize else {
+            return Problem.response(.contentTooLarge, "too_large", "a DNS message is at most 65535 bytes")
+        }
+        return await answer(ByteBuffer(bytes: bytes))
+    }
+
+    func post(_ request: Request) async -> Response {
+        guard Self.isDNSMessage(request.headers[.contentType]) else {
+            return Problem.response(
+                .unsupportedMediaType, "unsupported_media_type",
+                "POST /dns-query needs Content-Type: \(Self.mediaType) (RFC 8484 4.1)")
+        }
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > Self.maxMessageSize {
+            return Problem.response(.contentTooLarge, "too_large", "a DNS message is at most 65535 bytes")
+        }
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: Self.maxMessageSize)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            return Problem.response(.contentTooLarge, "too_large", "a DNS message is at most 65535 bytes")
+        } catch {
+            return Problem.response(.badRequest, "bad_body", "the request body could not be read")
+        }
+        return await answer(body)
+    }
+
+    /// Runs the query through the engine (resolving a dynamic name first if asked).
+    func answer(_ query: ByteBuffer) async -> Response {
+        let allocator = ByteBufferAllocator()
+        var disposition = engine.respond(to: query, transport: .tcp, allocator: allocator)
+        if case .lookup(let pending) = disposition, let source = engine.dynamicSource {
+            let resolved = await source.resolve(name: pending.name, type: pending.type)
+            disposition = engine.respond(to: query, transport: .tcp, allocator: allocator, resolved: resolved)
+        }
+        guard case .response(let wire) = disposition,
+            let message = try? Message(decoding: Array(wire.readableBytesView))
+        else {
+            return Problem.response(.badRequest, "not_a_query", "the body is not a DNS query message")
+        }
+        metrics.countDNS(rcode: message.rcode)
+        // The engine answers FORMERR to malformed queries; over HTTP that is a client error.
+        if message.rcode == .formErr {
+            return Problem.response(.badRequest, "malformed_query", "the DNS query is malformed (FORMERR)")
+        }
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: Self.mediaType,
+                .cacheControl: "max-age=\(CacheLifetime.seconds(for: message))",
+            ],
+            body: .init(byteBuffer: wire))
+    }
+
+    /// `application/dns-message`, parameters and case ignored.
+    static func isDNSMessage(_ contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        let media = contentType.split(separator: ";", maxSplits: 1).first ?? ""
+        return media.trimmingCharacters(in: .whitespaces).lowercased() == mediaType
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real onebzd with the HTTP gateway, on free loopback ports, serving the shipped
+/// zone plus `local.1bz A 127.0.0.1` (so DoH-resolving clients stay on loopback).
+final class GatewayProcess: Sendable {
+    let dnsPort: Int
+    let httpPort: Int
+    let process: ManagedProcess
+    let directory: URL
+    let tls: Bool
+
+    var baseURL: String { "\(tls ? "https" : "http")://127.0.0.1:\(httpPort)" }
+
+    /// With `tls`, a self-signed certificate for 127.0.0.1 and local.1bz is made with
+    /// openssl and the gateway speaks HTTPS (HTTP/2 + HTTP/1.1).
+    init(label: String, tls: Bool = false) async throws {
+        self.tls = tls
+        directory = try Repo.scratchDirectory(label)
+        let shipped = try String(contentsOf: Repo.root.appendingPathComponent("zones/1bz.zone"), encoding: .utf8)
+        let zone = directory.appendingPathComponent("1bz.zone")
+        try (shipped + "\nlocal IN A 127.0.0.1\n").write(to: zone, atomically: true, encoding: .utf8)
+        dnsPort = FreePort.next()
+        var http = FreePort.next()
+        while http == dnsPort { http = FreePort.next() }
+        httpPort = http
+        var tlsArguments: [String] = []
+        if tls {
+            let cert = directory.appendingPathComponent("cert.pem").path
+            let key = directory.appendingPathComponent("key.pem").path
+            let made = try Command.run(
+                "openssl",
+                [
+                    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:local.1bz",
+                ])
+            guard made.status == 0 else { throw TestProcessError("openssl failed: \(made.stderr)") }
+            tlsArguments = ["--http-tls-cert", cert, "--http-tls-key", key]
+        }
+        process = try ManagedProcess(
+            name: "onebzd", executable: Repo.product("onebzd"),
+            arguments: [
+                "--zone", zone.path, "--listen", "127.0.0.1:\(dnsPort)", "--http", "127.0.0.1:\(httpPort)",
+                "--threads", "1",
+            ] + tlsArguments,
+            logDirectory: directory, currentDirectory: Repo.root)
+        try await process.waitForTCP(port: httpPort)
+        try await process.waitForTCP(port: dnsPort)
+    }
+
+    deinit { process.stop() }
+
+    /// One UDP exchange with the DNS port: the raw answer bytes.
+    func udp(_ query: [UInt8]) throws -> [UInt8] {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { throw TestProcessError("socket() failed") }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 3, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(dnsPort).bigEndian)
+        inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
+        let sent = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                sendto(fd, query, query.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard sent == query.count else { throw TestProcessError("sendto failed") }
+        var buffer = [UInt8](repeating: 0, count: 65535)
+        let received = recv(fd, &buffer, buffer.count, 0)
+        guard received > 0 else { throw TestProcessError("no UDP answer from onebzd") }
+        return Array(buffer[..<received])
+    }
+
+    /// curl with the given arguments; returns (headers, body bytes).
+    func curl(_ path: String, _ arguments: [String] = []) throws -> (status: Int, headers: [String: String], body: Data) {
+        let headerFile = directory.appendingPathComponent("headers-\(UUID().uuidString)")
+        let bodyFile = directory.appendingPathComponent("body-\(UUID().uuidString)")
+        let result = try Command.run(
+            "curl", ["-sS", "-k", "--max-time", "10", "-D", headerFile.path, "-o", bodyFile.path] + arguments + [baseURL + path])
+        guard result.status == 0 else { throw TestProcessError("curl \(path) failed: \(result.stderr)") }
+        let headerText = try String(contentsOf: headerFile, encoding: .utf8)
+        var headers: [String: String] = [:]
+        var status = 0
+        for line in headerText.split(separator: "\r\n") {
+            if line.hasPrefix("HTTP/") {
+                status = Int(line.split(separator: " ")[1]) ?? 0
+            } else if let colon = line.firstIndex(of: ":") {
+                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return (status, headers, (try? Data(contentsOf: bodyFile)) ?? Data())
+    }
+}
