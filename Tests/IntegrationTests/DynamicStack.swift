@@ -18,6 +18,9 @@ final class DynamicStack: @unchecked Sendable {
     let proxyPort: Int
     let statsPath: String
     let onebzd: OnebzdServer
+    /// onebzd's HTTP gateway (DoH, /resolve, the page, /metrics).
+    let httpPort: Int
+    var gatewayURL: String { "http://127.0.0.1:\(httpPort)" }
     let pollInterval: Duration
 
     /// The sample nodes' published addresses.
@@ -76,7 +79,9 @@ final class DynamicStack: @unchecked Sendable {
         [ttl]
         positive = \(positiveTTL)
         """.write(to: config, atomically: true, encoding: .utf8)
-        onebzd = try await OnebzdServer(label: label + "-onebzd", extraArguments: ["--config", config.path])
+        httpPort = FreePort.next()
+        onebzd = try await OnebzdServer(
+            label: label + "-onebzd", extraArguments: ["--config", config.path, "--http", "127.0.0.1:\(httpPort)"])
         try await waitUntilReady()
     }
 
@@ -101,6 +106,15 @@ final class DynamicStack: @unchecked Sendable {
     }
 
     func dig(_ arguments: [String]) throws -> DigResult { try onebzd.dig(arguments) }
+
+    /// GET on the gateway with curl: (status, body).
+    func get(_ path: String) throws -> (status: Int, body: String) {
+        let r = try Command.run("curl", ["-s", "-S", "-o", "-", "-w", "\n%{http_code}", gatewayURL + path])
+        guard let nl = r.stdout.lastIndex(of: "\n"), let status = Int(r.stdout[r.stdout.index(after: nl)...]) else {
+            throw TestProcessError("curl \(path) failed: \(r.stderr)")
+        }
+        return (status, String(r.stdout[..<nl]))
+    }
 
     /// JSON-RPC method counts seen by the proxy (what onebzd asked the chain).
     func rpcCount(_ method: String) throws -> Int {
