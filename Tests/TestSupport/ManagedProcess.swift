@@ -30,8 +30,8 @@ public final class ManagedProcess: @unchecked Sendable {
         if let currentDirectory { process.currentDirectoryURL = currentDirectory }
         stdoutURL = logDirectory.appendingPathComponent("\(name).stdout.log")
         stderrURL = logDirectory.appendingPathComponent("\(name).stderr.log")
-        FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
         process.standardError = try FileHandle(forWritingTo: stderrURL)
         process.standardInput = FileHandle.nullDevice
