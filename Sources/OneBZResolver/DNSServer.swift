@@ -10,7 +10,7 @@ import Glibc
 
 /// UDP and TCP DNS on every listen address, as one Service: binds on `run()`, serves
 /// until graceful shutdown, then closes its sockets.
-public struct DNSServer: Service {
+public struct DNSServer: Service, CustomStringConvertible {
     public struct Configuration: Sendable {
         public var listen: [SocketAddress]
         public var tcpIdleTimeout: TimeAmount
@@ -45,6 +45,9 @@ public struct DNSServer: Service {
         self.logger = logger
         self.onListening = onListening
     }
+
+    /// Short, because Service Lifecycle logs services by description.
+    public var description: String { "DNSServer(\(configuration.listen.map { "\($0)" }.joined(separator: ", ")))" }
 
     public func run() async throws {
         var channels: [any Channel] = []
@@ -110,12 +113,14 @@ public struct DNSServer: Service {
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 // Connection cap: beyond it, new connections are closed at once.
-                if open.wrappingIncrementThenLoad(ordering: .relaxed) > maxConnections {
-                    open.wrappingDecrement(ordering: .relaxed)
-                    logger.debug("tcp connection refused: cap reached", metadata: ["cap": "\(maxConnections)"])
-                    return channel.close()
-                }
+                let admitted = open.wrappingIncrementThenLoad(ordering: .relaxed) <= maxConnections
                 channel.closeFuture.whenComplete { _ in open.wrappingDecrement(ordering: .relaxed) }
+                guard admitted else {
+                    logger.debug("tcp connection refused: cap reached", metadata: ["cap": "\(maxConnections)"])
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(CloseOnActiveHandler())
+                    }
+                }
                 return channel.eventLoop.makeCompletedFuture {
                     let operations = channel.pipeline.syncOperations
                     try operations.addHandler(IdleStateHandler(readTimeout: idle))
@@ -125,5 +130,15 @@ public struct DNSServer: Service {
                 }
             }
             .bind(to: address).get()
+    }
+}
+
+/// Closes a connection as soon as it is active (over the connection cap). Closing in
+/// the initializer, before registration, does not reliably reach the socket.
+private final class CloseOnActiveHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.close(promise: nil)
     }
 }
