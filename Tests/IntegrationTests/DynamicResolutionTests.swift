@@ -185,8 +185,8 @@ final class FakeRegistry: Sendable {
             http.server.ThreadingHTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
             """
         process = try ManagedProcess(
-            name: "fake-registry", executable: URL(fileURLWithPath: "/usr/bin/python3"),
-            arguments: ["-c", script, "\(port)", bodyFile.path], logDirectory: directory)
+            name: "fake-registry", executable: URL(fileURLWithPath: "/usr/bin/env"),
+            arguments: ["python3", "-c", script, "\(port)", bodyFile.path], logDirectory: directory)
         while !FreePort.isAcceptingTCP(port: port) {
             guard process.isRunning else { throw TestProcessError("fake registry died: \(process.stderr())") }
             usleep(20_000)

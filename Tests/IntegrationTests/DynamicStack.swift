@@ -135,9 +135,9 @@ final class DynamicStack: @unchecked Sendable {
         -> ManagedProcess
     {
         try ManagedProcess(
-            name: "rpc-proxy-\(generation)", executable: URL(fileURLWithPath: "/usr/bin/python3"),
+            name: "rpc-proxy-\(generation)", executable: URL(fileURLWithPath: "/usr/bin/env"),
             arguments: [
-                Repo.root.appendingPathComponent("tests/tools/tcpproxy.py").path, "--listen", "127.0.0.1:\(port)",
+                "python3", Repo.root.appendingPathComponent("tests/tools/tcpproxy.py").path, "--listen", "127.0.0.1:\(port)",
                 "--target", "127.0.0.1:\(devnet.port)", "--stats", stats,
             ],
             logDirectory: directory)
