@@ -48,7 +48,9 @@ extension Message {
                 message.additionals.append(record)
             }
         }
-        if message.answers.contains(where: { $0.type == .opt }) || message.authorities.contains(where: { $0.type == .opt }) {
+        if message.answers.contains(where: { $0.type == .opt })
+            || message.authorities.contains(where: { $0.type == .opt })
+        {
             throw .badOPT(at: additionalStart)
         }
         return (message, offset)

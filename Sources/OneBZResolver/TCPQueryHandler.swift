@@ -67,7 +67,8 @@ final class TCPQueryHandler: ChannelDuplexHandler {
         channel.eventLoop.makeFutureWithTask {
             await source.resolve(name: pending.name, type: pending.type)
         }.whenSuccess { answer in
-            let disposition = engine.respond(to: request, transport: .tcp, allocator: channel.allocator, resolved: answer)
+            let disposition = engine.respond(
+                to: request, transport: .tcp, allocator: channel.allocator, resolved: answer)
             if case .response(let response) = disposition {
                 channel.writeAndFlush(Self.framed(response, allocator: channel.allocator), promise: nil)
             }

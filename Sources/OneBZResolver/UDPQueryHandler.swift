@@ -49,7 +49,8 @@ final class UDPQueryHandler: ChannelInboundHandler {
             let disposition = engine.respond(
                 to: request.data, transport: .udp, allocator: channel.allocator, resolved: answer)
             if case .response(let response) = disposition {
-                channel.writeAndFlush(AddressedEnvelope(remoteAddress: request.remoteAddress, data: response), promise: nil)
+                channel.writeAndFlush(
+                    AddressedEnvelope(remoteAddress: request.remoteAddress, data: response), promise: nil)
             }
         }
     }

@@ -42,7 +42,8 @@ import Testing
                 logDirectory: dir)
             let port = self.port
             try await process.waitUntil {
-                let result = try Command.run("dig", ["@127.0.0.1", "-p", "\(port)", "+time=1", "+tries=1", "1bz", "SOA"])
+                let result = try Command.run(
+                    "dig", ["@127.0.0.1", "-p", "\(port)", "+time=1", "+tries=1", "1bz", "SOA"])
                 return result.stdout.contains("status: NOERROR")
             }
         }
@@ -77,8 +78,10 @@ import Testing
         for query in Self.queries {
             let arguments = [transport, "+nocookie"] + query
             let theirs = Self.summary(
-                DigResult(output: try Command.run(
-                    "dig", ["@127.0.0.1", "-p", "\(nsd.port)", "+norec", "+time=2", "+tries=1"] + arguments).stdout))
+                DigResult(
+                    output: try Command.run(
+                        "dig", ["@127.0.0.1", "-p", "\(nsd.port)", "+norec", "+time=2", "+tries=1"] + arguments
+                    ).stdout))
             let ours = Self.summary(try onebzd.dig(arguments))
             #expect(ours == theirs, "\(query.joined(separator: " ")) \(transport)")
         }
