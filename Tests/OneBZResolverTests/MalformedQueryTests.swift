@@ -28,6 +28,7 @@ import Testing
             header(ar: 2) + question + [0, 0, 41, 4, 208, 0, 0, 0, 0, 0, 0] + [0, 0, 41, 4, 208, 0, 0, 0, 0, 0, 0]
         ),
         ("OPT not at the root", header(ar: 1) + question + [0xC0, 0x0C, 0, 41, 4, 208, 0, 0, 0, 0, 0, 0]),
+        ("trailing bytes", header() + question + [0xde, 0xad]),
         ("OPT option overruns", header(ar: 1) + question + [0, 0, 41, 4, 208, 0, 0, 0, 0, 0, 4, 0, 8, 0, 9]),
     ]
 
