@@ -64,7 +64,9 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", nioCore]),
         .testTarget(name: "ZoneCacheTests", dependencies: ["ZoneCache", "DNSWire"]),
-        .testTarget(name: "OneBZResolverTests", dependencies: ["OneBZResolver", "ZoneCache", "DNSWire", nioCore]),
+        .testTarget(
+            name: "OneBZResolverTests",
+            dependencies: ["OneBZResolver", "ZoneCache", "DNSWire", nioCore, nioPosix, logging, serviceLifecycle]),
         .testTarget(name: "ChainReaderTests", dependencies: ["ChainReader", "TestSupport"]),
         .testTarget(name: "NodeRegistryTests", dependencies: ["NodeRegistry", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "DNSWire"]),
