@@ -21,10 +21,20 @@ import Testing
         }
     }
 
-    static func dig(port: Int, _ arguments: [String]) throws -> String {
+    /// Runs dig on a Dispatch thread: blocking a cooperative thread here could starve
+    /// the server's own resolve task (the pool has one thread per core).
+    static func dig(port: Int, _ arguments: [String]) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try digBlocking(port: port, arguments) })
+            }
+        }
+    }
+
+    private static func digBlocking(port: Int, _ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["dig", "@127.0.0.1", "-p", "\(port)", "+time=2", "+tries=1"] + arguments
+        process.arguments = ["dig", "@127.0.0.1", "-p", "\(port)", "+time=5", "+tries=1"] + arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
@@ -46,12 +56,12 @@ import Testing
             var iterator = addresses.makeAsyncIterator()
             let port = try #require(await iterator.next()?.first?.port)
             for transport in ["+notcp", "+tcp"] {
-                let output = try Self.dig(port: port, [transport, "ShAsHi.1bz", "A"])
+                let output = try await Self.dig(port: port, [transport, "ShAsHi.1bz", "A"])
                 #expect(output.contains("status: NOERROR"), "\(output)")
                 #expect(output.contains("ShAsHi.1bz.\t\t60\tIN\tA\t203.0.113.7"), "\(output)")
             }
             // Static names never take the async path.
-            #expect(try Self.dig(port: port, ["+short", "ns1.1bz", "A"]).contains("192.0.2.53"))
+            #expect(try await Self.dig(port: port, ["+short", "ns1.1bz", "A"]).contains("192.0.2.53"))
             await services.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
