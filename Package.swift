@@ -100,7 +100,10 @@ let package = Package(
         .testTarget(name: "ZoneCacheTests", dependencies: ["ZoneCache", "DNSWire"]),
         .testTarget(
             name: "OneBZResolverTests",
-            dependencies: ["OneBZResolver", "ZoneCache", "DNSWire", "ChainReader", "NodeRegistry", nioCore]),
+            dependencies: [
+                "OneBZResolver", "ZoneCache", "DNSWire", "ChainReader", "NodeRegistry", nioCore, nioPosix,
+                logging, serviceLifecycle,
+            ]),
         .testTarget(
             name: "ChainReaderTests",
             dependencies: [

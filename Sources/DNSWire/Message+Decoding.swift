@@ -1,8 +1,8 @@
 extension Message {
     /// Decodes a message with strict bounds: every count must be backed by bytes, every
     /// RDATA must be exactly RDLENGTH long, names follow pointers only backwards. Bytes
-    /// after the last counted record are reported through `trailing`, not rejected
-    /// (Knot's policy: the caller decides).
+    /// after the last counted record are reported through `trailingBytes`, not rejected:
+    /// the caller decides (the server's `QueryView` answers FORMERR, as Knot DNS does).
     public init(decoding bytes: [UInt8]) throws(DNSWireError) {
         var trailing = 0
         try self.init(decoding: bytes, trailingBytes: &trailing)
@@ -48,7 +48,9 @@ extension Message {
                 message.additionals.append(record)
             }
         }
-        if message.answers.contains(where: { $0.type == .opt }) || message.authorities.contains(where: { $0.type == .opt }) {
+        if message.answers.contains(where: { $0.type == .opt })
+            || message.authorities.contains(where: { $0.type == .opt })
+        {
             throw .badOPT(at: additionalStart)
         }
         return (message, offset)

@@ -58,19 +58,21 @@ public struct QueryView: Sendable {
             return .failure(.formErr(id: id, flags: flags, questionEnd: questionEnd))
         }
         do {
-            view.edns = try parseAdditional(raw, count: Int(arCount), at: questionEnd)
+            let (edns, end) = try parseAdditional(raw, count: Int(arCount), at: questionEnd)
+            // Bytes after the last counted record: FORMERR, as Knot DNS answers.
+            guard end == raw.count else { throw DNSWireError.truncated(at: end) }
+            view.edns = edns
         } catch {
             return .failure(.formErr(id: id, flags: flags, questionEnd: questionEnd))
         }
-        // Bytes after the last counted record are ignored, as Knot does.
         return .success(view)
     }
 
     /// Walks the additional section; returns the OPT fields if there is exactly one
-    /// well-formed OPT owned by the root (RFC 6891 6.1.1), throws otherwise.
+    /// well-formed OPT owned by the root (RFC 6891 6.1.1), and where the section ends.
     private static func parseAdditional(
         _ raw: UnsafeRawBufferPointer, count: Int, at start: Int
-    ) throws(DNSWireError) -> EDNSInfo? {
+    ) throws(DNSWireError) -> (EDNSInfo?, Int) {
         var offset = start
         var edns: EDNSInfo? = nil
         for _ in 0..<count {
@@ -96,6 +98,6 @@ public struct QueryView: Sendable {
             }
             offset = rdStart + rdLength
         }
-        return edns
+        return (edns, offset)
     }
 }

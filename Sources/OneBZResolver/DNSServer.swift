@@ -5,7 +5,7 @@ import NIOPosix
 import ServiceLifecycle
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// UDP and TCP DNS on every listen address, as one Service: binds on `run()`, serves
@@ -75,7 +75,8 @@ public struct DNSServer: Service, CustomStringConvertible {
     /// DESIGN.md "UDP fast path": one socket per event loop, SO_REUSEPORT (never
     /// SO_REUSEADDR on UDP), vector reads of 64 datagrams into fixed slots, 1 MiB buffers.
     private func bindUDP(_ address: SocketAddress) async throws -> [any Channel] {
-        let reusePort = ChannelOptions.Types.SocketOption(level: .socket, name: NIOBSDSocket.Option(rawValue: SO_REUSEPORT))
+        let reusePort = ChannelOptions.Types.SocketOption(
+            level: .socket, name: NIOBSDSocket.Option(rawValue: SO_REUSEPORT))
         let batch = 64
         let engine = self.engine
         var channels: [any Channel] = []
@@ -88,7 +89,8 @@ public struct DNSServer: Service, CustomStringConvertible {
                 .channelOption(ChannelOptions.datagramVectorReadMessageCount, value: batch)
                 .channelOption(
                     ChannelOptions.recvAllocator,
-                    value: FixedSizeRecvByteBufferAllocator(capacity: batch * max(configuration.maxUDPPayload, 512)))
+                    value: FixedSizeRecvByteBufferAllocator(capacity: batch * max(configuration.maxUDPPayload, 512))
+                )
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(UDPQueryHandler(engine: engine))

@@ -79,11 +79,16 @@ public struct QueryEngine: Sendable {
         case .failure(.drop):
             return .drop
         case .failure(.formErr(let id, let flags, let questionEnd)):
-            return .response(ResponseWriter.error(.formErr, id: id, flags: flags, question: questionEnd.map { raw[12..<$0] }, allocator: allocator))
+            return .response(
+                ResponseWriter.error(
+                    .formErr, id: id, flags: flags, question: questionEnd.map { raw[12..<$0] }, allocator: allocator))
         case .failure(.notImp(let id, let flags, let questionEnd)):
-            return .response(ResponseWriter.error(.notImp, id: id, flags: flags, question: questionEnd.map { raw[12..<$0] }, allocator: allocator))
+            return .response(
+                ResponseWriter.error(
+                    .notImp, id: id, flags: flags, question: questionEnd.map { raw[12..<$0] }, allocator: allocator))
         }
-        let writer = ResponseWriter(raw: raw, query: query, transport: transport, maxUDPPayload: configuration.maxUDPPayload)
+        let writer = ResponseWriter(
+            raw: raw, query: query, transport: transport, maxUDPPayload: configuration.maxUDPPayload)
         // RFC 6891 6.1.3: we speak EDNS version 0 only.
         if let edns = query.edns, edns.version > 0 {
             return .response(writer.write(extendedError: .badVers, allocator: allocator))
@@ -192,13 +197,15 @@ extension QueryEngine {
     /// answer section, authoritative.
     public func dynamicAnswer(name: Name, records: [ResourceRecord]) -> DynamicAnswer {
         guard !records.isEmpty else { return dynamicNoData() }
-        return DynamicAnswer(template: ResponseTemplate(authoritative: true, questionName: name.lowercased, answers: records))
+        return DynamicAnswer(
+            template: ResponseTemplate(authoritative: true, questionName: name.lowercased, answers: records))
     }
 
     /// The name exists but has no records of the asked type: NOERROR with the SOA.
     public func dynamicNoData() -> DynamicAnswer {
         DynamicAnswer(
-            template: ResponseTemplate(authoritative: true, questionName: nil, authorities: [prepared.planner.negativeSOA]))
+            template: ResponseTemplate(
+                authoritative: true, questionName: nil, authorities: [prepared.planner.negativeSOA]))
     }
 
     /// The name does not exist: NXDOMAIN with the SOA.

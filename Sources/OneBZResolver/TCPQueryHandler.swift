@@ -62,15 +62,9 @@ final class TCPQueryHandler: ChannelDuplexHandler {
     }
 
     private func resolveLater(_ pending: PendingLookup, request: ByteBuffer, channel: any Channel) {
-        guard let source = engine.dynamicSource else { return }
-        let engine = self.engine
-        channel.eventLoop.makeFutureWithTask {
-            await source.resolve(name: pending.name, type: pending.type)
-        }.whenSuccess { answer in
-            let disposition = engine.respond(to: request, transport: .tcp, allocator: channel.allocator, resolved: answer)
-            if case .response(let response) = disposition {
-                channel.writeAndFlush(Self.framed(response, allocator: channel.allocator), promise: nil)
-            }
+        DynamicLookupRunner.resolve(pending, request: request, transport: .tcp, engine: engine, channel: channel) {
+            response in
+            channel.writeAndFlush(Self.framed(response, allocator: channel.allocator), promise: nil)
         }
     }
 }

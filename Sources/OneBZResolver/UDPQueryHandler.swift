@@ -39,18 +39,12 @@ final class UDPQueryHandler: ChannelInboundHandler {
         // Swallowed on purpose (see type comment); nothing to recover per datagram.
     }
 
-    /// The dynamic-name miss path: await the source off the hot path, then answer.
     private func resolveLater(_ pending: PendingLookup, request: AddressedEnvelope<ByteBuffer>, channel: any Channel) {
-        guard let source = engine.dynamicSource else { return }
-        let engine = self.engine
-        channel.eventLoop.makeFutureWithTask {
-            await source.resolve(name: pending.name, type: pending.type)
-        }.whenSuccess { answer in
-            let disposition = engine.respond(
-                to: request.data, transport: .udp, allocator: channel.allocator, resolved: answer)
-            if case .response(let response) = disposition {
-                channel.writeAndFlush(AddressedEnvelope(remoteAddress: request.remoteAddress, data: response), promise: nil)
-            }
+        let remote = request.remoteAddress
+        DynamicLookupRunner.resolve(
+            pending, request: request.data, transport: .udp, engine: engine, channel: channel
+        ) { response in
+            channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: response), promise: nil)
         }
     }
 }

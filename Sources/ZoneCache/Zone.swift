@@ -23,7 +23,9 @@ public struct Zone: Sendable {
         var order: [Name] = []
         for record in records {
             guard record.name.isSubdomain(of: apex) else { throw fail("\(record.name) is outside the zone \(apex)") }
-            guard record.rrClass == .in else { throw fail("\(record.name) has class \(record.rrClass), only IN is served") }
+            guard record.rrClass == .in else {
+                throw fail("\(record.name) has class \(record.rrClass), only IN is served")
+            }
             guard !record.type.isMetaType else { throw fail("\(record.name) has meta type \(record.type)") }
             if byName[record.name] == nil { order.append(record.name) }
             var rrset = byName[record.name, default: [:]][record.type, default: []]
@@ -33,7 +35,9 @@ public struct Zone: Sendable {
             if !rrset.contains(where: { $0.rdata == record.rdata }) { rrset.append(record) }
             byName[record.name, default: [:]][record.type] = rrset
         }
-        guard let soas = byName[apex]?[.soa], soas.count == 1 else { throw fail("the apex \(apex) needs exactly one SOA") }
+        guard let soas = byName[apex]?[.soa], soas.count == 1 else {
+            throw fail("the apex \(apex) needs exactly one SOA")
+        }
         guard byName[apex]?[.ns] != nil else { throw fail("the apex \(apex) has no NS records") }
         if byName.values.contains(where: { $0.count > 1 && $0[.cname] != nil }) {
             throw fail("a CNAME shares its owner with other data")

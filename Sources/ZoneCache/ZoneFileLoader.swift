@@ -2,7 +2,7 @@ import CLDNS
 import DNSWire
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads an RFC 1035 master file with libldns into plain records.

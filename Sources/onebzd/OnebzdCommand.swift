@@ -9,7 +9,7 @@ import ServiceLifecycle
 import ZoneCache
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `onebzd`: the authoritative DNS server for the 1bz TLD.

@@ -24,21 +24,35 @@ import Testing
         Case(label: "pointer to itself (loop)", bytes: header() + hex("c00c00010001")),
         Case(label: "pointer forward", bytes: header() + hex("c00e00010001")),
         Case(label: "pointer out of range", bytes: header() + hex("c0ff00010001")),
-        Case(label: "pointer loop via two pointers",
+        Case(
+            label: "pointer loop via two pointers",
             bytes: header(an: 1) + question + hex("c019") + hex("0001000100000e100000") + hex("c017")),
         Case(label: "extended label type 0x40", bytes: header() + hex("41610000010001")),
         Case(label: "label type 0x80", bytes: header() + hex("81610000010001")),
-        Case(label: "name longer than 255",
-            bytes: header() + Array(repeating: [63] + Array(repeating: 0x61, count: 63), count: 5).flatMap { $0 } + [0, 0, 1, 0, 1]),
+        Case(
+            label: "name longer than 255",
+            bytes: header() + Array(repeating: [63] + Array(repeating: 0x61, count: 63), count: 5).flatMap { $0 } + [
+                0, 0, 1, 0, 1,
+            ]),
         Case(label: "answer count lies", bytes: header(an: 5) + question),
         Case(label: "additional count lies", bytes: header(ar: 1) + question),
         Case(label: "RDATA truncated", bytes: header(an: 1) + question + hex("c00c000100010000 0e100004c000")),
-        Case(label: "RDLENGTH shorter than the NS name", bytes: header(an: 1) + question + hex("c00c000200010000 0e100002036e7331c00c")),
-        Case(label: "RDLENGTH longer than the NS name", bytes: header(an: 1) + question + hex("c00c000200010000 0e100004c00c0000")),
-        Case(label: "SOA without its fixed fields", bytes: header(an: 1) + question + hex("c00c000600010000 0e100004c00cc00c")),
-        Case(label: "two OPT records", bytes: header(ar: 2) + question + hex("00002904d0000000000000") + hex("00002904d0000000000000")),
+        Case(
+            label: "RDLENGTH shorter than the NS name",
+            bytes: header(an: 1) + question + hex("c00c000200010000 0e100002036e7331c00c")),
+        Case(
+            label: "RDLENGTH longer than the NS name",
+            bytes: header(an: 1) + question + hex("c00c000200010000 0e100004c00c0000")),
+        Case(
+            label: "SOA without its fixed fields",
+            bytes: header(an: 1) + question + hex("c00c000600010000 0e100004c00cc00c")),
+        Case(
+            label: "two OPT records",
+            bytes: header(ar: 2) + question + hex("00002904d0000000000000") + hex("00002904d0000000000000")),
         Case(label: "OPT not owned by the root", bytes: header(ar: 1) + question + hex("c00c002904d0000000000000")),
-        Case(label: "OPT option longer than RDATA", bytes: header(ar: 1) + question + hex("00002904d000000000000400080001")),
+        Case(
+            label: "OPT option longer than RDATA",
+            bytes: header(ar: 1) + question + hex("00002904d000000000000400080001")),
         Case(label: "OPT in the answer section", bytes: header(an: 1) + question + hex("00002904d0000000000000")),
     ]
 

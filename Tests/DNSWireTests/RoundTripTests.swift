@@ -5,7 +5,8 @@ import Testing
     static func record(_ name: String, _ type: RRType, _ rdata: [UInt8], ttl: UInt32 = 300) -> ResourceRecord {
         ResourceRecord(name: try! Name(name), type: type, ttl: ttl, rdata: rdata)
     }
-    static let soaRDATA = hex("036e73310331627a000a686f73746d61737465720331627a00") + hex("0000000100001c2000000e10001275000000012c")
+    static let soaRDATA =
+        hex("036e73310331627a000a686f73746d61737465720331627a00") + hex("0000000100001c2000000e10001275000000012c")
 
     static let messages: [Message] = {
         var query = Message()

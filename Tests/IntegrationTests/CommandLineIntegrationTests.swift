@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite struct CommandLineIntegrationTests {
@@ -12,7 +12,8 @@ import Glibc
         let path = dir.appendingPathComponent("bad.zone").path
         try "$ORIGIN 1bz.\n$TTL 300\n@ IN SOA ns1 host 1 2 3 4 5\n@ IN NS ns1\nns1 IN A 999.1.1.1\n"
             .write(toFile: path, atomically: true, encoding: .utf8)
-        let result = try Command.run(Repo.product("onebzd").path, ["--zone", path, "--listen", "127.0.0.1:\(FreePort.next())"])
+        let result = try Command.run(
+            Repo.product("onebzd").path, ["--zone", path, "--listen", "127.0.0.1:\(FreePort.next())"])
         #expect(result.status != 0)
         #expect(result.stderr.contains("\(path):5"), "\(result.stderr)")
     }
@@ -33,8 +34,10 @@ import Glibc
     @Test func helpExplainsEveryFlag() throws {
         let result = try Command.run(Repo.product("onebzd").path, ["--help"])
         #expect(result.status == 0)
-        for flag in ["--zone", "--origin", "--listen", "--identity", "--version-string", "--no-chaos", "--tcp-idle-timeout",
-                     "--tcp-max-connections", "--threads", "--log-level"] {
+        for flag in [
+            "--zone", "--origin", "--listen", "--identity", "--version-string", "--no-chaos", "--tcp-idle-timeout",
+            "--tcp-max-connections", "--threads", "--log-level",
+        ] {
             #expect(result.stdout.contains(flag), "\(flag)")
         }
     }

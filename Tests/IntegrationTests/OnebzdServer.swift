@@ -27,7 +27,8 @@ final class OnebzdServer: Sendable {
     }
 
     func kdig(_ arguments: [String]) throws -> DigResult {
-        let result = try Command.run("kdig", ["@127.0.0.1", "-p", "\(port)", "+norec", "+time=2", "+retry=0"] + arguments)
+        let result = try Command.run(
+            "kdig", ["@127.0.0.1", "-p", "\(port)", "+norec", "+time=2", "+retry=0"] + arguments)
         return DigResult(output: result.stdout)
     }
 

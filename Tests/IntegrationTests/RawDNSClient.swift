@@ -2,7 +2,7 @@ import DNSWire
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Plain-socket client for what dig cannot send: garbage, pipelined TCP, stalled

@@ -16,25 +16,33 @@ import Testing
     }
 
     static let cases: [Case] = [
-        .init(query: ["ns1.1bz", "A"], status: "NOERROR", authoritative: true,
-              answerContains: ["ns1.1bz. 3600 IN A 192.0.2.53"], authorityContains: [], additionalContains: []),
-        .init(query: ["1bz", "NS"], status: "NOERROR", authoritative: true,
-              answerContains: ["1bz. 3600 IN NS ns1.1bz.", "1bz. 3600 IN NS ns2.1bz."], authorityContains: [],
-              additionalContains: ["ns1.1bz. 3600 IN A 192.0.2.53", "ns2.1bz. 3600 IN AAAA 2001:db8:1::53"]),
-        .init(query: ["nope.1bz", "A"], status: "NXDOMAIN", authoritative: true,
-              answerContains: [], authorityContains: ["1bz. 300 IN SOA ns1.1bz. hostmaster.1bz."], additionalContains: []),
-        .init(query: ["www.1bz", "MX"], status: "NOERROR", authoritative: true,
-              answerContains: [], authorityContains: ["1bz. 300 IN SOA"], additionalContains: []),
-        .init(query: ["host.example.1bz", "A"], status: "NOERROR", authoritative: false,
-              answerContains: [], authorityContains: ["example.1bz. 3600 IN NS ns1.example.1bz."],
-              additionalContains: ["ns1.example.1bz. 3600 IN A 192.0.2.100"]),
-        .init(query: ["example.1bz", "DS"], status: "NOERROR", authoritative: true,
-              answerContains: ["example.1bz. 3600 IN DS 12345 15 2"], authorityContains: [], additionalContains: []),
-        .init(query: ["example.com", "A"], status: "REFUSED", authoritative: false,
-              answerContains: [], authorityContains: [], additionalContains: []),
-        .init(query: ["docs.1bz", "A"], status: "NOERROR", authoritative: true,
-              answerContains: ["docs.1bz. 3600 IN CNAME www.1bz.", "www.1bz. 3600 IN A 192.0.2.80"],
-              authorityContains: [], additionalContains: []),
+        .init(
+            query: ["ns1.1bz", "A"], status: "NOERROR", authoritative: true,
+            answerContains: ["ns1.1bz. 3600 IN A 192.0.2.53"], authorityContains: [], additionalContains: []),
+        .init(
+            query: ["1bz", "NS"], status: "NOERROR", authoritative: true,
+            answerContains: ["1bz. 3600 IN NS ns1.1bz.", "1bz. 3600 IN NS ns2.1bz."], authorityContains: [],
+            additionalContains: ["ns1.1bz. 3600 IN A 192.0.2.53", "ns2.1bz. 3600 IN AAAA 2001:db8:1::53"]),
+        .init(
+            query: ["nope.1bz", "A"], status: "NXDOMAIN", authoritative: true,
+            answerContains: [], authorityContains: ["1bz. 300 IN SOA ns1.1bz. hostmaster.1bz."], additionalContains: []),
+        .init(
+            query: ["www.1bz", "MX"], status: "NOERROR", authoritative: true,
+            answerContains: [], authorityContains: ["1bz. 300 IN SOA"], additionalContains: []),
+        .init(
+            query: ["host.example.1bz", "A"], status: "NOERROR", authoritative: false,
+            answerContains: [], authorityContains: ["example.1bz. 3600 IN NS ns1.example.1bz."],
+            additionalContains: ["ns1.example.1bz. 3600 IN A 192.0.2.100"]),
+        .init(
+            query: ["example.1bz", "DS"], status: "NOERROR", authoritative: true,
+            answerContains: ["example.1bz. 3600 IN DS 12345 15 2"], authorityContains: [], additionalContains: []),
+        .init(
+            query: ["example.com", "A"], status: "REFUSED", authoritative: false,
+            answerContains: [], authorityContains: [], additionalContains: []),
+        .init(
+            query: ["docs.1bz", "A"], status: "NOERROR", authoritative: true,
+            answerContains: ["docs.1bz. 3600 IN CNAME www.1bz.", "www.1bz. 3600 IN A 192.0.2.80"],
+            authorityContains: [], additionalContains: []),
     ]
 
     static func check(_ result: DigResult, _ expected: Case) {
@@ -42,9 +50,15 @@ import Testing
         #expect(result.flags.contains("qr"))
         #expect(result.flags.contains("aa") == expected.authoritative, "\(result)")
         #expect(!result.flags.contains("tc"))
-        for line in expected.answerContains { #expect(result.answer.contains { $0.hasPrefix(line) }, "\(line) in \(result)") }
-        for line in expected.authorityContains { #expect(result.authority.contains { $0.hasPrefix(line) }, "\(line) in \(result)") }
-        for line in expected.additionalContains { #expect(result.additional.contains { $0.hasPrefix(line) }, "\(line) in \(result)") }
+        for line in expected.answerContains {
+            #expect(result.answer.contains { $0.hasPrefix(line) }, "\(line) in \(result)")
+        }
+        for line in expected.authorityContains {
+            #expect(result.authority.contains { $0.hasPrefix(line) }, "\(line) in \(result)")
+        }
+        for line in expected.additionalContains {
+            #expect(result.additional.contains { $0.hasPrefix(line) }, "\(line) in \(result)")
+        }
         if expected.answerContains.isEmpty { #expect(result.answer.isEmpty, "\(result)") }
     }
 
@@ -111,13 +125,16 @@ import Testing
         let dir = try Repo.scratchDirectory("ipv6")
         let process = try ManagedProcess(
             name: "onebzd", executable: Repo.product("onebzd"),
-            arguments: ["--zone", Repo.root.appendingPathComponent("zones/1bz.zone").path,
-                        "--listen", "127.0.0.1:\(port)", "--listen", "[::1]:\(port)"],
+            arguments: [
+                "--zone", Repo.root.appendingPathComponent("zones/1bz.zone").path,
+                "--listen", "127.0.0.1:\(port)", "--listen", "[::1]:\(port)",
+            ],
             logDirectory: dir)
         defer { process.stop() }
         try await process.waitForTCP(port: port)
         for transport in ["+notcp", "+tcp"] {
-            let result = try Command.run("dig", ["@::1", "-p", "\(port)", transport, "+norec", "+time=2", "+tries=1", "ns1.1bz", "AAAA"])
+            let result = try Command.run(
+                "dig", ["@::1", "-p", "\(port)", transport, "+norec", "+time=2", "+tries=1", "ns1.1bz", "AAAA"])
             #expect(result.stdout.contains("status: NOERROR"), "\(result.stdout)")
             #expect(result.stdout.contains("2001:db8::53"))
         }

@@ -10,7 +10,8 @@ import Testing
         let connection = try RawDNSClient(port: server.port).tcp()
         let names = ["ns1.1bz", "ns2.1bz", "www.1bz", "nope.1bz", "example.com"]
         // All queries in one write: the server must answer each of them.
-        connection.send(names.enumerated().flatMap { RawDNSClient.framed(RawDNSClient.query($1, .a, id: UInt16(100 + $0))) })
+        connection.send(
+            names.enumerated().flatMap { RawDNSClient.framed(RawDNSClient.query($1, .a, id: UInt16(100 + $0))) })
         var ids = Set<UInt16>()
         for _ in names {
             let message = try Message(decoding: try #require(connection.readMessage()))
@@ -30,11 +31,12 @@ import Testing
         let server = try await OnebzdServer(label: "malformed")
         let client = RawDNSClient(port: server.port)
         // Garbage datagrams: short, random, compression loops, lying counts.
-        let garbage: [[UInt8]] = [
-            [], [1], Array(repeating: 0xFF, count: 12), Array(repeating: 0xC0, count: 40),
-            [0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 0x0C, 0, 1, 0, 1],
-            [0, 1, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF],
-        ] + (0..<200).map { _ in (0..<Int.random(in: 12..<300)).map { _ in UInt8.random(in: 0...255) } }
+        let garbage: [[UInt8]] =
+            [
+                [], [1], Array(repeating: 0xFF, count: 12), Array(repeating: 0xC0, count: 40),
+                [0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 0x0C, 0, 1, 0, 1],
+                [0, 1, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF],
+            ] + (0..<200).map { _ in (0..<Int.random(in: 12..<300)).map { _ in UInt8.random(in: 0...255) } }
         for bytes in garbage { try client.udpSend(bytes) }
         // FORMERR, not silence, for a readable but malformed query.
         let formErr = try client.udp([0, 9, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0])

@@ -5,9 +5,13 @@ import Testing
 @Suite struct ChaosAndClassTests {
     static let answering = QueryEngine(
         zone: EngineFixture.shippedZone, configuration: .init(identity: "ns-test", version: "onebzd 0.1"))
-    static let refusing = QueryEngine(zone: EngineFixture.shippedZone, configuration: .init(identity: nil, version: nil))
+    static let refusing = QueryEngine(
+        zone: EngineFixture.shippedZone, configuration: .init(identity: nil, version: nil))
 
-    @Test(arguments: [("version.bind", "onebzd 0.1"), ("VERSION.SERVER", "onebzd 0.1"), ("id.server", "ns-test"), ("hostname.bind", "ns-test")])
+    @Test(arguments: [
+        ("version.bind", "onebzd 0.1"), ("VERSION.SERVER", "onebzd 0.1"), ("id.server", "ns-test"),
+        ("hostname.bind", "ns-test"),
+    ])
     func answersChaosTXT(name: String, text: String) throws {
         let response = try EngineFixture.ask(Self.answering, EngineFixture.query(name, .txt, rrClass: .ch))
         #expect(response.rcode == .noError)

@@ -23,7 +23,9 @@ import Testing
     func makeEngine() -> (QueryEngine, FakeSource) {
         let source = FakeSource()
         let engine = QueryEngine(zone: EngineFixture.shippedZone, dynamicSource: source)
-        source.cached.withLock { $0[try! Name("shashi.1bz")] = engine.dynamicAnswer(name: try! Name("shashi.1bz"), records: [Self.shashiA]) }
+        source.cached.withLock {
+            $0[try! Name("shashi.1bz")] = engine.dynamicAnswer(name: try! Name("shashi.1bz"), records: [Self.shashiA])
+        }
         return (engine, source)
     }
 
@@ -45,11 +47,14 @@ import Testing
         }
         #expect(pending == PendingLookup(name: try Name("other.1bz"), type: .txt))
         // After resolving, the transport asks again with the result.
-        let failed = try Message(decoding: try #require(engine.respond(to: request, transport: .udp, resolved: .serverFailure)))
+        let failed = try Message(
+            decoding: try #require(engine.respond(to: request, transport: .udp, resolved: .serverFailure)))
         #expect(failed.rcode == .servFail)
-        let missing = try Message(decoding: try #require(engine.respond(to: request, transport: .udp, resolved: engine.dynamicNameError())))
+        let missing = try Message(
+            decoding: try #require(engine.respond(to: request, transport: .udp, resolved: engine.dynamicNameError())))
         #expect(missing.rcode == .nxDomain && missing.authorities.map(\.type) == [.soa])
-        let noData = try Message(decoding: try #require(engine.respond(to: request, transport: .udp, resolved: engine.dynamicNoData())))
+        let noData = try Message(
+            decoding: try #require(engine.respond(to: request, transport: .udp, resolved: engine.dynamicNoData())))
         #expect(noData.rcode == .noError && noData.answers.isEmpty && noData.authorities.map(\.type) == [.soa])
     }
 

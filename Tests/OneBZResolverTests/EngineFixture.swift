@@ -19,14 +19,22 @@ enum EngineFixture {
     /// A small zone with answers of chosen sizes, for truncation tests.
     static let sizedZone: Zone = {
         var records = [
-            record("1bz", .soa, nameRDATA("ns1.1bz") + nameRDATA("h.1bz") + [0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 60]),
+            record(
+                "1bz", .soa,
+                nameRDATA("ns1.1bz") + nameRDATA("h.1bz") + [
+                    0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 60,
+                ]),
             record("1bz", .ns, nameRDATA("ns1.1bz")),
             record("ns1.1bz", .a, [192, 0, 2, 1]),
         ]
         // ~3000 bytes of TXT: too big for any UDP answer.
-        for index in 0..<30 { records.append(record("big.1bz", .txt, [99] + Array(repeating: UInt8(65 + index % 26), count: 99))) }
+        for index in 0..<30 {
+            records.append(record("big.1bz", .txt, [99] + Array(repeating: UInt8(65 + index % 26), count: 99)))
+        }
         // ~700 bytes: fits 1232 but not 512.
-        for index in 0..<7 { records.append(record("medium.1bz", .txt, [99] + Array(repeating: UInt8(97 + index), count: 99))) }
+        for index in 0..<7 {
+            records.append(record("medium.1bz", .txt, [99] + Array(repeating: UInt8(97 + index), count: 99)))
+        }
         // MX answer is small, but its glue (AAAA for 20 hosts) is not.
         for index in 0..<20 {
             records.append(record("mx.1bz", .mx, [0, UInt8(index)] + nameRDATA("host\(index).mx.1bz")))

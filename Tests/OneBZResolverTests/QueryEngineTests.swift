@@ -18,35 +18,74 @@ import ZoneCache
     }
 
     static let expectations: [Expectation] = [
-        .init(name: "ns1.1bz", type: .a, rcode: .noError, authoritative: true, answer: [.a], authority: [], additional: 0),
-        .init(name: "ns2.1bz", type: .aaaa, rcode: .noError, authoritative: true, answer: [.aaaa], authority: [], additional: 0),
-        .init(name: "1bz", type: .soa, rcode: .noError, authoritative: true, answer: [.soa], authority: [], additional: 0),
-        .init(name: "1bz", type: .ns, rcode: .noError, authoritative: true, answer: [.ns, .ns], authority: [], additional: 4),
-        .init(name: "1bz", type: .mx, rcode: .noError, authoritative: true, answer: [.mx], authority: [], additional: 1),
+        .init(
+            name: "ns1.1bz", type: .a, rcode: .noError, authoritative: true, answer: [.a], authority: [], additional: 0),
+        .init(
+            name: "ns2.1bz", type: .aaaa, rcode: .noError, authoritative: true, answer: [.aaaa], authority: [],
+            additional: 0),
+        .init(
+            name: "1bz", type: .soa, rcode: .noError, authoritative: true, answer: [.soa], authority: [], additional: 0),
+        .init(
+            name: "1bz", type: .ns, rcode: .noError, authoritative: true, answer: [.ns, .ns], authority: [],
+            additional: 4),
+        .init(
+            name: "1bz", type: .mx, rcode: .noError, authoritative: true, answer: [.mx], authority: [], additional: 1),
         // NODATA: the name exists, the type does not.
-        .init(name: "www.1bz", type: .mx, rcode: .noError, authoritative: true, answer: [], authority: [.soa], additional: 0),
+        .init(
+            name: "www.1bz", type: .mx, rcode: .noError, authoritative: true, answer: [], authority: [.soa],
+            additional: 0),
         // Empty non-terminal: NODATA, not NXDOMAIN (RFC 8020).
-        .init(name: "info.1bz", type: .a, rcode: .noError, authoritative: true, answer: [], authority: [.soa], additional: 0),
-        .init(name: "nope.1bz", type: .a, rcode: .nxDomain, authoritative: true, answer: [], authority: [.soa], additional: 0),
-        .init(name: "a.b.www.1bz", type: .a, rcode: .nxDomain, authoritative: true, answer: [], authority: [.soa], additional: 0),
-        .init(name: "x._dns.info.1bz", type: .txt, rcode: .nxDomain, authoritative: true, answer: [], authority: [.soa], additional: 0),
+        .init(
+            name: "info.1bz", type: .a, rcode: .noError, authoritative: true, answer: [], authority: [.soa],
+            additional: 0),
+        .init(
+            name: "nope.1bz", type: .a, rcode: .nxDomain, authoritative: true, answer: [], authority: [.soa],
+            additional: 0),
+        .init(
+            name: "a.b.www.1bz", type: .a, rcode: .nxDomain, authoritative: true, answer: [], authority: [.soa],
+            additional: 0),
+        .init(
+            name: "x._dns.info.1bz", type: .txt, rcode: .nxDomain, authoritative: true, answer: [], authority: [.soa],
+            additional: 0),
         // Referrals: NS in authority, in-bailiwick glue, AA clear.
-        .init(name: "example.1bz", type: .a, rcode: .noError, authoritative: false, answer: [], authority: [.ns, .ns], additional: 2),
-        .init(name: "example.1bz", type: .ns, rcode: .noError, authoritative: false, answer: [], authority: [.ns, .ns], additional: 2),
-        .init(name: "www.example.1bz", type: .aaaa, rcode: .noError, authoritative: false, answer: [], authority: [.ns, .ns], additional: 2),
-        .init(name: "ns1.example.1bz", type: .a, rcode: .noError, authoritative: false, answer: [], authority: [.ns, .ns], additional: 2),
+        .init(
+            name: "example.1bz", type: .a, rcode: .noError, authoritative: false, answer: [], authority: [.ns, .ns],
+            additional: 2),
+        .init(
+            name: "example.1bz", type: .ns, rcode: .noError, authoritative: false, answer: [], authority: [.ns, .ns],
+            additional: 2),
+        .init(
+            name: "www.example.1bz", type: .aaaa, rcode: .noError, authoritative: false, answer: [],
+            authority: [.ns, .ns], additional: 2),
+        .init(
+            name: "ns1.example.1bz", type: .a, rcode: .noError, authoritative: false, answer: [],
+            authority: [.ns, .ns], additional: 2),
         // DS at the cut belongs to the parent: authoritative answer.
-        .init(name: "example.1bz", type: .ds, rcode: .noError, authoritative: true, answer: [.ds], authority: [], additional: 0),
-        .init(name: "docs.1bz", type: .a, rcode: .noError, authoritative: true, answer: [.cname, .a], authority: [], additional: 0),
-        .init(name: "docs.1bz", type: .mx, rcode: .noError, authoritative: true, answer: [.cname], authority: [.soa], additional: 0),
+        .init(
+            name: "example.1bz", type: .ds, rcode: .noError, authoritative: true, answer: [.ds], authority: [],
+            additional: 0),
+        .init(
+            name: "docs.1bz", type: .a, rcode: .noError, authoritative: true, answer: [.cname, .a], authority: [],
+            additional: 0),
+        .init(
+            name: "docs.1bz", type: .mx, rcode: .noError, authoritative: true, answer: [.cname], authority: [.soa],
+            additional: 0),
         // Outside the zone: REFUSED, no AA, no referral to the root.
-        .init(name: "example.com", type: .a, rcode: .refused, authoritative: false, answer: [], authority: [], additional: 0),
+        .init(
+            name: "example.com", type: .a, rcode: .refused, authoritative: false, answer: [], authority: [],
+            additional: 0),
         .init(name: ".", type: .ns, rcode: .refused, authoritative: false, answer: [], authority: [], additional: 0),
-        .init(name: "1bz.com", type: .a, rcode: .refused, authoritative: false, answer: [], authority: [], additional: 0),
-        .init(name: "1bz", type: .axfr, rcode: .refused, authoritative: false, answer: [], authority: [], additional: 0),
+        .init(
+            name: "1bz.com", type: .a, rcode: .refused, authoritative: false, answer: [], authority: [], additional: 0),
+        .init(
+            name: "1bz", type: .axfr, rcode: .refused, authoritative: false, answer: [], authority: [], additional: 0),
         // Minimal ANY (RFC 8482): one RRset.
-        .init(name: "www.1bz", type: .any, rcode: .noError, authoritative: true, answer: [.a], authority: [], additional: 0),
-        .init(name: "info.1bz", type: .any, rcode: .noError, authoritative: true, answer: [], authority: [.soa], additional: 0),
+        .init(
+            name: "www.1bz", type: .any, rcode: .noError, authoritative: true, answer: [.a], authority: [],
+            additional: 0),
+        .init(
+            name: "info.1bz", type: .any, rcode: .noError, authoritative: true, answer: [], authority: [.soa],
+            additional: 0),
     ]
 
     @Test(arguments: expectations)
@@ -111,7 +150,8 @@ import ZoneCache
     @Test func ednsAnswerHasOPTAndCopiesDO() throws {
         let plain = try EngineFixture.ask(engine, EngineFixture.query("www.1bz", .a, edns: nil))
         #expect(plain.edns == nil)
-        let withEDNS = try EngineFixture.ask(engine, EngineFixture.query("www.1bz", .a, edns: EDNS(udpPayloadSize: 4096, dnssecOK: true)))
+        let withEDNS = try EngineFixture.ask(
+            engine, EngineFixture.query("www.1bz", .a, edns: EDNS(udpPayloadSize: 4096, dnssecOK: true)))
         #expect(withEDNS.edns?.udpPayloadSize == 1232)
         #expect(withEDNS.edns?.dnssecOK == true)
         #expect(withEDNS.edns?.version == 0)
@@ -126,9 +166,13 @@ import ZoneCache
         #expect(!response.header.authoritative)
     }
 
-    @Test func trailingGarbageIsIgnored() throws {
+    /// Knot DNS 3.2 answers FORMERR to a query with bytes after its last record
+    /// (checked against knotd); so do we.
+    @Test func trailingGarbageIsFORMERR() throws {
         let response = try EngineFixture.ask(engine, EngineFixture.query("www.1bz", .a) + [0xde, 0xad])
-        #expect(response.rcode == .noError)
-        #expect(response.answers.count == 1)
+        #expect(response.rcode == .formErr)
+        #expect(response.answers.isEmpty)
+        let plain = try EngineFixture.ask(engine, EngineFixture.query("www.1bz", .a, edns: nil) + [0])
+        #expect(plain.rcode == .formErr)
     }
 }

@@ -7,18 +7,19 @@ import Testing
 @Suite struct TruncationTests {
     let engine = QueryEngine(zone: EngineFixture.sizedZone)
 
-    @Test(arguments: [
-        // name, EDNS size (nil = no EDNS), transport, truncated?
-        ("big.1bz", UInt16?.none, Transport.udp, true),
-        ("big.1bz", 4096, .udp, true),
-        ("big.1bz", 65535, .udp, true),
-        ("big.1bz", nil, .tcp, false),
-        ("medium.1bz", nil, .udp, true),
-        ("medium.1bz", 512, .udp, true),
-        ("medium.1bz", 100, .udp, true),  // below 512 counts as 512
-        ("medium.1bz", 1232, .udp, false),
-        ("medium.1bz", 4096, .udp, false),
-    ] as [(String, UInt16?, Transport, Bool)])
+    @Test(
+        arguments: [
+            // name, EDNS size (nil = no EDNS), transport, truncated?
+            ("big.1bz", UInt16?.none, Transport.udp, true),
+            ("big.1bz", 4096, .udp, true),
+            ("big.1bz", 65535, .udp, true),
+            ("big.1bz", nil, .tcp, false),
+            ("medium.1bz", nil, .udp, true),
+            ("medium.1bz", 512, .udp, true),
+            ("medium.1bz", 100, .udp, true),  // below 512 counts as 512
+            ("medium.1bz", 1232, .udp, false),
+            ("medium.1bz", 4096, .udp, false),
+        ] as [(String, UInt16?, Transport, Bool)])
     func sizeLimits(name: String, size: UInt16?, transport: Transport, truncated: Bool) throws {
         let request = EngineFixture.query(name, .txt, edns: size.map { EDNS(udpPayloadSize: $0) })
         let bytes = try #require(engine.respond(to: request, transport: transport))

@@ -73,8 +73,14 @@ import ZoneCache
     @Test(arguments: [
         ("missing SOA", "$ORIGIN 1bz.\n@ 300 IN NS ns1\n"),
         ("missing NS", "$ORIGIN 1bz.\n@ 300 IN SOA ns1 host 1 2 3 4 5\n"),
-        ("out of zone", "$ORIGIN 1bz.\n@ 300 IN SOA ns1 host 1 2 3 4 5\n@ 300 IN NS ns1\nwww.example.com. 300 IN A 192.0.2.1\n"),
-        ("CNAME and data", "$ORIGIN 1bz.\n@ 300 IN SOA ns1 host 1 2 3 4 5\n@ 300 IN NS ns1\nx 300 IN CNAME y\nx 300 IN A 192.0.2.1\n"),
+        (
+            "out of zone",
+            "$ORIGIN 1bz.\n@ 300 IN SOA ns1 host 1 2 3 4 5\n@ 300 IN NS ns1\nwww.example.com. 300 IN A 192.0.2.1\n"
+        ),
+        (
+            "CNAME and data",
+            "$ORIGIN 1bz.\n@ 300 IN SOA ns1 host 1 2 3 4 5\n@ 300 IN NS ns1\nx 300 IN CNAME y\nx 300 IN A 192.0.2.1\n"
+        ),
     ])
     func rejectsInvalidZones(label: String, text: String) throws {
         let path = try Self.writeTemporary(text)

@@ -1,0 +1,70 @@
+import DNSWire
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import OneBZResolver
+import ServiceLifecycle
+import Testing
+
+/// DNSServer in-process on an ephemeral port with a dynamic source whose cache always
+/// misses: the transports must await `resolve` and then answer, over UDP and TCP.
+@Suite struct DNSServerTests {
+    final class ResolvingSource: DynamicAnswerSource {
+        func cachedAnswer(name: Name, type: RRType) -> DynamicLookupResult { .miss }
+
+        func resolve(name: Name, type: RRType) async -> DynamicAnswer {
+            try? await Task.sleep(for: .milliseconds(20))  // as if asking the chain
+            let record = ResourceRecord(name: name, type: .a, ttl: 60, rdata: [203, 0, 113, 7])
+            return DynamicAnswer(
+                template: ResponseTemplate(authoritative: true, questionName: name.lowercased, answers: [record]))
+        }
+    }
+
+    /// Runs dig on a Dispatch thread: blocking a cooperative thread here could starve
+    /// the server's own resolve task (the pool has one thread per core).
+    static func dig(port: Int, _ arguments: [String]) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try digBlocking(port: port, arguments) })
+            }
+        }
+    }
+
+    private static func digBlocking(port: Int, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["dig", "@127.0.0.1", "-p", "\(port)", "+time=5", "+tries=1"] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    @Test func missPathResolvesThenAnswersOverUDPAndTCP() async throws {
+        let engine = QueryEngine(zone: EngineFixture.shippedZone, dynamicSource: ResolvingSource())
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let (addresses, continuation) = AsyncStream<[SocketAddress]>.makeStream()
+        let server = DNSServer(
+            engine: engine, configuration: .init(listen: [try SocketAddress(ipAddress: "127.0.0.1", port: 0)]),
+            group: group, logger: Logger(label: "test"), onListening: { continuation.yield($0) })
+        let services = ServiceGroup(services: [server], logger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await services.run() }
+            var iterator = addresses.makeAsyncIterator()
+            let port = try #require(await iterator.next()?.first?.port)
+            for transport in ["+notcp", "+tcp"] {
+                let output = try await Self.dig(port: port, [transport, "ShAsHi.1bz", "A"])
+                #expect(output.contains("status: NOERROR"), "\(output)")
+                #expect(output.contains("ShAsHi.1bz.\t\t60\tIN\tA\t203.0.113.7"), "\(output)")
+            }
+            // Static names never take the async path.
+            #expect(try await Self.dig(port: port, ["+short", "ns1.1bz", "A"]).contains("192.0.2.53"))
+            await services.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        try await group.shutdownGracefully()
+    }
+}
