@@ -14,7 +14,10 @@ enum DynamicLookupRunner {
         }.whenSuccess { answer in
             let disposition = engine.respond(
                 to: request, transport: transport, allocator: channel.allocator, resolved: answer)
-            if case .response(let response) = disposition { send(response) }
+            if case .response(let response) = disposition {
+                ResponseMetrics.record(response, transport: transport)
+                send(response)
+            }
         }
     }
 }

@@ -18,6 +18,7 @@ final class TCPQueryHandler: ChannelDuplexHandler {
         let request = unwrapInboundIn(data)
         switch engine.respond(to: request, transport: .tcp, allocator: context.channel.allocator) {
         case .response(let response):
+            ResponseMetrics.record(response, transport: .tcp)
             context.write(wrapOutboundOut(Self.framed(response, allocator: context.channel.allocator)), promise: nil)
             needsFlush = true
         case .drop:

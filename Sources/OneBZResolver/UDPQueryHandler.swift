@@ -16,6 +16,7 @@ final class UDPQueryHandler: ChannelInboundHandler {
         let envelope = unwrapInboundIn(data)
         switch engine.respond(to: envelope.data, transport: .udp, allocator: context.channel.allocator) {
         case .response(let response):
+            ResponseMetrics.record(response, transport: .udp)
             context.write(
                 wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: response)),
                 promise: nil)

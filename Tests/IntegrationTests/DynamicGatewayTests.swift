@@ -36,7 +36,12 @@ import Testing
         #expect(bad.status == 400 && bad.body.contains("detail"), "\(bad)")
         #expect(try stack.get("/readyz").status == 200)
         let metrics = try stack.get("/metrics").body
-        #expect(metrics.contains("onebz_dynamic_cache_total"), "\(metrics.prefix(400))")
+        for name in [
+            "onebz_dynamic_cache_total", "onebz_upstream_lookups_total", "onebz_upstream_lookup_duration_seconds",
+            "onebz_dns_responses_total{transport=\"udp\",rcode=\"NOERROR\"}",
+        ] {
+            #expect(metrics.contains(name), "\(name) missing from /metrics")
+        }
 
         // DoH answers exactly what UDP answers (apart from the ID, 0 in DoH).
         let query = UDPBurst.message(id: 0, name: "shashi.1bz", qtype: 1)
