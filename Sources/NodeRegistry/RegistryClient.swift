@@ -36,6 +36,14 @@ public struct RegistryClient: Sendable {
         return v
     }
 
+    /// The entry of the node the registry believes holds `name` (checked record; the
+    /// caller must still compare its node hash with the chain's, which is the authority
+    /// on names). Lets a resolver fetch metadata concurrently with the chain lookup.
+    public func fetch(name: String) async throws(RegistryClientError) -> VerifiedRegistryEntry {
+        let encoded = name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? name
+        return try verified(await get(RegistryEntry.self, "/v1/nodes/by-name/\(encoded)"), expected: nil)
+    }
+
     /// Node ids whose record or trust changed after `since` (0 = from the start).
     public func changes(since: UInt64, limit: Int = 1000) async throws(RegistryClientError) -> ChangePage {
         try await get(ChangePage.self, "/v1/changes?since=\(since)&limit=\(limit)")

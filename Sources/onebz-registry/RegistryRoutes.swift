@@ -20,6 +20,9 @@ struct RegistryRoutes: Sendable {
         router.get("/v1/nodes/by-hash/{hash}") { _, context in
             await Self.handle { try await getByHash(context.parameters.get("hash") ?? "") }
         }
+        router.get("/v1/nodes/by-name/{name}") { _, context in
+            await Self.handle { try await getByName(context.parameters.get("name") ?? "") }
+        }
         router.get("/v1/nodes/{node_id}") { _, context in
             await Self.handle { try await get(context.parameters.get("node_id") ?? "") }
         }
@@ -45,6 +48,15 @@ struct RegistryRoutes: Sendable {
             throw APIError.badRequest("invalid_node_hash", "nodeHash must be 0x + 64 hex digits")
         }
         guard let e = try await store.entry(nodeHash: hash) else { throw APIError.notFound("no record for nodeHash \(hash)") }
+        return Self.json(200, e)
+    }
+
+    func getByName(_ text: String) async throws -> Response {
+        let name = text.lowercased()
+        guard !name.isEmpty, name.utf8.count <= 253, name.hasSuffix(".1bz") else {
+            throw APIError.badRequest("invalid_name", "name must be a registered .1bz name, e.g. shashi.1bz")
+        }
+        guard let e = try await store.entry(dnsName: name) else { throw APIError.notFound("no record for name \(name)") }
         return Self.json(200, e)
     }
 

@@ -101,6 +101,23 @@ struct Store: Sendable {
         }
     }
 
+    /// The entry of the node registered on chain under `dnsName` (as the registry's chain
+    /// view last saw it). A hint for onebzd, which checks the node hash against the chain.
+    func entry(dnsName: String) async throws -> RegistryEntry? {
+        try await pool.read { db in
+            guard
+                let id = try String.fetchOne(
+                    db,
+                    sql: """
+                        SELECT n.node_id FROM nodes n JOIN chain_nodes c ON c.node_hash = n.node_hash
+                        WHERE c.dns_name = ? AND c.registered = 1
+                        """,
+                    arguments: [dnsName])
+            else { return nil }
+            return try Self.entry(db, nodeID: id)
+        }
+    }
+
     /// The stored, previously verified public key of a node.
     func publicKey(nodeID: String) async throws -> Ed25519PublicKey? {
         try await pool.read { db in try Self.publicKey(db, nodeID) }

@@ -70,6 +70,11 @@ import TestSupport
         _ = try await h.client.publish(newer)
         let byHash = try await h.client.fetch(nodeHash: shashi.id.nodeHash)
         #expect(byHash.metadata.record == newer)
+        // by-name follows the registry's chain view (a hint onebzd checks against the chain).
+        let byName = try await h.client.fetch(name: "ShAsHi.1bz")
+        #expect(byName.metadata.record == newer)
+        #expect(try h.http("GET", "/v1/nodes/by-name/nosuch.1bz").0 == 404)
+        #expect(try h.http("GET", "/v1/nodes/by-name/shashi.com").0 == 400)
         #expect(try await h.client.changes(since: feed.next).changes.map(\.nodeID) == [shashi.nodeID])
     }
 

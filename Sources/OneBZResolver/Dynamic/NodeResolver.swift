@@ -23,13 +23,16 @@ extension BizNodeRegistry: ChainNodeReader {
 package protocol MetadataSource: Sendable {
     func fetch(nodeHash: NodeHash) async throws(RegistryClientError) -> VerifiedRegistryEntry
     func fetch(nodeId: NodeID) async throws(RegistryClientError) -> VerifiedRegistryEntry
+    func fetch(name: String) async throws(RegistryClientError) -> VerifiedRegistryEntry
 }
 
 extension RegistryClient: MetadataSource {}
 
 /// Name -> verified node (DESIGN.md, Resolution 3): the chain read pinned to the
-/// follower's block, the registry fetched concurrently where the node hash is known
-/// up front (node-id names), or right after the chain answer (aliases).
+/// follower's block and the registry fetched concurrently, so a miss costs about the
+/// slower of the two, not their sum. For aliases the registry is asked by name (its
+/// view of the chain); the chain's node hash decides whether that record is the right
+/// one, and a mismatch or a miss falls back to asking by hash.
 package struct NodeResolver: Sendable {
     package let chain: any ChainNodeReader
     package let registry: (any MetadataSource)?
@@ -42,12 +45,20 @@ package struct NodeResolver: Sendable {
     package func resolve(_ name: NodeName, at block: UInt64) async throws(UpstreamFailure) -> NodeLookupOutcome {
         switch name {
         case .alias(let alias):
+            async let byName = registryEntry(name: alias)
             let resolved: ResolvedNode?
             do { resolved = try await chain.lookup(alias, at: block) } catch {
+                _ = await byName
                 throw UpstreamFailure(.chain, "\(error)")
             }
+            let hinted = await byName
             guard let resolved else { return .nonexistent(block: block) }
-            let metadata = try await metadata(for: resolved.nodeHash, expected: nil)
+            let metadata: (NodeFacts.Metadata, Int?)
+            if case .success(let entry)? = hinted, entry.metadata.nodeHash.bytes == resolved.nodeHash.bytes {
+                metadata = (.verified(entry.metadata), entry.trust)
+            } else {
+                metadata = try await self.metadata(for: resolved.nodeHash, expected: nil)
+            }
             return .found(facts(name, resolved.nodeHash, resolved.node, nil, metadata, block))
         case .nodeID(let id):
             let hash = NodeHash(nodeID: id).bytes32
@@ -74,6 +85,12 @@ package struct NodeResolver: Sendable {
             name: name, nodeHash: hash, node: node, nodeID: id, metadata: fetched.0, trust: fetched.1, block: block)
         if let verified = facts.verifiedMetadata { facts.nodeID = verified.nodeID }
         return facts
+    }
+
+    /// The registry's record for a name, as a hint (nil without a registry).
+    private func registryEntry(name: String) async -> Result<VerifiedRegistryEntry, RegistryClientError>? {
+        guard let registry else { return nil }
+        do { return .success(try await registry.fetch(name: name)) } catch { return .failure(error) }
     }
 
     /// The registry's record: verified, absent, or rejected (a check failed). Only an
