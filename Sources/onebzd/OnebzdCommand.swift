@@ -117,9 +117,11 @@ struct OnebzdCommand: AsyncParsableCommand {
     private func loadConfiguration() throws -> ServerConfiguration {
         var settings = ServerConfiguration()
         if let config {
-            let text: String
-            do { text = try String(contentsOfFile: config, encoding: .utf8) } catch {
-                throw ConfigurationError(key: "--config", "cannot read \(config): \(error.localizedDescription)")
+            guard let data = FileManager.default.contents(atPath: config) else {
+                throw ConfigurationError(key: "--config", "cannot read \(config)")
+            }
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw ConfigurationError(key: "--config", "\(config) is not UTF-8 text")
             }
             settings = try ServerConfiguration(toml: text)
         }
