@@ -1,3 +1,4 @@
+import DNSWire
 import Foundation
 import NodeRegistry
 import TestSupport
@@ -44,8 +45,8 @@ import Testing
         }
 
         // DoH answers exactly what UDP answers (apart from the ID, 0 in DoH).
-        let query = UDPBurst.message(id: 0, name: "shashi.1bz", qtype: 1)
-        let udp = try #require(try UDPBurst.send(name: "shashi.1bz", qtype: 1, count: 1, port: stack.onebzd.port).first)
+        let query = RawDNSClient.query("shashi.1bz", .a, id: 0)
+        let udp = try #require(try RawDNSClient(port: stack.onebzd.port).udp(query))
         let base64url = Data(query).base64EncodedString().replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         let dohBytes = try dohAnswer(stack, base64url)

@@ -148,7 +148,8 @@ import Testing
         let stack = try await DynamicStack(label: "dyn-singleflight")
         try await Task.sleep(for: .milliseconds(300))
         let before = try stack.rpcCount("eth_call")
-        let answers = try UDPBurst.send(name: "acme.1bz", qtype: 1, count: 1000, port: stack.onebzd.port)
+        let queries = (0..<1000).map { RawDNSClient.query("acme.1bz", .a, id: UInt16($0)) }
+        let answers = try RawDNSClient(port: stack.onebzd.port).udpBurst(queries)
         #expect(answers.count == 1000, "every query answered")
         #expect(answers.allSatisfy { $0.count > 12 && $0[3] & 0x0f == 0 }, "all NOERROR")
         let calls = try stack.rpcCount("eth_call") - before

@@ -57,25 +57,10 @@ final class GatewayProcess: Sendable {
 
     /// One UDP exchange with the DNS port: the raw answer bytes.
     func udp(_ query: [UInt8]) throws -> [UInt8] {
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        guard fd >= 0 else { throw TestProcessError("socket() failed") }
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: 3, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(dnsPort).bigEndian)
-        inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
-        let sent = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                sendto(fd, query, query.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
+        guard let answer = try RawDNSClient(port: dnsPort).udp(query, timeout: 3) else {
+            throw TestProcessError("no UDP answer from onebzd")
         }
-        guard sent == query.count else { throw TestProcessError("sendto failed") }
-        var buffer = [UInt8](repeating: 0, count: 65535)
-        let received = recv(fd, &buffer, buffer.count, 0)
-        guard received > 0 else { throw TestProcessError("no UDP answer from onebzd") }
-        return Array(buffer[..<received])
+        return answer
     }
 
     /// curl with the given arguments; returns (headers, body bytes).

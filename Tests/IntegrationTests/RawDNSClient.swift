@@ -89,6 +89,24 @@ struct RawDNSClient {
         Connection(fd: try connectSocket(type: Int32(SOCK_STREAM.rawValue), timeout: timeout))
     }
 
+    /// Sends all `queries` back to back on one socket before reading any answer (so they
+    /// are in flight together), then collects answers until all came or `timeout` passed.
+    func udpBurst(_ queries: [[UInt8]], timeout: Duration = .seconds(10)) throws -> [[UInt8]] {
+        let fd = try connectSocket(type: Int32(SOCK_DGRAM.rawValue), timeout: 1)
+        defer { close(fd) }
+        var size: Int32 = 4 << 20
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        for query in queries { _ = query.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) } }
+        var answers: [[UInt8]] = []
+        var buffer = [UInt8](repeating: 0, count: 65535)
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while answers.count < queries.count, ContinuousClock.now < deadline {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count > 0 { answers.append(Array(buffer[0..<count])) }
+        }
+        return answers
+    }
+
     static func framed(_ message: [UInt8]) -> [UInt8] {
         [UInt8(message.count >> 8), UInt8(message.count & 0xFF)] + message
     }
