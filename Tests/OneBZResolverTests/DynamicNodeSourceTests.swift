@@ -155,6 +155,41 @@ struct DynamicNodeSourceTests {
         await #expect(throws: NodeLookupError.self) { _ = try await f.source.lookupNode("other.1bz") }
     }
 
+    @Test func chainEventsApplyAtSyncAfterTheHeadMoved() async throws {
+        let f = Fixture()
+        let synced = NIOLockedValueBox<[UInt64]>([])
+        let applier = ChainEventApplier(source: f.source, head: f.head) { block in
+            synced.withLockedValue { $0.append(block) }
+        }
+        _ = try await f.ask("shashi.1bz")
+        await applier.handle(.verified(nodeHash: Self.hash))
+        _ = try await f.ask("shashi.1bz")
+        #expect(f.chain.calls.withLockedValue { $0 } == 1, "held until the block is synced")
+        await applier.handle(.synced(block: 9))
+        #expect(f.head.current == 9 && synced.withLockedValue { $0 } == [9])
+        _ = try await f.ask("shashi.1bz")
+        #expect(f.chain.calls.withLockedValue { $0 } == 2, "dropped at sync, looked up again at block 9")
+
+        // A registration drops the name's negative entry; a reorg drops everything.
+        #expect(try await f.ask("newcomer.1bz").rcode == .nxDomain)
+        f.chain.nodes.withLockedValue { $0["newcomer.1bz"] = DynamicNodeSourceTests.shashi }
+        await applier.handle(.registered(nodeHash: Self.hash, name: "newcomer.1bz"))
+        await applier.handle(.synced(block: 10))
+        #expect(try await f.ask("newcomer.1bz").rcode == .noError)
+        await applier.handle(.reorg(fromBlock: 8))
+        await applier.handle(.synced(block: 8))
+        #expect(f.source.cachedAnswerCount == 0)
+        #expect(f.head.current == 8 && f.head.highestBlock == 10)
+    }
+
+    @Test func historyBeforeTheFirstSyncIsNotBuffered() async {
+        let f = Fixture(synced: false)
+        let applier = ChainEventApplier(source: f.source, head: f.head)
+        await applier.handle(.registered(nodeHash: Self.hash, name: "shashi.1bz"))
+        await applier.handle(.synced(block: 3))
+        #expect(f.head.isSynced && f.head.current == 3)
+    }
+
     @Test func chainHeadSerialNeverGoesBack() {
         let head = ChainHead()
         #expect(!head.isSynced)

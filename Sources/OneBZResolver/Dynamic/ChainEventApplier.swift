@@ -29,6 +29,9 @@ package final class ChainEventApplier: Sendable {
 
     /// The follower's handler: awaited per event, in chain order.
     package func handle(_ event: FollowerEvent) async {
+        // Until the first sync nothing is cached (lookups wait for it), so the history
+        // replayed from the deploy block needs no invalidation, and is not buffered.
+        if !head.isSynced, event.nodeHash != nil { return }
         switch event {
         case .registered(let hash, let name):
             pending.withLockedValue {
