@@ -48,10 +48,9 @@ struct ResponseWriter {
             }
         }
         var buffer = allocator.buffer(capacity: fixed + tailLength)
-        var flags = Header.qrBit | (query.flags & (Header.rdBit | Header.cdBit | 0x7800))
+        var flags = Self.responseFlags(query.flags, rcode: template.rcode)
         if template.authoritative { flags |= Header.aaBit }
         if truncated { flags |= Header.tcBit }
-        flags |= UInt16(template.rcode.headerBits)
         buffer.writeMultipleIntegers(
             query.id, flags, UInt16(1), counts.0, counts.1, counts.2 + (optLength == 0 ? 0 : 1))
         buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[12..<query.questionEnd]))
@@ -65,7 +64,7 @@ struct ResponseWriter {
     /// BADVERS and similar: no sections, question echoed, OPT carrying the extended rcode.
     func write(extendedError rcode: Rcode, allocator: ByteBufferAllocator) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: query.questionEnd + Self.optLength)
-        let flags = Header.qrBit | (query.flags & (Header.rdBit | Header.cdBit | 0x7800)) | UInt16(rcode.headerBits)
+        let flags = Self.responseFlags(query.flags, rcode: rcode)
         buffer.writeMultipleIntegers(query.id, flags, UInt16(1), UInt16(0), UInt16(0), UInt16(1))
         buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[12..<query.questionEnd]))
         Self.writeOPT(into: &buffer, rcode: rcode, dnssecOK: query.edns?.dnssecOK ?? false)
@@ -79,10 +78,17 @@ struct ResponseWriter {
         allocator: ByteBufferAllocator
     ) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: 12 + (question?.count ?? 0))
-        let flags = Header.qrBit | (requestFlags & (Header.rdBit | Header.cdBit | 0x7800)) | UInt16(rcode.headerBits)
+        let flags = responseFlags(requestFlags, rcode: rcode)
         buffer.writeMultipleIntegers(id, flags, UInt16(question == nil ? 0 : 1), UInt16(0), UInt16(0), UInt16(0))
         if let question { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: question)) }
         return buffer
+    }
+
+    /// QR set; opcode, RD and CD copied from the request (RFC 1035 4.1.1); AA, TC, RA,
+    /// AD clear; the rcode's header bits.
+    static func responseFlags(_ requestFlags: UInt16, rcode: Rcode) -> UInt16 {
+        let opcodeMask: UInt16 = 0x7800
+        return Header.qrBit | (requestFlags & (Header.rdBit | Header.cdBit | opcodeMask)) | UInt16(rcode.headerBits)
     }
 
     /// OPT RR (RFC 6891 6.1.2): root owner, our payload size, extended rcode, version 0,
