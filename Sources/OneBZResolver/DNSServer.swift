@@ -125,7 +125,8 @@ public struct DNSServer: Service, CustomStringConvertible {
                     let operations = channel.pipeline.syncOperations
                     try operations.addHandler(IdleStateHandler(readTimeout: idle))
                     // Frames are at most 65535 + 2 bytes; buffer a little more for pipelining.
-                    try operations.addHandler(ByteToMessageHandler(DNSFrameDecoder(), maximumBufferSize: 4 * 65537))
+                    try operations.addHandler(
+                        ByteToMessageHandler(DNSFrameDecoder(frameTimeout: idle), maximumBufferSize: 4 * 65537))
                     try operations.addHandler(TCPQueryHandler(engine: engine))
                 }
             }
