@@ -17,6 +17,8 @@ public struct DNSServer: Service, CustomStringConvertible {
         public var tcpMaxConnections: Int
         /// Largest UDP payload we answer with; also sizes the receive buffers.
         public var maxUDPPayload: Int
+        /// UDP response-rate limiting (nil: off); each UDP socket limits on its own.
+        package var rateLimit: ResponseRateLimiter.Configuration?
 
         public init(
             listen: [SocketAddress], tcpIdleTimeout: TimeAmount = .seconds(10), tcpMaxConnections: Int = 1024,
@@ -78,6 +80,7 @@ public struct DNSServer: Service, CustomStringConvertible {
         let reusePort = ChannelOptions.Types.SocketOption(level: .socket, name: NIOBSDSocket.Option(rawValue: SO_REUSEPORT))
         let batch = 64
         let engine = self.engine
+        let rateLimit = configuration.rateLimit
         var channels: [any Channel] = []
         var target = address
         for loop in group.makeIterator() {
@@ -91,7 +94,7 @@ public struct DNSServer: Service, CustomStringConvertible {
                     value: FixedSizeRecvByteBufferAllocator(capacity: batch * max(configuration.maxUDPPayload, 512)))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(UDPQueryHandler(engine: engine))
+                        try channel.pipeline.syncOperations.addHandler(UDPQueryHandler(engine: engine, rateLimit: rateLimit))
                     }
                 }
             let channel = try await bootstrap.bind(to: target).get()

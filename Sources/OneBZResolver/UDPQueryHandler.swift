@@ -9,13 +9,20 @@ final class UDPQueryHandler: ChannelInboundHandler {
 
     private let engine: QueryEngine
     private var needsFlush = false
+    /// Response-rate limiting (nil: off), owned by this channel's event loop.
+    private var rateLimiter: ResponseRateLimiter?
 
-    init(engine: QueryEngine) { self.engine = engine }
+    init(engine: QueryEngine, rateLimit: ResponseRateLimiter.Configuration? = nil) {
+        self.engine = engine
+        self.rateLimiter = rateLimit.map(ResponseRateLimiter.init)
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         switch engine.respond(to: envelope.data, transport: .udp, allocator: context.channel.allocator) {
         case .response(let response):
+            guard let response = limited(response, to: envelope.remoteAddress, allocator: context.channel.allocator)
+            else { break }
             context.write(
                 wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: response)),
                 promise: nil)
@@ -43,14 +50,27 @@ final class UDPQueryHandler: ChannelInboundHandler {
     private func resolveLater(_ pending: PendingLookup, request: AddressedEnvelope<ByteBuffer>, channel: any Channel) {
         guard let source = engine.dynamicSource else { return }
         let engine = self.engine
+        let handler = NIOLoopBound(self, eventLoop: channel.eventLoop)
         channel.eventLoop.makeFutureWithTask {
             await source.resolve(name: pending.name, type: pending.type)
         }.whenSuccess { answer in
             let disposition = engine.respond(
                 to: request.data, transport: .udp, allocator: channel.allocator, resolved: answer)
-            if case .response(let response) = disposition {
+            if case .response(let full) = disposition,
+                let response = handler.value.limited(full, to: request.remoteAddress, allocator: channel.allocator)
+            {
                 channel.writeAndFlush(AddressedEnvelope(remoteAddress: request.remoteAddress, data: response), promise: nil)
             }
+        }
+    }
+
+    /// RRL: the response as is, truncated (slip), or nil (dropped).
+    private func limited(_ response: ByteBuffer, to client: SocketAddress, allocator: ByteBufferAllocator) -> ByteBuffer? {
+        guard rateLimiter != nil else { return response }
+        switch rateLimiter!.decide(client: client, nanoseconds: NIODeadline.now().uptimeNanoseconds) {
+        case .send: return response
+        case .slip: return ResponseRateLimiter.truncated(response, allocator: allocator)
+        case .drop: return nil
         }
     }
 }
