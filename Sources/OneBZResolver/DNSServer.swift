@@ -19,6 +19,8 @@ public struct DNSServer: Service, CustomStringConvertible {
         public var maxUDPPayload: Int
         /// UDP response-rate limiting (nil: off); each UDP socket limits on its own.
         package var rateLimit: ResponseRateLimiter.Configuration?
+        /// DNS cookies on UDP (nil: off).
+        package var cookies: DNSCookies.Configuration?
 
         public init(
             listen: [SocketAddress], tcpIdleTimeout: TimeAmount = .seconds(10), tcpMaxConnections: Int = 1024,
@@ -81,6 +83,7 @@ public struct DNSServer: Service, CustomStringConvertible {
         let batch = 64
         let engine = self.engine
         let rateLimit = configuration.rateLimit
+        let cookies = configuration.cookies
         var channels: [any Channel] = []
         var target = address
         for loop in group.makeIterator() {
@@ -94,7 +97,7 @@ public struct DNSServer: Service, CustomStringConvertible {
                     value: FixedSizeRecvByteBufferAllocator(capacity: batch * max(configuration.maxUDPPayload, 512)))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(UDPQueryHandler(engine: engine, rateLimit: rateLimit))
+                        try channel.pipeline.syncOperations.addHandler(UDPQueryHandler(engine: engine, rateLimit: rateLimit, cookies: cookies))
                     }
                 }
             let channel = try await bootstrap.bind(to: target).get()
