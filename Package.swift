@@ -123,3 +123,20 @@ let package = Package(
             ]),
     ]
 )
+
+// MARK: Fuzzing (scripts/fuzz only, never a normal build)
+// ONEBZ_FUZZ=1 instruments the decoder and the query engine for libFuzzer with ASan and
+// adds the `OnebzFuzz` executable (Fuzz/OnebzFuzz). scripts/fuzz builds it in its own
+// scratch directory (.build-fuzz) so the instrumented objects never mix with the rest.
+if Context.environment["ONEBZ_FUZZ"] != nil {
+    let fuzzFlags: [SwiftSetting] = [.unsafeFlags(["-sanitize=fuzzer,address"])]
+    for target in package.targets where ["DNSWire", "ZoneCache", "OneBZResolver"].contains(target.name) {
+        target.swiftSettings = (target.swiftSettings ?? []) + fuzzFlags
+    }
+    package.targets.append(
+        .executableTarget(
+            name: "OnebzFuzz", dependencies: ["OneBZResolver", "ZoneCache", "DNSWire", nioCore], path: "Fuzz/OnebzFuzz",
+            swiftSettings: fuzzFlags + [.unsafeFlags(["-parse-as-library"])],
+            linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-use-ld=lld"])]))
+    package.products.append(.executable(name: "OnebzFuzz", targets: ["OnebzFuzz"]))
+}

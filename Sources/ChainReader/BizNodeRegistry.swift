@@ -43,17 +43,17 @@ public struct BizNodeRegistry: Sendable {
     /// `name` is used as given: lowercase it first (DESIGN.md, Identity and names).
     public func resolveDNS(_ name: String, at block: BlockTag = .latest) async throws -> Bytes32? {
         guard name.utf8.count <= Self.maxNameBytes else { return nil }
-        let data = try await client.ethCall(
-            to: address, data: ABI.encodeCall(Signature.resolveDNS, [.string(name)]), at: block)
-        let hash = try ABI.decode([.bytes32], from: data)[0].bytes32Value!
+        let hash = try await client.ethCall(
+            to: address, data: ABI.encodeCall(Signature.resolveDNS, [.string(name)]), at: block
+        ) { try ABI.decode([.bytes32], from: $0)[0].bytes32Value! }
         return hash.isZero ? nil : hash
     }
 
     /// `nodes(nodeHash)`: the node, or nil when nothing is registered (zero wallet).
     public func node(_ nodeHash: Bytes32, at block: BlockTag = .latest) async throws -> Node? {
-        let data = try await client.ethCall(
-            to: address, data: ABI.encodeCall(Signature.nodes, [.bytes32(nodeHash)]), at: block)
-        return try Self.node(from: ABI.decode(Self.nodeTypes, from: data))
+        return try await client.ethCall(
+            to: address, data: ABI.encodeCall(Signature.nodes, [.bytes32(nodeHash)]), at: block
+        ) { try Self.node(from: ABI.decode(Self.nodeTypes, from: $0)) }
     }
 
     /// Name -> nodeHash and node: one eth_call through the lookup helper when it is
@@ -64,9 +64,9 @@ public struct BizNodeRegistry: Sendable {
             guard let hash = try await resolveDNS(name, at: block) else { return nil }
             return try await node(hash, at: block).map { ResolvedNode(nodeHash: hash, node: $0) }
         }
-        let data = try await client.ethCall(
-            to: lookupAddress, data: ABI.encodeCall(Signature.lookup, [.string(name)]), at: block)
-        let values = try ABI.decode([.bytes32] + Self.nodeTypes, from: data)
+        let values = try await client.ethCall(
+            to: lookupAddress, data: ABI.encodeCall(Signature.lookup, [.string(name)]), at: block
+        ) { try ABI.decode([.bytes32] + Self.nodeTypes, from: $0) }
         let hash = values[0].bytes32Value!
         guard !hash.isZero, let node = Self.node(from: Array(values.dropFirst())) else { return nil }
         return ResolvedNode(nodeHash: hash, node: node)

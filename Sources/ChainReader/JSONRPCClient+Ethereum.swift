@@ -26,12 +26,21 @@ extension JSONRPCClient {
 
     /// eth_call: the return data of calling `to` with `data` on the state at `block`.
     public func ethCall(to: EthereumAddress, data: [UInt8], at block: BlockTag = .latest) async throws -> [UInt8] {
+        try await ethCall(to: to, data: data, at: block) { $0 }
+    }
+
+    /// eth_call, its return data decoded by `decode` (e.g. ABI decoding): return data
+    /// that does not decode fails over to the next endpoint (JSONRPCClient.call(_:_:decode:)).
+    public func ethCall<T>(
+        to: EthereumAddress, data: [UInt8], at block: BlockTag = .latest, decode: ([UInt8]) throws -> T
+    ) async throws -> T {
         let tx: JSONValue = ["to": .string(to.hex), "data": .string(Hex.encode(data))]
-        let result = try await call("eth_call", [tx, block.jsonValue])
-        guard let text = result.stringValue, let bytes = Hex.decode(text) else {
-            throw invalid("eth_call", "result is not hex data: \(result)")
+        return try await call("eth_call", [tx, block.jsonValue]) { result in
+            guard let text = result.stringValue, let bytes = Hex.decode(text) else {
+                throw invalid("eth_call", "result is not hex data: \(result)")
+            }
+            return try decode(bytes)
         }
-        return bytes
     }
 
     /// eth_getLogs for `address` over blocks from...to, topic0 one of `topic0` (any if empty).

@@ -68,6 +68,16 @@ public final class JSONRPCClient: Sendable {
 
     /// Calls `method` and returns its `result` (`.null` when the server answered null).
     public func call(_ method: String, _ params: [JSONValue] = []) async throws -> JSONValue {
+        try await call(method, params) { $0 }
+    }
+
+    /// Calls `method` and returns `decode(result)`. A result that `decode` rejects counts
+    /// as an invalid response of that endpoint: the call fails over to the next one, as
+    /// for an endpoint that is down (a lying or broken endpoint must not win when an
+    /// honest one is configured; see docs/robustness.md).
+    public func call<T>(
+        _ method: String, _ params: [JSONValue] = [], decode: (JSONValue) throws -> T
+    ) async throws -> T {
         var lastError: JSONRPCError?
         let clock = ContinuousClock()
         for attempt in 0..<max(1, configuration.maxAttempts) {
@@ -88,8 +98,13 @@ public final class JSONRPCClient: Sendable {
             let id = state.withLockedValue { $0.nextID() }
             do {
                 let result = try await perform(method, params, id: id, endpoint: index)
+                let value: T
+                do { value = try decode(result) } catch {
+                    let message = (error as? JSONRPCError)?.message ?? "result does not decode: \(error)"
+                    throw JSONRPCError(.invalidResponse, method: method, endpoint: names[index], message: message)
+                }
                 state.withLockedValue { $0.succeeded(index) }
-                return result
+                return value
             } catch let error as JSONRPCError where error.isRetryable {
                 lastError = error
                 logger.debug(

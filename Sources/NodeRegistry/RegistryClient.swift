@@ -114,7 +114,7 @@ public struct RegistryClient: Sendable {
         switch status {
         case 200..<300:
             do { return try JSONDecoder().decode(T.self, from: bytes) } catch {
-                throw RegistryClientError(kind: .invalidResponse, detail: "undecodable body: \(error)", status: status)
+                throw RegistryClientError(kind: .malformed, detail: "undecodable body: \(error)", status: status)
             }
         case 404:
             throw RegistryClientError(kind: .notFound, detail: errorDetail(bytes), status: status)

@@ -1,13 +1,18 @@
 /// A failed registry call. `kind` tells the caller what to do: `notFound` is an answer
 /// (the node has no record), `unavailable` is a transient backend failure (serve stale,
 /// never NXDOMAIN), `invalidResponse` means the registry answered something we do not
-/// believe (bad JSON, a record failing verification), `rejected` is a 4xx for our request.
+/// believe (a record failing verification), `malformed` a body that does not decode
+/// (a broken backend: also serve stale), `rejected` is a 4xx for our request.
 public struct RegistryClientError: Error, Hashable, CustomStringConvertible {
     public struct Kind: Hashable, Sendable, CustomStringConvertible {
         private let name: String
         public static let notFound = Kind(name: "not found")
         public static let unavailable = Kind(name: "unavailable")
         public static let invalidResponse = Kind(name: "invalid response")
+        /// A 2xx answer that is not JSON of the expected shape: a broken backend or a
+        /// proxy cutting the body, treated like `unavailable` (serve stale), not as a
+        /// record that failed its checks.
+        public static let malformed = Kind(name: "malformed response")
         public static let rejected = Kind(name: "rejected")
         public var description: String { name }
     }

@@ -17,6 +17,10 @@ public struct DNSServer: Service, CustomStringConvertible {
         public var tcpMaxConnections: Int
         /// Largest UDP payload we answer with; also sizes the receive buffers.
         public var maxUDPPayload: Int
+        /// UDP response-rate limiting (nil: off); each UDP socket limits on its own.
+        package var rateLimit: ResponseRateLimiter.Configuration?
+        /// DNS cookies on UDP (nil: off).
+        package var cookies: DNSCookies.Configuration?
 
         public init(
             listen: [SocketAddress], tcpIdleTimeout: TimeAmount = .seconds(10), tcpMaxConnections: Int = 1024,
@@ -79,6 +83,8 @@ public struct DNSServer: Service, CustomStringConvertible {
             level: .socket, name: NIOBSDSocket.Option(rawValue: SO_REUSEPORT))
         let batch = 64
         let engine = self.engine
+        let rateLimit = configuration.rateLimit
+        let cookies = configuration.cookies
         var channels: [any Channel] = []
         var target = address
         for loop in group.makeIterator() {
@@ -93,7 +99,7 @@ public struct DNSServer: Service, CustomStringConvertible {
                 )
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(UDPQueryHandler(engine: engine))
+                        try channel.pipeline.syncOperations.addHandler(UDPQueryHandler(engine: engine, rateLimit: rateLimit, cookies: cookies))
                     }
                 }
             let channel = try await bootstrap.bind(to: target).get()
@@ -127,7 +133,8 @@ public struct DNSServer: Service, CustomStringConvertible {
                     let operations = channel.pipeline.syncOperations
                     try operations.addHandler(IdleStateHandler(readTimeout: idle))
                     // Frames are at most 65535 + 2 bytes; buffer a little more for pipelining.
-                    try operations.addHandler(ByteToMessageHandler(DNSFrameDecoder(), maximumBufferSize: 4 * 65537))
+                    try operations.addHandler(
+                        ByteToMessageHandler(DNSFrameDecoder(frameTimeout: idle), maximumBufferSize: 4 * 65537))
                     try operations.addHandler(TCPQueryHandler(engine: engine))
                 }
             }

@@ -2,7 +2,7 @@ import NIOCore
 
 /// The dynamic-name miss path shared by the UDP and TCP handlers: await the source off
 /// the event loop's hot path, ask the engine again with the result, hand the response
-/// to `send` (which frames or addresses it for its transport).
+/// to `send` on the channel's event loop (which frames or addresses it, and counts it).
 enum DynamicLookupRunner {
     static func resolve(
         _ pending: PendingLookup, request: ByteBuffer, transport: Transport, engine: QueryEngine,
@@ -14,10 +14,7 @@ enum DynamicLookupRunner {
         }.whenSuccess { answer in
             let disposition = engine.respond(
                 to: request, transport: transport, allocator: channel.allocator, resolved: answer)
-            if case .response(let response) = disposition {
-                ResponseMetrics.record(response, transport: transport)
-                send(response)
-            }
+            if case .response(let response) = disposition { send(response) }
         }
     }
 }

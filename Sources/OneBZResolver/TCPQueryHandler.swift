@@ -65,6 +65,7 @@ final class TCPQueryHandler: ChannelDuplexHandler {
     private func resolveLater(_ pending: PendingLookup, request: ByteBuffer, channel: any Channel) {
         DynamicLookupRunner.resolve(pending, request: request, transport: .tcp, engine: engine, channel: channel) {
             response in
+            ResponseMetrics.record(response, transport: .tcp)
             channel.writeAndFlush(Self.framed(response, allocator: channel.allocator), promise: nil)
         }
     }

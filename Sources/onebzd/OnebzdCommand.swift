@@ -78,12 +78,13 @@ struct OnebzdCommand: AsyncParsableCommand {
         let runtime = Runtime(settings: settings, zone: zone, logger: logger)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: dns.threads ?? System.coreCount)
         let readiness = ReadinessFlag()
+        var serverConfiguration = DNSServer.Configuration(
+            listen: listen, tcpIdleTimeout: .nanoseconds(Int64(settings.server.tcpIdleTimeout.nanoseconds)),
+            tcpMaxConnections: settings.server.tcpMaxConnections)
+        serverConfiguration.rateLimit = settings.server.rateLimit
+        serverConfiguration.cookies = settings.server.cookies
         let server = DNSServer(
-            engine: runtime.engine,
-            configuration: .init(
-                listen: listen, tcpIdleTimeout: .nanoseconds(Int64(settings.server.tcpIdleTimeout.nanoseconds)),
-                tcpMaxConnections: settings.server.tcpMaxConnections),
-            group: group, logger: logger, onListening: { _ in readiness.markReady() })
+            engine: runtime.engine, configuration: serverConfiguration, group: group, logger: logger, onListening: { _ in readiness.markReady() })
         var serviceList: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server)]
         serviceList += runtime.services.map { .init(service: $0) }
         do {

@@ -26,6 +26,10 @@ package struct ServerConfiguration: Sendable, Equatable {
         package var refuseChaos = false
         package var tcpIdleTimeout: Duration = .seconds(10)
         package var tcpMaxConnections = 1024
+        /// UDP response-rate limiting (`rrl_*` keys); nil (the default): off.
+        package var rateLimit: ResponseRateLimiter.Configuration?
+        /// DNS cookies (`cookies`, `cookie_secret`); nil (the default): off.
+        package var cookies: DNSCookies.Configuration?
     }
 
     package struct Chain: Sendable, Equatable {
@@ -92,7 +96,8 @@ extension ServerConfiguration {
         if let t = try top.table("server") {
             try t.onlyKeys([
                 "listen", "zone", "http", "identity", "version", "refuse_chaos", "tcp_idle_timeout",
-                "tcp_max_connections",
+                "tcp_max_connections", "rrl_responses_per_second", "rrl_slip", "rrl_ipv4_prefix", "rrl_ipv6_prefix",
+                "cookies", "cookie_secret",
             ])
             if let v = try t.hostPorts("listen") { server.listen = v }
             if let v = try t.string("zone") { server.zoneFile = v }
@@ -102,6 +107,8 @@ extension ServerConfiguration {
             if let v = try t.bool("refuse_chaos") { server.refuseChaos = v }
             if let v = try t.duration("tcp_idle_timeout") { server.tcpIdleTimeout = v }
             if let v = try t.int("tcp_max_connections", min: 1) { server.tcpMaxConnections = v }
+            server.rateLimit = try Self.rateLimit(t)
+            server.cookies = try Self.cookies(t)
         }
         if let t = try top.table("chain") {
             try t.onlyKeys([
@@ -145,6 +152,44 @@ extension ServerConfiguration {
 }
 
 extension ServerConfiguration {
+    /// `[server] rrl_*`: on when rrl_responses_per_second > 0 (0 or absent: off).
+    private static func rateLimit(_ t: TableReader) throws(ConfigurationError) -> ResponseRateLimiter.Configuration? {
+        guard let rate = try t.int("rrl_responses_per_second", min: 0), rate > 0 else {
+            for key in ["rrl_slip", "rrl_ipv4_prefix", "rrl_ipv6_prefix"] where t.table[key] != nil {
+                throw ConfigurationError(key: t.key(key), "needs rrl_responses_per_second > 0 (RRL is off)")
+            }
+            return nil
+        }
+        var rrl = ResponseRateLimiter.Configuration(responsesPerSecond: rate)
+        if let v = try t.int("rrl_slip", min: 0, max: 100) { rrl.slip = v }
+        if let v = try t.int("rrl_ipv4_prefix", min: 8, max: 32) { rrl.ipv4PrefixLength = v }
+        if let v = try t.int("rrl_ipv6_prefix", min: 16, max: 128) { rrl.ipv6PrefixLength = v }
+        return rrl
+    }
+
+    /// `[server] cookies = true`, with `cookie_secret` (32 hex digits, shared by every
+    /// instance of an anycast fleet, RFC 9018) or a random secret per start.
+    private static func cookies(_ t: TableReader) throws(ConfigurationError) -> DNSCookies.Configuration? {
+        let secretText = try t.string("cookie_secret")
+        guard try t.bool("cookies") == true else {
+            if secretText != nil { throw ConfigurationError(key: t.key("cookie_secret"), "needs cookies = true") }
+            return nil
+        }
+        guard let secretText else {
+            var generator = SystemRandomNumberGenerator()
+            return DNSCookies.Configuration(secret: (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        }
+        let digits = Array(secretText.utf8)
+        let secret =
+            digits.count == 32
+            ? (0..<16).compactMap { UInt8(String(decoding: digits[(2 * $0)..<(2 * $0 + 2)], as: UTF8.self), radix: 16) }
+            : []
+        guard secret.count == 16 else {
+            throw ConfigurationError(key: t.key("cookie_secret"), "must be 32 hex digits (16 bytes)")
+        }
+        return DNSCookies.Configuration(secret: secret)
+    }
+
     /// An http(s) URL, or an error naming `key`.
     package static func httpURL(_ url: String, key: String) throws(ConfigurationError) -> String {
         guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.count >= 10 else {

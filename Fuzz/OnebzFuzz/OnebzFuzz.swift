@@ -1,0 +1,154 @@
+import DNSWire
+import Glibc
+import NIOCore
+import OneBZResolver
+import ZoneCache
+
+/// libFuzzer target over the message decoder and the query engine (scripts/fuzz builds
+/// it with `-sanitize=fuzzer,address`; never part of a normal build, see Package.swift).
+/// Every input goes through:
+/// - `Message(decoding:)`; a message that decodes must re-encode and decode to itself;
+/// - `QueryView.parse` (the hot path's parser);
+/// - `QueryEngine.respond` over UDP and TCP, with a dynamic source that hits, misses
+///   and fails; every response must decode, be a response with the query's ID, and
+///   fit the UDP size limits.
+/// A violated invariant traps (a finding), like a crash or an ASan report.
+@main
+enum OnebzFuzz {
+    /// SwiftPM renames an executable's `main` (OnebzFuzz_main), so libFuzzer's own main
+    /// is not linked: start its driver from ours instead (same flags and behaviour).
+    static func main() {
+        var argc = CommandLine.argc
+        var argv = CommandLine.unsafeArgv
+        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in
+            FuzzChecks.all(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
+            return 0
+        })
+    }
+}
+
+/// The entry libFuzzer's own objects reference (the driver gets the same function).
+@_cdecl("LLVMFuzzerTestOneInput")
+public func onebzFuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    FuzzChecks.all(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
+    return 0
+}
+
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
+
+enum FuzzChecks {
+    static func all(_ bytes: [UInt8]) {
+        decoder(bytes)
+        queryView(bytes)
+        engine(bytes)
+    }
+
+    static let apex = try! Name("1bz.")
+
+    static let zone: Zone = {
+        func name(_ text: String) -> [UInt8] { try! Name(text).wire }
+        func record(_ owner: String, _ type: RRType, _ rdata: [UInt8]) -> ResourceRecord {
+            ResourceRecord(name: try! Name(owner), type: type, ttl: 600, rdata: rdata)
+        }
+        var records = [
+            record("1bz", .soa, name("ns1.1bz") + name("h.1bz") + [0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 60]),
+            record("1bz", .ns, name("ns1.1bz")), record("ns1.1bz", .a, [192, 0, 2, 1]),
+            record("www.1bz", .a, [192, 0, 2, 80]), record("www.1bz", .aaaa, Array(repeating: 1, count: 16)),
+            record("1bz", .txt, [5] + Array("hello".utf8)),
+            record("child.1bz", .ns, name("ns.child.1bz")), record("ns.child.1bz", .a, [192, 0, 2, 53]),
+        ]
+        for index in 0..<30 { records.append(record("big.1bz", .txt, [99] + Array(repeating: UInt8(65 + index % 26), count: 99))) }
+        return try! Zone(apex: apex, records: records)
+    }()
+
+    static let engine = QueryEngine(
+        zone: zone, configuration: .init(identity: "fuzz", version: "fuzz"), dynamicSource: FuzzDynamicSource())
+
+    static func decoder(_ bytes: [UInt8]) {
+        guard let message = try? Message(decoding: bytes), let encoded = try? message.encoded() else { return }
+        guard let again = try? Message(decoding: encoded) else {
+            fatalError("re-encoded message does not decode: \(bytes) -> \(encoded)")
+        }
+        // Compression matches names case-insensitively, so names may change case
+        // (RFC 4343); the encoding must be a fixpoint after one round.
+        precondition((try? again.encoded()) == encoded, "encode(decode(encode(m))) != encode(m) for \(bytes)")
+        precondition(
+            again.answers.count == message.answers.count && again.authorities.count == message.authorities.count
+                && again.additionals.count == message.additionals.count && again.questions == message.questions
+                && again.header == message.header && again.edns == message.edns,
+            "re-encoding changed the message \(bytes)")
+    }
+
+    static func queryView(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { raw in
+            if case .success(let view) = QueryView.parse(raw) {
+                precondition(view.questionEnd <= raw.count, "question ends past the message")
+            }
+        }
+    }
+
+    static func engine(_ bytes: [UInt8]) {
+        let buffer = ByteBuffer(bytes: bytes)
+        let allocator = ByteBufferAllocator()
+        for transport in [Transport.udp, .tcp] {
+            switch engine.respond(to: buffer, transport: transport, allocator: allocator) {
+            case .response(let response):
+                check(Array(response.readableBytesView), request: bytes, transport: transport)
+            case .drop:
+                break
+            case .lookup(let pending):
+                // A pending dynamic lookup: answer it with each kind of result.
+                for resolved in FuzzDynamicSource.results(engine, name: pending.name) {
+                    let again = engine.respond(to: buffer, transport: transport, allocator: allocator, resolved: resolved)
+                    guard case .response(let response) = again else {
+                        fatalError("no response to a resolved lookup for \(bytes)")
+                    }
+                    check(Array(response.readableBytesView), request: bytes, transport: transport)
+                }
+            }
+        }
+    }
+
+    static func check(_ response: [UInt8], request: [UInt8], transport: Transport) {
+        guard let message = try? Message(decoding: response) else {
+            fatalError("undecodable response \(response) to \(request)")
+        }
+        precondition(message.header.isResponse, "response without QR")
+        precondition(request.count >= 2 && message.header.id == UInt16(request[0]) << 8 | UInt16(request[1]), "ID not echoed")
+        if transport == .udp {
+            precondition(response.count <= 1232, "UDP response of \(response.count) bytes")
+            if let query = try? Message(decoding: request), query.edns == nil {
+                precondition(response.count <= 512, "UDP response of \(response.count) bytes without EDNS")
+            }
+        }
+        precondition(response.count <= 65535, "response longer than a TCP frame")
+    }
+}
+
+/// Dynamic names: some cached (by the name's first letter), the rest missing.
+struct FuzzDynamicSource: DynamicAnswerSource {
+    func cachedAnswer(name: Name, type: RRType) -> DynamicLookupResult {
+        let first = name.description.utf8.first ?? 0
+        switch first % 4 {
+        case 0: return .hit(FuzzChecks.engine.dynamicNoData())
+        case 1:
+            return .hit(FuzzChecks.engine.dynamicAnswer(
+                name: name, records: [ResourceRecord(name: name, type: .a, ttl: 300, rdata: [192, 0, 2, 7])]))
+        default: return .miss
+        }
+    }
+
+    func resolve(name: Name, type: RRType) async -> DynamicAnswer { .serverFailure }
+
+    static func results(_ engine: QueryEngine, name: Name) -> [DynamicAnswer] {
+        [
+            .serverFailure, engine.dynamicNoData(), engine.dynamicNameError(),
+            engine.dynamicAnswer(
+                name: name, records: [ResourceRecord(name: name.lowercased, type: .txt, ttl: 300, rdata: [3, 97, 61, 98])]),
+        ]
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import NodeRegistry
+import TestSupport
+
+/// The whole product with fault-injecting proxies (tests/tools/faultproxy.py) in front
+/// of every upstream: `rpc[0]`, `rpc[1]`... before the devnet (onebzd's `chain.rpc_urls`
+/// in that order, so `rpc[0]` is the preferred endpoint) and `registryProxy` before the
+/// real onebz-registry. Short TTLs (positive and stale 1 s) so that a fault is seen by
+/// the next query, and stale answers are told apart by their TTL.
+final class FaultStack: Sendable {
+    let directory: URL
+    let devnet: Devnet
+    let registry: ManagedProcess
+    let rpc: [FaultProxy]
+    let registryProxy: FaultProxy
+    let onebzd: OnebzdServer
+
+    init(label: String, endpoints: Int = 1, chainTimeout: String = "1s", registryTimeout: String = "1s") async throws {
+        directory = try Repo.scratchDirectory(label)
+        devnet = try await Devnet.start(label: label + "-devnet")
+        var rpc: [FaultProxy] = []
+        for index in 0..<endpoints {
+            rpc.append(try await FaultProxy(name: "rpc\(index)", targetPort: devnet.port, directory: directory))
+        }
+        self.rpc = rpc
+
+        let registryPort = FreePort.next()
+        registry = try RegistryServer.start(
+            devnet: devnet, port: registryPort, database: directory.appendingPathComponent("registry.sqlite").path,
+            logDirectory: directory)
+        try await registry.waitForTCP(port: registryPort)
+        for name in ["shashi.1bz", "acme.1bz"] {
+            let (v4, v6) = DynamicStack.addresses(of: name)
+            let key = try Ed25519PrivateKey(
+                pem: String(contentsOfFile: devnet.sample(name)!.privateKeyPath, encoding: .utf8))
+            let record = try NodeMetadata.signed(by: key, ipv4: v4, ipv6: v6, seq: 1)
+            _ = try await RegistryClient(baseURL: "http://127.0.0.1:\(registryPort)", timeout: .seconds(5)).publish(record)
+        }
+        registryProxy = try await FaultProxy(name: "registry-proxy", targetPort: registryPort, directory: directory)
+
+        let config = directory.appendingPathComponent("onebzd.toml")
+        try """
+        [chain]
+        rpc_urls = [\(rpc.map { "\"\($0.url)\"" }.joined(separator: ", "))]
+        contract = "\(devnet.contractAddress)"
+        lookup_contract = "\(devnet.lookupAddress)"
+        deploy_block = \(devnet.deployBlock)
+        poll_interval = "200ms"
+        timeout = "\(chainTimeout)"
+
+        [registry]
+        url = "\(registryProxy.url)"
+        poll_interval = "200ms"
+        timeout = "\(registryTimeout)"
+
+        [ttl]
+        positive = 1
+        stale = 1
+        """.write(to: config, atomically: true, encoding: .utf8)
+        onebzd = try await OnebzdServer(label: label + "-onebzd", extraArguments: ["--config", config.path])
+        try await onebzd.process.waitUntil(timeout: .seconds(60)) {
+            (try? self.dig(["shashi.1bz", "TXT"]))?.status == "NOERROR"
+        }
+    }
+
+    /// dig with a timeout longer than onebzd's worst case for a failing upstream (every
+    /// attempt timing out plus backoff): the test wants onebzd's answer, not dig's timeout.
+    func dig(_ arguments: [String]) throws -> DigResult {
+        let result = try Command.run(
+            "dig",
+            ["@127.0.0.1", "-p", "\(onebzd.port)", "+norec", "+time=15", "+tries=1", "+nocmd", "+nostats"] + arguments)
+        return DigResult(output: result.stdout)
+    }
+
+    /// onebzd's log (stderr) since `offset` characters.
+    func log(since offset: Int = 0) -> Substring {
+        let text = onebzd.process.stderr()
+        return text.dropFirst(min(offset, text.count))
+    }
+
+    var logLength: Int { onebzd.process.stderr().count }
+
+    func eventually(timeout: Duration = .seconds(15), _ check: () throws -> Bool) async throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        while clock.now - start < timeout {
+            if (try? check()) == true { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestProcessError("condition not met within \(timeout)")
+    }
+
+    deinit {
+        registry.stop()
+        devnet.stop()
+    }
+}

@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""A fault-injecting HTTP proxy for robustness tests (a fake, named as such).
+
+It forwards every HTTP request on --listen to --target (a JSON-RPC endpoint such as
+the devnet, or the onebz registry) and can break the answer on demand. The fault is
+read from the --control file (JSON) on every request, so a test switches faults at
+runtime by rewriting that file:
+
+    {"mode": "pass"}                          forward unchanged (also: no file)
+    {"mode": "hang", "delay": 30}             hold the request, then drop it (timeouts)
+    {"mode": "reset"}                         close the connection without an answer
+    {"mode": "http500"}                       HTTP 500 with a text body
+    {"mode": "rpc_error"}                     a JSON-RPC error object (-32000)
+    {"mode": "malformed"}                     HTTP 200 with a truncated JSON body
+    {"mode": "short_result"}                  forward, then cut a hex "result" in half
+                                              (eth_call data of the wrong length)
+    {"mode": "wrong_id"}                      forward, then answer with another id
+    {"mode": "forge"}                         registry: forward, then change the
+                                              record's addresses (signature no longer
+                                              matches) and raise its trust to 100
+
+Optional keys restrict the fault: "methods": ["eth_call"] (JSON-RPC method names),
+"paths": ["/v1/nodes"] (URL path prefixes). Requests that do not match are forwarded.
+
+Counts go to --stats (JSON): JSON-RPC methods and paths seen, and "fault:<mode>" per
+injected fault. Only loopback addresses are accepted.
+"""
+import argparse
+import http.client
+import http.server
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+
+
+def parse_address(text):
+    host, _, port = text.rpartition(":")
+    if host not in ("127.0.0.1", "localhost"):
+        raise SystemExit(f"faultproxy: {text}: only loopback addresses are allowed")
+    return host, int(port)
+
+
+class Stats:
+    def __init__(self, path):
+        self.path = path
+        self.lock = threading.Lock()
+        self.counts = {}
+        self.write()
+
+    def add(self, key):
+        with self.lock:
+            self.counts[key] = self.counts.get(key, 0) + 1
+            self.write()
+
+    def write(self):
+        if not self.path:
+            return
+        tmp = self.path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(self.counts, f)
+        os.replace(tmp, self.path)
+
+
+def load_control(path):
+    if not path:
+        return {"mode": "pass"}
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {"mode": "pass"}
+
+
+def make_handler(target, control_path, stats):
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.handle_any()
+
+        def do_POST(self):
+            self.handle_any()
+
+        def do_PUT(self):
+            self.handle_any()
+
+        def handle_any(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            rpc_id, method = None, None
+            if body:
+                try:
+                    request = json.loads(body)
+                    if isinstance(request, dict):
+                        rpc_id, method = request.get("id"), request.get("method")
+                except ValueError:
+                    pass
+            stats.add(method if method else self.path.split("?")[0])
+            control = load_control(control_path)
+            mode = control.get("mode", "pass")
+            if mode != "pass" and not self.matches(control, method):
+                mode = "pass"
+            if mode != "pass":
+                stats.add("fault:" + mode)
+                sys.stderr.write(f"faultproxy: {mode} for {method or self.path}\n")
+            self.inject(mode, control, body, rpc_id)
+
+        def matches(self, control, method):
+            methods, paths = control.get("methods"), control.get("paths")
+            if methods is None and paths is None:
+                return True
+            if methods is not None and method in methods:
+                return True
+            return paths is not None and any(self.path.startswith(p) for p in paths)
+
+        def inject(self, mode, control, body, rpc_id):
+            if mode == "hang":
+                time.sleep(float(control.get("delay", 30)))
+                self.close_connection = True
+                return
+            if mode == "reset":
+                self.close_connection = True
+                try:
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                except OSError:
+                    pass
+                return
+            if mode == "http500":
+                return self.reply(500, b"internal server error (injected)", "text/plain")
+            if mode == "rpc_error":
+                error = {"jsonrpc": "2.0", "id": rpc_id, "error": {"code": -32000, "message": "injected fault"}}
+                return self.reply(200, json.dumps(error).encode())
+            if mode == "malformed":
+                return self.reply(200, b'{"jsonrpc": "2.0", "id": 1, "result": "0x00')
+            status, content_type, answer = self.forward(body)
+            if mode in ("short_result", "wrong_id"):
+                answer = self.rewrite_rpc(mode, answer)
+            elif mode == "forge" and status == 200:
+                answer = self.forge(answer)
+            self.reply(status, answer, content_type)
+
+        def forward(self, body):
+            connection = http.client.HTTPConnection(*target, timeout=30)
+            try:
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                connection.request(self.command, self.path, body=body or None, headers=headers)
+                response = connection.getresponse()
+                return response.status, response.getheader("Content-Type", "application/json"), response.read()
+            finally:
+                connection.close()
+
+        @staticmethod
+        def rewrite_rpc(mode, answer):
+            try:
+                decoded = json.loads(answer)
+            except ValueError:
+                return answer
+            if mode == "wrong_id":
+                decoded["id"] = 987654321
+            elif isinstance(decoded.get("result"), str) and decoded["result"].startswith("0x"):
+                hexdata = decoded["result"][2:]
+                decoded["result"] = "0x" + hexdata[: (len(hexdata) // 4) * 2]
+            return json.dumps(decoded).encode()
+
+        @staticmethod
+        def forge(answer):
+            try:
+                entry = json.loads(answer)
+            except ValueError:
+                return answer
+            # The entry is flat: the signed record's keys plus the registry's own.
+            if isinstance(entry, dict) and "ipv4" in entry:
+                entry["ipv4"] = ["203.0.113.66"]
+                entry["ipv6"] = []
+                entry["trust"] = 100
+            return json.dumps(entry).encode()
+
+        def reply(self, status, body, content_type="application/json"):
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--listen", required=True, help="HOST:PORT (loopback)")
+    p.add_argument("--target", required=True, help="HOST:PORT (loopback)")
+    p.add_argument("--control", help="JSON file naming the fault to inject (re-read per request)")
+    p.add_argument("--stats", help="file to write request counts to (JSON)")
+    args = p.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    server = http.server.ThreadingHTTPServer(parse_address(args.listen), make_handler(
+        parse_address(args.target), args.control, Stats(args.stats)))
+    server.daemon_threads = True
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
