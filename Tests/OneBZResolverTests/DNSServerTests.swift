@@ -34,7 +34,9 @@ import Testing
     private static func digBlocking(port: Int, _ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["dig", "@127.0.0.1", "-p", "\(port)", "+time=5", "+tries=1"] + arguments
+        // A generous timeout: in a full parallel run other tests can hold the cooperative
+        // threads the server's resolve task needs for a few seconds (process waits).
+        process.arguments = ["dig", "@127.0.0.1", "-p", "\(port)", "+time=20", "+tries=1"] + arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
