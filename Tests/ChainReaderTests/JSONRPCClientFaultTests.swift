@@ -35,7 +35,9 @@ import Testing
         let start = ContinuousClock.now
         #expect(try await client.blockNumber() == 2)
         #expect(try await client.blockNumber() == 2)
-        #expect(ContinuousClock.now - start < .seconds(2))
+        // Far below the 30 s Retry-After: nobody waited for the limited endpoint (the
+        // bound is loose so a loaded CI machine passes; the counts are the real check).
+        #expect(ContinuousClock.now - start < .seconds(20))
         #expect(limited.requestCount == 1 && healthy.requestCount == 2)
     }
 
