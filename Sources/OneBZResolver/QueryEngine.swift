@@ -125,10 +125,10 @@ public struct QueryEngine: Sendable {
             if let cut = node.cut, let referral = prepared.referral(cut: cut) { return .template(referral) }
             if node.isApex, let source = dynamicSource, Self.isDynamicShape(qname, extraLabels: extraLabels) {
                 if let resolved { return .template(resolved.template) }
-                let name = Name(uncheckedWire: Array(qname))
-                switch source.cachedAnswer(name: name, type: query.questionType) {
+                switch source.cachedAnswer(wire: qname, type: query.questionType) {
                 case .hit(let answer): return .template(answer.template)
-                case .miss: return .lookup(PendingLookup(name: name, type: query.questionType))
+                case .miss:
+                    return .lookup(PendingLookup(name: Name(uncheckedWire: Array(qname)), type: query.questionType))
                 }
             }
             return .template(prepared.nameError)
