@@ -11,10 +11,11 @@ package struct AnswerKey: Hashable, Sendable {
     /// The longest name a key holds, in wire octets.
     package static let capacity = 80
 
-    /// Wire form (length-prefixed labels, root label, zero padding), split in two
-    /// vectors so comparing keys is a few vector compares.
-    private var head = SIMD64<UInt8>()
-    private var tail = SIMD16<UInt8>()
+    /// Ten words: room for `capacity` octets.
+    private typealias Octets = (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
+
+    /// Wire form, lowercased (length-prefixed labels, root label), then zero padding.
+    private var octets: Octets = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     private let length: UInt8
     package let type: RRType
 
@@ -24,35 +25,31 @@ package struct AnswerKey: Hashable, Sendable {
         guard wire.count <= Self.capacity else { return nil }
         self.length = UInt8(wire.count)
         self.type = type
-        withUnsafeMutableBytes(of: &head) { head in
-            head.copyMemory(from: UnsafeRawBufferPointer(rebasing: wire.prefix(64)))
+        // ASCII-only case folding (RFC 4343); length octets (≤ 63) are below "A".
+        withUnsafeMutableBytes(of: &octets) { out in
+            for index in 0..<wire.count { out[index] = asciiLower(wire[index]) }
         }
-        if wire.count > 64 {
-            withUnsafeMutableBytes(of: &tail) { tail in
-                tail.copyMemory(from: UnsafeRawBufferPointer(rebasing: wire[64...]))
+    }
+
+    /// Compares the words in use (the padding is zero in both).
+    package static func == (lhs: AnswerKey, rhs: AnswerKey) -> Bool {
+        guard lhs.length == rhs.length, lhs.type == rhs.type else { return false }
+        return withUnsafeBytes(of: lhs.octets) { left in
+            withUnsafeBytes(of: rhs.octets) { right in
+                for offset in stride(from: 0, to: Int(lhs.length), by: 8)
+                where left.load(fromByteOffset: offset, as: UInt64.self)
+                    != right.load(fromByteOffset: offset, as: UInt64.self)
+                {
+                    return false
+                }
+                return true
             }
         }
-        // ASCII-only case folding (RFC 4343); length octets (≤ 63) are below "A".
-        head = Self.lowercased(head)
-        tail = Self.lowercased(tail)
     }
 
-    @inline(__always)
-    private static func lowercased<V: SIMD>(_ v: V) -> V where V.Scalar == UInt8 {
-        v.replacing(with: v | 0x20, where: (v .>= 0x41) .& (v .<= 0x5A))
-    }
-
-    package static func == (lhs: AnswerKey, rhs: AnswerKey) -> Bool {
-        lhs.length == rhs.length && lhs.type == rhs.type && lhs.head == rhs.head && lhs.tail == rhs.tail
-    }
-
-    /// Hashes only the octets in use (the padding is zero, and the length is hashed).
+    /// Hashes only the octets in use.
     package func hash(into hasher: inout Hasher) {
         hasher.combine(type)
-        hasher.combine(length)
-        withUnsafeBytes(of: head) { hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: $0.prefix(Int(length)))) }
-        if length > 64 {
-            withUnsafeBytes(of: tail) { hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: $0.prefix(Int(length) - 64))) }
-        }
+        withUnsafeBytes(of: octets) { hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: $0.prefix(Int(length)))) }
     }
 }
