@@ -25,6 +25,8 @@ let package = Package(
         .executable(name: "onebzd", targets: ["onebzd"]),
         .executable(name: "onebz-registry", targets: ["onebz-registry"]),
         .executable(name: "onebz", targets: ["onebz"]),
+        // For Benchmarks/ (a separate package, so its dependencies stay out of this build).
+        .library(name: "OneBZCore", targets: ["DNSWire", "ZoneCache", "OneBZResolver"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

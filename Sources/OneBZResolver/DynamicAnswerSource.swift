@@ -10,9 +10,19 @@ import DNSWire
 public protocol DynamicAnswerSource: Sendable {
     /// Non-blocking cache lookup. `name` is as asked (any case); compare case-insensitively.
     func cachedAnswer(name: Name, type: RRType) -> DynamicLookupResult
+    /// The same lookup, for the query name as wire bytes (uncompressed, validated, any
+    /// case) straight from the request. The engine calls this one; implement it to keep
+    /// the hot path free of allocations (the default builds a `Name`).
+    func cachedAnswer(wire qname: UnsafeRawBufferPointer, type: RRType) -> DynamicLookupResult
     /// The slow path (chain, registry). Never NXDOMAIN because a backend failed:
     /// return `DynamicAnswer.serverFailure` instead.
     func resolve(name: Name, type: RRType) async -> DynamicAnswer
+}
+
+extension DynamicAnswerSource {
+    public func cachedAnswer(wire qname: UnsafeRawBufferPointer, type: RRType) -> DynamicLookupResult {
+        cachedAnswer(name: Name(uncheckedWire: Array(qname)), type: type)
+    }
 }
 
 public enum DynamicLookupResult: Sendable {

@@ -1,10 +1,14 @@
+import Atomics
 import DNSWire
 import ZoneCache
 
 /// The zone with every answer it can give rendered ahead of time: per node, one
 /// template per type present, one NODATA, one minimal ANY; per delegation, one referral;
 /// one NXDOMAIN. The query path picks a template and patches it.
-package struct PreparedZone: Sendable {
+///
+/// A class (immutable, so Sendable): the query path takes one reference to the current
+/// snapshot per query; a struct this size would be copied, retaining every array in it.
+package final class PreparedZone: Sendable {
     package let zone: Zone
     package let planner: AnswerPlanner
     /// Per node: templates for the types it holds (rendered for the node's name).
@@ -54,12 +58,12 @@ package struct PreparedZone: Sendable {
     /// The template for `qtype` at an existing node (index into `zone.nodes`).
     @inline(__always)
     package func template(node index: Int, qtype: RRType) -> ResponseTemplate {
-        let node = zone.nodes[index]
-        if let cut = node.cut, !(cut == index && qtype == .ds), let referral = referrals[cut] {
+        if let cut = zone.nodes[index].cut, !(cut == index && qtype == .ds), let referral = referrals[cut] {
             return referral
         }
         if qtype == .any { return minimalAny[index] }
         if let template = answers[index][qtype] { return template }
+        let node = zone.nodes[index]
         if node.rrsets[.cname] != nil {
             // Rare types at a CNAME: plan on demand rather than for all 65536 types.
             return planner.plan(node: node, qtype: qtype).render(questionName: node.name.lowercased)
@@ -70,3 +74,5 @@ package struct PreparedZone: Sendable {
     /// The referral for names below the delegation point `cut`.
     package func referral(cut: Int) -> ResponseTemplate? { referrals[cut] }
 }
+
+extension PreparedZone: AtomicReference {}

@@ -126,14 +126,17 @@ public struct QueryEngine: Sendable {
         case .exact(let index):
             return .template(prepared.template(node: index, qtype: query.questionType))
         case .below(let encloser, let extraLabels):
-            let node = prepared.zone.nodes[encloser]
-            if let cut = node.cut, let referral = prepared.referral(cut: cut) { return .template(referral) }
-            if node.isApex, let source = dynamicSource, Self.isDynamicShape(qname, extraLabels: extraLabels) {
+            if let cut = prepared.zone.nodes[encloser].cut, let referral = prepared.referral(cut: cut) {
+                return .template(referral)
+            }
+            if prepared.zone.nodes[encloser].isApex, let source = dynamicSource,
+                Self.isDynamicShape(qname, extraLabels: extraLabels)
+            {
                 if let resolved { return .template(resolved.template) }
-                let name = Name(uncheckedWire: Array(qname))
-                switch source.cachedAnswer(name: name, type: query.questionType) {
+                switch source.cachedAnswer(wire: qname, type: query.questionType) {
                 case .hit(let answer): return .template(answer.template)
-                case .miss: return .lookup(PendingLookup(name: name, type: query.questionType))
+                case .miss:
+                    return .lookup(PendingLookup(name: Name(uncheckedWire: Array(qname)), type: query.questionType))
                 }
             }
             return .template(prepared.nameError)

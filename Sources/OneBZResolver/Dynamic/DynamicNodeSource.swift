@@ -30,11 +30,6 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
         case name(NodeName)
     }
 
-    package struct AnswerKey: Hashable, Sendable {
-        /// Compared and hashed case-insensitively (Name's rule).
-        let name: Name
-        let type: RRType
-    }
 
     private let resolver: NodeResolver
     private let head: ChainHead
@@ -75,29 +70,36 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
     // MARK: DynamicAnswerSource
 
     package func cachedAnswer(name: Name, type: RRType) -> DynamicLookupResult {
-        if case .fresh(let answer, _) = answers.lookup(AnswerKey(name: name, type: type), now: now()) {
-            metrics.hits.increment()
-            return .hit(answer)
-        }
-        return .miss
+        name.wire.withUnsafeBytes { cachedAnswer(wire: $0, type: type) }
+    }
+
+    /// The hot path: the key is built inline from the query bytes, nothing allocated.
+    package func cachedAnswer(wire qname: UnsafeRawBufferPointer, type: RRType) -> DynamicLookupResult {
+        guard let key = AnswerKey(wire: qname, type: type),
+            case .fresh(let answer, _) = answers.lookup(key, now: now())
+        else { return .miss }
+        metrics.hits.increment()
+        return .hit(answer)
     }
 
     package func resolve(name: Name, type: RRType) async -> DynamicAnswer {
-        let key = AnswerKey(name: name.lowercased, type: type)
+        let render = renderer.load(ordering: .acquiring).renderer
+        guard let key = name.wire.withUnsafeBytes({ AnswerKey(wire: $0, type: type) }),
+            let nodeName = NodeName(dnsName: name)
+        else {
+            metrics.invalidNames.increment()
+            return render.engine.dynamicNameError()
+        }
+        let owner = name.lowercased
         let start = now()
         switch answers.lookup(key, now: start) {
         case .fresh(let answer, _): return answer  // filled while this query waited
         case .stale, .miss: break
         }
-        let render = renderer.load(ordering: .acquiring).renderer
-        guard let nodeName = NodeName(dnsName: name) else {
-            metrics.invalidNames.increment()
-            return render.engine.dynamicNameError()
-        }
         let started = generation.load(ordering: .acquiring)
         do {
             let outcome = try await lookupFacts(nodeName)
-            let answer = render.answer(outcome, name: key.name, type: type, ttl: settings.positiveTTL)
+            let answer = render.answer(outcome, name: owner, type: type, ttl: settings.positiveTTL)
             // An invalidation while we looked up may have made the outcome outdated:
             // answer this query with it, but do not keep it.
             if generation.load(ordering: .acquiring) == started {
@@ -106,7 +108,8 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
             }
             return answer
         } catch {
-            return staleOrFailure(key: key, nodeName: nodeName, type: type, error: error, render: render)
+            return staleOrFailure(
+                key: key, owner: owner, nodeName: nodeName, type: type, error: error, render: render)
         }
     }
 
@@ -198,14 +201,15 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
     }
 
     private func staleOrFailure(
-        key: AnswerKey, nodeName: NodeName, type: RRType, error: any Error, render: NodeAnswerRenderer
+        key: AnswerKey, owner: Name, nodeName: NodeName, type: RRType, error: any Error,
+        render: NodeAnswerRenderer
     ) -> DynamicAnswer {
         let at = now()
         // RFC 8767 4: answer from stale data with a short TTL, and keep that answer for
         // the stale TTL so a dead upstream is not asked again by every query.
         if case .stale(let outcome) = facts.lookup(nodeName, now: at) {
             metrics.staleServed.increment()
-            let answer = render.answer(outcome, name: key.name, type: type, ttl: settings.staleTTL)
+            let answer = render.answer(outcome, name: owner, type: type, ttl: settings.staleTTL)
             answers.insert(
                 key, answer, ttlNanoseconds: UInt64(settings.staleTTL) * 1_000_000_000, tags: tags(nodeName, outcome),
                 now: at)

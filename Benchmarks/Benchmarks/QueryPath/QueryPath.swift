@@ -1,0 +1,82 @@
+// The pure query path, without sockets: instructions and allocations per query.
+// Each benchmark runs `scaledIterations` queries per measurement (scaling .kilo), so
+// the reported numbers are per query. Allocations per cached query must stay at 1
+// (the output buffer) or 0 (decode, cache lookup).
+import Benchmark
+import Foundation
+import DNSWire
+import NIOCore
+@_spi(Benchmarks) import OneBZResolver
+import ZoneCache
+
+let zonePath = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("../../../zones/1bz.zone").standardized.path
+let zone = try! Zone(file: zonePath, apex: try! Name("1bz."))
+
+/// A query as dig sends it: RD, one question, an OPT with payload 1232.
+func query(_ name: String, _ type: RRType) -> ByteBuffer {
+    var buffer = ByteBuffer()
+    buffer.writeMultipleIntegers(UInt16(0x1234), UInt16(0x0100), UInt16(1), UInt16(0), UInt16(0), UInt16(1))
+    buffer.writeBytes(try! Name(name).wire)
+    buffer.writeMultipleIntegers(type.rawValue, UInt16(1))
+    buffer.writeInteger(UInt8(0))
+    buffer.writeMultipleIntegers(UInt16(41), UInt16(1232), UInt32(0), UInt16(0))
+    return buffer
+}
+
+var perQuery: Benchmark.Configuration {
+    .init(
+        metrics: [.instructions, .mallocCountTotal, .cpuTotal, .throughput],
+        scalingFactor: .kilo, maxDuration: .seconds(2), maxIterations: 1_000)
+}
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark("decode (QueryView.parse)", configuration: perQuery) { benchmark in
+        let request = query("WwW.1Bz", .a)
+        request.withUnsafeReadableBytes { raw in
+            for _ in benchmark.scaledIterations { blackHole(QueryView.parse(raw)) }
+        }
+    }
+
+    Benchmark("answer static (QueryEngine.respond)", configuration: perQuery) { benchmark in
+        let engine = QueryEngine(zone: zone)
+        let request = query("WwW.1Bz", .a)
+        let allocator = ByteBufferAllocator()
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(engine.respond(to: request, transport: .udp, allocator: allocator))
+        }
+    }
+
+    Benchmark("answer NXDOMAIN (QueryEngine.respond)", configuration: perQuery) { benchmark in
+        let engine = QueryEngine(zone: zone)
+        let request = query("no.such.1bz", .a)
+        let allocator = ByteBufferAllocator()
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(engine.respond(to: request, transport: .udp, allocator: allocator))
+        }
+    }
+
+    Benchmark("answer cached dynamic (QueryEngine.respond)", configuration: perQuery) { benchmark async in
+        let harness = DynamicCacheHarness(zone: zone, maxEntries: 10_000)
+        await harness.fill(try! Name("shashi.1bz"), type: .txt)
+        let request = query("ShAsHi.1bz", .txt)
+        let allocator = ByteBufferAllocator()
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(harness.engine.respond(to: request, transport: .udp, allocator: allocator))
+        }
+    }
+
+    Benchmark("cache lookup (DynamicNodeSource.cachedAnswer)", configuration: perQuery) { benchmark async in
+        let harness = DynamicCacheHarness(zone: zone, maxEntries: 10_000)
+        for index in 0..<1_000 { await harness.fill(try! Name("node\(index).1bz"), type: .a) }
+        let name = try! Name("NoDe7.1bz")
+        let source = harness.source
+        benchmark.startMeasurement()
+        name.wire.withUnsafeBytes { wire in
+            for _ in benchmark.scaledIterations { blackHole(source.cachedAnswer(wire: wire, type: .a)) }
+        }
+    }
+}
