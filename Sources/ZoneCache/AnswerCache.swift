@@ -216,8 +216,10 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
                 keysByTag[tag]?.remove(key)
                 if keysByTag[tag]?.isEmpty == true { keysByTag[tag] = nil }
             }
-            // Bound the queue of dead slots: rebuild it when they dominate.
-            if inClock, clock.count > 2 * max(count, 64) {
+            // A dead slot keeps its entry (and answer) alive: rebuild once they reach a
+            // quarter of the live count, so replaced answers cost at most 25 % extra
+            // memory (amortised O(1) per removal).
+            if inClock, clock.count > count + max(count / 4, 64) {
                 clock = Deque(clock.filter { isCurrent($0.0, $0.1) })
             }
         }
