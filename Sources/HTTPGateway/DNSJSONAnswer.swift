@@ -41,11 +41,7 @@ struct DNSJSONAnswer: Sendable {
         }
         let request = ByteBuffer(bytes: wire)
         let allocator = ByteBufferAllocator()
-        var disposition = engine.respond(to: request, transport: .tcp, allocator: allocator)
-        if case .lookup(let pending) = disposition, let source = engine.dynamicSource {
-            let resolved = await source.resolve(name: pending.name, type: pending.type)
-            disposition = engine.respond(to: request, transport: .tcp, allocator: allocator, resolved: resolved)
-        }
+        let disposition = await engine.respondResolving(to: request, transport: .tcp, allocator: allocator)
         guard case .response(let answer) = disposition,
             let message = try? Message(decoding: Array(answer.readableBytesView))
         else {

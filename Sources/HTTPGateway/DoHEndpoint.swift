@@ -53,11 +53,7 @@ struct DoHEndpoint: Sendable {
     /// Runs the query through the engine (resolving a dynamic name first if asked).
     func answer(_ query: ByteBuffer) async -> Response {
         let allocator = ByteBufferAllocator()
-        var disposition = engine.respond(to: query, transport: .tcp, allocator: allocator)
-        if case .lookup(let pending) = disposition, let source = engine.dynamicSource {
-            let resolved = await source.resolve(name: pending.name, type: pending.type)
-            disposition = engine.respond(to: query, transport: .tcp, allocator: allocator, resolved: resolved)
-        }
+        let disposition = await engine.respondResolving(to: query, transport: .tcp, allocator: allocator)
         guard case .response(let wire) = disposition,
             let message = try? Message(decoding: Array(wire.readableBytesView))
         else {

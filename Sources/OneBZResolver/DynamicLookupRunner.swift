@@ -18,3 +18,16 @@ enum DynamicLookupRunner {
         }
     }
 }
+
+extension QueryEngine {
+    /// Answers one request in an async context (the HTTP gateway): when the name needs
+    /// the dynamic source, awaits it and answers again with its result. Never `.lookup`.
+    public func respondResolving(
+        to request: ByteBuffer, transport: Transport, allocator: ByteBufferAllocator
+    ) async -> Disposition {
+        let disposition = respond(to: request, transport: transport, allocator: allocator)
+        guard case .lookup(let pending) = disposition, let source = dynamicSource else { return disposition }
+        let resolved = await source.resolve(name: pending.name, type: pending.type)
+        return respond(to: request, transport: transport, allocator: allocator, resolved: resolved)
+    }
+}

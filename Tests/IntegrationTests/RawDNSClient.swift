@@ -12,7 +12,7 @@ struct RawDNSClient {
 
     struct SocketError: Error, CustomStringConvertible { let description: String }
 
-    private func connectSocket(type: Int32, timeout: Int = 3) throws -> Int32 {
+    func connectSocket(type: Int32, timeout: Int = 3) throws -> Int32 {
         let fd = socket(AF_INET, type, 0)
         guard fd >= 0 else { throw SocketError(description: "socket failed") }
         var tv = timeval(tv_sec: timeout, tv_usec: 0)
