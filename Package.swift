@@ -46,6 +46,8 @@ let package = Package(
         // MARK: C libraries from Debian (libldns-dev, libsodium-dev)
         .systemLibrary(name: "CLDNS", pkgConfig: "ldns", providers: [.apt(["libldns-dev"])]),
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        // recvmmsg/sendmmsg for the UDP fast path (Glibc hides them behind _GNU_SOURCE).
+        .target(name: "CUDPBatch"),
 
         // MARK: DNS core (issue: DNS core)
         .target(name: "DNSWire", dependencies: [nioCore]),
@@ -55,8 +57,8 @@ let package = Package(
         .target(
             name: "OneBZResolver",
             dependencies: [
-                "DNSWire", "ZoneCache", "ChainReader", "NodeRegistry", nioCore, nioPosix, logging, metrics,
-                serviceLifecycle, atomics, tomlKit, nioConcurrency,
+                "DNSWire", "ZoneCache", "ChainReader", "NodeRegistry", "CUDPBatch", nioCore, nioPosix, logging,
+                metrics, serviceLifecycle, atomics, tomlKit, nioConcurrency,
             ]),
         .executableTarget(
             name: "onebzd",

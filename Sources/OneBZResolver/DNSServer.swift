@@ -9,27 +9,24 @@ import ServiceLifecycle
 #endif
 
 /// UDP and TCP DNS on every listen address, as one Service: binds on `run()`, serves
-/// until graceful shutdown, then closes its sockets.
+/// until graceful shutdown, then closes its sockets. UDP is the fast path (`UDPWorker`,
+/// one thread and SO_REUSEPORT socket per event loop); TCP runs on the NIO event loops.
 public struct DNSServer: Service, CustomStringConvertible {
     public struct Configuration: Sendable {
         public var listen: [SocketAddress]
         public var tcpIdleTimeout: TimeAmount
         public var tcpMaxConnections: Int
-        /// Largest UDP payload we answer with; also sizes the receive buffers.
-        public var maxUDPPayload: Int
         /// UDP response-rate limiting (nil: off); each UDP socket limits on its own.
         package var rateLimit: ResponseRateLimiter.Configuration?
         /// DNS cookies on UDP (nil: off).
         package var cookies: DNSCookies.Configuration?
 
         public init(
-            listen: [SocketAddress], tcpIdleTimeout: TimeAmount = .seconds(10), tcpMaxConnections: Int = 1024,
-            maxUDPPayload: Int = 1232
+            listen: [SocketAddress], tcpIdleTimeout: TimeAmount = .seconds(10), tcpMaxConnections: Int = 1024
         ) {
             self.listen = listen
             self.tcpIdleTimeout = tcpIdleTimeout
             self.tcpMaxConnections = tcpMaxConnections
-            self.maxUDPPayload = maxUDPPayload
         }
     }
 
@@ -55,58 +52,73 @@ public struct DNSServer: Service, CustomStringConvertible {
 
     public func run() async throws {
         var channels: [any Channel] = []
+        var workers: [UDPWorker] = []
         var bound: [SocketAddress] = []
         do {
             for address in configuration.listen {
-                let udp = try await bindUDP(address)
-                channels += udp
+                let udp = try bindUDP(address)
+                workers += udp
                 // With port 0 the kernel picked one: TCP takes the same.
-                let actual = udp[0].localAddress ?? address
+                let actual = udp[0].socket.localAddress
                 channels.append(try await bindTCP(actual))
                 bound.append(actual)
-                logger.info("listening", metadata: ["address": "\(actual)", "udpSockets": "\(udp.count)"])
+                logger.info("listening", metadata: ["address": "\(actual)", "udpThreads": "\(udp.count)"])
             }
         } catch {
             for channel in channels { try? await channel.close() }
+            for worker in workers { worker.socket.close() }
             throw error
         }
+        let stopped = try await start(workers)
         onListening(bound)
         try? await gracefulShutdown()
         logger.info("shutting down")
+        for worker in workers { worker.stop() }
         for channel in channels { try? await channel.close() }
+        await stopped()
+        for worker in workers { worker.socket.close() }
     }
 
-    /// DESIGN.md "UDP fast path": one socket per event loop, SO_REUSEPORT (never
-    /// SO_REUSEADDR on UDP), vector reads of 64 datagrams into fixed slots, 1 MiB buffers.
-    private func bindUDP(_ address: SocketAddress) async throws -> [any Channel] {
-        let reusePort = ChannelOptions.Types.SocketOption(
-            level: .socket, name: NIOBSDSocket.Option(rawValue: SO_REUSEPORT))
-        let batch = 64
-        let engine = self.engine
-        let rateLimit = configuration.rateLimit
-        let cookies = configuration.cookies
-        var channels: [any Channel] = []
+    /// Binds one SO_REUSEPORT socket per thread (as many as event loops) on `address`.
+    private func bindUDP(_ address: SocketAddress) throws -> [UDPWorker] {
         var target = address
-        for loop in group.makeIterator() {
-            let bootstrap = DatagramBootstrap(group: loop)
-                .channelOption(reusePort, value: 1)
-                .channelOption(ChannelOptions.socketOption(.so_rcvbuf), value: 1 << 20)
-                .channelOption(ChannelOptions.socketOption(.so_sndbuf), value: 1 << 20)
-                .channelOption(ChannelOptions.datagramVectorReadMessageCount, value: batch)
-                .channelOption(
-                    ChannelOptions.recvAllocator,
-                    value: FixedSizeRecvByteBufferAllocator(capacity: batch * max(configuration.maxUDPPayload, 512))
-                )
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(UDPQueryHandler(engine: engine, rateLimit: rateLimit, cookies: cookies))
-                    }
-                }
-            let channel = try await bootstrap.bind(to: target).get()
-            if target.port == 0, let local = channel.localAddress { target = local }
-            channels.append(channel)
+        var workers: [UDPWorker] = []
+        do {
+            for _ in 0..<threadCount {
+                let socket = try UDPSocket(binding: target)
+                target = socket.localAddress
+                let policy = UDPResponsePolicy(
+                    rateLimit: configuration.rateLimit, cookies: configuration.cookies,
+                    maxUDPPayload: engine.configuration.maxUDPPayload)
+                workers.append(UDPWorker(socket: socket, engine: engine, policy: policy, logger: logger))
+            }
+        } catch {
+            for worker in workers { worker.socket.close() }
+            throw error
         }
-        return channels
+        return workers
+    }
+
+    /// Starts the workers' threads; the returned function waits until all have exited.
+    private func start(_ workers: [UDPWorker]) async throws -> @Sendable () async -> Void {
+        let exited = AsyncStream<Void>.makeStream(bufferingPolicy: .unbounded)
+        for worker in workers {
+            try worker.start { exited.continuation.yield() }
+        }
+        let count = workers.count
+        return {
+            var remaining = count
+            for await _ in exited.stream {
+                remaining -= 1
+                if remaining == 0 { break }
+            }
+        }
+    }
+
+    private var threadCount: Int {
+        var count = 0
+        for _ in group.makeIterator() { count += 1 }
+        return max(1, count)
     }
 
     private func bindTCP(_ address: SocketAddress) async throws -> any Channel {

@@ -55,7 +55,31 @@ public struct QueryEngine: Sendable {
         resolved: DynamicAnswer? = nil
     ) -> Disposition {
         request.withUnsafeReadableBytes { raw in
-            respond(raw: raw, transport: transport, allocator: allocator, resolved: resolved)
+            switch plan(raw: raw, transport: transport, resolved: resolved) {
+            case .write(let plan): .response(plan.buffer(allocator: allocator))
+            case .drop: .drop
+            case .lookup(let pending): .lookup(pending)
+            }
+        }
+    }
+
+    /// What the UDP fast path should do with a request it answers in place.
+    package enum InPlaceDisposition {
+        /// The response is the first `length` bytes of the output slot.
+        case response(length: Int)
+        case drop
+        case lookup(PendingLookup)
+    }
+
+    /// Answers one UDP request into `output` (at least `maxUDPPayload` bytes, which
+    /// bounds every UDP response): no allocation on the way.
+    package func respond(udp raw: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer)
+        -> InPlaceDisposition
+    {
+        switch plan(raw: raw, transport: .udp, resolved: nil) {
+        case .write(let plan): .response(length: plan.write(into: output))
+        case .drop: .drop
+        case .lookup(let pending): .lookup(pending)
         }
     }
 
@@ -69,9 +93,14 @@ public struct QueryEngine: Sendable {
         }
     }
 
-    private func respond(
-        raw: UnsafeRawBufferPointer, transport: Transport, allocator: ByteBufferAllocator, resolved: DynamicAnswer?
-    ) -> Disposition {
+    private enum Reply {
+        case write(ResponsePlan)
+        case drop
+        case lookup(PendingLookup)
+    }
+
+    /// Plans the response (the plan borrows `raw`: write it before `raw` goes away).
+    private func plan(raw: UnsafeRawBufferPointer, transport: Transport, resolved: DynamicAnswer?) -> Reply {
         let query: QueryView
         switch QueryView.parse(raw) {
         case .success(let view):
@@ -79,19 +108,17 @@ public struct QueryEngine: Sendable {
         case .failure(.drop):
             return .drop
         case .failure(.formErr(let id, let flags, let questionEnd)):
-            return .response(
-                ResponseWriter.error(
-                    .formErr, id: id, flags: flags, question: questionEnd.map { raw[12..<$0] }, allocator: allocator))
+            return .write(
+                ResponseWriter.planError(.formErr, id: id, flags: flags, question: questionEnd.map { raw[12..<$0] }))
         case .failure(.notImp(let id, let flags, let questionEnd)):
-            return .response(
-                ResponseWriter.error(
-                    .notImp, id: id, flags: flags, question: questionEnd.map { raw[12..<$0] }, allocator: allocator))
+            return .write(
+                ResponseWriter.planError(.notImp, id: id, flags: flags, question: questionEnd.map { raw[12..<$0] }))
         }
         let writer = ResponseWriter(
             raw: raw, query: query, transport: transport, maxUDPPayload: configuration.maxUDPPayload)
         // RFC 6891 6.1.3: we speak EDNS version 0 only.
         if let edns = query.edns, edns.version > 0 {
-            return .response(writer.write(extendedError: .badVers, allocator: allocator))
+            return .write(writer.plan(extendedError: .badVers))
         }
         let template: ResponseTemplate
         switch query.questionClass {
@@ -105,7 +132,7 @@ public struct QueryEngine: Sendable {
         default:
             template = refusal
         }
-        return .response(writer.write(template, allocator: allocator))
+        return .write(writer.plan(template))
     }
 
     private enum Selection {

@@ -15,6 +15,30 @@ enum ResponseMetrics {
         (transport == .udp ? udp : tcp)[Int(flags & 0x0f)].increment()
     }
 
+    /// Counts kept by one thread and added to the shared counters once per burst, so
+    /// threads answering in parallel do not contend for the counters' cache lines.
+    struct Tally {
+        /// Allocated once per thread; counting mutates it in place.
+        private var byRcode = [Int](repeating: 0, count: 16)
+        private var any = false
+
+        mutating func count(response: UnsafeRawBufferPointer) {
+            guard response.count > 3 else { return }
+            byRcode[Int(response[3] & 0x0f)] += 1
+            any = true
+        }
+
+        mutating func flush(transport: Transport) {
+            guard any else { return }
+            let counters = transport == .udp ? ResponseMetrics.udp : ResponseMetrics.tcp
+            for rcode in 0..<16 where byRcode[rcode] > 0 {
+                counters[rcode].increment(by: Int64(byRcode[rcode]))
+                byRcode[rcode] = 0
+            }
+            any = false
+        }
+    }
+
     private static func counters(_ transport: String) -> [Counter] {
         (0..<16).map { code in
             Counter(

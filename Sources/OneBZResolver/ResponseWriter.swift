@@ -1,10 +1,14 @@
 import DNSWire
 import NIOCore
 
-/// Assembles a response from the request and a template: header and question copied
-/// from the request (ID, RD, CD, 0x20 case echo), the template's sections, and an OPT
-/// when the request had one. Applies the size limit: drop optional additionals, else
-/// TC=1 with the question only (a minimal truncated answer, as Knot sends).
+/// Plans a response from the request and a template: header and question copied from
+/// the request (ID, RD, CD, 0x20 case echo), the template's sections, and an OPT when
+/// the request had one. Applies the size limit: drop optional additionals, else TC=1
+/// with the question only (a minimal truncated answer, as Knot sends).
+///
+/// Planning and writing are separate steps (as NSD plans an answer, then encodes it):
+/// the plan knows its exact size, so a transport writes it into whatever memory it owns
+/// (a ByteBuffer for TCP and HTTP, a preallocated slot for the UDP fast path).
 struct ResponseWriter {
     let raw: UnsafeRawBufferPointer
     let query: QueryView
@@ -30,7 +34,7 @@ struct ResponseWriter {
         }
     }
 
-    func write(_ template: ResponseTemplate, allocator: ByteBufferAllocator) -> ByteBuffer {
+    func plan(_ template: ResponseTemplate) -> ResponsePlan {
         let questionLength = query.questionEnd - 12
         let optLength = query.edns == nil ? 0 : Self.optLength
         let fixed = 12 + questionLength + optLength
@@ -47,41 +51,33 @@ struct ResponseWriter {
                 truncated = true
             }
         }
-        var buffer = allocator.buffer(capacity: fixed + tailLength)
         var flags = Self.responseFlags(query.flags, rcode: template.rcode)
         if template.authoritative { flags |= Header.aaBit }
         if truncated { flags |= Header.tcBit }
-        buffer.writeMultipleIntegers(
-            query.id, flags, UInt16(1), counts.0, counts.1, counts.2 + (optLength == 0 ? 0 : 1))
-        buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[12..<query.questionEnd]))
-        template.tail.withUnsafeBytes { tail in
-            _ = buffer.writeBytes(UnsafeRawBufferPointer(rebasing: tail[0..<tailLength]))
-        }
-        if let edns = query.edns { Self.writeOPT(into: &buffer, rcode: template.rcode, dnssecOK: edns.dnssecOK) }
-        return buffer
+        return ResponsePlan(
+            id: query.id, flags: flags, counts: (1, counts.0, counts.1, counts.2),
+            question: UnsafeRawBufferPointer(rebasing: raw[12..<query.questionEnd]),
+            tail: template.tail, tailLength: tailLength,
+            opt: query.edns.map { (template.rcode, $0.dnssecOK) })
     }
 
     /// BADVERS and similar: no sections, question echoed, OPT carrying the extended rcode.
-    func write(extendedError rcode: Rcode, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: query.questionEnd + Self.optLength)
-        let flags = Self.responseFlags(query.flags, rcode: rcode)
-        buffer.writeMultipleIntegers(query.id, flags, UInt16(1), UInt16(0), UInt16(0), UInt16(1))
-        buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[12..<query.questionEnd]))
-        Self.writeOPT(into: &buffer, rcode: rcode, dnssecOK: query.edns?.dnssecOK ?? false)
-        return buffer
+    func plan(extendedError rcode: Rcode) -> ResponsePlan {
+        ResponsePlan(
+            id: query.id, flags: Self.responseFlags(query.flags, rcode: rcode), counts: (1, 0, 0, 0),
+            question: UnsafeRawBufferPointer(rebasing: raw[12..<query.questionEnd]), tail: [], tailLength: 0,
+            opt: (rcode, query.edns?.dnssecOK ?? false))
     }
 
     /// FORMERR / NOTIMP for requests we could not fully parse: header, and the question
     /// when it was readable. No OPT: the request's OPT may be what was wrong.
-    static func error(
-        _ rcode: Rcode, id: UInt16, flags requestFlags: UInt16, question: Slice<UnsafeRawBufferPointer>?,
-        allocator: ByteBufferAllocator
-    ) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: 12 + (question?.count ?? 0))
-        let flags = responseFlags(requestFlags, rcode: rcode)
-        buffer.writeMultipleIntegers(id, flags, UInt16(question == nil ? 0 : 1), UInt16(0), UInt16(0), UInt16(0))
-        if let question { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: question)) }
-        return buffer
+    static func planError(
+        _ rcode: Rcode, id: UInt16, flags requestFlags: UInt16, question: Slice<UnsafeRawBufferPointer>?
+    ) -> ResponsePlan {
+        ResponsePlan(
+            id: id, flags: responseFlags(requestFlags, rcode: rcode), counts: (question == nil ? 0 : 1, 0, 0, 0),
+            question: question.map { UnsafeRawBufferPointer(rebasing: $0) } ?? UnsafeRawBufferPointer(start: nil, count: 0),
+            tail: [], tailLength: 0, opt: nil)
     }
 
     /// QR set; opcode, RD and CD copied from the request (RFC 1035 4.1.1); AA, TC, RA,
@@ -90,13 +86,80 @@ struct ResponseWriter {
         let opcodeMask: UInt16 = 0x7800
         return Header.qrBit | (requestFlags & (Header.rdBit | Header.cdBit | opcodeMask)) | UInt16(rcode.headerBits)
     }
+}
+
+/// A response ready to write: header fields, the question bytes (borrowed from the
+/// request: use the plan before the request's memory goes away), a prefix of the
+/// template's sections, and the OPT record when the request had EDNS.
+struct ResponsePlan {
+    let id: UInt16
+    let flags: UInt16
+    /// QDCOUNT, ANCOUNT, NSCOUNT, ARCOUNT without the OPT.
+    let counts: (UInt16, UInt16, UInt16, UInt16)
+    let question: UnsafeRawBufferPointer
+    let tail: [UInt8]
+    let tailLength: Int
+    let opt: (rcode: Rcode, dnssecOK: Bool)?
+
+    var size: Int { 12 + question.count + tailLength + (opt == nil ? 0 : ResponseWriter.optLength) }
+
+    /// Writes the response at the start of `out` (at least `size` bytes); returns `size`.
+    func write(into out: UnsafeMutableRawBufferPointer) -> Int {
+        precondition(out.count >= size, "response slot too small")
+        var cursor = WireCursor(out)
+        cursor.write(id)
+        cursor.write(flags)
+        cursor.write(counts.0)
+        cursor.write(counts.1)
+        cursor.write(counts.2)
+        cursor.write(counts.3 + (opt == nil ? 0 : 1))
+        cursor.write(question)
+        tail.withUnsafeBytes { cursor.write(UnsafeRawBufferPointer(rebasing: $0[0..<tailLength])) }
+        if let opt { cursor.writeOPT(rcode: opt.rcode, dnssecOK: opt.dnssecOK) }
+        return cursor.offset
+    }
+
+    /// The response in a new buffer of exactly its size (the one allocation per answer).
+    func buffer(allocator: ByteBufferAllocator) -> ByteBuffer {
+        let size = self.size
+        var buffer = allocator.buffer(capacity: size)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { write(into: $0) }
+        return buffer
+    }
+}
+
+/// Big-endian writes into raw memory whose size the caller checked beforehand.
+private struct WireCursor {
+    let base: UnsafeMutableRawBufferPointer
+    private(set) var offset = 0
+
+    init(_ base: UnsafeMutableRawBufferPointer) { self.base = base }
+
+    mutating func write(_ value: UInt16) {
+        base.storeBytes(of: value.bigEndian, toByteOffset: offset, as: UInt16.self)
+        offset += 2
+    }
+
+    mutating func write(_ value: UInt8) {
+        base[offset] = value
+        offset += 1
+    }
+
+    mutating func write(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count > 0 else { return }
+        UnsafeMutableRawBufferPointer(rebasing: base[offset..<offset + bytes.count]).copyMemory(from: bytes)
+        offset += bytes.count
+    }
 
     /// OPT RR (RFC 6891 6.1.2): root owner, our payload size, extended rcode, version 0,
     /// DO copied from the request (RFC 3225 3), no options.
-    static func writeOPT(into buffer: inout ByteBuffer, rcode: Rcode, dnssecOK: Bool) {
-        buffer.writeInteger(UInt8(0))
-        buffer.writeMultipleIntegers(
-            RRType.opt.rawValue, advertisedPayload, rcode.extendedBits, UInt8(0), UInt16(dnssecOK ? 0x8000 : 0),
-            UInt16(0))
+    mutating func writeOPT(rcode: Rcode, dnssecOK: Bool) {
+        write(UInt8(0))
+        write(RRType.opt.rawValue)
+        write(ResponseWriter.advertisedPayload)
+        write(rcode.extendedBits)
+        write(UInt8(0))
+        write(UInt16(dnssecOK ? 0x8000 : 0))
+        write(UInt16(0))
     }
 }
