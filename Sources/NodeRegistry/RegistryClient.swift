@@ -117,7 +117,9 @@ public struct RegistryClient: Sendable {
                 throw RegistryClientError(kind: .malformed, detail: "undecodable body: \(error)", status: status)
             }
         case 404:
-            throw RegistryClientError(kind: .notFound, detail: errorDetail(bytes), status: status)
+            let hash = (try? JSONDecoder().decode(RegistryErrorBody.self, from: bytes))?.nodeHash
+            throw RegistryClientError(
+                kind: .notFound, detail: errorDetail(bytes), status: status, registeredNodeHash: hash?.lowercased())
         case 400..<500:
             throw RegistryClientError(kind: .rejected, detail: errorDetail(bytes), status: status)
         default:

@@ -21,11 +21,15 @@ public struct RegistryClientError: Error, Hashable, CustomStringConvertible {
     public let detail: String
     /// HTTP status, when the registry answered.
     public let status: Int?
+    /// For a by-name `notFound`: the node hash the registry's chain view has for the
+    /// name (it is registered, without a record). nil when the registry did not say.
+    public let registeredNodeHash: String?
 
-    public init(kind: Kind, detail: String, status: Int? = nil) {
+    public init(kind: Kind, detail: String, status: Int? = nil, registeredNodeHash: String? = nil) {
         self.kind = kind
         self.detail = detail
         self.status = status
+        self.registeredNodeHash = registeredNodeHash
     }
 
     public var description: String {

@@ -101,8 +101,19 @@ public struct ChangePage: Codable, Hashable, Sendable {
 public struct RegistryErrorBody: Codable, Hashable, Sendable {
     public var error: String
     public var detail: String
-    public init(error: String, detail: String) {
+    /// With `no_record` from `by-name`: the node hash the registry's chain view has for
+    /// the name (so a resolver that read the same hash from the chain knows a by-hash
+    /// lookup would find nothing either).
+    public var nodeHash: String?
+
+    public init(error: String, detail: String, nodeHash: String? = nil) {
         self.error = error
         self.detail = detail
+        self.nodeHash = nodeHash
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case error, detail
+        case nodeHash = "node_hash"
     }
 }

@@ -6,11 +6,19 @@ struct APIError: Error, CustomStringConvertible {
     let status: Int
     let code: String
     let detail: String
+    /// `node_hash` in the body (see RegistryErrorBody).
+    var nodeHash: String? = nil
 
     var description: String { "\(status) \(code): \(detail)" }
 
     static func badRequest(_ code: String, _ detail: String) -> APIError { APIError(status: 400, code: code, detail: detail) }
     static func notFound(_ detail: String) -> APIError { APIError(status: 404, code: "not_found", detail: detail) }
+    /// The name is registered on chain (as `nodeHash`) but its node published no record.
+    static func noRecord(name: String, nodeHash: String) -> APIError {
+        APIError(
+            status: 404, code: "no_record", detail: "\(name) is registered as \(nodeHash), which has no record here",
+            nodeHash: nodeHash)
+    }
     static func conflict(_ code: String, _ detail: String) -> APIError { APIError(status: 409, code: code, detail: detail) }
     static func forbidden(_ code: String, _ detail: String) -> APIError { APIError(status: 403, code: code, detail: detail) }
     static func chainUnavailable(_ detail: String) -> APIError {

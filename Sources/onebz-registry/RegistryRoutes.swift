@@ -56,7 +56,12 @@ struct RegistryRoutes: Sendable {
         guard !name.isEmpty, name.utf8.count <= 253, name.hasSuffix(".1bz") else {
             throw APIError.badRequest("invalid_name", "name must be a registered .1bz name, e.g. shashi.1bz")
         }
-        guard let e = try await store.entry(dnsName: name) else { throw APIError.notFound("no record for name \(name)") }
+        guard let e = try await store.entry(dnsName: name) else {
+            if let hash = try await store.registeredNodeHash(dnsName: name) {
+                throw APIError.noRecord(name: name, nodeHash: hash)
+            }
+            throw APIError.notFound("no record for name \(name)")
+        }
         return Self.json(200, e)
     }
 
@@ -147,7 +152,7 @@ struct RegistryRoutes: Sendable {
 
     static func handle(_ body: () async throws -> Response) async -> Response {
         do { return try await body() } catch let e as APIError {
-            return json(e.status, RegistryErrorBody(error: e.code, detail: e.detail))
+            return json(e.status, RegistryErrorBody(error: e.code, detail: e.detail, nodeHash: e.nodeHash))
         } catch {
             return json(500, RegistryErrorBody(error: "internal", detail: "\(error)"))
         }

@@ -118,6 +118,14 @@ struct Store: Sendable {
         }
     }
 
+    /// The node hash the registry's chain view has for `dnsName` (nil: not seen registered).
+    func registeredNodeHash(dnsName: String) async throws -> String? {
+        try await pool.read { db in
+            try String.fetchOne(
+                db, sql: "SELECT node_hash FROM chain_nodes WHERE dns_name = ? AND registered = 1", arguments: [dnsName])
+        }
+    }
+
     /// The stored, previously verified public key of a node.
     func publicKey(nodeID: String) async throws -> Ed25519PublicKey? {
         try await pool.read { db in try Self.publicKey(db, nodeID) }

@@ -74,6 +74,21 @@ import TestSupport
         let byName = try await h.client.fetch(name: "ShAsHi.1bz")
         #expect(byName.metadata.record == newer)
         #expect(try h.http("GET", "/v1/nodes/by-name/nosuch.1bz").0 == 404)
+        // A 404 says what the registry knows: acme is registered (hash given), nosuch is not.
+        do {
+            _ = try await h.client.fetch(name: "acme.1bz")
+            Issue.record("acme has no record, yet by-name found one")
+        } catch {
+            #expect(error.kind == .notFound && error.registeredNodeHash == acme.id.nodeHash.hex)
+        }
+        let acmeByName = try h.http("GET", "/v1/nodes/by-name/acme.1bz")
+        #expect(acmeByName.0 == 404 && RegistryHarness.errorCode(acmeByName.1) == "no_record")
+        do {
+            _ = try await h.client.fetch(name: "nosuch.1bz")
+            Issue.record("nosuch.1bz found")
+        } catch {
+            #expect(error.kind == .notFound && error.registeredNodeHash == nil)
+        }
         #expect(try h.http("GET", "/v1/nodes/by-name/shashi.com").0 == 400)
         #expect(try await h.client.changes(since: feed.next).changes.map(\.nodeID) == [shashi.nodeID])
     }

@@ -54,9 +54,14 @@ package struct NodeResolver: Sendable {
             let hinted = await byName
             guard let resolved else { return .nonexistent(block: block) }
             let metadata: (NodeFacts.Metadata, Int?)
-            if case .success(let entry)? = hinted, entry.metadata.nodeHash.bytes == resolved.nodeHash.bytes {
+            switch hinted {
+            case .success(let entry)? where entry.metadata.nodeHash.bytes == resolved.nodeHash.bytes:
                 metadata = (.verified(entry.metadata), entry.trust)
-            } else {
+            case .failure(let error)? where error.kind == .notFound && error.registeredNodeHash == resolved.nodeHash.hex:
+                // The registry knows this registration and has no record for it: asking by
+                // hash would say the same.
+                metadata = (.absent, nil)
+            default:
                 metadata = try await self.metadata(for: resolved.nodeHash, expected: nil)
             }
             return .found(facts(name, resolved.nodeHash, resolved.node, nil, metadata, block))
