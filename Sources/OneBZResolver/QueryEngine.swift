@@ -64,7 +64,7 @@ public struct QueryEngine: Sendable {
     }
 
     /// What the UDP fast path should do with a request it answers in place.
-    package enum InPlaceDisposition {
+    public enum InPlaceDisposition: Sendable {
         /// The response is the first `length` bytes of the output slot.
         case response(length: Int)
         case drop
@@ -73,7 +73,7 @@ public struct QueryEngine: Sendable {
 
     /// Answers one UDP request into `output` (at least `maxUDPPayload` bytes, which
     /// bounds every UDP response): no allocation on the way.
-    package func respond(udp raw: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer)
+    public func respond(udp raw: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer)
         -> InPlaceDisposition
     {
         switch plan(raw: raw, transport: .udp, resolved: nil) {
