@@ -71,8 +71,9 @@ public struct QueryEngine: Sendable {
         case lookup(PendingLookup)
     }
 
-    /// Answers one UDP request into `output` (at least `maxUDPPayload` bytes, which
-    /// bounds every UDP response): no allocation on the way.
+    /// Answers one UDP request into `output`, which must hold at least
+    /// `max(512, configuration.maxUDPPayload)` bytes (the bound of every UDP response,
+    /// RFC 6891 6.2.5): no allocation on the way.
     public func respond(udp raw: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer)
         -> InPlaceDisposition
     {
