@@ -178,7 +178,7 @@ struct DynamicNodeSourceTests {
         #expect(try await f.ask("newcomer.1bz").rcode == .noError)
         await applier.handle(.reorg(fromBlock: 8))
         await applier.handle(.synced(block: 8))
-        #expect(f.source.cachedAnswerCount == 0)
+        #expect(f.source.cachedNameCount == 0)
         #expect(f.head.current == 8 && f.head.highestBlock == 10)
     }
 
