@@ -32,7 +32,7 @@ package enum AnswerCacheLookup<Value: Sendable>: Sendable {
 /// Readers take no lock: the entries live in shards, each an immutable open-addressing
 /// table behind an atomic reference that writers replace whole (read-copy-update, as
 /// Knot swaps zone contents). Writers are serialised by one lock and rebuild only the
-/// shard they change; there are about `maxEntries / 8` shards, so a write costs O(1).
+/// shard they change; there are about `maxEntries / 16` shards, so a write costs O(1).
 /// Eviction is CLOCK over the insertion order: a reader marks an entry referenced (one
 /// relaxed store, only when not yet marked) and the writer gives marked entries a
 /// second chance.
@@ -53,9 +53,10 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
     private let cost: Cost
 
     /// `shardCount` is rounded up to a power of two; by default about one shard per
-    /// eight entries the limits allow (a write rebuilds one shard).
+    /// 16 entries the limits allow (a write rebuilds one shard: small shards keep
+    /// writes cheap, and each shard costs ~100 bytes of its own).
     package init(limits: AnswerCacheLimits, shardCount: Int? = nil, cost: @escaping Cost) {
-        let wanted = min(max(1, shardCount ?? limits.maxEntries / 8), 1 << 20)
+        let wanted = min(max(1, shardCount ?? limits.maxEntries / 16), 1 << 20)
         var bits = 0
         while 1 << bits < wanted { bits += 1 }
         let empty = Shard.empty
@@ -90,7 +91,7 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
     /// until the limits hold. `tags` index the entry for ``removeAll(tagged:)``.
     package func insert(_ key: Key, _ value: Value, ttlNanoseconds: UInt64, tags: [Tag] = [], now: UInt64) {
         let entry = Entry(
-            key: key, value: value, expires: now &+ ttlNanoseconds, tags: tags, cost: max(1, cost(value)))
+            key: key, value: value, expires: now &+ ttlNanoseconds, tags: Tags(tags), cost: max(1, cost(value)))
         writer.withLockedValue { state in
             store(entry, in: &state)
             evictWhileOverLimits(&state, now: now)
@@ -213,11 +214,11 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
         let hash: Int
         let value: Value
         let expires: UInt64
-        let tags: [Tag]
+        let tags: Tags
         let cost: Int
         let referenced = ManagedAtomic(false)
 
-        init(key: Key, value: Value, expires: UInt64, tags: [Tag], cost: Int) {
+        init(key: Key, value: Value, expires: UInt64, tags: Tags, cost: Int) {
             self.key = key
             self.hash = key.hashValue
             self.value = value
@@ -273,6 +274,29 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
         }
     }
 
+    /// An entry's tags, inline: nearly always none or one, so no array then.
+    private enum Tags: Sendable {
+        case none
+        case one(Tag)
+        case many([Tag])
+
+        init(_ tags: [Tag]) {
+            switch tags.count {
+            case 0: self = .none
+            case 1: self = .one(tags[0])
+            default: self = .many(tags)
+            }
+        }
+
+        func forEach(_ body: (Tag) -> Void) {
+            switch self {
+            case .none: break
+            case .one(let tag): body(tag)
+            case .many(let tags): tags.forEach(body)
+            }
+        }
+    }
+
     /// The entries one tag marks: nearly always one (a node's name), so no array then.
     private enum Tagged {
         case one(Entry)
@@ -315,7 +339,7 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
             count += 1
             bytes += entry.cost
             clock.append(entry)
-            for tag in entry.tags { entriesByTag[tag] = entriesByTag[tag]?.adding(entry) ?? .one(entry) }
+            entry.tags.forEach { entriesByTag[$0] = entriesByTag[$0]?.adding(entry) ?? .one(entry) }
         }
 
         /// Removes the accounting for an entry that has left the shards. Its CLOCK
@@ -323,7 +347,7 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
         mutating func forget(_ entry: Entry, isCurrent: (Entry) -> Bool, inClock: Bool = true) {
             count -= 1
             bytes -= entry.cost
-            for tag in entry.tags { entriesByTag[tag] = entriesByTag[tag]?.removing(entry) }
+            entry.tags.forEach { entriesByTag[$0] = entriesByTag[$0]?.removing(entry) }
             // A dead slot keeps its entry (and value) alive: rebuild once they reach a
             // quarter of the live count, so replaced values cost at most 25 % extra
             // memory (amortised O(1) per removal).
