@@ -44,6 +44,8 @@ package enum AnswerCacheLookup<Value: Sendable>: Sendable {
 /// Time is an argument (`now`, monotonic nanoseconds) so the policy is tested
 /// without clocks or sleeps.
 package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendable, Value: Sendable>: Sendable {
+    /// A value's share of `maxBytes`. Asked when a value enters and again when it leaves
+    /// (entries do not store it), so it must depend on the value alone.
     package typealias Cost = @Sendable (Value) -> Int
 
     private let shards: [ManagedAtomic<Shard>]
@@ -64,7 +66,7 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
         self.shardBits = bits
         self.limits = limits
         self.cost = cost
-        self.writer = NIOLockedValueBox(WriterState())
+        self.writer = NIOLockedValueBox(WriterState(cost: cost))
     }
 
     // MARK: Readers (lock-free)
@@ -91,7 +93,7 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
     /// until the limits hold. `tags` index the entry for ``removeAll(tagged:)``.
     package func insert(_ key: Key, _ value: Value, ttlNanoseconds: UInt64, tags: [Tag] = [], now: UInt64) {
         let entry = Entry(
-            key: key, value: value, expires: now &+ ttlNanoseconds, tags: Tags(tags), cost: max(1, cost(value)))
+            key: key, value: value, expires: now &+ ttlNanoseconds, tags: Tags(tags))
         writer.withLockedValue { state in
             store(entry, in: &state)
             evictWhileOverLimits(&state, now: now)
@@ -109,8 +111,7 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
             guard let old = shard(hash).load(ordering: .relaxed).find(key, hash: hash, shardBits: shardBits),
                 let value = transform(old.value)
             else { return false }
-            let entry = Entry(
-                key: key, value: value, expires: old.expires, tags: old.tags, cost: max(1, cost(value)))
+            let entry = Entry(key: key, value: value, expires: old.expires, tags: old.tags)
             entry.referenced.store(old.referenced.load(ordering: .relaxed), ordering: .relaxed)
             store(entry, in: &state)
             evictWhileOverLimits(&state, now: now)
@@ -150,7 +151,7 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
         writer.withLockedValue { state in
             let empty = Shard.empty
             for shard in shards { shard.store(empty, ordering: .releasing) }
-            state = WriterState()
+            state = WriterState(cost: cost)
         }
     }
 
@@ -215,16 +216,14 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
         let value: Value
         let expires: UInt64
         let tags: Tags
-        let cost: Int
         let referenced = ManagedAtomic(false)
 
-        init(key: Key, value: Value, expires: UInt64, tags: Tags, cost: Int) {
+        init(key: Key, value: Value, expires: UInt64, tags: Tags) {
             self.key = key
             self.hash = key.hashValue
             self.value = value
             self.expires = expires
             self.tags = tags
-            self.cost = cost
         }
     }
 
@@ -330,14 +329,17 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
 
     /// Bookkeeping only the writer touches: sizes, the CLOCK queue, the tag index.
     private struct WriterState {
+        let cost: Cost
         var count = 0
         var bytes = 0
         var clock: Deque<Entry> = []
         var entriesByTag: [Tag: Tagged] = [:]
 
+        init(cost: @escaping Cost) { self.cost = cost }
+
         mutating func remember(_ entry: Entry) {
             count += 1
-            bytes += entry.cost
+            bytes += max(1, cost(entry.value))
             clock.append(entry)
             entry.tags.forEach { entriesByTag[$0] = entriesByTag[$0]?.adding(entry) ?? .one(entry) }
         }
@@ -346,7 +348,7 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
         /// slot stays until popped (it is skipped then) unless `inClock` is false.
         mutating func forget(_ entry: Entry, isCurrent: (Entry) -> Bool, inClock: Bool = true) {
             count -= 1
-            bytes -= entry.cost
+            bytes -= max(1, cost(entry.value))
             entry.tags.forEach { entriesByTag[$0] = entriesByTag[$0]?.removing(entry) }
             // A dead slot keeps its entry (and value) alive: rebuild once they reach a
             // quarter of the live count, so replaced values cost at most 25 % extra

@@ -9,22 +9,43 @@ import DNSWire
 /// the cache swaps in (``AnswerCache/update(_:now:_:)``).
 package final class CachedNode: Sendable {
     package let outcome: NodeLookupOutcome
-    /// Few (A, AAAA, TXT, ...): a linear search beats hashing.
-    private let answers: [Rendered]
+    private let answers: Answers
 
     private struct Rendered: Sendable {
-        let type: RRType
         /// Monotonic nanoseconds; an answer rendered from stale facts (RFC 8767) lives
         /// only the stale TTL, so answers carry their own expiry.
         let expires: UInt64
         let answer: DynamicAnswer
+        let type: RRType  // last: it fits in the answer's padding
+
+        /// The answer if it is for `type` and within its TTL at `now`.
+        @inline(__always)
+        func matching(_ type: RRType, now: UInt64) -> DynamicAnswer? {
+            self.type == type && now < expires ? answer : nil
+        }
+    }
+
+    /// Few (A, AAAA, TXT, ...), so a linear search; most names are asked one type, so
+    /// the first answer is inline, without an array.
+    private enum Answers: Sendable {
+        case none
+        case one(Rendered)
+        case many([Rendered])
+
+        var all: [Rendered] {
+            switch self {
+            case .none: []
+            case .one(let rendered): [rendered]
+            case .many(let answers): answers
+            }
+        }
     }
 
     package convenience init(_ outcome: NodeLookupOutcome) {
-        self.init(outcome, answers: [])
+        self.init(outcome, answers: .none)
     }
 
-    private init(_ outcome: NodeLookupOutcome, answers: [Rendered]) {
+    private init(_ outcome: NodeLookupOutcome, answers: Answers) {
         self.outcome = outcome
         self.answers = answers
     }
@@ -32,22 +53,26 @@ package final class CachedNode: Sendable {
     /// The answer for `type`, if one was rendered and is within its TTL at `now`.
     @inline(__always)
     package func answer(for type: RRType, now: UInt64) -> DynamicAnswer? {
-        for rendered in answers where rendered.type == type {
-            return now < rendered.expires ? rendered.answer : nil
+        switch answers {
+        case .none: return nil
+        case .one(let rendered): return rendered.matching(type, now: now)
+        case .many(let answers):
+            for rendered in answers where rendered.type == type { return rendered.matching(type, now: now) }
+            return nil
         }
-        return nil
     }
 
     /// A copy holding `answer` for `type` (replacing an older one) until `expires`.
     package func adding(_ answer: DynamicAnswer, for type: RRType, expires: UInt64) -> CachedNode {
-        var answers = answers.filter { $0.type != type }
-        answers.append(Rendered(type: type, expires: expires, answer: answer))
-        return CachedNode(outcome, answers: answers)
+        let added = Rendered(expires: expires, answer: answer, type: type)
+        let others = answers.all.filter { $0.type != type }
+        return CachedNode(outcome, answers: others.isEmpty ? .one(added) : .many(others + [added]))
     }
 
     /// What the cache's byte bound counts: a flat estimate for the facts and the entry,
     /// plus each answer's bytes.
     package var cost: Int {
-        answers.reduce(256) { $0 + 64 + $1.answer.template.tail.count }
+        answers.all.reduce(256) { $0 + 64 + $1.answer.template.tail.count }
     }
 }
+
