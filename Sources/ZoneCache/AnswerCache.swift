@@ -101,9 +101,9 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
     }
 
     /// Replaces the value for `key` with `transform(value)`, keeping its expiry, tags
-    /// and referenced mark, then evicts until the limits hold. Nothing changes when
-    /// there is no entry (even a stale one) or `transform` returns nil. Returns whether
-    /// the value was replaced. `transform` runs with the writer lock held: keep it short.
+    /// and referenced mark, then evicts until the limits hold. A stale entry is updated
+    /// too; nothing changes when there is no entry or `transform` returns nil. Returns
+    /// whether the value was replaced. `transform` runs with the writer lock held.
     @discardableResult
     package func update(_ key: Key, now: UInt64, _ transform: (Value) -> Value?) -> Bool {
         let hash = key.hashValue
