@@ -210,13 +210,15 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
     // MARK: Storage
 
     private final class Entry: Sendable {
-        let key: Key
+        // What a hit reads comes first, so it shares the object's first cache line
+        // with the reference count (a large key would push it onto a third line).
         /// `key.hashValue`: picks the shard (low bits) and the table slot (the bits above).
         let hash: Int
         let value: Value
         let expires: UInt64
-        let tags: Tags
         let referenced = ManagedAtomic(false)
+        let key: Key
+        let tags: Tags
 
         init(key: Key, value: Value, expires: UInt64, tags: Tags) {
             self.key = key

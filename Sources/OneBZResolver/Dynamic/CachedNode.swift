@@ -8,8 +8,9 @@ import DNSWire
 /// Immutable (readers share it without locks): adding an answer makes a new value that
 /// the cache swaps in (``AnswerCache/update(_:now:_:)``).
 package final class CachedNode: Sendable {
-    package let outcome: NodeLookupOutcome
+    // The answers first: a hit then reads only the object's first cache line.
     private let answers: Answers
+    package let outcome: NodeLookupOutcome
 
     private struct Rendered: Sendable {
         /// Monotonic nanoseconds; an answer rendered from stale facts (RFC 8767) lives
