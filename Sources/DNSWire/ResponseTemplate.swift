@@ -40,7 +40,11 @@ public struct ResponseTemplate: Sendable {
         answerCount = UInt16(answers.count)
         authorityCount = UInt16(authorities.count)
         additionalCount = UInt16(additionals.count)
-        tail = encoder.bytes
+        // Copied to its exact size: the encoder reserves 512 bytes, and a template
+        // lives as long as its zone or cache entry.
+        tail = [UInt8](unsafeUninitializedCapacity: encoder.bytes.count) { buffer, count in
+            count = buffer.initialize(fromContentsOf: encoder.bytes)
+        }
         self.additionalOptional = additionalOptional
     }
 }

@@ -26,42 +26,56 @@ package enum AnswerCacheLookup<Value: Sendable>: Sendable {
     case miss
 }
 
-/// The answer cache: pre-rendered answers keyed by (name, type), tagged for
-/// invalidation (a node's hash tags every answer about that node).
+/// The answer cache: values (pre-rendered answers, or what they are rendered from)
+/// by key, tagged for invalidation (a node's hash tags every entry about that node).
 ///
-/// Readers take no lock: the entries live in shards, each an immutable dictionary
-/// behind an atomic reference that writers replace whole (read-copy-update, as Knot
-/// swaps zone contents). Writers are serialised by one lock and copy only the shard
-/// they change, so a write costs O(entries / shards). Eviction is CLOCK over the
-/// insertion order: a reader marks an entry referenced (one relaxed store, only when
-/// not yet marked) and the writer gives marked entries a second chance.
+/// Readers take no lock: the entries live in shards, each an immutable open-addressing
+/// table behind an atomic reference that writers replace whole (read-copy-update, as
+/// Knot swaps zone contents). Writers are serialised by one lock and rebuild only the
+/// shard they change; there are about `maxEntries / 16` shards, so a write costs O(1).
+/// Eviction is CLOCK over the insertion order: a reader marks an entry referenced (one
+/// relaxed store, only when not yet marked) and the writer gives marked entries a
+/// second chance.
+///
+/// Memory per entry is the entry object (key, value, expiry, tags), its flag, about two
+/// table slots, one CLOCK slot and one tag-index slot per tag: each structure holds a
+/// reference to the entry, never another copy of the key.
 ///
 /// Time is an argument (`now`, monotonic nanoseconds) so the policy is tested
 /// without clocks or sleeps.
 package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendable, Value: Sendable>: Sendable {
+    /// A value's share of `maxBytes`. Asked when a value enters and again when it leaves
+    /// (entries do not store it), so it must depend on the value alone.
     package typealias Cost = @Sendable (Value) -> Int
 
     private let shards: [ManagedAtomic<Shard>]
-    private let shardMask: Int
+    private let shardBits: Int
     private let writer: NIOLockedValueBox<WriterState>
     private let limits: AnswerCacheLimits
     private let cost: Cost
 
-    /// `shardCount` is rounded up to a power of two.
-    package init(limits: AnswerCacheLimits, shardCount: Int = 1024, cost: @escaping Cost) {
-        var count = 1
-        while count < max(1, shardCount) { count <<= 1 }
-        self.shards = (0..<count).map { _ in ManagedAtomic(Shard(entries: [:])) }
-        self.shardMask = count - 1
+    /// `shardCount` is rounded up to a power of two; by default about one shard per
+    /// 16 entries the limits allow (a write rebuilds one shard: small shards keep
+    /// writes cheap, and each shard costs ~100 bytes of its own).
+    package init(limits: AnswerCacheLimits, shardCount: Int? = nil, cost: @escaping Cost) {
+        let wanted = min(max(1, shardCount ?? limits.maxEntries / 16), 1 << 20)
+        var bits = 0
+        while 1 << bits < wanted { bits += 1 }
+        let empty = Shard.empty
+        self.shards = (0..<(1 << bits)).map { _ in ManagedAtomic(empty) }
+        self.shardBits = bits
         self.limits = limits
         self.cost = cost
-        self.writer = NIOLockedValueBox(WriterState())
+        self.writer = NIOLockedValueBox(WriterState(cost: cost))
     }
 
     // MARK: Readers (lock-free)
 
     package func lookup(_ key: Key, now: UInt64) -> AnswerCacheLookup<Value> {
-        guard let entry = shard(for: key).load(ordering: .acquiring).entries[key] else { return .miss }
+        let hash = key.hashValue
+        guard let entry = shard(hash).load(ordering: .acquiring).find(key, hash: hash, shardBits: shardBits) else {
+            return .miss
+        }
         if !entry.referenced.load(ordering: .relaxed) {
             entry.referenced.store(true, ordering: .relaxed)
         }
@@ -79,20 +93,39 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
     /// until the limits hold. `tags` index the entry for ``removeAll(tagged:)``.
     package func insert(_ key: Key, _ value: Value, ttlNanoseconds: UInt64, tags: [Tag] = [], now: UInt64) {
         let entry = Entry(
-            value: value, expires: now &+ ttlNanoseconds, tags: tags, cost: max(1, cost(value)))
+            key: key, value: value, expires: now &+ ttlNanoseconds, tags: Tags(tags))
         writer.withLockedValue { state in
-            if let old = update(key, to: entry) { state.forget(key, old) }
-            state.remember(key, entry)
+            store(entry, in: &state)
             evictWhileOverLimits(&state, now: now)
+        }
+    }
+
+    /// Replaces the value for `key` with `transform(value)`, keeping its expiry, tags
+    /// and referenced mark, then evicts until the limits hold. A stale entry is updated
+    /// too; nothing changes when there is no entry or `transform` returns nil. Returns
+    /// whether the value was replaced. `transform` runs with the writer lock held.
+    @discardableResult
+    package func update(_ key: Key, now: UInt64, _ transform: (Value) -> Value?) -> Bool {
+        let hash = key.hashValue
+        return writer.withLockedValue { state in
+            guard let old = shard(hash).load(ordering: .relaxed).find(key, hash: hash, shardBits: shardBits),
+                let value = transform(old.value)
+            else { return false }
+            let entry = Entry(key: key, value: value, expires: old.expires, tags: old.tags)
+            entry.referenced.store(old.referenced.load(ordering: .relaxed), ordering: .relaxed)
+            store(entry, in: &state)
+            evictWhileOverLimits(&state, now: now)
+            return true
         }
     }
 
     /// Drops the entry for `key`; returns whether there was one.
     @discardableResult
     package func remove(_ key: Key) -> Bool {
-        writer.withLockedValue { state in
-            guard let old = update(key, to: nil) else { return false }
-            state.forget(key, old)
+        let hash = key.hashValue
+        return writer.withLockedValue { state in
+            guard let old = publish(removing: key, hash: hash) else { return false }
+            state.forget(old, isCurrent: isCurrent)
             return true
         }
     }
@@ -101,11 +134,11 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
     @discardableResult
     package func removeAll(tagged tag: Tag) -> Int {
         writer.withLockedValue { state in
-            guard let keys = state.keysByTag[tag] else { return 0 }
+            guard let tagged = state.entriesByTag[tag] else { return 0 }
             var removed = 0
-            for key in keys {
-                if let old = update(key, to: nil) {
-                    state.forget(key, old)
+            for entry in tagged.entries {
+                if let old = publish(removing: entry.key, hash: entry.hash) {
+                    state.forget(old, isCurrent: isCurrent)
                     removed += 1
                 }
             }
@@ -116,31 +149,42 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
     /// Drops everything (a reorg deeper than we track, or an operator flush).
     package func removeAll() {
         writer.withLockedValue { state in
-            for shard in shards { shard.store(Shard(entries: [:]), ordering: .releasing) }
-            state = WriterState()
+            let empty = Shard.empty
+            for shard in shards { shard.store(empty, ordering: .releasing) }
+            state = WriterState(cost: cost)
         }
     }
 
-    // MARK: Internals (called with the writer lock held)
+    // MARK: Internals (writers call these with the writer lock held)
 
-    private func shard(for key: Key) -> ManagedAtomic<Shard> {
-        shards[key.hashValue & shardMask]
+    private func shard(_ hash: Int) -> ManagedAtomic<Shard> {
+        shards[hash & (shards.count - 1)]
     }
 
-    /// Publishes a copy of the key's shard with the key set to `entry` (or removed);
-    /// returns the entry it replaced.
-    private func update(_ key: Key, to entry: Entry?) -> Entry? {
-        let slot = shard(for: key)
-        var entries = slot.load(ordering: .acquiring).entries
-        let old: Entry?
-        if let entry {
-            old = entries.updateValue(entry, forKey: key)
-        } else {
-            old = entries.removeValue(forKey: key)
-            guard old != nil else { return nil }
-        }
-        slot.store(Shard(entries: entries), ordering: .releasing)
+    /// Publishes `entry`, forgetting the entry it replaces.
+    private func store(_ entry: Entry, in state: inout WriterState) {
+        let slot = shard(entry.hash)
+        let current = slot.load(ordering: .relaxed)
+        let old = current.find(entry.key, hash: entry.hash, shardBits: shardBits)
+        var entries = current.entries.filter { $0 !== old }
+        entries.append(entry)
+        slot.store(Shard(entries, shardBits: shardBits), ordering: .releasing)
+        if let old { state.forget(old, isCurrent: isCurrent) }
+        state.remember(entry)
+    }
+
+    /// Publishes the key's shard without the key; returns the entry it held.
+    private func publish(removing key: Key, hash: Int) -> Entry? {
+        let slot = shard(hash)
+        let current = slot.load(ordering: .relaxed)
+        guard let old = current.find(key, hash: hash, shardBits: shardBits) else { return nil }
+        slot.store(Shard(current.entries.filter { $0 !== old }, shardBits: shardBits), ordering: .releasing)
         return old
+    }
+
+    /// Whether `entry` is the published entry for its key (not replaced or removed).
+    private func isCurrent(_ entry: Entry) -> Bool {
+        shard(entry.hash).load(ordering: .relaxed).find(entry.key, hash: entry.hash, shardBits: shardBits) === entry
     }
 
     private func evictWhileOverLimits(_ state: inout WriterState, now: UInt64) {
@@ -148,79 +192,171 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
         // steps always reach a victim.
         var budget = 2 * state.clock.count
         while state.count > limits.maxEntries || state.bytes > limits.maxBytes, budget > 0,
-            let (key, entry) = state.clock.popFirst()
+            let entry = state.clock.popFirst()
         {
             budget -= 1
-            guard state.isCurrent(key, entry) else { continue }  // replaced or removed
+            guard isCurrent(entry) else { continue }  // replaced or removed
             let expiredForGood = now >= entry.expires && now - entry.expires > limits.maxStaleNanoseconds
             if entry.referenced.load(ordering: .relaxed) && !expiredForGood {
                 entry.referenced.store(false, ordering: .relaxed)
-                state.clock.append((key, entry))
+                state.clock.append(entry)
                 continue
             }
-            _ = update(key, to: nil)
-            state.forget(key, entry, inClock: false)
+            _ = publish(removing: entry.key, hash: entry.hash)
+            state.forget(entry, isCurrent: isCurrent, inClock: false)
         }
     }
 
     // MARK: Storage
 
     private final class Entry: Sendable {
+        // What a hit reads comes first, so it shares the object's first cache line
+        // with the reference count (a large key would push it onto a third line).
+        /// `key.hashValue`: picks the shard (low bits) and the table slot (the bits above).
+        let hash: Int
         let value: Value
         let expires: UInt64
-        let tags: [Tag]
-        let cost: Int
         let referenced = ManagedAtomic(false)
+        let key: Key
+        let tags: Tags
 
-        init(value: Value, expires: UInt64, tags: [Tag], cost: Int) {
+        init(key: Key, value: Value, expires: UInt64, tags: Tags) {
+            self.key = key
+            self.hash = key.hashValue
             self.value = value
             self.expires = expires
             self.tags = tags
-            self.cost = cost
         }
     }
 
+    /// One shard: an immutable open-addressing table (linear probing, at most half
+    /// full, so every probe sequence ends at an empty slot). Writers build a new one.
     private final class Shard: AtomicReference, Sendable {
-        let entries: [Key: Entry]
-        init(entries: [Key: Entry]) { self.entries = entries }
+        private let slots: [Entry?]
+        private let count: Int
+
+        static var empty: Shard { Shard([], shardBits: 0) }
+
+        init(_ entries: [Entry], shardBits: Int) {
+            var capacity = 2
+            while capacity < 2 * entries.count { capacity <<= 1 }
+            var slots = [Entry?](repeating: nil, count: capacity)
+            for entry in entries {
+                var index = Self.home(entry.hash, shardBits: shardBits, capacity: capacity)
+                while slots[index] != nil { index = (index + 1) & (capacity - 1) }
+                slots[index] = entry
+            }
+            self.slots = slots
+            self.count = entries.count
+        }
+
+        var entries: [Entry] {
+            var out: [Entry] = []
+            out.reserveCapacity(count + 1)
+            for case let entry? in slots { out.append(entry) }
+            return out
+        }
+
+        @inline(__always)
+        func find(_ key: Key, hash: Int, shardBits: Int) -> Entry? {
+            let mask = slots.count - 1
+            var index = Self.home(hash, shardBits: shardBits, capacity: slots.count)
+            while let entry = slots[index] {
+                if entry.hash == hash && entry.key == key { return entry }
+                index = (index + 1) & mask
+            }
+            return nil
+        }
+
+        /// The first slot to probe: the hash bits the shard choice did not use.
+        @inline(__always)
+        private static func home(_ hash: Int, shardBits: Int, capacity: Int) -> Int {
+            Int(truncatingIfNeeded: UInt(bitPattern: hash) >> UInt(shardBits)) & (capacity - 1)
+        }
+    }
+
+    /// An entry's tags, inline: nearly always none or one, so no array then.
+    private enum Tags: Sendable {
+        case none
+        case one(Tag)
+        case many([Tag])
+
+        init(_ tags: [Tag]) {
+            switch tags.count {
+            case 0: self = .none
+            case 1: self = .one(tags[0])
+            default: self = .many(tags)
+            }
+        }
+
+        func forEach(_ body: (Tag) -> Void) {
+            switch self {
+            case .none: break
+            case .one(let tag): body(tag)
+            case .many(let tags): tags.forEach(body)
+            }
+        }
+    }
+
+    /// The entries one tag marks: nearly always one (a node's name), so no array then.
+    private enum Tagged {
+        case one(Entry)
+        case many([Entry])
+
+        var entries: [Entry] {
+            switch self {
+            case .one(let entry): [entry]
+            case .many(let entries): entries
+            }
+        }
+
+        func adding(_ entry: Entry) -> Tagged {
+            switch self {
+            case .one(let first): .many([first, entry])
+            case .many(let entries): .many(entries + [entry])
+            }
+        }
+
+        /// Nil when `entry` was the last one.
+        func removing(_ entry: Entry) -> Tagged? {
+            switch self {
+            case .one(let only): return only === entry ? nil : self
+            case .many(let entries):
+                let rest = entries.filter { $0 !== entry }
+                if rest.count > 1 { return .many(rest) }
+                return rest.first.map { .one($0) }
+            }
+        }
     }
 
     /// Bookkeeping only the writer touches: sizes, the CLOCK queue, the tag index.
     private struct WriterState {
+        let cost: Cost
         var count = 0
         var bytes = 0
-        var clock: Deque<(Key, Entry)> = []
-        var keysByTag: [Tag: Set<Key>] = [:]
-        /// The live entry per key, to skip CLOCK slots of replaced entries.
-        var live: [Key: ObjectIdentifier] = [:]
+        var clock: Deque<Entry> = []
+        var entriesByTag: [Tag: Tagged] = [:]
 
-        func isCurrent(_ key: Key, _ entry: Entry) -> Bool {
-            live[key] == ObjectIdentifier(entry)
-        }
+        init(cost: @escaping Cost) { self.cost = cost }
 
-        mutating func remember(_ key: Key, _ entry: Entry) {
+        mutating func remember(_ entry: Entry) {
             count += 1
-            bytes += entry.cost
-            clock.append((key, entry))
-            live[key] = ObjectIdentifier(entry)
-            for tag in entry.tags { keysByTag[tag, default: []].insert(key) }
+            bytes += max(1, cost(entry.value))
+            clock.append(entry)
+            entry.tags.forEach { entriesByTag[$0] = entriesByTag[$0]?.adding(entry) ?? .one(entry) }
         }
 
         /// Removes the accounting for an entry that has left the shards. Its CLOCK
         /// slot stays until popped (it is skipped then) unless `inClock` is false.
-        mutating func forget(_ key: Key, _ entry: Entry, inClock: Bool = true) {
+        mutating func forget(_ entry: Entry, isCurrent: (Entry) -> Bool, inClock: Bool = true) {
             count -= 1
-            bytes -= entry.cost
-            if isCurrent(key, entry) { live[key] = nil }
-            for tag in entry.tags {
-                keysByTag[tag]?.remove(key)
-                if keysByTag[tag]?.isEmpty == true { keysByTag[tag] = nil }
-            }
-            // A dead slot keeps its entry (and answer) alive: rebuild once they reach a
-            // quarter of the live count, so replaced answers cost at most 25 % extra
+            bytes -= max(1, cost(entry.value))
+            entry.tags.forEach { entriesByTag[$0] = entriesByTag[$0]?.removing(entry) }
+            // A dead slot keeps its entry (and value) alive: rebuild once they reach a
+            // quarter of the live count, so replaced values cost at most 25 % extra
             // memory (amortised O(1) per removal).
             if inClock, clock.count > count + max(count / 4, 64) {
-                clock = Deque(clock.filter { isCurrent($0.0, $0.1) })
+                clock = Deque(clock.filter(isCurrent))
             }
         }
     }

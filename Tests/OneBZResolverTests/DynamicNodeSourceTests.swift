@@ -124,6 +124,30 @@ struct DynamicNodeSourceTests {
         #expect(try await f.ask("shashi.1bz").rcode == .servFail)
     }
 
+    /// One cache entry per name holds the answers of every type asked; an answer
+    /// rendered from stale facts lives only the stale TTL, and invalidation drops them all.
+    @Test func oneEntryPerNameHoldsEveryTypeWithItsOwnExpiry() async throws {
+        let f = Fixture()
+        func cached(_ type: RRType) throws -> Bool {
+            if case .hit = f.source.cachedAnswer(name: try Name("ShAsHi.1bz"), type: type) { return true }
+            return false
+        }
+        _ = try await f.ask("shashi.1bz", .txt)
+        _ = try await f.ask("shashi.1bz", .a)
+        #expect(try cached(.txt) && cached(.a) && !cached(.aaaa))
+        #expect(f.source.cachedNameCount == 1)
+        f.clock.advance(seconds: 61)  // facts and answers past the positive TTL
+        #expect(try !cached(.txt))
+        f.chain.failing.withLockedValue { $0 = true }
+        #expect(try await f.ask("shashi.1bz", .txt).answers.allSatisfy { $0.ttl == 30 })
+        #expect(try cached(.txt) && !cached(.a), "only the stale-served type was rendered")
+        f.clock.advance(seconds: 31)  // past the stale TTL, facts still within max-stale
+        #expect(try !cached(.txt))
+        #expect(try await f.ask("shashi.1bz", .txt).rcode == .noError, "served stale again")
+        f.source.invalidate(nodeHash: Self.hash)
+        #expect(try !cached(.txt) && f.source.cachedNameCount == 0)
+    }
+
     @Test func notSyncedIsSERVFAIL() async throws {
         let f = Fixture(synced: false)
         #expect(try await f.ask("shashi.1bz").rcode == .servFail)
@@ -178,7 +202,7 @@ struct DynamicNodeSourceTests {
         #expect(try await f.ask("newcomer.1bz").rcode == .noError)
         await applier.handle(.reorg(fromBlock: 8))
         await applier.handle(.synced(block: 8))
-        #expect(f.source.cachedAnswerCount == 0)
+        #expect(f.source.cachedNameCount == 0)
         #expect(f.head.current == 8 && f.head.highestBlock == 10)
     }
 

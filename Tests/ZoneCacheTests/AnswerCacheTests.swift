@@ -12,7 +12,7 @@ private func makeCache(
         shardCount: shards, cost: { $0.count })
 }
 
-private func freshValue(_ lookup: AnswerCacheLookup<[UInt8]>) -> [UInt8]? {
+private func freshValue<Value>(_ lookup: AnswerCacheLookup<Value>) -> Value? {
     if case .fresh(let value, _) = lookup { return value }
     return nil
 }
@@ -98,6 +98,74 @@ struct AnswerCacheTests {
         #expect(cache.count == 0)
         #expect(cache.removeAll(tagged: "t") == 0)
         guard case .miss = cache.lookup("k1", now: 0) else { Issue.record("still there"); return }
+    }
+
+    @Test func updateKeepsExpiryTagsAndAccounting() {
+        let cache = makeCache(maxStale: 5 * second)
+        cache.insert("a", [1], ttlNanoseconds: 10 * second, tags: ["node1"], now: 0)
+        #expect(cache.update("a", now: 3 * second) { $0 + [2, 3] })
+        #expect(!cache.update("a", now: 3 * second) { _ in nil }, "nil leaves the entry alone")
+        #expect(!cache.update("b", now: 3 * second) { $0 }, "no entry, nothing to update")
+        #expect(cache.count == 1 && cache.bytes == 3)
+        guard case .fresh(let v, let remaining) = cache.lookup("a", now: 4 * second) else {
+            Issue.record("expected fresh"); return
+        }
+        #expect(v == [1, 2, 3] && remaining == 6 * second, "the expiry is the insert's")
+        // A stale entry can still be updated (answers rendered from stale facts).
+        #expect(cache.update("a", now: 12 * second) { $0 + [4] })
+        guard case .stale([1, 2, 3, 4]) = cache.lookup("a", now: 12 * second) else {
+            Issue.record("expected the updated stale value"); return
+        }
+        #expect(cache.removeAll(tagged: "node1") == 1, "tags carried over")
+        #expect(cache.count == 0 && cache.bytes == 0)
+    }
+
+    @Test func updateRespectsTheByteBound() {
+        let cache = makeCache(maxBytes: 10)
+        cache.insert("a", [1], ttlNanoseconds: second, now: 0)
+        cache.insert("b", [2], ttlNanoseconds: second, now: 0)
+        cache.update("b", now: 0) { _ in [UInt8](repeating: 2, count: 10) }
+        #expect(cache.bytes <= 10)
+        #expect(freshValue(cache.lookup("b", now: 0))?.count == 10)
+        guard case .miss = cache.lookup("a", now: 0) else { Issue.record("a should be evicted"); return }
+    }
+
+    /// A tag marking several entries, entries with several tags, removals in any order:
+    /// the index ends empty and never drops an entry it should not.
+    @Test func tagIndexTracksSharedAndRepeatedTags() {
+        let cache = makeCache()
+        cache.insert("x", [1], ttlNanoseconds: second, tags: ["n", "m"], now: 0)
+        cache.insert("y", [2], ttlNanoseconds: second, tags: ["n"], now: 0)
+        cache.insert("z", [3], ttlNanoseconds: second, tags: ["n", "n"], now: 0)
+        #expect(cache.remove("y"))
+        cache.insert("x", [4], ttlNanoseconds: second, tags: ["m"], now: 0)  // x no longer tagged n
+        #expect(cache.removeAll(tagged: "n") == 1)
+        #expect(freshValue(cache.lookup("x", now: 0)) == [4])
+        #expect(cache.removeAll(tagged: "m") == 1)
+        #expect(cache.removeAll(tagged: "n") == 0 && cache.count == 0)
+    }
+
+    /// Many keys in few shards: the open-addressing tables grow, probe past collisions
+    /// and keep every key findable through inserts and removals.
+    @Test(arguments: [1, 4])
+    func shardTablesHoldManyKeys(shards: Int) {
+        let cache = makeCache(maxEntries: 1000, shards: shards)
+        for i in 0..<500 { cache.insert("k\(i)", [UInt8(i % 256)], ttlNanoseconds: second, now: 0) }
+        for i in stride(from: 0, to: 500, by: 3) { #expect(cache.remove("k\(i)")) }
+        for i in 0..<500 {
+            let value = freshValue(cache.lookup("k\(i)", now: 0))
+            #expect(value == (i % 3 == 0 ? nil : [UInt8(i % 256)]), "k\(i)")
+        }
+        #expect(cache.count == 500 - 167)
+    }
+
+    @Test func defaultShardCountScalesWithTheEntryBound() {
+        // Not observable directly; a large bound must still hold and find everything.
+        let cache = AnswerCache<Int, Int, Int>(
+            limits: AnswerCacheLimits(maxEntries: 100_000, maxBytes: 1 << 30, maxStaleNanoseconds: 0), cost: { _ in 1 })
+        for i in 0..<20_000 { cache.insert(i, i, ttlNanoseconds: second, tags: [i % 7], now: 0) }
+        #expect((0..<20_000).allSatisfy { freshValue(cache.lookup($0, now: 0)) == $0 })
+        #expect(cache.removeAll(tagged: 3) == 20_000 / 7 + (20_000 % 7 > 3 ? 1 : 0))
     }
 
     @Test func concurrentReadersSeeConsistentValuesWhileWritersChurn() async {

@@ -34,7 +34,7 @@ for index in 0..<count {
 }
 let seconds = Date().timeIntervalSince(started)
 let after = residentBytes()
-let cached = harness.cachedAnswerCount
+let cached = harness.cachedNameCount
 print(
     "cached=\(cached) rss_before_mib=\(before >> 20) rss_after_mib=\(after >> 20) "
         + "bytes_per_name=\((after - before) / max(cached, 1)) fill_seconds=\(String(format: "%.1f", seconds))")

@@ -2,10 +2,10 @@ import ChainReader
 import DNSWire
 import ZoneCache
 
-/// The real dynamic source (`DynamicNodeSource`, both caches, the real renderer) over a
+/// The real dynamic source (`DynamicNodeSource`, its cache, the real renderer) over a
 /// synthetic chain on which every alias exists, for `Benchmarks/` (a separate package,
 /// which sees only public API, hence the SPI). Filling resolves each name through the
-/// source's own miss path, so the caches hold exactly what a first query leaves there.
+/// source's own miss path, so the cache holds exactly what a first query leaves there.
 /// Not for production use.
 @_spi(Benchmarks)
 public struct DynamicCacheHarness: Sendable {
@@ -14,7 +14,7 @@ public struct DynamicCacheHarness: Sendable {
     public var source: any DynamicAnswerSource { dynamic }
     private let dynamic: DynamicNodeSource
 
-    /// `maxEntries` bounds each cache (answers, facts); the byte bound scales with it.
+    /// `maxEntries` bounds the cached names; the byte bound scales with it.
     public init(zone: Zone, maxEntries: Int = 1_000_000) {
         var settings = DynamicNodeSource.Settings()
         settings.limits = AnswerCacheLimits(
@@ -33,7 +33,7 @@ public struct DynamicCacheHarness: Sendable {
         _ = await dynamic.resolve(name: name, type: type)
     }
 
-    public var cachedAnswerCount: Int { dynamic.cachedAnswerCount }
+    public var cachedNameCount: Int { dynamic.cachedNameCount }
 }
 
 /// Every alias is registered, verified, to one wallet; node hashes differ per name so

@@ -7,10 +7,11 @@ import NIOCore
 import NodeRegistry
 import ZoneCache
 
-/// Answers node names from chain + registry through two caches (DESIGN.md, Resolution,
-/// caching and invalidation): `facts` per name (what the upstreams said, also used by
-/// the JSON gateway) and `answers` per (name, type), pre-rendered so a hit is a lookup
-/// and a patch. Both are tagged by node hash and by name for invalidation.
+/// Answers node names from chain + registry through one cache (DESIGN.md, Resolution,
+/// caching and invalidation): per name, a ``CachedNode`` holding the facts (what the
+/// upstreams said, also used by the JSON gateway and for stale answers) and the answers
+/// rendered from them per type, so a hit is a lookup and a patch. Entries expire with
+/// their facts and are tagged by node hash; a name is dropped by its key.
 ///
 /// Miss path: one upstream lookup per name at a time (singleflight), bounded in number;
 /// upstream failure serves the stale answer (RFC 8767) or SERVFAIL, never NXDOMAIN.
@@ -25,18 +26,12 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
         package init() {}
     }
 
-    package enum Tag: Hashable, Sendable {
-        case node(Bytes32)
-        case name(NodeName)
-    }
-
-
     private let resolver: NodeResolver
     private let head: ChainHead
     private let settings: Settings
     private let renderer: ManagedAtomic<RendererBox>
-    private let answers: AnswerCache<AnswerKey, Tag, DynamicAnswer>
-    private let facts: AnswerCache<NodeName, Tag, NodeLookupOutcome>
+    /// Tagged by node hash (every name of a node, and a node-id name's negative entry).
+    private let cache: AnswerCache<NameKey, Bytes32, CachedNode>
     private let flight: SingleFlight<NodeName, NodeLookupOutcome>
     /// Bumped by every invalidation: a lookup that started before one does not cache
     /// its (possibly outdated) result.
@@ -54,8 +49,7 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
         self.head = head
         self.settings = settings
         self.renderer = ManagedAtomic(RendererBox(NodeAnswerRenderer(engine: renderingEngine)))
-        self.answers = AnswerCache(limits: settings.limits, cost: { 64 + $0.template.tail.count })
-        self.facts = AnswerCache(limits: settings.limits, cost: { _ in 512 })
+        self.cache = AnswerCache(limits: settings.limits, cost: { $0.cost })
         self.flight = SingleFlight(maxInFlight: settings.maxInFlight)
         self.now = now
         self.logger = logger
@@ -75,41 +69,37 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
 
     /// The hot path: the key is built inline from the query bytes, nothing allocated.
     package func cachedAnswer(wire qname: UnsafeRawBufferPointer, type: RRType) -> DynamicLookupResult {
-        guard let key = AnswerKey(wire: qname, type: type),
-            case .fresh(let answer, _) = answers.lookup(key, now: now())
-        else { return .miss }
+        guard let key = NameKey(wire: qname), let answer = freshAnswer(key, type: type, now: now()) else {
+            return .miss
+        }
         metrics.hits.increment()
         return .hit(answer)
     }
 
     package func resolve(name: Name, type: RRType) async -> DynamicAnswer {
         let render = renderer.load(ordering: .acquiring).renderer
-        guard let key = name.wire.withUnsafeBytes({ AnswerKey(wire: $0, type: type) }),
-            let nodeName = NodeName(dnsName: name)
-        else {
+        guard let nodeName = NodeName(dnsName: name) else {
             metrics.invalidNames.increment()
             return render.engine.dynamicNameError()
         }
+        // The canonical key: for a node name, the same one the query's bytes give.
+        let key = NameKey(nodeName)
         let owner = name.lowercased
-        let start = now()
-        switch answers.lookup(key, now: start) {
-        case .fresh(let answer, _): return answer  // filled while this query waited
-        case .stale, .miss: break
-        }
+        // Filled while this query waited.
+        if let answer = freshAnswer(key, type: type, now: now()) { return answer }
         let started = generation.load(ordering: .acquiring)
         do {
-            let outcome = try await lookupFacts(nodeName)
+            let outcome = try await lookupFacts(nodeName, key: key)
             let answer = render.answer(outcome, name: owner, type: type, ttl: settings.positiveTTL)
             // An invalidation while we looked up may have made the outcome outdated:
             // answer this query with it, but do not keep it.
             if generation.load(ordering: .acquiring) == started {
-                answers.insert(
-                    key, answer, ttlNanoseconds: ttlNanoseconds(outcome), tags: tags(nodeName, outcome), now: now())
+                let at = now()
+                keep(answer, for: type, key: key, renderedFrom: outcome, expires: at &+ ttlNanoseconds(outcome), now: at)
             }
             return answer
         } catch {
-            return staleOrFailure(
-                key: key, owner: owner, nodeName: nodeName, type: type, error: error, render: render)
+            return staleOrFailure(key: key, owner: owner, type: type, error: error, render: render)
         }
     }
 
@@ -117,16 +107,17 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
 
     package func lookupNode(_ text: String) async throws(NodeLookupError) -> NodeInfo {
         let nodeName = try NodeName(userText: text)
+        let key = NameKey(nodeName)
         let outcome: NodeLookupOutcome
         var ttl = settings.positiveTTL
         do {
-            outcome = try await lookupFacts(nodeName)
+            outcome = try await lookupFacts(nodeName, key: key)
         } catch {
-            guard case .stale(let stale) = facts.lookup(nodeName, now: now()) else {
+            guard case .stale(let stale) = cache.lookup(key, now: now()) else {
                 throw .unavailable("\(error)")
             }
             metrics.staleServed.increment()
-            outcome = stale
+            outcome = stale.outcome
             ttl = settings.staleTTL
         }
         guard case .found(let f) = outcome else { throw .notFound }
@@ -144,31 +135,50 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
     /// registry change, and NodeRegistered: a node-id name's negative entry).
     package func invalidate(nodeHash: Bytes32) {
         generation.wrappingIncrement(ordering: .acquiringAndReleasing)
-        let dropped = answers.removeAll(tagged: .node(nodeHash)) + facts.removeAll(tagged: .node(nodeHash))
-        metrics.invalidations.increment(by: dropped)
+        metrics.invalidations.increment(by: cache.removeAll(tagged: nodeHash))
     }
 
     /// Drops every answer for a name, negative ones included (NodeRegistered).
     package func invalidate(name: NodeName) {
         generation.wrappingIncrement(ordering: .acquiringAndReleasing)
-        let dropped = answers.removeAll(tagged: .name(name)) + facts.removeAll(tagged: .name(name))
-        metrics.invalidations.increment(by: dropped)
+        if cache.remove(NameKey(name)) { metrics.invalidations.increment() }
     }
 
     /// Drops everything (a reorg: the orphaned blocks' effects are not tracked per name).
     package func invalidateAll() {
         generation.wrappingIncrement(ordering: .acquiringAndReleasing)
-        answers.removeAll()
-        facts.removeAll()
+        cache.removeAll()
     }
 
-    package var cachedAnswerCount: Int { answers.count }
+    /// Names cached (each with its facts and the answers rendered so far).
+    package var cachedNameCount: Int { cache.count }
 
     // MARK: Internals
 
+    /// The answer for `type` if it is cached and within its TTL (even when the facts it
+    /// was rendered from are stale: an answer from stale facts has its own short TTL).
+    @inline(__always)
+    private func freshAnswer(_ key: NameKey, type: RRType, now: UInt64) -> DynamicAnswer? {
+        switch cache.lookup(key, now: now) {
+        case .fresh(let node, _), .stale(let node): node.answer(for: type, now: now)
+        case .miss: nil
+        }
+    }
+
+    /// Adds `answer` to the name's entry if the entry still holds the facts it was
+    /// rendered from (newer facts, or none after an invalidation, win).
+    private func keep(
+        _ answer: DynamicAnswer, for type: RRType, key: NameKey, renderedFrom outcome: NodeLookupOutcome,
+        expires: UInt64, now: UInt64
+    ) {
+        cache.update(key, now: now) { node in
+            node.outcome == outcome ? node.adding(answer, for: type, expires: expires) : nil
+        }
+    }
+
     /// Facts for a name: the cache, or one upstream lookup shared by every waiter.
-    private func lookupFacts(_ name: NodeName) async throws -> NodeLookupOutcome {
-        if case .fresh(let outcome, _) = facts.lookup(name, now: now()) { return outcome }
+    private func lookupFacts(_ name: NodeName, key: NameKey) async throws -> NodeLookupOutcome {
+        if case .fresh(let node, _) = cache.lookup(key, now: now()) { return node.outcome }
         metrics.misses.increment()
         let result = try await flight.run(name) { [self] in
             guard head.isSynced else { throw UpstreamFailure(.notSynced, "the chain follower has not caught up yet") }
@@ -192,7 +202,10 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
                 logger.warning("registry metadata rejected", metadata: ["name": "\(name)", "reason": "\(why)"])
             }
             if generation.load(ordering: .acquiring) == started {
-                facts.insert(name, outcome, ttlNanoseconds: ttlNanoseconds(outcome), tags: tags(name, outcome), now: now())
+                // Replaces the name's entry: answers rendered from older facts go with it.
+                cache.insert(
+                    key, CachedNode(outcome), ttlNanoseconds: ttlNanoseconds(outcome), tags: tags(name, outcome),
+                    now: now())
             }
             return outcome
         }
@@ -201,18 +214,17 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
     }
 
     private func staleOrFailure(
-        key: AnswerKey, owner: Name, nodeName: NodeName, type: RRType, error: any Error,
-        render: NodeAnswerRenderer
+        key: NameKey, owner: Name, type: RRType, error: any Error, render: NodeAnswerRenderer
     ) -> DynamicAnswer {
         let at = now()
         // RFC 8767 4: answer from stale data with a short TTL, and keep that answer for
         // the stale TTL so a dead upstream is not asked again by every query.
-        if case .stale(let outcome) = facts.lookup(nodeName, now: at) {
+        if case .stale(let node) = cache.lookup(key, now: at) {
             metrics.staleServed.increment()
-            let answer = render.answer(outcome, name: owner, type: type, ttl: settings.staleTTL)
-            answers.insert(
-                key, answer, ttlNanoseconds: UInt64(settings.staleTTL) * 1_000_000_000, tags: tags(nodeName, outcome),
-                now: at)
+            let answer = render.answer(node.outcome, name: owner, type: type, ttl: settings.staleTTL)
+            keep(
+                answer, for: type, key: key, renderedFrom: node.outcome,
+                expires: at &+ UInt64(settings.staleTTL) * 1_000_000_000, now: at)
             return answer
         }
         metrics.servfail.increment()
@@ -228,12 +240,12 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
         }
     }
 
-    private func tags(_ name: NodeName, _ outcome: NodeLookupOutcome) -> [Tag] {
+    private func tags(_ name: NodeName, _ outcome: NodeLookupOutcome) -> [Bytes32] {
         switch (outcome, name) {
-        case (.found(let f), _): [.name(name), .node(f.nodeHash)]
+        case (.found(let f), _): [f.nodeHash]
         // A node-id name's hash is known, so its registration drops the negative entry.
-        case (.nonexistent, .nodeID(let id)): [.name(name), .node(NodeHash(nodeID: id).bytes32)]
-        case (.nonexistent, .alias): [.name(name)]
+        case (.nonexistent, .nodeID(let id)): [NodeHash(nodeID: id).bytes32]
+        case (.nonexistent, .alias): []
         }
     }
 

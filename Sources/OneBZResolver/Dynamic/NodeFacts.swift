@@ -18,7 +18,9 @@ package struct NodeFacts: Sendable, Equatable {
 
     package enum Metadata: Sendable, Equatable {
         /// Signed by the node's key, key hashes to node_id, node_id hashes to nodeHash.
-        case verified(VerifiedNodeMetadata)
+        /// Boxed: inline it would be most of the size of every cached name's facts,
+        /// with or without metadata.
+        indirect case verified(VerifiedNodeMetadata)
         /// The registry has no record for the node (or no registry is configured).
         case absent
         /// The registry served something that failed a check: never served, counted.
