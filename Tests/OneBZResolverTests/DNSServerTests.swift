@@ -1,10 +1,6 @@
 import DNSWire
 import Foundation
-import Logging
-import NIOCore
-import NIOPosix
 import OneBZResolver
-import ServiceLifecycle
 import Testing
 
 /// DNSServer in-process on an ephemeral port with a dynamic source whose cache always
@@ -21,14 +17,8 @@ import Testing
         }
     }
 
-    /// Runs dig on a Dispatch thread: blocking a cooperative thread here could starve
-    /// the server's own resolve task (the pool has one thread per core).
     static func dig(port: Int, _ arguments: [String]) async throws -> String {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try digBlocking(port: port, arguments) })
-            }
-        }
+        try await InProcessDNSServer.offCooperativePool { try digBlocking(port: port, arguments) }
     }
 
     private static func digBlocking(port: Int, _ arguments: [String]) throws -> String {
@@ -47,16 +37,7 @@ import Testing
 
     @Test func missPathResolvesThenAnswersOverUDPAndTCP() async throws {
         let engine = QueryEngine(zone: EngineFixture.shippedZone, dynamicSource: ResolvingSource())
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let (addresses, continuation) = AsyncStream<[SocketAddress]>.makeStream()
-        let server = DNSServer(
-            engine: engine, configuration: .init(listen: [try SocketAddress(ipAddress: "127.0.0.1", port: 0)]),
-            group: group, logger: Logger(label: "test"), onListening: { continuation.yield($0) })
-        let services = ServiceGroup(services: [server], logger: Logger(label: "test"))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await services.run() }
-            var iterator = addresses.makeAsyncIterator()
-            let port = try #require(await iterator.next()?.first?.port)
+        try await InProcessDNSServer.run(engine: engine, threads: 1) { port in
             for transport in ["+notcp", "+tcp"] {
                 let output = try await Self.dig(port: port, [transport, "ShAsHi.1bz", "A"])
                 #expect(output.contains("status: NOERROR"), "\(output)")
@@ -64,9 +45,6 @@ import Testing
             }
             // Static names never take the async path.
             #expect(try await Self.dig(port: port, ["+short", "ns1.1bz", "A"]).contains("192.0.2.53"))
-            await services.triggerGracefulShutdown()
-            try await tasks.waitForAll()
         }
-        try await group.shutdownGracefully()
     }
 }

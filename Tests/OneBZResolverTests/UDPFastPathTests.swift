@@ -1,10 +1,6 @@
 import DNSWire
 import Foundation
-import Logging
-import NIOCore
-import NIOPosix
 import OneBZResolver
-import ServiceLifecycle
 import Testing
 
 /// The UDP fast path (recvmmsg/sendmmsg worker threads) in-process on an ephemeral port,
@@ -16,10 +12,10 @@ import Testing
     /// the engine answers for that request.
     @Test func burstsAnswerEveryClientWithTheEnginesBytes() async throws {
         let engine = QueryEngine(zone: EngineFixture.shippedZone)
-        try await withServer(engine: engine) { port in
+        try await InProcessDNSServer.run(engine: engine) { port in
             let names = ["www.1bz", "WwW.1Bz", "ns1.1bz", "nope.1bz", "1bz", "mail.1bz", "x.y.1bz", "docs.1bz"]
             let types: [RRType] = [.a, .aaaa, .txt, .soa, .ns, .mx]
-            let results = try await offCooperativePool {
+            let results = try await InProcessDNSServer.offCooperativePool {
                 try (0..<16).map { client -> (sent: [[UInt8]], received: [[UInt8]]) in
                     let socket = try BlockingUDPClient(port: port)
                     defer { socket.close() }
@@ -50,8 +46,8 @@ import Testing
     /// or FORMERR, and the next query is answered as usual.
     @Test func hostileDatagramsDoNotStopTheSocket() async throws {
         let engine = QueryEngine(zone: EngineFixture.shippedZone)
-        try await withServer(engine: engine) { port in
-            let answers = try await offCooperativePool {
+        try await InProcessDNSServer.run(engine: engine) { port in
+            let answers = try await InProcessDNSServer.offCooperativePool {
                 let socket = try BlockingUDPClient(port: port, timeoutMilliseconds: 300)
                 defer { socket.close() }
                 var oversized = EngineFixture.query("www.1bz", .a)
@@ -82,45 +78,18 @@ import Testing
         let engine = QueryEngine(zone: EngineFixture.shippedZone)
         let ports = AsyncStream<Int>.makeStream(bufferingPolicy: .unbounded)
         let started = ContinuousClock.now
-        try await withServer(engine: engine) { ports.continuation.yield($0) }
+        try await InProcessDNSServer.run(engine: engine) { ports.continuation.yield($0) }
         #expect(ContinuousClock.now - started < .seconds(5))
         ports.continuation.finish()
         var iterator = ports.stream.makeAsyncIterator()
         let port = try #require(await iterator.next())
-        let answer = try await offCooperativePool {
+        let answer = try await InProcessDNSServer.offCooperativePool {
             let socket = try BlockingUDPClient(port: port, timeoutMilliseconds: 300)
             defer { socket.close() }
             try socket.send(EngineFixture.query("www.1bz", .a))
             return socket.receive()
         }
         #expect(answer == nil)
-    }
-
-    // MARK: Helpers
-
-    private func withServer(engine: QueryEngine, _ body: (Int) async throws -> Void) async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        let (addresses, continuation) = AsyncStream<[SocketAddress]>.makeStream()
-        let server = DNSServer(
-            engine: engine, configuration: .init(listen: [try SocketAddress(ipAddress: "127.0.0.1", port: 0)]),
-            group: group, logger: Logger(label: "test"), onListening: { continuation.yield($0) })
-        let services = ServiceGroup(services: [server], logger: Logger(label: "test"))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await services.run() }
-            var iterator = addresses.makeAsyncIterator()
-            let port = try #require(await iterator.next()?.first?.port)
-            try await body(port)
-            await services.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-        }
-        try await group.shutdownGracefully()
-    }
-
-    /// Blocking socket work on a Dispatch thread, off the cooperative pool.
-    private func offCooperativePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
-        }
     }
 }
 
