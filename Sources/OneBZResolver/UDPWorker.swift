@@ -142,7 +142,9 @@ final class UDPWorker: Sendable {
             return  // the receive timeout (to look at `stopping`) or a signal
         default:
             // ICMP errors from earlier sends and the like: nothing to do per datagram.
+            // A pause, so an error that repeats (ENOMEM) cannot spin this thread.
             logger.debug("udp receive failed", metadata: ["error": "\(String(cString: strerror(code)))"])
+            usleep(1000)
         }
     }
 }
