@@ -17,9 +17,11 @@ package final class SingleFlight<Key: Hashable & Sendable, Value: Sendable>: Sen
     package var count: Int { inFlight.withLockedValue { $0.count } }
 
     /// Runs `operation` for `key`, or joins the run already in flight for it.
-    /// `started` tells whether this call started the operation (for metrics).
+    /// `started` tells whether this call started the operation (for metrics). With
+    /// `maxWait`, this caller stops waiting after that long and gets
+    /// ``SingleFlightError/timedOut``; the operation runs on for the other waiters.
     package func run(
-        _ key: Key, operation: @escaping @Sendable () async throws -> Value
+        _ key: Key, maxWait: Duration? = nil, operation: @escaping @Sendable () async throws -> Value
     ) async throws -> (value: Value, started: Bool) {
         let (task, started): (Task<Value, any Error>, Bool) = try inFlight.withLockedValue { tasks in
             if let running = tasks[key] { return (running, false) }
@@ -33,7 +35,32 @@ package final class SingleFlight<Key: Hashable & Sendable, Value: Sendable>: Sen
             tasks[key] = task
             return (task, true)
         }
-        return (try await task.value, started)
+        guard let maxWait else { return (try await task.value, started) }
+        return (try await Self.value(of: task, waitingAtMost: maxWait), started)
+    }
+
+    /// The task's value, or `timedOut` after `maxWait`, whichever comes first. Neither
+    /// side is awaited past the other: the loser just finds the waiter resumed.
+    private static func value(of task: Task<Value, any Error>, waitingAtMost maxWait: Duration) async throws -> Value {
+        let waiter = NIOLockedValueBox<CheckedContinuation<Value, any Error>?>(nil)
+        let resume: @Sendable (Result<Value, any Error>) -> Void = { result in
+            waiter.withLockedValue { continuation in
+                continuation?.resume(with: result)
+                continuation = nil
+            }
+        }
+        return try await withCheckedThrowingContinuation { continuation in
+            waiter.withLockedValue { $0 = continuation }
+            let timer = Task {
+                try? await Task.sleep(for: maxWait)
+                if !Task.isCancelled { resume(.failure(SingleFlightError.timedOut)) }
+            }
+            Task {
+                let result = await task.result
+                timer.cancel()
+                resume(result)
+            }
+        }
     }
 
     private func finish(_ key: Key) {
@@ -44,4 +71,6 @@ package final class SingleFlight<Key: Hashable & Sendable, Value: Sendable>: Sen
 package enum SingleFlightError: Error, Equatable {
     /// Too many distinct lookups already in flight.
     case overloaded
+    /// The caller's `maxWait` passed before the lookup finished (it runs on).
+    case timedOut
 }

@@ -46,6 +46,7 @@ struct Runtime {
             maxEntries: settings.cache.maxEntries, maxBytes: settings.cache.maxBytes,
             maxStaleNanoseconds: UInt64(settings.cache.maxStale.components.seconds) * 1_000_000_000)
         sourceSettings.maxInFlight = settings.cache.maxInFlight
+        sourceSettings.missTimeout = settings.cache.missTimeout
 
         // The SOA serial is the block the answers reflect: the deploy block until the
         // follower's first sync, then every processed block (never going back).

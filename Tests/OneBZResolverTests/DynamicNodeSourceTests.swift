@@ -57,10 +57,11 @@ struct DynamicNodeSourceTests {
         let source: DynamicNodeSource
         let engine: QueryEngine
 
-        init(synced: Bool = true) {
+        init(synced: Bool = true, missTimeout: Duration = .seconds(2)) {
             chain = FaultInjectingChain(["shashi.1bz": DynamicNodeSourceTests.shashi])
             var settings = DynamicNodeSource.Settings()
             settings.positiveTTL = 60
+            settings.missTimeout = missTimeout
             settings.limits = AnswerCacheLimits(maxEntries: 100, maxBytes: 1 << 20, maxStaleNanoseconds: 3_600_000_000_000)
             let clock = self.clock
             source = DynamicNodeSource(
@@ -165,6 +166,23 @@ struct DynamicNodeSourceTests {
         #expect(try await first.rcode == .noError)
         _ = try await f.ask("shashi.1bz")
         #expect(f.chain.calls.withLockedValue { $0 } == 2, "the outdated result was not cached")
+    }
+
+    /// A lookup slower than the miss timeout: the query gets SERVFAIL at the timeout
+    /// (nothing stale to serve), the lookup runs on and caches, and the retry is a hit.
+    @Test func slowLookupIsSERVFAILAtTheMissTimeoutThenCachedForTheRetry() async throws {
+        let f = Fixture(missTimeout: .milliseconds(100))
+        f.chain.gated.withLockedValue { $0 = true }
+        #expect(try await f.ask("shashi.1bz").rcode == .servFail)
+        f.chain.gated.withLockedValue { $0 = false }
+        f.chain.release()
+        let name = try Name("shashi.1bz")
+        for _ in 0..<200 {
+            if case .hit = f.source.cachedAnswer(name: name, type: .txt) { break }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(try await f.ask("shashi.1bz").rcode == .noError)
+        #expect(f.chain.calls.withLockedValue { $0 } == 1, "the timed-out lookup was not repeated")
     }
 
     @Test func jsonLookupSharesTheCache() async throws {

@@ -27,6 +27,7 @@ struct ServerConfigurationTests {
                 [cache]
                 max_entries = 1000
                 max_stale = "1d"
+                miss_timeout = "750ms"
 
                 [ttl]
                 positive = 60
@@ -42,6 +43,7 @@ struct ServerConfigurationTests {
         #expect(config.registry?.url == "http://127.0.0.1:8080")
         #expect(config.cache.maxEntries == 1000)
         #expect(config.cache.maxStale == .seconds(86_400))
+        #expect(config.cache.missTimeout == .milliseconds(750))
         #expect(config.ttl.positive == 60)
     }
 
@@ -64,6 +66,7 @@ struct ServerConfigurationTests {
         ("[chain]\nrpc_urls = [\"http://127.0.0.1:8545\"]", "chain.contract"),
         ("[registry]\npoll_interval = 1", "registry.url"),
         ("[cache]\nmax_entries = \"many\"", "cache.max_entries"),
+        ("[cache]\nmiss_timeout = 0", "cache.miss_timeout"),
         ("[ttl]\npositive = -1", "ttl.positive"),
         ("chain = 3", "chain"),
         ("[server\n", "(file)"),

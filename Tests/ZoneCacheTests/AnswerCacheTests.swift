@@ -199,6 +199,29 @@ struct SingleFlightTests {
         func bump() { calls += 1 }
     }
 
+    /// A waiter with `maxWait` gets `timedOut` long before a slow lookup ends; the
+    /// lookup runs on, once, and a waiter without a limit gets its value.
+    @Test func maxWaitTimesOutOneWaiterNotTheLookup() async throws {
+        let flight = SingleFlight<String, Int>(maxInFlight: 10)
+        let counter = Counter()
+        let slow: @Sendable () async throws -> Int = {
+            await counter.bump()
+            try await Task.sleep(for: .milliseconds(800))
+            return 7
+        }
+        async let patient = flight.run("name", operation: slow)
+        try await Task.sleep(for: .milliseconds(20))
+        let started = ContinuousClock.now
+        await #expect(throws: SingleFlightError.timedOut) {
+            _ = try await flight.run("name", maxWait: .milliseconds(50), operation: slow)
+        }
+        #expect(ContinuousClock.now - started < .milliseconds(600), "the waiter did not wait for the lookup")
+        #expect(try await patient.value == 7)
+        #expect(await counter.calls == 1)
+        // A lookup faster than maxWait answers normally.
+        #expect(try await flight.run("fast", maxWait: .seconds(5)) { 9 }.value == 9)
+    }
+
     @Test func concurrentCallersShareOneRun() async throws {
         let flight = SingleFlight<String, Int>(maxInFlight: 10)
         let counter = Counter()

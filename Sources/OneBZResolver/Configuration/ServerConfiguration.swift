@@ -66,6 +66,8 @@ package struct ServerConfiguration: Sendable, Equatable {
         /// upstreams fail (1 to 3 days suggested).
         package var maxStale: Duration = .seconds(86_400)
         package var maxInFlight = 1024
+        /// How long a query waits for its upstream lookup (then stale or SERVFAIL).
+        package var missTimeout: Duration = .seconds(2)
     }
 
     package struct TTL: Sendable, Equatable {
@@ -137,11 +139,15 @@ extension ServerConfiguration {
             self.registry = registry
         }
         if let t = try top.table("cache") {
-            try t.onlyKeys(["max_entries", "max_bytes", "max_stale", "max_in_flight"])
+            try t.onlyKeys(["max_entries", "max_bytes", "max_stale", "max_in_flight", "miss_timeout"])
             if let v = try t.int("max_entries", min: 1) { cache.maxEntries = v }
             if let v = try t.int("max_bytes", min: 1024) { cache.maxBytes = v }
             if let v = try t.duration("max_stale") { cache.maxStale = v }
             if let v = try t.int("max_in_flight", min: 1) { cache.maxInFlight = v }
+            if let v = try t.duration("miss_timeout") {
+                guard v > .zero else { throw ConfigurationError(key: t.key("miss_timeout"), "must be positive") }
+                cache.missTimeout = v
+            }
         }
         if let t = try top.table("ttl") {
             try t.onlyKeys(["positive", "stale"])

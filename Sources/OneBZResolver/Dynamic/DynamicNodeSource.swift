@@ -22,6 +22,9 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
         package var limits = AnswerCacheLimits(
             maxEntries: 1_000_000, maxBytes: 512 << 20, maxStaleNanoseconds: 86_400 * 1_000_000_000)
         package var maxInFlight = 1024
+        /// How long a query waits for its upstream lookup before it gets the stale
+        /// answer or SERVFAIL (the lookup runs on and fills the cache for the retry).
+        package var missTimeout: Duration? = .seconds(2)
 
         package init() {}
     }
@@ -180,7 +183,7 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
     private func lookupFacts(_ name: NodeName, key: NameKey) async throws -> NodeLookupOutcome {
         if case .fresh(let node, _) = cache.lookup(key, now: now()) { return node.outcome }
         metrics.misses.increment()
-        let result = try await flight.run(name) { [self] in
+        let result = try await flight.run(name, maxWait: settings.missTimeout) { [self] in
             guard head.isSynced else { throw UpstreamFailure(.notSynced, "the chain follower has not caught up yet") }
             let block = head.current
             let started = generation.load(ordering: .acquiring)
@@ -228,7 +231,11 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
             return answer
         }
         metrics.servfail.increment()
-        if error is SingleFlightError { metrics.overloaded.increment() }
+        switch error as? SingleFlightError {
+        case .overloaded?: metrics.overloaded.increment()
+        case .timedOut?: metrics.timedOut.increment()
+        case nil: break
+        }
         return .serverFailure
     }
 
@@ -262,6 +269,7 @@ private struct DynamicMetrics: Sendable {
     let staleServed = Counter(label: "onebz_dynamic_cache_total", dimensions: [("result", "stale")])
     let servfail = Counter(label: "onebz_dynamic_servfail_total")
     let overloaded = Counter(label: "onebz_dynamic_overloaded_total")
+    let timedOut = Counter(label: "onebz_dynamic_miss_timeouts_total")
     let invalidNames = Counter(label: "onebz_dynamic_invalid_names_total")
     let invalidations = Counter(label: "onebz_cache_invalidated_entries_total")
     let upstreamLookups = Counter(label: "onebz_upstream_lookups_total")
