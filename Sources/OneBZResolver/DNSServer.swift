@@ -69,7 +69,14 @@ public struct DNSServer: Service, CustomStringConvertible {
             for worker in workers { worker.socket.close() }
             throw error
         }
-        let stopped = try await start(workers)
+        let stopped: @Sendable () async -> Void
+        do {
+            stopped = try await start(workers)
+        } catch {
+            for channel in channels { try? await channel.close() }
+            for worker in workers { worker.socket.close() }
+            throw error
+        }
         onListening(bound)
         try? await gracefulShutdown()
         logger.info("shutting down")
@@ -100,19 +107,28 @@ public struct DNSServer: Service, CustomStringConvertible {
     }
 
     /// Starts the workers' threads; the returned function waits until all have exited.
+    /// If a thread cannot be started, the ones already running are stopped and awaited
+    /// (so their sockets can be closed safely) before the error is thrown.
     private func start(_ workers: [UDPWorker]) async throws -> @Sendable () async -> Void {
         let exited = AsyncStream<Void>.makeStream(bufferingPolicy: .unbounded)
-        for worker in workers {
-            try worker.start { exited.continuation.yield() }
-        }
-        let count = workers.count
-        return {
+        let awaitExits: @Sendable (Int) async -> Void = { count in
+            guard count > 0 else { return }
             var remaining = count
             for await _ in exited.stream {
                 remaining -= 1
                 if remaining == 0 { break }
             }
         }
+        for (started, worker) in workers.enumerated() {
+            do {
+                try worker.start { exited.continuation.yield() }
+            } catch {
+                for running in workers[..<started] { running.stop() }
+                await awaitExits(started)
+                throw error
+            }
+        }
+        return { await awaitExits(workers.count) }
     }
 
     private var threadCount: Int {

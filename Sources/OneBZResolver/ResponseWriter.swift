@@ -74,10 +74,10 @@ struct ResponseWriter {
     static func planError(
         _ rcode: Rcode, id: UInt16, flags requestFlags: UInt16, question: Slice<UnsafeRawBufferPointer>?
     ) -> ResponsePlan {
-        ResponsePlan(
+        let questionBytes = question.map { UnsafeRawBufferPointer(rebasing: $0) }
+        return ResponsePlan(
             id: id, flags: responseFlags(requestFlags, rcode: rcode), counts: (question == nil ? 0 : 1, 0, 0, 0),
-            question: question.map { UnsafeRawBufferPointer(rebasing: $0) } ?? UnsafeRawBufferPointer(start: nil, count: 0),
-            tail: [], tailLength: 0, opt: nil)
+            question: questionBytes ?? UnsafeRawBufferPointer(start: nil, count: 0), tail: [], tailLength: 0, opt: nil)
     }
 
     /// QR set; opcode, RD and CD copied from the request (RFC 1035 4.1.1); AA, TC, RA,

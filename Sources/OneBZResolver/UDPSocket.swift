@@ -122,9 +122,13 @@ struct UDPClientAddress: Sendable {
         withUnsafePointer(to: storage) { pointer -> SocketAddress? in
             switch Int32(pointer.pointee.ss_family) {
             case AF_INET:
-                return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { SocketAddress($0.pointee, host: "") }
+                return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                    SocketAddress($0.pointee, host: "")
+                }
             case AF_INET6:
-                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { SocketAddress($0.pointee, host: "") }
+                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                    SocketAddress($0.pointee, host: "")
+                }
             default:
                 return nil
             }

@@ -71,7 +71,10 @@ final class UDPWorker: Sendable {
                 switch engine.respond(udp: request, into: output) {
                 case .response(var length):
                     if let policy {
-                        guard let finished = applyPolicy(policy, request: request, response: output, length: length, from: batch.client(index))
+                        let client = batch.client(index)
+                        guard
+                            let finished = applyPolicy(
+                                policy, request: request, response: output, length: length, from: client)
                         else { continue }
                         length = finished
                     }
