@@ -98,14 +98,12 @@ final class UDPWorker: Sendable {
         _ policy: NIOLockedValueBox<UDPResponsePolicy>, request: UnsafeRawBufferPointer,
         response: UnsafeMutableRawBufferPointer, length: Int, from client: UDPClientAddress
     ) -> Int? {
-        guard let address = client.socketAddress else { return nil }
-        let allocator = ByteBufferAllocator()
-        let finished = policy.withLockedValue {
-            $0.finish(
+        guard
+            let finished = Self.finish(
                 ByteBuffer(bytes: UnsafeRawBufferPointer(rebasing: response[0..<length])),
-                request: ByteBuffer(bytes: request), client: address, allocator: allocator)
-        }
-        guard let finished, finished.readableBytes <= response.count else { return nil }
+                request: ByteBuffer(bytes: request), client: client, policy: policy),
+            finished.readableBytes <= response.count
+        else { return nil }
         return finished.withUnsafeReadableBytes { bytes in
             UnsafeMutableRawBufferPointer(rebasing: response[0..<bytes.count]).copyMemory(from: bytes)
             return bytes.count
@@ -114,25 +112,31 @@ final class UDPWorker: Sendable {
 
     /// A dynamic name not in the cache: look it up off this thread, answer when it returns.
     private func resolveLater(_ pending: PendingLookup, request: UnsafeRawBufferPointer, client: UDPClientAddress) {
-        guard let source = engine.dynamicSource else { return }
         let request = ByteBuffer(bytes: request)
         Task { [engine, socket, policy] in
-            let answer = await source.resolve(name: pending.name, type: pending.type)
-            let allocator = ByteBufferAllocator()
             guard
-                case .response(var response) = engine.respond(
-                    to: request, transport: .udp, allocator: allocator, resolved: answer)
+                case .response(var response) = await engine.respond(
+                    to: request, transport: .udp, allocator: ByteBufferAllocator(), resolving: pending)
             else { return }
             if let policy {
-                guard let address = client.socketAddress,
-                    let finished = policy.withLockedValue({
-                        $0.finish(response, request: request, client: address, allocator: allocator)
-                    })
+                guard let finished = Self.finish(response, request: request, client: client, policy: policy)
                 else { return }
                 response = finished
             }
             ResponseMetrics.record(response, transport: .udp)
             socket.send(response, to: client)
+        }
+    }
+
+    /// Cookies, then RRL, under the worker's policy lock (its late answers share the
+    /// rate limiter): the response to send, or nil.
+    private static func finish(
+        _ response: ByteBuffer, request: ByteBuffer, client: UDPClientAddress,
+        policy: NIOLockedValueBox<UDPResponsePolicy>
+    ) -> ByteBuffer? {
+        guard let address = client.socketAddress else { return nil }
+        return policy.withLockedValue {
+            $0.finish(response, request: request, client: address, allocator: ByteBufferAllocator())
         }
     }
 
