@@ -22,16 +22,16 @@ struct ResponseWriter {
         self.raw = raw
         self.query = query
         switch transport {
-        case .tcp:
-            limit = 65535
-        case .udp:
-            // RFC 6891 6.2.5: below 512 counts as 512; RFC 1035 4.2.1: 512 without EDNS.
-            if let edns = query.edns {
-                limit = max(512, min(Int(edns.udpPayloadSize), maxUDPPayload))
-            } else {
-                limit = 512
-            }
+        case .tcp: limit = 65535
+        case .udp: limit = Self.udpLimit(query, maxUDPPayload: maxUDPPayload)
         }
+    }
+
+    /// The size limit of a UDP answer to `query`. RFC 6891 6.2.5: an advertised size
+    /// below 512 counts as 512; RFC 1035 4.2.1: 512 without EDNS.
+    static func udpLimit(_ query: QueryView, maxUDPPayload: Int) -> Int {
+        guard let edns = query.edns else { return 512 }
+        return max(512, min(Int(edns.udpPayloadSize), maxUDPPayload))
     }
 
     func plan(_ template: ResponseTemplate) -> ResponsePlan {

@@ -57,11 +57,11 @@ struct UDPResponsePolicy {
         }
     }
 
-    /// The UDP size limit of the request's answer (RFC 6891 6.2.5), as ResponseWriter applies it.
+    /// The UDP size limit of the request's answer, as ResponseWriter applies it.
     private func udpLimit(_ request: ByteBuffer) -> Int {
         request.withUnsafeReadableBytes { raw in
-            guard case .success(let query) = QueryView.parse(raw), let edns = query.edns else { return 512 }
-            return max(512, min(Int(edns.udpPayloadSize), maxUDPPayload))
+            guard case .success(let query) = QueryView.parse(raw) else { return 512 }
+            return ResponseWriter.udpLimit(query, maxUDPPayload: maxUDPPayload)
         }
     }
 }
