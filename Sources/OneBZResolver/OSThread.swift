@@ -5,11 +5,6 @@ import Glibc
 /// A detached operating-system thread, for loops that block in system calls (the UDP
 /// fast path) and so must stay off both NIO's event loops and Swift's cooperative pool.
 enum OSThread {
-    struct Failure: Error, CustomStringConvertible {
-        let code: Int32
-        var description: String { "pthread_create: \(String(cString: strerror(code)))" }
-    }
-
     private final class Body {
         let run: @Sendable () -> Void
         init(_ run: @escaping @Sendable () -> Void) { self.run = run }
@@ -26,7 +21,7 @@ enum OSThread {
             }, context)
         guard result == 0 else {
             Unmanaged<Body>.fromOpaque(context).release()
-            throw Failure(code: result)
+            throw SystemCallError(call: "pthread_create", code: result)
         }
         pthread_detach(thread)
     }

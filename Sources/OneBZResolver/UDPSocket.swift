@@ -12,12 +12,6 @@ import Glibc
 /// (dynamic misses) go through `send(_:to:)`, which holds the lock so they never reach
 /// a descriptor that `close()` has released (and the kernel may have reused).
 final class UDPSocket: Sendable {
-    struct Failure: Error, CustomStringConvertible {
-        let call: String
-        let code: Int32
-        var description: String { "\(call): \(String(cString: strerror(code)))" }
-    }
-
     let descriptor: Int32
     let localAddress: SocketAddress
     private let open = NIOLockedValueBox(true)
@@ -25,7 +19,7 @@ final class UDPSocket: Sendable {
     init(binding address: SocketAddress, bufferBytes: Int32 = 1 << 20) throws {
         let family = address.protocol.rawValue
         let fd = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw Failure(call: "socket", code: errno) }
+        guard fd >= 0 else { throw SystemCallError(call: "socket", code: errno) }
         do {
             try Self.set(fd, SOL_SOCKET, SO_REUSEPORT, 1)
             try Self.set(fd, SOL_SOCKET, SO_RCVBUF, bufferBytes)
@@ -33,10 +27,10 @@ final class UDPSocket: Sendable {
             // A blocked receive wakes at least once a second (shutdown() normally wakes it at once).
             var timeout = timeval(tv_sec: 1, tv_usec: 0)
             guard setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size)) == 0 else {
-                throw Failure(call: "setsockopt(SO_RCVTIMEO)", code: errno)
+                throw SystemCallError(call: "setsockopt(SO_RCVTIMEO)", code: errno)
             }
             let bound = address.withSockAddr { pointer, size in bind(fd, pointer, socklen_t(size)) }
-            guard bound == 0 else { throw Failure(call: "bind \(address)", code: errno) }
+            guard bound == 0 else { throw SystemCallError(call: "bind \(address)", code: errno) }
             localAddress = try Self.localAddress(fd, like: address)
         } catch {
             Glibc.close(fd)
@@ -74,7 +68,7 @@ final class UDPSocket: Sendable {
     private static func set(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) throws {
         var value = value
         guard setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
-            throw Failure(call: "setsockopt(\(name))", code: errno)
+            throw SystemCallError(call: "setsockopt(\(name))", code: errno)
         }
     }
 
@@ -85,9 +79,9 @@ final class UDPSocket: Sendable {
         let result = withUnsafeMutablePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
-        guard result == 0 else { throw Failure(call: "getsockname", code: errno) }
+        guard result == 0 else { throw SystemCallError(call: "getsockname", code: errno) }
         guard let local = UDPClientAddress(storage: storage, length: length).socketAddress else {
-            throw Failure(call: "getsockname", code: EAFNOSUPPORT)
+            throw SystemCallError(call: "getsockname", code: EAFNOSUPPORT)
         }
         return local
     }
