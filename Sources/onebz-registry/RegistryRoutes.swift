@@ -56,12 +56,10 @@ struct RegistryRoutes: Sendable {
         guard !name.isEmpty, name.utf8.count <= 253, name.hasSuffix(".1bz") else {
             throw APIError.badRequest("invalid_name", "name must be a registered .1bz name, e.g. shashi.1bz")
         }
-        guard let e = try await store.entry(dnsName: name) else {
-            if let hash = try await store.registeredNodeHash(dnsName: name) {
-                throw APIError.noRecord(name: name, nodeHash: hash)
-            }
+        guard let registration = try await store.registration(dnsName: name) else {
             throw APIError.notFound("no record for name \(name)")
         }
+        guard let e = registration.entry else { throw APIError.noRecord(name: name, nodeHash: registration.nodeHash) }
         return Self.json(200, e)
     }
 

@@ -101,28 +101,18 @@ struct Store: Sendable {
         }
     }
 
-    /// The entry of the node registered on chain under `dnsName` (as the registry's chain
-    /// view last saw it). A hint for onebzd, which checks the node hash against the chain.
-    func entry(dnsName: String) async throws -> RegistryEntry? {
+    /// What the registry's chain view has registered under `dnsName`: its node hash (nil:
+    /// not seen registered) and that node's entry (nil: no record published). A hint
+    /// for onebzd, which checks the node hash against the chain.
+    func registration(dnsName: String) async throws -> (nodeHash: String, entry: RegistryEntry?)? {
         try await pool.read { db in
             guard
-                let id = try String.fetchOne(
-                    db,
-                    sql: """
-                        SELECT n.node_id FROM nodes n JOIN chain_nodes c ON c.node_hash = n.node_hash
-                        WHERE c.dns_name = ? AND c.registered = 1
-                        """,
+                let hash = try String.fetchOne(
+                    db, sql: "SELECT node_hash FROM chain_nodes WHERE dns_name = ? AND registered = 1",
                     arguments: [dnsName])
             else { return nil }
-            return try Self.entry(db, nodeID: id)
-        }
-    }
-
-    /// The node hash the registry's chain view has for `dnsName` (nil: not seen registered).
-    func registeredNodeHash(dnsName: String) async throws -> String? {
-        try await pool.read { db in
-            try String.fetchOne(
-                db, sql: "SELECT node_hash FROM chain_nodes WHERE dns_name = ? AND registered = 1", arguments: [dnsName])
+            let id = try String.fetchOne(db, sql: "SELECT node_id FROM nodes WHERE node_hash = ?", arguments: [hash])
+            return (hash, try id.flatMap { try Self.entry(db, nodeID: $0) })
         }
     }
 
