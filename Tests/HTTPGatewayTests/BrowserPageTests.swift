@@ -8,7 +8,7 @@ import TestSupport
 import Testing
 
 /// The page's success path in headless Chromium: a live gateway (real sockets) with the
-/// `FixedNodeLookup` fake, driven by tests/browser/lookup_page.py through chromedriver.
+/// `FixedNodeLookup` fake, driven by tools/browser/lookup_page.py through chromedriver.
 /// (IntegrationTests.BrowserTests covers the real onebzd; the full chain-backed run is
 /// `scripts/browser-test` against the demo.)
 @Suite struct BrowserPageTests {
@@ -27,7 +27,7 @@ import Testing
             let result = try await Command.runAsync(
                 "python3",
                 [
-                    Repo.root.appendingPathComponent("tests/browser/lookup_page.py").path,
+                    Repo.root.appendingPathComponent("tools/browser/lookup_page.py").path,
                     "--base-url", "http://127.0.0.1:\(port)", "--name", "shashi.1bz",
                     "--expect-node-id", node.nodeID, "--expect-address", "203.0.113.7",
                     "--expect-address", "2001:db8::7", "--expect-verified", "verified",

@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 
-/// The lookup page in headless Chromium (tests/browser/lookup_page.py via chromedriver)
+/// The lookup page in headless Chromium (tools/browser/lookup_page.py via chromedriver)
 /// against a real onebzd. Without a chain source the page must render the gateway's
 /// "not configured" error; against the full demo the lead runs scripts/browser-test
 /// with a node name and its expected values.
@@ -16,7 +16,7 @@ import Testing
         let result = try await Command.runAsync(
             "python3",
             [
-                Repo.root.appendingPathComponent("tests/browser/lookup_page.py").path,
+                Repo.root.appendingPathComponent("tools/browser/lookup_page.py").path,
                 "--base-url", server.baseURL, "--name", "shashi.1bz",
                 "--expect-error", "not configured", "--screenshot", screenshot.path,
                 "--chromedriver", Self.chromedriver,

@@ -61,7 +61,7 @@ import Testing
         let result = try await Command.runAsync(
             "python3",
             [
-                Repo.root.appendingPathComponent("tests/browser/lookup_page.py").path,
+                Repo.root.appendingPathComponent("tools/browser/lookup_page.py").path,
                 "--base-url", stack.gatewayURL, "--name", "shashi.1bz",
                 "--expect-node-id", shashi.nodeID, "--expect-address", "192.0.2.10",
                 "--expect-verified", "verified", "--expect-signature", "checked",

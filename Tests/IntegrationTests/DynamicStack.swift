@@ -4,7 +4,7 @@ import NodeRegistry
 import TestSupport
 
 /// The whole product on loopback, as a user runs it: a devnet with the sample nodes,
-/// the fault-injection proxy in front of the devnet's RPC (tests/tools/faultproxy.py in
+/// the fault-injection proxy in front of the devnet's RPC (tools/faultproxy.py in
 /// pass mode: counts JSON-RPC methods; stopping it is an RPC outage), the real onebz-registry with the samples' signed
 /// records published, and the real onebzd configured by a TOML file.
 final class DynamicStack: @unchecked Sendable {
@@ -137,7 +137,7 @@ final class DynamicStack: @unchecked Sendable {
         try ManagedProcess(
             name: "rpc-proxy-\(generation)", executable: URL(fileURLWithPath: "/usr/bin/env"),
             arguments: [
-                "python3", Repo.root.appendingPathComponent("tests/tools/faultproxy.py").path, "--listen", "127.0.0.1:\(port)",
+                "python3", Repo.root.appendingPathComponent("tools/faultproxy.py").path, "--listen", "127.0.0.1:\(port)",
                 "--target", "127.0.0.1:\(devnet.port)", "--stats", stats,
             ],
             logDirectory: directory)

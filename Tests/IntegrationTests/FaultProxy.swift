@@ -5,7 +5,7 @@ import Glibc
 #endif
 import TestSupport
 
-/// tests/tools/faultproxy.py in front of an HTTP upstream (a JSON-RPC endpoint or the
+/// tools/faultproxy.py in front of an HTTP upstream (a JSON-RPC endpoint or the
 /// registry): forwards everything until a test switches a fault on with `inject`.
 final class FaultProxy: @unchecked Sendable {
     // @unchecked: `process` is replaced only by restart(), called from the test's one
@@ -76,7 +76,7 @@ final class FaultProxy: @unchecked Sendable {
         try ManagedProcess(
             name: "\(name)-\(generation)", executable: URL(fileURLWithPath: "/usr/bin/env"),
             arguments: [
-                "python3", Repo.root.appendingPathComponent("tests/tools/faultproxy.py").path,
+                "python3", Repo.root.appendingPathComponent("tools/faultproxy.py").path,
                 "--listen", "127.0.0.1:\(port)", "--target", "127.0.0.1:\(target)", "--control", control,
                 "--stats", stats,
             ],

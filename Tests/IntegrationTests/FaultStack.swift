@@ -2,7 +2,7 @@ import Foundation
 import NodeRegistry
 import TestSupport
 
-/// The whole product with fault-injecting proxies (tests/tools/faultproxy.py) in front
+/// The whole product with fault-injecting proxies (tools/faultproxy.py) in front
 /// of every upstream: `rpc[0]`, `rpc[1]`... before the devnet (onebzd's `chain.rpc_urls`
 /// in that order, so `rpc[0]` is the preferred endpoint) and `registryProxy` before the
 /// real onebz-registry. Short TTLs (positive and stale 1 s) so that a fault is seen by

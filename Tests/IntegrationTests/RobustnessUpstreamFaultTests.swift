@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 
-/// Upstreams that fail or lie, injected by tests/tools/faultproxy.py in front of the
+/// Upstreams that fail or lie, injected by tools/faultproxy.py in front of the
 /// devnet and the registry, against the real onebzd (docs/robustness.md). For every
 /// fault: a cached name answers stale, an uncached one SERVFAIL (never NXDOMAIN from a
 /// failure), no forged data is ever served, onebzd logs a line naming the fault class,

@@ -1,6 +1,6 @@
 # Shared by scripts/flood and scripts/soak (sourced, not run): the full stack on free
 # loopback ports, in a state directory, stopped by PID on exit. Like scripts/demo, with
-# tests/tools/faultproxy.py between onebzd and the devnet to count JSON-RPC calls.
+# tools/faultproxy.py between onebzd and the devnet to count JSON-RPC calls.
 # Needs: $top, $state. Provides: start_stack, rpc_count, onebzd_pid, DNS_PORT, names.
 
 pids=()
@@ -48,7 +48,7 @@ start_stack() {
   rm -f "$state"/devnet.json "$state"/sample-nodes.json "$state"/registry.sqlite*
   start devnet scripts/devnet --port "$DEVNET_PORT" --state-dir "$state" --sample
   wait_ready devnet test -s "$state/devnet.json"
-  start rpc-proxy python3 tests/tools/faultproxy.py --listen "127.0.0.1:$PROXY_PORT" --target "127.0.0.1:$DEVNET_PORT" \
+  start rpc-proxy python3 tools/faultproxy.py --listen "127.0.0.1:$PROXY_PORT" --target "127.0.0.1:$DEVNET_PORT" \
     --stats "$state/rpc-stats.json"
   wait_ready rpc-proxy test -s "$state/rpc-stats.json"
   start registry "$bin_dir/onebz-registry" --db "$state/registry.sqlite" --listen "127.0.0.1:$REGISTRY_PORT" \

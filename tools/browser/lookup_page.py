@@ -3,9 +3,9 @@
 WebDriver HTTP API (standard library only): open BASE_URL/, type NAME into #name,
 submit, wait for #r-node-id or #r-error, check the rendered text, save a screenshot.
 
-  tests/browser/lookup_page.py --base-url http://127.0.0.1:8053 --name shashi.1bz \
+  tools/browser/lookup_page.py --base-url http://127.0.0.1:8053 --name shashi.1bz \
       --expect-node-id <64 hex> --expect-address 203.0.113.7 --screenshot .test-artifacts/page.png
-  tests/browser/lookup_page.py --base-url http://127.0.0.1:PORT --name shashi.1bz \
+  tools/browser/lookup_page.py --base-url http://127.0.0.1:PORT --name shashi.1bz \
       --expect-error "not configured"
 
 Prints the rendered fields as one JSON object on stdout; exit 0 when every
