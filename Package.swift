@@ -1,7 +1,9 @@
 // swift-tools-version:6.1
-// The 1bz DNS package: see ../shared/DESIGN.md (or docs/) for the module layering.
-// DNSWire -> ZoneCache -> OneBZResolver -> HTTPGateway -> onebzd
-// ChainReader -> (ZoneCache, OneBZResolver); NodeRegistry -> OneBZResolver, onebz-registry, onebz
+// The 1bz DNS package: see docs/architecture.md for the module layering.
+// DNSWire -> ZoneCache -> DNSEngine -> DNSTransport -> onebzd
+//                         DNSEngine -> HTTPGateway  -> onebzd
+// ChainReader -> NodeRegistry -> OneBZResolver (imports DNSEngine) -> onebzd
+//                NodeRegistry -> onebz-registry, onebz
 import PackageDescription
 
 let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
@@ -26,7 +28,7 @@ let package = Package(
         .executable(name: "onebz-registry", targets: ["onebz-registry"]),
         .executable(name: "onebz", targets: ["onebz"]),
         // For Benchmarks/ (a separate package, so its dependencies stay out of this build).
-        .library(name: "OneBZCore", targets: ["DNSWire", "ZoneCache", "OneBZResolver"]),
+        .library(name: "OneBZCore", targets: ["DNSWire", "ZoneCache", "DNSEngine", "OneBZResolver"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -49,23 +51,33 @@ let package = Package(
         // recvmmsg/sendmmsg for the UDP fast path (Glibc hides them behind _GNU_SOURCE).
         .target(name: "CUDPBatch"),
 
-        // MARK: DNS core (issue: DNS core)
+        // MARK: DNS: wire format, zone and cache, the pure engine, the transports
         .target(name: "DNSWire", dependencies: [nioCore]),
         .target(
             name: "ZoneCache",
             dependencies: ["DNSWire", "CLDNS", nioCore, atomics, nioConcurrency, deque]),
+        // Pure: request bytes -> response plan -> bytes. No sockets, no clocks.
+        .target(name: "DNSEngine", dependencies: ["DNSWire", "ZoneCache", nioCore, atomics]),
+        // Sockets: the UDP fast path (threads, recvmmsg/sendmmsg), TCP (NIO), DNSServer.
+        .target(
+            name: "DNSTransport",
+            dependencies: [
+                "DNSEngine", "DNSWire", "CUDPBatch", nioCore, nioPosix, nioConcurrency, atomics, logging, metrics,
+                serviceLifecycle,
+            ]),
+        // Resolving 1bz names from chain and registry: the dynamic source and its cache.
         .target(
             name: "OneBZResolver",
             dependencies: [
-                "DNSWire", "ZoneCache", "ChainReader", "NodeRegistry", "CUDPBatch", nioCore, nioPosix, logging,
-                metrics, serviceLifecycle, atomics, tomlKit, nioConcurrency,
+                "DNSEngine", "DNSWire", "ZoneCache", "ChainReader", "NodeRegistry", nioCore, logging, metrics,
+                serviceLifecycle, atomics, nioConcurrency,
             ]),
         .executableTarget(
             name: "onebzd",
             dependencies: [
-                "OneBZResolver", "ZoneCache", "DNSWire", "ChainReader", "NodeRegistry", "HTTPGateway", argumentParser,
-                logging, metrics, serviceLifecycle, nioCore, nioPosix, nioConcurrency,
-                .product(name: "Prometheus", package: "swift-prometheus"),
+                "DNSEngine", "DNSTransport", "OneBZResolver", "ZoneCache", "DNSWire", "ChainReader", "NodeRegistry",
+                "HTTPGateway", argumentParser, logging, metrics, serviceLifecycle, nioCore, nioPosix, nioConcurrency,
+                tomlKit, .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
 
         // MARK: Chain (issue: chain)
@@ -91,7 +103,7 @@ let package = Package(
         .target(
             name: "HTTPGateway",
             dependencies: [
-                "OneBZResolver", "DNSWire", hummingbird, nioCore, logging, metrics,
+                "DNSEngine", "DNSWire", hummingbird, nioCore, logging, metrics,
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -102,12 +114,23 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", nioCore]),
         .testTarget(name: "ZoneCacheTests", dependencies: ["ZoneCache", "DNSWire"]),
+        .target(name: "DNSTestSupport", dependencies: ["DNSEngine", "ZoneCache", "DNSWire"], path: "Tests/DNSTestSupport"),
+        .testTarget(
+            name: "DNSEngineTests", dependencies: ["DNSEngine", "DNSTestSupport", "ZoneCache", "DNSWire", nioCore]),
+        .testTarget(
+            name: "DNSTransportTests",
+            dependencies: [
+                "DNSTransport", "DNSEngine", "DNSTestSupport", "ZoneCache", "DNSWire", nioCore, nioPosix, nioConcurrency,
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"), logging, serviceLifecycle,
+            ]),
         .testTarget(
             name: "OneBZResolverTests",
             dependencies: [
-                "OneBZResolver", "ZoneCache", "DNSWire", "ChainReader", "NodeRegistry", nioCore, nioPosix,
-                logging, serviceLifecycle,
+                "OneBZResolver", "DNSEngine", "DNSTestSupport", "ZoneCache", "DNSWire", "ChainReader", "NodeRegistry",
+                nioCore, logging,
             ]),
+        .testTarget(name: "onebzdTests", dependencies: ["onebzd", "DNSEngine"]),
         .testTarget(
             name: "ChainReaderTests",
             dependencies: [
@@ -121,7 +144,7 @@ let package = Package(
         .testTarget(
             name: "HTTPGatewayTests",
             dependencies: [
-                "HTTPGateway", "OneBZResolver", "ZoneCache", "DNSWire", "TestSupport", hummingbird, nioCore,
+                "HTTPGateway", "DNSEngine", "ZoneCache", "DNSWire", "TestSupport", hummingbird, nioCore, nioConcurrency,
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
@@ -129,17 +152,17 @@ let package = Package(
 )
 
 // MARK: Fuzzing (scripts/fuzz only, never a normal build)
-// ONEBZ_FUZZ=1 instruments the decoder and the query engine for libFuzzer with ASan and
+// ONEBZ_FUZZ=1 instruments the pure code (decoder, zone, engine) for libFuzzer with ASan and
 // adds the `OnebzFuzz` executable (Fuzz/OnebzFuzz). scripts/fuzz builds it in its own
 // scratch directory (.build-fuzz) so the instrumented objects never mix with the rest.
 if Context.environment["ONEBZ_FUZZ"] != nil {
     let fuzzFlags: [SwiftSetting] = [.unsafeFlags(["-sanitize=fuzzer,address"])]
-    for target in package.targets where ["DNSWire", "ZoneCache", "OneBZResolver"].contains(target.name) {
+    for target in package.targets where ["DNSWire", "ZoneCache", "DNSEngine"].contains(target.name) {
         target.swiftSettings = (target.swiftSettings ?? []) + fuzzFlags
     }
     package.targets.append(
         .executableTarget(
-            name: "OnebzFuzz", dependencies: ["OneBZResolver", "ZoneCache", "DNSWire", nioCore], path: "Fuzz/OnebzFuzz",
+            name: "OnebzFuzz", dependencies: ["DNSEngine", "ZoneCache", "DNSWire", nioCore], path: "Fuzz/OnebzFuzz",
             swiftSettings: fuzzFlags + [.unsafeFlags(["-parse-as-library"])],
             linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-use-ld=lld"])]))
     package.products.append(.executable(name: "OnebzFuzz", targets: ["OnebzFuzz"]))

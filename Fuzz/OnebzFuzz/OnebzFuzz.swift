@@ -1,7 +1,7 @@
 import DNSWire
 import Glibc
 import NIOCore
-import OneBZResolver
+import DNSEngine
 import ZoneCache
 
 /// libFuzzer target over the message decoder and the query engine (scripts/fuzz builds
@@ -65,8 +65,14 @@ enum FuzzChecks {
         return try! Zone(apex: apex, records: records)
     }()
 
-    static let engine = QueryEngine(
-        zone: zone, configuration: .init(identity: "fuzz", version: "fuzz"), dynamicSource: FuzzDynamicSource())
+    static let engine: QueryEngine = {
+        var configuration = QueryEngine.Configuration(identity: "fuzz", version: "fuzz")
+        configuration.cookies = .init(secret: Array(0..<16))
+        return QueryEngine(zone: zone, configuration: configuration, dynamicSource: FuzzDynamicSource())
+    }()
+
+    /// A client and a time, so the cookie paths run too.
+    static let context = QueryContext(client: ClientAddress([192, 0, 2, 9]), unixTime: 1_800_000_000)
 
     static func decoder(_ bytes: [UInt8]) {
         guard let message = try? Message(decoding: bytes), let encoded = try? message.encoded() else { return }
@@ -95,19 +101,20 @@ enum FuzzChecks {
         let buffer = ByteBuffer(bytes: bytes)
         let allocator = ByteBufferAllocator()
         for transport in [Transport.udp, .tcp] {
-            switch engine.respond(to: buffer, transport: transport, allocator: allocator) {
+            switch engine.respond(to: buffer, transport: transport, allocator: allocator, context: context) {
             case .response(let response):
-                check(Array(response.readableBytesView), request: bytes, transport: transport)
+                check(Array(response.bytes.readableBytesView), request: bytes, transport: transport)
             case .drop:
                 break
             case .lookup(let pending):
                 // A pending dynamic lookup: answer it with each kind of result.
-                for resolved in FuzzDynamicSource.results(engine, name: pending.name) {
-                    let again = engine.respond(to: buffer, transport: transport, allocator: allocator, resolved: resolved)
+                for resolved in FuzzDynamicSource.results(name: pending.name) {
+                    let again = engine.respond(
+                        to: buffer, transport: transport, allocator: allocator, context: context, resolved: resolved)
                     guard case .response(let response) = again else {
                         fatalError("no response to a resolved lookup for \(bytes)")
                     }
-                    check(Array(response.readableBytesView), request: bytes, transport: transport)
+                    check(Array(response.bytes.readableBytesView), request: bytes, transport: transport)
                 }
             }
         }
@@ -131,24 +138,21 @@ enum FuzzChecks {
 
 /// Dynamic names: some cached (by the name's first letter), the rest missing.
 struct FuzzDynamicSource: DynamicAnswerSource {
-    func cachedAnswer(name: Name, type: RRType) -> DynamicLookupResult {
-        let first = name.description.utf8.first ?? 0
-        switch first % 4 {
-        case 0: return .hit(FuzzChecks.engine.dynamicNoData())
-        case 1:
-            return .hit(FuzzChecks.engine.dynamicAnswer(
-                name: name, records: [ResourceRecord(name: name, type: .a, ttl: 300, rdata: [192, 0, 2, 7])]))
-        default: return .miss
+    func cachedAnswer(wire qname: UnsafeRawBufferPointer, type: RRType) -> DynamicAnswer? {
+        let name = Name(uncheckedWire: Array(qname))
+        switch (qname.count > 1 ? qname[1] : 0) % 4 {
+        case 0: return .noData
+        case 1: return .records(name: name, [ResourceRecord(name: name, type: .a, ttl: 300, rdata: [192, 0, 2, 7])])
+        default: return nil
         }
     }
 
     func resolve(name: Name, type: RRType) async -> DynamicAnswer { .serverFailure }
 
-    static func results(_ engine: QueryEngine, name: Name) -> [DynamicAnswer] {
+    static func results(name: Name) -> [DynamicAnswer] {
         [
-            .serverFailure, engine.dynamicNoData(), engine.dynamicNameError(),
-            engine.dynamicAnswer(
-                name: name, records: [ResourceRecord(name: name.lowercased, type: .txt, ttl: 300, rdata: [3, 97, 61, 98])]),
+            .serverFailure, .noData, .nameError,
+            .records(name: name, [ResourceRecord(name: name.lowercased, type: .txt, ttl: 300, rdata: [3, 97, 61, 98])]),
         ]
     }
 }

@@ -13,12 +13,26 @@ public struct QueryView: Sendable {
     public var questionEnd: Int { questionNameEnd + 4 }
     public var edns: EDNSInfo?
 
-    /// The OPT fields the server needs (options are skipped, but checked for framing).
+    /// The OPT fields the server needs: the options are checked for framing, and the
+    /// one the server acts on (COOKIE, RFC 7873) is located, not copied.
     public struct EDNSInfo: Sendable, Hashable {
         public var udpPayloadSize: UInt16
         public var version: UInt8
         public var dnssecOK: Bool
+        /// Where the first COOKIE option's data sits in the request (empty: none).
+        /// Its length is checked by the server that implements cookies (RFC 7873 5.2.2).
+        public var cookie: Range<Int> = 0..<0
+
+        public init(udpPayloadSize: UInt16, version: UInt8, dnssecOK: Bool, cookie: Range<Int> = 0..<0) {
+            self.udpPayloadSize = udpPayloadSize
+            self.version = version
+            self.dnssecOK = dnssecOK
+            self.cookie = cookie
+        }
     }
+
+    /// RFC 7873 4: the COOKIE option code.
+    public static let cookieOptionCode: UInt16 = 10
 
     /// Why a request gets no normal answer.
     public enum Failure: Error, Sendable, Hashable {
@@ -87,14 +101,19 @@ public struct QueryView: Sendable {
             if type == RRType.opt.rawValue {
                 guard edns == nil, raw[ownerStart] == 0 else { throw .badOPT(at: ownerStart) }
                 var option = rdStart
+                var cookie = 0..<0
                 while option < rdStart + rdLength {
                     guard option + 4 <= rdStart + rdLength else { throw .badOPT(at: option) }
+                    let code = try WireReader.u16(raw, at: option)
                     let length = Int(try WireReader.u16(raw, at: option + 2))
-                    option += 4 + length
+                    let data = option + 4
+                    option = data + length
                     guard option <= rdStart + rdLength else { throw .badOPT(at: option) }
+                    if code == cookieOptionCode, cookie.isEmpty { cookie = data..<option }
                 }
                 edns = EDNSInfo(
-                    udpPayloadSize: rrClass, version: UInt8((ttl >> 16) & 0xFF), dnssecOK: ttl & 0x8000 != 0)
+                    udpPayloadSize: rrClass, version: UInt8((ttl >> 16) & 0xFF), dnssecOK: ttl & 0x8000 != 0,
+                    cookie: cookie)
             }
             offset = rdStart + rdLength
         }

@@ -13,6 +13,9 @@ public struct Rcode: RawRepresentable, Hashable, Sendable, CustomStringConvertib
     public static let refused = Rcode(5)
     public static let notAuth = Rcode(9)
     public static let badVers = Rcode(16)
+    /// RFC 7873 8: a client cookie without a valid server cookie, answered instead of
+    /// a rate-limited response.
+    public static let badCookie = Rcode(23)
 
     /// The four bits that live in the header.
     public var headerBits: UInt8 { UInt8(rawValue & 0x0F) }
@@ -29,6 +32,7 @@ public struct Rcode: RawRepresentable, Hashable, Sendable, CustomStringConvertib
         case 5: "REFUSED"
         case 9: "NOTAUTH"
         case 16: "BADVERS"
+        case 23: "BADCOOKIE"
         default: "RCODE\(rawValue)"
         }
     }

@@ -15,6 +15,11 @@ public struct ResponseTemplate: Sendable {
     /// Whether the additional section may be dropped to fit (answer glue is optional;
     /// referral glue is required, RFC 9471, so a referral that does not fit gets TC=1).
     public let additionalOptional: Bool
+    /// How long the answer may be cached, computed once when it is rendered (RFC 8484
+    /// 5.1: the smallest TTL of the answer section; negative answers carry the SOA with
+    /// TTL = min(SOA TTL, MINIMUM), RFC 2308 5; referrals the NS set and glue). 0 when
+    /// there are no records (REFUSED, SERVFAIL).
+    public let cacheTTL: UInt32
 
     /// Renders the sections for a question named `questionName` (the canonical form of
     /// the name the template will answer). With `questionName` nil, nothing points into
@@ -46,5 +51,7 @@ public struct ResponseTemplate: Sendable {
             count = buffer.initialize(fromContentsOf: encoder.bytes)
         }
         self.additionalOptional = additionalOptional
+        let bounding = answers.isEmpty ? authorities + additionals : answers
+        cacheTTL = bounding.lazy.map(\.ttl).min() ?? 0
     }
 }

@@ -1,11 +1,12 @@
 import DNSWire
 import Hummingbird
 import NIOCore
-import OneBZResolver
+import DNSEngine
 
 /// The JSON DNS shape of Google Public DNS and Cloudflare (`application/dns-json`):
 /// `{Status, TC, RD, RA, AD, CD, Question:[{name,type}], Answer:[{name,type,TTL,data}]}`,
-/// built from the engine's wire answer, so it says exactly what DNS says.
+/// built from the engine's answer (its plan's rcode and lifetime, its records), so it
+/// says exactly what DNS says.
 struct DNSJSONAnswer: Sendable {
     let engine: QueryEngine
 
@@ -39,19 +40,18 @@ struct DNSJSONAnswer: Sendable {
         guard let wire = try? query.encoded() else {
             return Problem.response(.badRequest, "invalid_name", "'\(text)' does not fit in a DNS query")
         }
-        let request = ByteBuffer(bytes: wire)
-        let allocator = ByteBufferAllocator()
-        let disposition = await engine.respondResolving(to: request, transport: .tcp, allocator: allocator)
-        guard case .response(let answer) = disposition,
-            let message = try? Message(decoding: Array(answer.readableBytesView))
-        else {
+        let response = await engine.respondResolving(
+            to: ByteBuffer(bytes: wire), transport: .tcp, allocator: ByteBufferAllocator())
+        // The records are decoded for their presentation form; rcode and lifetime are
+        // the plan's.
+        guard let response, let message = try? Message(decoding: Array(response.bytes.readableBytesView)) else {
             return Problem.response(.internalServerError, "no_answer", "the DNS engine gave no answer")
         }
         return ResolveEndpoint.json(
-            Self.body(message), maxAge: CacheLifetime.seconds(for: message), contentType: "application/dns-json")
+            Self.body(message, rcode: response.rcode), maxAge: response.cacheTTL, contentType: "application/dns-json")
     }
 
-    static func body(_ message: Message) -> Body {
+    static func body(_ message: Message, rcode: Rcode) -> Body {
         let header = message.header
         func entries(_ records: [ResourceRecord]) -> [Body.RecordEntry]? {
             records.isEmpty
@@ -63,7 +63,7 @@ struct DNSJSONAnswer: Sendable {
                 }
         }
         return Body(
-            Status: message.rcode.rawValue, TC: header.truncated, RD: header.recursionDesired,
+            Status: rcode.rawValue, TC: header.truncated, RD: header.recursionDesired,
             RA: header.recursionAvailable, AD: header.authenticData, CD: header.checkingDisabled,
             Question: message.questions.map { Body.QuestionEntry(name: $0.name.description, type: $0.type.rawValue) },
             Answer: entries(message.answers), Authority: entries(message.authorities))

@@ -1,7 +1,7 @@
 import DNSWire
 import Hummingbird
 import NIOCore
-import OneBZResolver
+import DNSEngine
 
 /// DNS over HTTPS, RFC 8484: `GET /dns-query?dns=<base64url>` and `POST /dns-query`
 /// with an `application/dns-message` body. The answer is what the engine gives a TCP
@@ -15,7 +15,7 @@ struct DoHEndpoint: Sendable {
     let engine: QueryEngine
     let metrics: GatewayMetrics
 
-    func get(_ request: Request) async -> Response {
+    func get(_ request: Request, context: GatewayRequestContext) async -> Response {
         guard let parameter = request.uri.queryParameters["dns"] else {
             return Problem.response(
                 .badRequest, "missing_dns", "GET /dns-query needs ?dns=<base64url DNS message> (RFC 8484 4.1)")
@@ -26,10 +26,10 @@ struct DoHEndpoint: Sendable {
         guard bytes.count <= Self.maxMessageSize else {
             return Problem.response(.contentTooLarge, "too_large", "a DNS message is at most 65535 bytes")
         }
-        return await answer(ByteBuffer(bytes: bytes))
+        return await answer(ByteBuffer(bytes: bytes), from: context.remoteAddress)
     }
 
-    func post(_ request: Request) async -> Response {
+    func post(_ request: Request, context: GatewayRequestContext) async -> Response {
         guard Self.isDNSMessage(request.headers[.contentType]) else {
             return Problem.response(
                 .unsupportedMediaType, "unsupported_media_type",
@@ -47,30 +47,26 @@ struct DoHEndpoint: Sendable {
         } catch {
             return Problem.response(.badRequest, "bad_body", "the request body could not be read")
         }
-        return await answer(body)
+        return await answer(body, from: context.remoteAddress)
     }
 
-    /// Runs the query through the engine (resolving a dynamic name first if asked).
-    func answer(_ query: ByteBuffer) async -> Response {
-        let allocator = ByteBufferAllocator()
-        let disposition = await engine.respondResolving(to: query, transport: .tcp, allocator: allocator)
-        guard case .response(let wire) = disposition,
-            let message = try? Message(decoding: Array(wire.readableBytesView))
-        else {
+    /// Runs the query through the engine (resolving a dynamic name first if asked); the
+    /// rcode and the cache lifetime come from the engine's plan, not from decoding.
+    func answer(_ query: ByteBuffer, from peer: SocketAddress?) async -> Response {
+        let response = await engine.respondResolving(
+            to: query, transport: .tcp, allocator: ByteBufferAllocator(), context: engine.context(for: peer))
+        guard let response else {
             return Problem.response(.badRequest, "not_a_query", "the body is not a DNS query message")
         }
-        metrics.countDNS(rcode: message.rcode)
+        metrics.countDNS(rcode: response.rcode)
         // The engine answers FORMERR to malformed queries; over HTTP that is a client error.
-        if message.rcode == .formErr {
+        if response.rcode == .formErr {
             return Problem.response(.badRequest, "malformed_query", "the DNS query is malformed (FORMERR)")
         }
         return Response(
             status: .ok,
-            headers: [
-                .contentType: Self.mediaType,
-                .cacheControl: "max-age=\(CacheLifetime.seconds(for: message))",
-            ],
-            body: .init(byteBuffer: wire))
+            headers: [.contentType: Self.mediaType, .cacheControl: "max-age=\(response.cacheTTL)"],
+            body: .init(byteBuffer: response.bytes))
     }
 
     /// `application/dns-message`, parameters and case ignored.

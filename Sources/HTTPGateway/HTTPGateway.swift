@@ -4,7 +4,7 @@ import HummingbirdCore
 import HummingbirdHTTP2
 import Logging
 import NIOCore
-import OneBZResolver
+import DNSEngine
 import Prometheus
 
 /// The HTTP face of onebzd (DESIGN.md "HTTP gateway"): DoH (RFC 8484), `/resolve`
@@ -35,14 +35,14 @@ public struct HTTPGateway: Sendable {
     }
 
     /// Every route, with CORS/method policy and request metrics in front.
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    public func router() -> Router<GatewayRequestContext> {
+        let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
         router.add(middleware: BrowserAccessMiddleware())
 
         let doh = DoHEndpoint(engine: engine, metrics: metrics)
-        router.get("/dns-query") { request, _ in await doh.get(request) }
-        router.post("/dns-query") { request, _ in await doh.post(request) }
+        router.get("/dns-query") { request, context in await doh.get(request, context: context) }
+        router.post("/dns-query") { request, context in await doh.post(request, context: context) }
 
         let resolve = ResolveEndpoint(engine: engine, nodeLookup: nodeLookup)
         router.get("/resolve") { request, _ in await resolve.handle(request) }
@@ -72,7 +72,7 @@ public struct HTTPGateway: Sendable {
     public func application(
         host: String, port: Int, tls: TLSFiles? = nil, eventLoopGroup: any EventLoopGroup, logger: Logger,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) throws -> Application<RouterResponder<BasicRequestContext>> {
+    ) throws -> Application<RouterResponder<GatewayRequestContext>> {
         let server: HTTPServerBuilder =
             if let tls { try .http2Upgrade(tlsConfiguration: tls.serverConfiguration()) } else { .http1() }
         return Application(

@@ -2,10 +2,12 @@ import DNSWire
 import Foundation
 import Hummingbird
 import NIOCore
-import OneBZResolver
+import DNSEngine
 
 /// `GET /resolve?name=shashi.1bz`: the verified node behind a 1bz name, as JSON
-/// (`NodeInfo`). With `&type=A` (or any type name or number) it instead answers in
+/// (`NodeInfo`). The engine classifies the name first, exactly as for a DNS query: a
+/// static name answers its DNS data (DNS-JSON), a name DNS calls nonexistent is 404,
+/// and only a node name goes to the chain-backed lookup. With `&type=A` (or any type name or number) it instead answers in
 /// the Google/Cloudflare DNS-JSON shape, from the same engine as DNS and DoH.
 struct ResolveEndpoint: Sendable {
     /// Longer than any DNS name in presentation form, even fully escaped.
@@ -25,6 +27,30 @@ struct ResolveEndpoint: Sendable {
         if let type = parameters["type"] {
             return await DNSJSONAnswer(engine: engine).response(name: name, typeText: String(type))
         }
+        // The engine first, as DNS asks it: a name means the same over DNS and JSON.
+        let dnsName: Name
+        do throws(NodeLookupError) {
+            if let nodeLookup {
+                dnsName = try nodeLookup.dnsName(forUserText: name)
+            } else {
+                dnsName = try Self.parse(name)
+            }
+        } catch {
+            return Self.problem(error, name: name)
+        }
+        switch engine.kind(of: dnsName) {
+        case .outOfZone:
+            return Problem.response(.badRequest, "invalid_name", "\"\(name)\" is not a name in \(engine.zone.apex)")
+        case .nonexistent:
+            let why = nodeLookup == nil ? " (this server has no chain source configured: only its static zone)" : ""
+            return Problem.response(.notFound, "not_found", "\(name) does not exist\(why)")
+        case .zoneData:
+            // A name of the static zone (or below its delegations) is not a node: it
+            // answers what DNS answers for its addresses.
+            return await DNSJSONAnswer(engine: engine).response(name: name, typeText: "A")
+        case .dynamic:
+            break
+        }
         guard let nodeLookup else {
             return Problem.response(
                 .serviceUnavailable, "not_configured",
@@ -35,14 +61,22 @@ struct ResolveEndpoint: Sendable {
             let info = try await nodeLookup.lookupNode(name)
             return Self.json(info, maxAge: info.ttl)
         } catch {
-            switch error {
-            case .invalidName(let reason):
-                return Problem.response(.badRequest, "invalid_name", reason)
-            case .notFound:
-                return Problem.response(.notFound, "not_found", "no node is registered as \(name)")
-            case .unavailable(let reason):
-                return Problem.response(.serviceUnavailable, "unavailable", reason)
-            }
+            return Self.problem(error, name: name)
+        }
+    }
+
+    private static func parse(_ text: String) throws(NodeLookupError) -> Name {
+        do { return try Name(text) } catch { throw .invalidName("\"\(text)\" is not a valid DNS name") }
+    }
+
+    private static func problem(_ error: NodeLookupError, name: String) -> Response {
+        switch error {
+        case .invalidName(let reason):
+            Problem.response(.badRequest, "invalid_name", reason)
+        case .notFound:
+            Problem.response(.notFound, "not_found", "no node is registered as \(name)")
+        case .unavailable(let reason):
+            Problem.response(.serviceUnavailable, "unavailable", reason)
         }
     }
 

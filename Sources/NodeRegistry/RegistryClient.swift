@@ -119,7 +119,7 @@ public struct RegistryClient: Sendable {
         case 404:
             let hash = (try? JSONDecoder().decode(RegistryErrorBody.self, from: bytes))?.nodeHash
             throw RegistryClientError(
-                kind: .notFound, detail: errorDetail(bytes), status: status, registeredNodeHash: hash?.lowercased())
+                kind: .notFound, detail: errorDetail(bytes), status: status, registeredNodeHash: hash)
         case 400..<500:
             throw RegistryClientError(kind: .rejected, detail: errorDetail(bytes), status: status)
         default:

@@ -23,9 +23,9 @@ public struct RegistryClientError: Error, Hashable, CustomStringConvertible {
     public let status: Int?
     /// For a by-name `notFound`: the node hash the registry's chain view has for the
     /// name (it is registered, without a record). nil when the registry did not say.
-    public let registeredNodeHash: String?
+    public let registeredNodeHash: NodeHash?
 
-    public init(kind: Kind, detail: String, status: Int? = nil, registeredNodeHash: String? = nil) {
+    public init(kind: Kind, detail: String, status: Int? = nil, registeredNodeHash: NodeHash? = nil) {
         self.kind = kind
         self.detail = detail
         self.status = status

@@ -3,7 +3,7 @@
 public struct RegistryEntry: Codable, Hashable, Sendable {
     public var record: NodeMetadata
     /// `0x` + 64 hex: Keccak-256 of node_id.
-    public var nodeHash: String
+    public var nodeHash: NodeHash
     /// 0...100, see `Trust`.
     public var trust: Int
     public var tier: String
@@ -22,7 +22,7 @@ public struct RegistryEntry: Codable, Hashable, Sendable {
     }
 
     public init(
-        record: NodeMetadata, nodeHash: String, trust: Int, tier: String, registered: Bool,
+        record: NodeMetadata, nodeHash: NodeHash, trust: Int, tier: String, registered: Bool,
         verified: Bool, stakeWei: String, updatedAt: Int64
     ) {
         self.record = record
@@ -38,7 +38,7 @@ public struct RegistryEntry: Codable, Hashable, Sendable {
     public init(from decoder: any Decoder) throws {
         record = try NodeMetadata(from: decoder)
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        nodeHash = try c.decode(String.self, forKey: .nodeHash)
+        nodeHash = try c.decode(NodeHash.self, forKey: .nodeHash)
         trust = try c.decode(Int.self, forKey: .trust)
         tier = try c.decode(String.self, forKey: .tier)
         registered = try c.decode(Bool.self, forKey: .registered)
@@ -104,9 +104,9 @@ public struct RegistryErrorBody: Codable, Hashable, Sendable {
     /// With `no_record` from `by-name`: the node hash the registry's chain view has for
     /// the name (so a resolver that read the same hash from the chain knows a by-hash
     /// lookup would find nothing either).
-    public var nodeHash: String?
+    public var nodeHash: NodeHash?
 
-    public init(error: String, detail: String, nodeHash: String? = nil) {
+    public init(error: String, detail: String, nodeHash: NodeHash? = nil) {
         self.error = error
         self.detail = detail
         self.nodeHash = nodeHash

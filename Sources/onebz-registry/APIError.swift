@@ -7,14 +7,14 @@ struct APIError: Error, CustomStringConvertible {
     let code: String
     let detail: String
     /// `node_hash` in the body (see RegistryErrorBody).
-    var nodeHash: String? = nil
+    var nodeHash: NodeHash? = nil
 
     var description: String { "\(status) \(code): \(detail)" }
 
     static func badRequest(_ code: String, _ detail: String) -> APIError { APIError(status: 400, code: code, detail: detail) }
     static func notFound(_ detail: String) -> APIError { APIError(status: 404, code: "not_found", detail: detail) }
     /// The name is registered on chain (as `nodeHash`) but its node published no record.
-    static func noRecord(name: String, nodeHash: String) -> APIError {
+    static func noRecord(name: String, nodeHash: NodeHash) -> APIError {
         APIError(
             status: 404, code: "no_record", detail: "\(name) is registered as \(nodeHash), which has no record here",
             nodeHash: nodeHash)

@@ -29,7 +29,7 @@ struct ChainSync: Service {
     func handle(_ event: FollowerEvent) async {
         switch event {
         case .registered, .verified, .stakeAdded, .trustUpdated:
-            guard let b = event.nodeHash, let hash = NodeHash(bytes: b.bytes) else { return }
+            guard let hash = event.nodeHash else { return }
             do { try await refresh(hash) } catch {
                 logger.warning("cannot refresh node after event", metadata: ["nodeHash": "\(hash)", "error": "\(error)"])
             }
@@ -43,10 +43,7 @@ struct ChainSync: Service {
 
     func sweep() async {
         do {
-            for text in try await store.nodeHashes() {
-                guard let hash = NodeHash(hex: text) else { continue }
-                try await refresh(hash)
-            }
+            for hash in try await store.nodeHashes() { try await refresh(hash) }
             _ = try await store.recomputeAll(now: clock())
         } catch {
             logger.warning("chain sweep failed", metadata: ["error": "\(error)"])

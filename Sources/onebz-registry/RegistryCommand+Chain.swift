@@ -21,7 +21,7 @@ struct ContractNodeSource: ChainNodeSource {
     let registry: BizNodeRegistry
 
     func node(_ hash: NodeHash) async throws -> ChainNodeState {
-        guard let n = try await registry.node(hash.bytes32) else { return .unregistered }
+        guard let n = try await registry.node(hash) else { return .unregistered }
         return ChainNodeState(
             registered: true, wallet: n.wallet.hex, dnsName: n.dnsName, verified: n.verified,
             stakeWei: UInt256Decimal(n.stakeAmount.description) ?? .zero)

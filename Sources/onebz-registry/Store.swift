@@ -104,10 +104,10 @@ struct Store: Sendable {
     /// What the registry's chain view has registered under `dnsName`: its node hash (nil:
     /// not seen registered) and that node's entry (nil: no record published). A hint
     /// for onebzd, which checks the node hash against the chain.
-    func registration(dnsName: String) async throws -> (nodeHash: String, entry: RegistryEntry?)? {
+    func registration(dnsName: String) async throws -> (nodeHash: NodeHash, entry: RegistryEntry?)? {
         try await pool.read { db in
             guard
-                let hash = try String.fetchOne(
+                let hash = try NodeHash.fetchOne(
                     db, sql: "SELECT node_hash FROM chain_nodes WHERE dns_name = ? AND registered = 1",
                     arguments: [dnsName])
             else { return nil }
@@ -170,8 +170,8 @@ struct Store: Sendable {
     // MARK: Chain state
 
     /// Node hashes of every stored node (the chain sync refreshes them).
-    func nodeHashes() async throws -> [String] {
-        try await pool.read { db in try String.fetchAll(db, sql: "SELECT node_hash FROM nodes") }
+    func nodeHashes() async throws -> [NodeHash] {
+        try await pool.read { db in try NodeHash.fetchAll(db, sql: "SELECT node_hash FROM nodes") }
     }
 
     /// Saves chain state for a node hash and recomputes the trust of its node, if stored.

@@ -1,5 +1,5 @@
 import ArgumentParser
-import OneBZResolver
+import DNSEngine
 
 /// Flags of the DNS service. Each overrides the config file's key of the same meaning;
 /// unset flags leave the file (or the default) in force.

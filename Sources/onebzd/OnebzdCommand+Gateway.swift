@@ -2,6 +2,7 @@ import HTTPGateway
 import Logging
 import Metrics
 import NIOCore
+import DNSEngine
 import OneBZResolver
 import Prometheus
 import ServiceLifecycle

@@ -1,4 +1,6 @@
 import ArgumentParser
+import DNSEngine
+import DNSTransport
 import DNSWire
 import Foundation
 import Logging
@@ -82,7 +84,6 @@ struct OnebzdCommand: AsyncParsableCommand {
             listen: listen, tcpIdleTimeout: .nanoseconds(Int64(settings.server.tcpIdleTimeout.nanoseconds)),
             tcpMaxConnections: settings.server.tcpMaxConnections)
         serverConfiguration.rateLimit = settings.server.rateLimit
-        serverConfiguration.cookies = settings.server.cookies
         let server = DNSServer(
             engine: runtime.engine, configuration: serverConfiguration, group: group, logger: logger, onListening: { _ in readiness.markReady() })
         var serviceList: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server)]

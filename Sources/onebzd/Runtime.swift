@@ -1,4 +1,5 @@
 import ChainReader
+import DNSEngine
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -18,9 +19,10 @@ struct Runtime {
     let head: ChainHead?
 
     init(settings: ServerConfiguration, zone: Zone, logger: Logger) {
-        let engineConfiguration = QueryEngine.Configuration(
+        var engineConfiguration = QueryEngine.Configuration(
             identity: settings.server.refuseChaos ? nil : settings.server.identity,
             version: settings.server.refuseChaos ? nil : settings.server.version)
+        engineConfiguration.cookies = settings.server.cookies
         guard let chainSettings = settings.chain else {
             engine = QueryEngine(zone: zone, configuration: engineConfiguration)
             services = []
@@ -47,17 +49,17 @@ struct Runtime {
             maxStaleNanoseconds: UInt64(settings.cache.maxStale.components.seconds) * 1_000_000_000)
         sourceSettings.maxInFlight = settings.cache.maxInFlight
         sourceSettings.missTimeout = settings.cache.missTimeout
+        sourceSettings.negativeTTL = QueryEngine(zone: zone).negativeTTL
 
         // The SOA serial is the block the answers reflect: the deploy block until the
         // follower's first sync, then every processed block (never going back).
         let initialZone = zone.withSerial(UInt32(truncatingIfNeeded: chainSettings.deployBlock))
         let head = ChainHead()
         let source = DynamicNodeSource(
-            resolver: NodeResolver(chain: contract, registry: registryClient), head: head,
-            renderingEngine: QueryEngine(zone: initialZone, configuration: engineConfiguration),
-            settings: sourceSettings, logger: logger)
+            resolver: NodeResolver(chain: contract, registry: registryClient), head: head, settings: sourceSettings,
+            logger: logger)
         let engine = QueryEngine(zone: initialZone, configuration: engineConfiguration, dynamicSource: source)
-        let serial = SerialTracker(zone: zone, engine: engine, source: source, configuration: engineConfiguration)
+        let serial = SerialTracker(zone: zone, engine: engine)
         let applier = ChainEventApplier(source: source, head: head) { _ in serial.update(to: head.highestBlock) }
 
         var followerConfiguration = EventFollower.Configuration(startBlock: chainSettings.deployBlock)
@@ -86,32 +88,27 @@ struct Runtime {
     }
 }
 
-/// Moves the SOA serial to the processed block: swaps the engines' zone whole.
+/// Moves the SOA serial to the processed block: swaps the engine's zone whole. Negative
+/// answers (static and dynamic) are rendered by the engine from that zone, so they
+/// carry the new serial from the next query on.
 final class SerialTracker: Sendable {
     private let zone: Zone
     private let engine: QueryEngine
-    private let source: DynamicNodeSource
-    private let configuration: QueryEngine.Configuration
     private let current: NIOLockedValueBox<UInt32>
 
-    init(zone: Zone, engine: QueryEngine, source: DynamicNodeSource, configuration: QueryEngine.Configuration) {
+    init(zone: Zone, engine: QueryEngine) {
         self.zone = zone
         self.engine = engine
-        self.source = source
-        self.configuration = configuration
         self.current = NIOLockedValueBox(engine.zone.serial)
     }
 
     func update(to block: UInt64) {
         let serial = UInt32(truncatingIfNeeded: block)
-        let advanced = current.withLockedValue { latest in
-            guard serial > latest else { return false }
+        current.withLockedValue { latest in
+            // Under the lock: two updates cannot swap in zones out of order.
+            guard serial > latest else { return }
             latest = serial
-            return true
+            engine.replaceZone(zone.withSerial(serial))
         }
-        guard advanced else { return }
-        let next = zone.withSerial(serial)
-        engine.replaceZone(next)
-        source.updateRenderingEngine(QueryEngine(zone: next, configuration: configuration))
     }
 }

@@ -2,7 +2,7 @@ import DNSWire
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
-import OneBZResolver
+import DNSEngine
 import Synchronization
 import Testing
 
@@ -149,7 +149,6 @@ import Testing
     @Test func dynamicMissIsResolvedThroughTheSource() async throws {
         let source = ResolvingSource()
         let fixture = GatewayFixture(dynamicSource: source)
-        source.engine.withLock { $0 = fixture.engine }
         let query = GatewayFixture.query("shashi.1bz", .a)
         try await fixture.test { client in
             try await client.execute(uri: "/dns-query?dns=\(GatewayFixture.base64url(query))", method: .get) { response in
@@ -164,15 +163,13 @@ import Testing
 
 /// Always misses the cache; `resolve` answers one A record with TTL 60.
 final class ResolvingSource: DynamicAnswerSource {
-    let engine = Mutex<QueryEngine?>(nil)
     let resolved = Mutex(0)
 
-    func cachedAnswer(name: Name, type: RRType) -> DynamicLookupResult { .miss }
+    func cachedAnswer(wire qname: UnsafeRawBufferPointer, type: RRType) -> DynamicAnswer? { nil }
 
     func resolve(name: Name, type: RRType) async -> DynamicAnswer {
         resolved.withLock { $0 += 1 }
-        guard let engine = engine.withLock({ $0 }) else { return .serverFailure }
         let record = ResourceRecord(name: name, type: .a, ttl: 60, rdata: [203, 0, 113, 7])
-        return engine.dynamicAnswer(name: name, records: [record])
+        return .records(name: name, [record])
     }
 }

@@ -4,7 +4,7 @@ import HTTPGateway
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
-import OneBZResolver
+import DNSEngine
 import Prometheus
 import TestSupport
 import ZoneCache
@@ -21,7 +21,7 @@ struct GatewayFixture {
         nodeLookup: (any NodeLookupService)? = nil, dynamicSource: (any DynamicAnswerSource)? = nil,
         isReady: @escaping @Sendable () -> Bool = { true }
     ) {
-        engine = QueryEngine(zone: Self.zone, dynamicSource: dynamicSource)
+        engine = QueryEngine(zone: Self.zone, dynamicSource: dynamicSource ?? (nodeLookup as? any DynamicAnswerSource))
         gateway = HTTPGateway(engine: engine, nodeLookup: nodeLookup, registry: registry, isReady: isReady)
     }
 
@@ -45,12 +45,21 @@ struct GatewayFixture {
 }
 
 /// A fake `NodeLookupService` with fixed answers, for the JSON shape and status mapping.
-struct FixedNodeLookup: NodeLookupService {
+/// Also the engine's (empty) dynamic source, so node names are dynamic to the engine.
+struct FixedNodeLookup: NodeLookupService, DynamicAnswerSource {
     static let shashi = NodeInfo(
         name: "shashi.1bz", nodeID: String(repeating: "ab", count: 32), nodeHash: "0x" + String(repeating: "cd", count: 32),
         publicKey: "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----\n",
         ipv4: ["203.0.113.7"], ipv6: ["2001:db8::7"], trust: 87, verified: true,
         wallet: "0x" + String(repeating: "11", count: 20), block: 42, metadataVerified: true, ttl: 120)
+
+    func dnsName(forUserText text: String) throws(NodeLookupError) -> Name {
+        do { return try Name(text) } catch { throw .invalidName("'\(text)' is not a DNS name") }
+    }
+
+    func cachedAnswer(wire qname: UnsafeRawBufferPointer, type: RRType) -> DynamicAnswer? { nil }
+
+    func resolve(name: Name, type: RRType) async -> DynamicAnswer { .serverFailure }
 
     func lookupNode(_ name: String) async throws(NodeLookupError) -> NodeInfo {
         switch name.lowercased() {

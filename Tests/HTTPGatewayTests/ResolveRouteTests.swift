@@ -1,8 +1,10 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import NIOConcurrencyHelpers
 import NIOCore
-import OneBZResolver
+import DNSEngine
+import DNSWire
 import Testing
 
 /// `/resolve`: NodeInfo JSON and the status of every `NodeLookupError`; the DNS-JSON shape.
@@ -47,15 +49,38 @@ import Testing
         }
     }
 
-    @Test func withoutANodeLookupServiceItIs503NotConfigured() async throws {
+    /// Without a chain source, DNS says NXDOMAIN for a node name: so does JSON (404),
+    /// and says why.
+    @Test func withoutAChainSourceANodeNameIs404AsOverDNS() async throws {
         try await GatewayFixture().test { client in
             try await client.execute(uri: "/resolve?name=shashi.1bz", method: .get) { response in
-                #expect(response.status == .serviceUnavailable)
+                #expect(response.status == .notFound)
                 let object = try JSONSerialization.jsonObject(with: Data(response.body.bytes)) as? [String: String]
-                #expect(object?["error"] == "not_configured")
-                #expect(object?["detail"]?.contains("not configured") == true)
+                #expect(object?["error"] == "not_found")
+                #expect(object?["detail"]?.contains("no chain source") == true)
             }
         }
+    }
+
+    /// The engine first, as DNS: a static name answers its zone data even when a node
+    /// of that name exists on chain (static wins over DNS, so over JSON too), and a
+    /// name DNS calls nonexistent is 404 without asking the node lookup.
+    @Test(arguments: ["www.1bz", "ns1.1bz"])
+    func staticNamesAnswerTheirZoneDataNotANode(name: String) async throws {
+        let lookup = CountingNodeLookup()
+        try await GatewayFixture(nodeLookup: lookup).test { client in
+            try await client.execute(uri: "/resolve?name=\(name)", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "application/dns-json")
+                let object = try JSONSerialization.jsonObject(with: Data(response.body.bytes)) as? [String: Any]
+                #expect(object?["Status"] as? Int == 0)
+                #expect((object?["Answer"] as? [[String: Any]])?.isEmpty == false)
+            }
+            try await client.execute(uri: "/resolve?name=x.www.1bz", method: .get) { response in
+                #expect(response.status == .notFound)
+            }
+        }
+        #expect(lookup.calls.withLockedValue { $0 } == 0)
     }
 
     @Test func dnsJSONShapeForAStaticName() async throws {
@@ -113,5 +138,24 @@ import Testing
                 #expect(response.status == .badRequest)
             }
         }
+    }
+}
+
+/// A node lookup that counts its calls and knows every node name (static names must
+/// never reach it).
+final class CountingNodeLookup: NodeLookupService, DynamicAnswerSource {
+    let calls = NIOLockedValueBox(0)
+
+    func dnsName(forUserText text: String) throws(NodeLookupError) -> Name {
+        do { return try Name(text) } catch { throw .invalidName("'\(text)' is not a DNS name") }
+    }
+
+    func cachedAnswer(wire qname: UnsafeRawBufferPointer, type: RRType) -> DynamicAnswer? { nil }
+
+    func resolve(name: Name, type: RRType) async -> DynamicAnswer { .serverFailure }
+
+    func lookupNode(_ name: String) async throws(NodeLookupError) -> NodeInfo {
+        calls.withLockedValue { $0 += 1 }
+        return FixedNodeLookup.shashi
     }
 }

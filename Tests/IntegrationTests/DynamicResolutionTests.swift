@@ -116,7 +116,7 @@ import Testing
         var forged = try NodeMetadata.signed(by: attacker, ipv4: ["203.0.113.66"], ipv6: [], seq: 99)
         forged.nodeID = shashi.nodeID  // claims to be shashi, key does not hash to it
         let entry = RegistryEntry(
-            record: forged, nodeHash: shashi.nodeHash, trust: 100, tier: "gold", registered: true, verified: true,
+            record: forged, nodeHash: NodeHash(hex: shashi.nodeHash)!, trust: 100, tier: "gold", registered: true, verified: true,
             stakeWei: "0", updatedAt: 0)
         let body = try JSONEncoder().encode(entry)
         let fake = try FakeRegistry(serving: body, directory: honest.directory)

@@ -11,7 +11,7 @@ import TestSupport
 
     static func entry(_ r: NodeMetadata, trust: Int = 40) -> RegistryEntry {
         RegistryEntry(
-            record: r, nodeHash: NodeID(hex: r.nodeID)!.nodeHash.hex, trust: trust, tier: "verified", registered: true,
+            record: r, nodeHash: NodeID(hex: r.nodeID)!.nodeHash, trust: trust, tier: "verified", registered: true,
             verified: true, stakeWei: "0", updatedAt: 1)
     }
 

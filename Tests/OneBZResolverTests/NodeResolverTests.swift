@@ -1,3 +1,4 @@
+import DNSEngine
 import ChainReader
 import NIOConcurrencyHelpers
 import NodeRegistry
@@ -12,10 +13,10 @@ import Testing
     /// FAKE registry with no records: by-name answers `notFound`, optionally naming the
     /// hash its chain view has for the name; counts by-hash calls.
     final class RecordlessRegistry: MetadataSource {
-        let knownHash: String?
+        let knownHash: NodeHash?
         let byHashCalls = NIOLockedValueBox(0)
 
-        init(knownHash: String?) { self.knownHash = knownHash }
+        init(knownHash: NodeHash?) { self.knownHash = knownHash }
 
         func fetch(nodeHash: NodeHash) async throws(RegistryClientError) -> VerifiedRegistryEntry {
             byHashCalls.withLockedValue { $0 += 1 }
@@ -32,14 +33,14 @@ import Testing
     }
 
     static let shashi = DynamicNodeSourceTests.shashi
-    static let otherHash = "0x" + String(repeating: "33", count: 32)
+    static let otherHash = NodeHash(hex: "0x" + String(repeating: "33", count: 32))!
 
     @Test(arguments: [
-        (shashi.nodeHash.hex, 0),  // the registry vouches for the chain's hash: no by-hash call
+        (shashi.nodeHash, 0),  // the registry vouches for the chain's hash: no by-hash call
         (otherHash, 1),  // it knows another hash (its view lags a change): ask by hash
         (nil, 1),  // it has not seen the name registered: ask by hash
-    ] as [(String?, Int)])
-    func byHashFollowsOnlyWhenTheHintCannotVouch(knownHash: String?, byHashCalls: Int) async throws {
+    ] as [(NodeHash?, Int)])
+    func byHashFollowsOnlyWhenTheHintCannotVouch(knownHash: NodeHash?, byHashCalls: Int) async throws {
         let chain = DynamicNodeSourceTests.FaultInjectingChain(["shashi.1bz": Self.shashi])
         let registry = RecordlessRegistry(knownHash: knownHash)
         let resolver = NodeResolver(chain: chain, registry: registry)

@@ -8,6 +8,7 @@ import Benchmark
 import Foundation
 import DNSWire
 import NIOCore
+import DNSEngine
 @_spi(Benchmarks) import OneBZResolver
 import ZoneCache
 

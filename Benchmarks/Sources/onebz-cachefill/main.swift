@@ -4,6 +4,7 @@
 import DNSWire
 import Foundation
 import NIOCore
+import DNSEngine
 @_spi(Benchmarks) import OneBZResolver
 import ZoneCache
 

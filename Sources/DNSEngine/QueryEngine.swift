@@ -1,0 +1,361 @@
+import DNSWire
+import NIOCore
+import ZoneCache
+
+/// All authoritative logic, pure: request bytes in, response bytes out (or "drop", or
+/// "resolve this dynamic name first"). No I/O, no clock, no locks: an immutable value
+/// shared by every thread; what changes per request (the client's address, the time,
+/// a rate limiter's state) is passed in.
+///
+/// One answer path: every transport (the UDP fast path, TCP, DoH, DNS-JSON) plans its
+/// answer here, cookies and rate limiting included, and writes the plan into its own
+/// memory.
+public struct QueryEngine: Sendable {
+    public struct Configuration: Sendable {
+        /// Answer for `id.server.`/`hostname.bind.` CH TXT; nil refuses them.
+        public var identity: String?
+        /// Answer for `version.bind.`/`version.server.` CH TXT; nil refuses them.
+        public var version: String?
+        /// Our largest UDP response (RFC 9715 / DNS flag day 2020: 1232).
+        public var maxUDPPayload: Int
+        /// DNS cookies (RFC 7873, RFC 9018) on every transport; nil: off (COOKIE
+        /// options are ignored, as by a server without cookie support).
+        package var cookies: DNSCookies.Configuration?
+
+        public init(identity: String? = nil, version: String? = nil, maxUDPPayload: Int = 1232) {
+            self.identity = identity
+            self.version = version
+            self.maxUDPPayload = maxUDPPayload
+        }
+    }
+
+    /// The prepared zone, swapped whole when the SOA serial follows the chain (RCU, as
+    /// Knot swaps zone contents): one atomic load per query, no lock.
+    private let zoneState: PreparedZoneBox
+    package var prepared: PreparedZone { zoneState.current }
+    public let configuration: Configuration
+    public let dynamicSource: (any DynamicAnswerSource)?
+    private let cookies: DNSCookies?
+    private let chaos: [Name: ResponseTemplate]
+    private let refusal: ResponseTemplate
+    private let serverFailure: ResponseTemplate
+
+    public var zone: Zone { prepared.zone }
+
+    public init(zone: Zone, configuration: Configuration = .init(), dynamicSource: (any DynamicAnswerSource)? = nil) {
+        zoneState = PreparedZoneBox(PreparedZone(zone: zone))
+        self.configuration = configuration
+        self.dynamicSource = dynamicSource
+        cookies = configuration.cookies.map(DNSCookies.init)
+        chaos = Self.chaosTemplates(configuration)
+        refusal = ResponseTemplate(rcode: .refused, authoritative: false, questionName: nil)
+        serverFailure = ResponseTemplate(rcode: .servFail, authoritative: false, questionName: nil)
+    }
+
+    /// What the transport should do with a request.
+    public enum Disposition: Sendable {
+        case response(DNSResponse)
+        /// No answer at all (not a query, too short to carry an ID, or rate-limited).
+        case drop
+        /// Resolve this name with `dynamicSource`, then answer again with the result
+        /// (`respond(...resolving:)`, or `resolve` and `respond(...resolved:)`).
+        case lookup(PendingLookup)
+    }
+
+    /// Answers one request. `resolved` carries the result of an earlier `.lookup`;
+    /// `limiter` is the UDP socket's response-rate limiter (nil: not limited), asked
+    /// at `nanoseconds` (monotonic) unless a valid cookie proved the source address.
+    public func respond(
+        to request: ByteBuffer, transport: Transport, allocator: ByteBufferAllocator, context: QueryContext = .none,
+        resolved: DynamicAnswer? = nil
+    ) -> Disposition {
+        var noLimiter: ResponseRateLimiter? = nil
+        return respond(
+            to: request, transport: transport, allocator: allocator, context: context, resolved: resolved,
+            limiter: &noLimiter, nanoseconds: 0)
+    }
+
+    package func respond(
+        to request: ByteBuffer, transport: Transport, allocator: ByteBufferAllocator, context: QueryContext,
+        resolved: DynamicAnswer?, limiter: inout ResponseRateLimiter?, nanoseconds: UInt64
+    ) -> Disposition {
+        request.withUnsafeReadableBytes { raw in
+            switch plan(
+                raw: raw, transport: transport, context: context, resolved: resolved, limiter: &limiter,
+                nanoseconds: nanoseconds)
+            {
+            case .write(let plan):
+                .response(DNSResponse(bytes: plan.buffer(allocator: allocator), rcode: plan.rcode, cacheTTL: plan.cacheTTL))
+            case .drop: .drop
+            case .lookup(let pending): .lookup(pending)
+            }
+        }
+    }
+
+    /// What the UDP fast path should do with a request it answers in place.
+    public enum InPlaceDisposition: Sendable {
+        /// The response is the first `length` bytes of the output slot.
+        case response(length: Int)
+        case drop
+        case lookup(PendingLookup)
+    }
+
+    /// Answers one UDP request into `output`, which must hold at least
+    /// `max(512, configuration.maxUDPPayload)` bytes (the bound of every UDP response,
+    /// RFC 6891 6.2.5): no allocation on the way, cookies and rate limiting included.
+    public func respond(
+        udp raw: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, context: QueryContext = .none
+    ) -> InPlaceDisposition {
+        var noLimiter: ResponseRateLimiter? = nil
+        return respond(udp: raw, into: output, context: context, limiter: &noLimiter, nanoseconds: 0)
+    }
+
+    package func respond(
+        udp raw: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, context: QueryContext,
+        limiter: inout ResponseRateLimiter?, nanoseconds: UInt64
+    ) -> InPlaceDisposition {
+        switch plan(raw: raw, transport: .udp, context: context, resolved: nil, limiter: &limiter, nanoseconds: nanoseconds)
+        {
+        case .write(let plan): .response(length: plan.write(into: output))
+        case .drop: .drop
+        case .lookup(let pending): .lookup(pending)
+        }
+    }
+
+    /// Convenience for tests and tools: bytes in, bytes out (nil = dropped; a pending
+    /// dynamic lookup is answered with `resolved` when given).
+    public func respond(
+        to request: [UInt8], transport: Transport, context: QueryContext = .none, resolved: DynamicAnswer? = nil
+    ) -> [UInt8]? {
+        let buffer = ByteBuffer(bytes: request)
+        switch respond(to: buffer, transport: transport, allocator: ByteBufferAllocator(), context: context, resolved: resolved) {
+        case .response(let response): return Array(response.bytes.readableBytesView)
+        case .drop, .lookup: return nil
+        }
+    }
+
+    private enum Reply {
+        case write(ResponsePlan)
+        case drop
+        case lookup(PendingLookup)
+    }
+
+    /// Plans the response (the plan borrows `raw`: write it before `raw` goes away),
+    /// then lets the rate limiter keep, slip or drop it.
+    private func plan(
+        raw: UnsafeRawBufferPointer, transport: Transport, context: QueryContext, resolved: DynamicAnswer?,
+        limiter: inout ResponseRateLimiter?, nanoseconds: UInt64
+    ) -> Reply {
+        var verdict = DNSCookies.Verdict.none
+        let reply = plan(raw: raw, transport: transport, context: context, resolved: resolved, verdict: &verdict)
+        // RFC 7873 5.4: a valid server cookie proves the source address: never limited.
+        guard case .write(let plan) = reply, limiter != nil, let client = context.client, !verdict.isVerified
+        else { return reply }
+        switch limiter!.decide(client: client, nanoseconds: nanoseconds) {
+        case .send: return reply
+        case .slip: return .write(plan.slipped())
+        case .drop: return .drop
+        }
+    }
+
+    private func plan(
+        raw: UnsafeRawBufferPointer, transport: Transport, context: QueryContext, resolved: DynamicAnswer?,
+        verdict: inout DNSCookies.Verdict
+    ) -> Reply {
+        let query: QueryView
+        switch QueryView.parse(raw) {
+        case .success(let view):
+            query = view
+        case .failure(.drop):
+            return .drop
+        case .failure(.formErr(let id, let flags, let questionEnd)):
+            return .write(
+                ResponseWriter.planError(.formErr, id: id, flags: flags, question: questionEnd.map { raw[12..<$0] }))
+        case .failure(.notImp(let id, let flags, let questionEnd)):
+            return .write(
+                ResponseWriter.planError(.notImp, id: id, flags: flags, question: questionEnd.map { raw[12..<$0] }))
+        }
+        if let cookies, let edns = query.edns, !edns.cookie.isEmpty {
+            verdict = cookies.evaluate(
+                option: UnsafeRawBufferPointer(rebasing: raw[edns.cookie]), client: context.client,
+                now: context.unixTime)
+        }
+        let writer = ResponseWriter(
+            raw: raw, query: query, transport: transport, maxUDPPayload: configuration.maxUDPPayload,
+            cookie: verdict.cookie)
+        // RFC 6891 6.1.3: we speak EDNS version 0 only.
+        if let edns = query.edns, edns.version > 0 {
+            return .write(writer.plan(extendedError: .badVers))
+        }
+        // RFC 7873 5.2.2: a COOKIE option of the wrong length is FORMERR.
+        if verdict == .malformed { return .write(writer.plan(extendedError: .formErr)) }
+        let template: ResponseTemplate
+        switch query.questionClass {
+        // QCLASS ANY (RFC 1035 3.2.5) is answered exactly as IN, as Knot DNS does (AA,
+        // SOA in negative answers): the zone is the only class we serve.
+        case .in, .any:
+            switch select(raw: raw, query: query, resolved: resolved) {
+            case .template(let selected): template = selected
+            case .lookup(let pending): return .lookup(pending)
+            }
+        case .ch:
+            template = chaosTemplate(raw: raw, query: query)
+        default:
+            template = refusal
+        }
+        return .write(writer.plan(template))
+    }
+
+    private enum Selection {
+        case template(ResponseTemplate)
+        case lookup(PendingLookup)
+    }
+
+    /// Picks the pre-rendered answer for an IN query.
+    @inline(__always)
+    private func select(raw: UnsafeRawBufferPointer, query: QueryView, resolved: DynamicAnswer?) -> Selection {
+        // Zone transfers are not offered (no secondaries configured): REFUSED, as NSD does.
+        if query.questionType == .axfr || query.questionType == .ixfr { return .template(refusal) }
+        let qname = UnsafeRawBufferPointer(rebasing: raw[12..<query.questionNameEnd])
+        let prepared = self.prepared
+        switch classify(qname, in: prepared) {
+        case .outOfZone:
+            return .template(refusal)
+        case .node(let index):
+            return .template(prepared.template(node: index, qtype: query.questionType))
+        case .referral(let referral):
+            return .template(referral)
+        case .nameError:
+            return .template(prepared.nameError)
+        case .dynamic(let source):
+            guard let answer = resolved ?? source.cachedAnswer(wire: qname, type: query.questionType) else {
+                return .lookup(PendingLookup(name: Name(uncheckedWire: Array(qname)), type: query.questionType))
+            }
+            return .template(template(for: answer, in: prepared))
+        }
+    }
+
+    /// The template of a dynamic answer; negatives take the SOA of the zone served now.
+    @inline(__always)
+    private func template(for answer: DynamicAnswer, in prepared: PreparedZone) -> ResponseTemplate {
+        switch answer {
+        case .records(let template): template
+        case .noData: prepared.noDataAnywhere
+        case .nameError: prepared.nameError
+        case .serverFailure: serverFailure
+        }
+    }
+
+    private enum Placement {
+        case outOfZone
+        case node(Int)
+        case referral(ResponseTemplate)
+        case nameError
+        case dynamic(any DynamicAnswerSource)
+    }
+
+    /// Where a query name falls: the one classification DNS and the JSON gateway share.
+    @inline(__always)
+    private func classify(_ qname: UnsafeRawBufferPointer, in prepared: PreparedZone) -> Placement {
+        switch prepared.zone.lookup(wire: qname) {
+        case .outOfZone:
+            return .outOfZone
+        case .exact(let index):
+            return .node(index)
+        case .below(let encloser, let extraLabels):
+            if let cut = prepared.zone.nodes[encloser].cut, let referral = prepared.referral(cut: cut) {
+                return .referral(referral)
+            }
+            if prepared.zone.nodes[encloser].isApex, let source = dynamicSource,
+                Self.isDynamicShape(qname, extraLabels: extraLabels)
+            {
+                return .dynamic(source)
+            }
+            return .nameError
+        }
+    }
+
+    /// What a name is to this server, as DNS answers it.
+    public enum NameKind: Sendable, Equatable {
+        /// Not at or below the apex (DNS: REFUSED).
+        case outOfZone
+        /// A name of the static zone, or at or below one of its delegations.
+        case zoneData
+        /// A node name, answered by the dynamic source.
+        case dynamic
+        /// Under the apex, neither static nor of a node name's shape (DNS: NXDOMAIN).
+        case nonexistent
+    }
+
+    /// How DNS would classify `name` (the JSON gateway asks this before answering, so
+    /// a name can never mean one thing over DNS and another over JSON).
+    public func kind(of name: Name) -> NameKind {
+        name.wire.withUnsafeBytes { qname in
+            switch classify(qname, in: prepared) {
+            case .outOfZone: .outOfZone
+            case .node, .referral: .zoneData
+            case .nameError: .nonexistent
+            case .dynamic: .dynamic
+            }
+        }
+    }
+
+    /// Dynamic names (DESIGN.md, Identity and names): one label under the apex (an
+    /// alias), or one label under `id.` (a node-id name), when the static zone holds
+    /// neither. Deeper names are NXDOMAIN without asking the chain.
+    @inline(__always)
+    private static func isDynamicShape(_ qname: UnsafeRawBufferPointer, extraLabels: Int) -> Bool {
+        if extraLabels == 1 { return true }
+        guard extraLabels == 2 else { return false }
+        let second = 1 + Int(qname[0])
+        return qname[second] == 2 && qname[second + 1] | 0x20 == UInt8(ascii: "i")
+            && qname[second + 2] | 0x20 == UInt8(ascii: "d")
+    }
+
+    /// Serves `zone` from now on (every copy of this engine shares the swap). Used to
+    /// move the SOA serial with the chain; the zone's names must not change meaning.
+    public func replaceZone(_ zone: Zone) {
+        zoneState.replace(with: PreparedZone(zone: zone))
+    }
+
+    private func chaosTemplate(raw: UnsafeRawBufferPointer, query: QueryView) -> ResponseTemplate {
+        guard query.questionType == .txt || query.questionType == .any else { return refusal }
+        let name = Name(uncheckedWire: Array(raw[12..<query.questionNameEnd]))
+        return chaos[name] ?? refusal
+    }
+
+    private static func chaosTemplates(_ configuration: Configuration) -> [Name: ResponseTemplate] {
+        var result: [Name: ResponseTemplate] = [:]
+        let entries: [(String, String?)] = [
+            ("version.bind.", configuration.version), ("version.server.", configuration.version),
+            ("id.server.", configuration.identity), ("hostname.bind.", configuration.identity),
+        ]
+        for case (let text, let value?) in entries {
+            guard let name = try? Name(text) else { continue }
+            let record = ResourceRecord(name: name, type: .txt, rrClass: .ch, ttl: 0, rdata: txtRDATA(value))
+            result[name] = ResponseTemplate(authoritative: true, questionName: name, answers: [record])
+        }
+        return result
+    }
+
+    /// TXT RDATA: the text as <character-string>s of at most 255 octets (RFC 1035 3.3.14).
+    public static func txtRDATA(_ text: String) -> [UInt8] {
+        var bytes = Array(text.utf8)[...]
+        var rdata: [UInt8] = []
+        repeat {
+            let chunk = bytes.prefix(255)
+            rdata.append(UInt8(chunk.count))
+            rdata += chunk
+            bytes = bytes.dropFirst(chunk.count)
+        } while !bytes.isEmpty
+        return rdata
+    }
+}
+
+/// A written response, with what its plan knew: the rcode and how long it may be
+/// cached (RFC 8484 5.1), so HTTP transports need not decode the engine's own bytes.
+public struct DNSResponse: Sendable {
+    public let bytes: ByteBuffer
+    public let rcode: Rcode
+    public let cacheTTL: UInt32
+}

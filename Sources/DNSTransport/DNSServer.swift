@@ -1,0 +1,179 @@
+import Atomics
+import DNSEngine
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// UDP and TCP DNS on every listen address, as one Service: binds on `run()`, serves
+/// until graceful shutdown, then closes its sockets. UDP is the fast path (`UDPWorker`,
+/// one thread and SO_REUSEPORT socket per event loop); TCP runs on the NIO event loops.
+public struct DNSServer: Service, CustomStringConvertible {
+    public struct Configuration: Sendable {
+        public var listen: [SocketAddress]
+        public var tcpIdleTimeout: TimeAmount
+        public var tcpMaxConnections: Int
+        /// UDP response-rate limiting (nil: off); each UDP socket limits on its own.
+        /// (Cookies are the engine's: `QueryEngine.Configuration.cookies`.)
+        package var rateLimit: ResponseRateLimiter.Configuration?
+
+        public init(
+            listen: [SocketAddress], tcpIdleTimeout: TimeAmount = .seconds(10), tcpMaxConnections: Int = 1024
+        ) {
+            self.listen = listen
+            self.tcpIdleTimeout = tcpIdleTimeout
+            self.tcpMaxConnections = tcpMaxConnections
+        }
+    }
+
+    private let engine: QueryEngine
+    private let configuration: Configuration
+    private let group: MultiThreadedEventLoopGroup
+    private let logger: Logger
+    private let onListening: @Sendable ([SocketAddress]) -> Void
+
+    public init(
+        engine: QueryEngine, configuration: Configuration, group: MultiThreadedEventLoopGroup, logger: Logger,
+        onListening: @escaping @Sendable ([SocketAddress]) -> Void = { _ in }
+    ) {
+        self.engine = engine
+        self.configuration = configuration
+        self.group = group
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    /// Short, because Service Lifecycle logs services by description.
+    public var description: String { "DNSServer(\(configuration.listen.map { "\($0)" }.joined(separator: ", ")))" }
+
+    public func run() async throws {
+        var channels: [any Channel] = []
+        var workers: [UDPWorker] = []
+        var bound: [SocketAddress] = []
+        do {
+            for address in configuration.listen {
+                let udp = try bindUDP(address)
+                workers += udp
+                // With port 0 the kernel picked one: TCP takes the same.
+                let actual = udp[0].socket.localAddress
+                channels.append(try await bindTCP(actual))
+                bound.append(actual)
+                logger.info("listening", metadata: ["address": "\(actual)", "udpThreads": "\(udp.count)"])
+            }
+        } catch {
+            for channel in channels { try? await channel.close() }
+            for worker in workers { worker.socket.close() }
+            throw error
+        }
+        let stopped: @Sendable () async -> Void
+        do {
+            stopped = try await start(workers)
+        } catch {
+            for channel in channels { try? await channel.close() }
+            for worker in workers { worker.socket.close() }
+            throw error
+        }
+        onListening(bound)
+        try? await gracefulShutdown()
+        logger.info("shutting down")
+        for worker in workers { worker.stop() }
+        for channel in channels { try? await channel.close() }
+        await stopped()
+        for worker in workers { worker.socket.close() }
+    }
+
+    /// Binds one SO_REUSEPORT socket per thread (as many as event loops) on `address`.
+    private func bindUDP(_ address: SocketAddress) throws -> [UDPWorker] {
+        var target = address
+        var workers: [UDPWorker] = []
+        do {
+            for _ in 0..<threadCount {
+                let socket = try UDPSocket(binding: target)
+                target = socket.localAddress
+                workers.append(
+                    UDPWorker(socket: socket, engine: engine, rateLimit: configuration.rateLimit, logger: logger))
+            }
+        } catch {
+            for worker in workers { worker.socket.close() }
+            throw error
+        }
+        return workers
+    }
+
+    /// Starts the workers' threads; the returned function waits until all have exited.
+    /// If a thread cannot be started, the ones already running are stopped and awaited
+    /// (so their sockets can be closed safely) before the error is thrown.
+    private func start(_ workers: [UDPWorker]) async throws -> @Sendable () async -> Void {
+        let exited = AsyncStream<Void>.makeStream(bufferingPolicy: .unbounded)
+        let awaitExits: @Sendable (Int) async -> Void = { count in
+            guard count > 0 else { return }
+            var remaining = count
+            for await _ in exited.stream {
+                remaining -= 1
+                if remaining == 0 { break }
+            }
+        }
+        for (started, worker) in workers.enumerated() {
+            do {
+                try worker.start { exited.continuation.yield() }
+            } catch {
+                for running in workers[..<started] { running.stop() }
+                await awaitExits(started)
+                throw error
+            }
+        }
+        return { await awaitExits(workers.count) }
+    }
+
+    private var threadCount: Int {
+        var count = 0
+        for _ in group.makeIterator() { count += 1 }
+        return max(1, count)
+    }
+
+    private func bindTCP(_ address: SocketAddress) async throws -> any Channel {
+        let engine = self.engine
+        let idle = configuration.tcpIdleTimeout
+        let maxConnections = configuration.tcpMaxConnections
+        let open = ManagedAtomic<Int>(0)
+        let logger = self.logger
+        return try await ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 256)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                // Connection cap: beyond it, new connections are closed at once.
+                let admitted = open.wrappingIncrementThenLoad(ordering: .relaxed) <= maxConnections
+                channel.closeFuture.whenComplete { _ in open.wrappingDecrement(ordering: .relaxed) }
+                guard admitted else {
+                    logger.debug("tcp connection refused: cap reached", metadata: ["cap": "\(maxConnections)"])
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(CloseOnActiveHandler())
+                    }
+                }
+                return channel.eventLoop.makeCompletedFuture {
+                    let operations = channel.pipeline.syncOperations
+                    try operations.addHandler(IdleStateHandler(readTimeout: idle))
+                    // Frames are at most 65535 + 2 bytes; buffer a little more for pipelining.
+                    try operations.addHandler(
+                        ByteToMessageHandler(DNSFrameDecoder(frameTimeout: idle), maximumBufferSize: 4 * 65537))
+                    try operations.addHandler(TCPQueryHandler(engine: engine))
+                }
+            }
+            .bind(to: address).get()
+    }
+}
+
+/// Closes a connection as soon as it is active (over the connection cap). Closing in
+/// the initializer, before registration, does not reliably reach the socket.
+private final class CloseOnActiveHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.close(promise: nil)
+    }
+}

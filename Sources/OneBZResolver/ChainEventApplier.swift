@@ -1,0 +1,62 @@
+import ChainReader
+import DNSEngine
+import NodeRegistry
+import NIOConcurrencyHelpers
+
+/// Turns the event follower's events into cache invalidations (DESIGN.md, Resolution 5).
+///
+/// Invalidations are held until the follower reports `synced(block)`, and applied
+/// only after the chain head moved to that block: a query arriving in between then
+/// re-resolves at the new block, never at the old one (which would cache the state the
+/// event just replaced). A reorg drops the whole dynamic cache: per-name undo of
+/// orphaned blocks is not tracked (documented; reorgs past confirmations are rare).
+package final class ChainEventApplier: Sendable {
+    private let source: DynamicNodeSource
+    private let head: ChainHead
+    private let onSynced: @Sendable (UInt64) -> Void
+    private let pending = NIOLockedValueBox(Pending())
+
+    private struct Pending {
+        var names: [NodeName] = []
+        var nodes: [NodeHash] = []
+        var all = false
+    }
+
+    /// `onSynced` runs after each applied batch (the SOA serial follows the block).
+    package init(source: DynamicNodeSource, head: ChainHead, onSynced: @escaping @Sendable (UInt64) -> Void = { _ in }) {
+        self.source = source
+        self.head = head
+        self.onSynced = onSynced
+    }
+
+    /// The follower's handler: awaited per event, in chain order.
+    package func handle(_ event: FollowerEvent) async {
+        // Until the first sync nothing is cached (lookups wait for it), so the history
+        // replayed from the deploy block needs no invalidation, and is not buffered.
+        if !head.isSynced, event.nodeHash != nil { return }
+        switch event {
+        case .registered(let hash, let name):
+            pending.withLockedValue {
+                $0.nodes.append(hash)
+                if let nodeName = try? NodeName(userText: name), case .alias = nodeName { $0.names.append(nodeName) }
+            }
+        case .verified(let hash), .stakeAdded(let hash, _), .trustUpdated(let hash, _):
+            pending.withLockedValue { $0.nodes.append(hash) }
+        case .reorg:
+            pending.withLockedValue { $0.all = true }
+        case .synced(let block):
+            head.advance(to: block)
+            let batch = pending.withLockedValue { state in
+                defer { state = Pending() }
+                return state
+            }
+            if batch.all {
+                source.invalidateAll()
+            } else {
+                for name in batch.names { source.invalidate(name: name) }
+                for hash in Set(batch.nodes) { source.invalidate(nodeHash: hash) }
+            }
+            onSynced(block)
+        }
+    }
+}

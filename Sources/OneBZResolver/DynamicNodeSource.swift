@@ -1,0 +1,349 @@
+import Atomics
+import ChainReader
+import DNSEngine
+import DNSWire
+import Foundation
+import Logging
+import Metrics
+import NIOCore
+import NodeRegistry
+import ZoneCache
+
+/// Answers node names from chain + registry through one cache (DESIGN.md, Resolution,
+/// caching and invalidation): per name, a ``CachedNode`` holding the facts (what the
+/// upstreams said, also used by the JSON gateway and for stale answers) and the answers
+/// rendered from them per type, so a hit is a lookup and a patch. Entries expire with
+/// their facts and are tagged by node hash; a name is dropped by its key.
+///
+/// Miss path: one upstream lookup per name at a time (singleflight), bounded in number;
+/// upstream failure serves the stale answer (RFC 8767) or SERVFAIL, never NXDOMAIN.
+package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
+    package struct Settings: Sendable {
+        package var positiveTTL: UInt32 = 300
+        /// How long a nonexistent name is cached: the zone's negative TTL (RFC 2308 5,
+        /// `QueryEngine.negativeTTL`). The engine renders the negative answer itself,
+        /// with the SOA it serves at that moment.
+        package var negativeTTL: UInt32 = 300
+        package var staleTTL: UInt32 = 30
+        package var limits = AnswerCacheLimits(
+            maxEntries: 1_000_000, maxBytes: 512 << 20, maxStaleNanoseconds: 86_400 * 1_000_000_000)
+        package var maxInFlight = 1024
+        /// How long a query waits for its upstream lookup before it gets the stale
+        /// answer or SERVFAIL (the lookup runs on and fills the cache for the retry).
+        package var missTimeout: Duration? = .seconds(2)
+
+        package init() {}
+    }
+
+    private let resolver: NodeResolver
+    private let head: ChainHead
+    private let settings: Settings
+    /// Tagged by node hash (every name of a node, and a node-id name's negative entry).
+    private let cache: AnswerCache<NameKey, NodeHash, CachedNode>
+    private let flight: SingleFlight<NodeName, Fetched>
+    /// Bumped by every invalidation: a lookup that started before one does not cache
+    /// its (possibly outdated) result.
+    private let generation = ManagedAtomic<UInt64>(0)
+    private let now: @Sendable () -> UInt64
+    private let logger: Logger
+    private let metrics = DynamicMetrics()
+
+    package init(
+        resolver: NodeResolver, head: ChainHead, settings: Settings, logger: Logger = Logger(label: "onebz.dynamic"),
+        now: @escaping @Sendable () -> UInt64 = { NIODeadline.now().uptimeNanoseconds }
+    ) {
+        self.resolver = resolver
+        self.head = head
+        self.settings = settings
+        self.cache = AnswerCache(limits: settings.limits, cost: { $0.cost })
+        self.flight = SingleFlight(maxInFlight: settings.maxInFlight)
+        self.now = now
+        self.logger = logger
+    }
+
+    // MARK: DynamicAnswerSource
+
+    /// The hot path: the key is built inline from the query bytes, nothing allocated.
+    package func cachedAnswer(wire qname: UnsafeRawBufferPointer, type: RRType) -> DynamicAnswer? {
+        guard let key = NameKey(wire: qname) else { return nil }
+        let at = now()
+        let answer: DynamicAnswer?
+        switch cache.lookup(key, now: at) {
+        case .fresh(let node, _), .stale(let node): answer = node.answer(for: type, now: at)
+        case .miss: answer = nil
+        }
+        if answer != nil { metrics.hits.increment() }
+        return answer
+    }
+
+    /// The miss path: one cache lookup, and at most one upstream lookup per name at a
+    /// time, whose result is cached with the first asker's answer in one insert.
+    package func resolve(name: Name, type: RRType) async -> DynamicAnswer {
+        guard let nodeName = NodeName(dnsName: name) else {
+            metrics.invalidNames.increment()
+            return .nameError
+        }
+        // The canonical key: for a node name, the same one the query's bytes give.
+        let key = NameKey(nodeName)
+        let owner = name.lowercased
+        let at = now()
+        var stale: CachedNode? = nil
+        switch cache.lookup(key, now: at) {
+        case .fresh(let node, let remaining):
+            // Filled while this query waited, or fresh facts without this type yet.
+            if let answer = node.answer(for: type, now: at) { return answer }
+            let answer = render(node.outcome, name: owner, type: type, ttl: settings.positiveTTL)
+            keep(answer, for: type, key: key, renderedFrom: node.outcome, expires: at &+ remaining, now: at)
+            return answer
+        case .stale(let node):
+            stale = node
+        case .miss:
+            break
+        }
+        do throws(MissFailure) {
+            let fetched = try await fetch(nodeName, key: key, owner: owner, type: type)
+            if let answer = fetched.node?.answer(for: type, now: now()) { return answer }
+            // Another asker started the lookup, for another type (or an invalidation
+            // kept it out of the cache): render ours and add it to the entry.
+            let answer = render(fetched.outcome, name: owner, type: type, ttl: settings.positiveTTL)
+            if let node = fetched.node {
+                let at = now()
+                keep(answer, for: type, key: key, renderedFrom: node.outcome, expires: at &+ ttl(fetched.outcome), now: at)
+            }
+            return answer
+        } catch {
+            return staleOrFailure(stale, key: key, owner: owner, type: type, failure: error)
+        }
+    }
+
+    // MARK: NodeLookupService (the JSON gateway)
+
+    package func lookupNode(_ text: String) async throws(NodeLookupError) -> NodeInfo {
+        let nodeName = try NodeName(userText: text)
+        let key = NameKey(nodeName)
+        let outcome: NodeLookupOutcome
+        var ttl = settings.positiveTTL
+        switch cache.lookup(key, now: now()) {
+        case .fresh(let node, _):
+            outcome = node.outcome
+        case .stale(let node):
+            do throws(MissFailure) {
+                outcome = try await fetch(nodeName, key: key, owner: nil, type: .txt).outcome
+            } catch {
+                metrics.staleServed.increment()
+                outcome = node.outcome
+                ttl = settings.staleTTL
+            }
+        case .miss:
+            do throws(MissFailure) {
+                outcome = try await fetch(nodeName, key: key, owner: nil, type: .txt).outcome
+            } catch {
+                throw .unavailable(error.description)
+            }
+        }
+        guard case .found(let f) = outcome else { throw .notFound }
+        let metadata = f.verifiedMetadata
+        return NodeInfo(
+            name: nodeName.description, nodeID: f.nodeID?.hex ?? "", nodeHash: f.nodeHash.hex,
+            publicKey: metadata?.publicKey.pem, ipv4: metadata?.ipv4 ?? [], ipv6: metadata?.ipv6 ?? [],
+            trust: f.trust, verified: f.node.verified, wallet: f.node.wallet.hex, block: f.block,
+            metadataVerified: metadata != nil, ttl: ttl)
+    }
+
+    /// The DNS name the engine classifies for what a person typed: `<64 hex>.1bz`
+    /// becomes its `<base32>.id.1bz` form.
+    package func dnsName(forUserText text: String) throws(NodeLookupError) -> Name {
+        if case .nodeID(let id)? = try? NodeName(userText: text), let name = try? Name(id.dnsName) { return name }
+        do { return try Name(text.trimmingCharacters(in: .whitespaces)) } catch {
+            throw .invalidName("\"\(text)\" is not a valid DNS name")
+        }
+    }
+
+    // MARK: Invalidation
+
+    /// Drops every answer about a node (NodeVerified, StakeAdded, TrustUpdated, a
+    /// registry change, and NodeRegistered: a node-id name's negative entry).
+    package func invalidate(nodeHash: NodeHash) {
+        generation.wrappingIncrement(ordering: .acquiringAndReleasing)
+        metrics.invalidations.increment(by: cache.removeAll(tagged: nodeHash))
+    }
+
+    /// Drops every answer for a name, negative ones included (NodeRegistered).
+    package func invalidate(name: NodeName) {
+        generation.wrappingIncrement(ordering: .acquiringAndReleasing)
+        if cache.remove(NameKey(name)) { metrics.invalidations.increment() }
+    }
+
+    /// Drops everything (a reorg: the orphaned blocks' effects are not tracked per name).
+    package func invalidateAll() {
+        generation.wrappingIncrement(ordering: .acquiringAndReleasing)
+        cache.removeAll()
+    }
+
+    /// Names cached (each with its facts and the answers rendered so far).
+    package var cachedNameCount: Int { cache.count }
+
+    // MARK: Internals
+
+    /// What one upstream lookup gave its waiters: the outcome and, when it was cached,
+    /// the entry (holding the answer of the asker that started it).
+    private struct Fetched: Sendable {
+        let outcome: NodeLookupOutcome
+        let node: CachedNode?
+    }
+
+    /// Why a miss got no facts from upstream.
+    private enum MissFailure: Error, CustomStringConvertible {
+        case upstream(UpstreamFailure)
+        /// `cache.max_in_flight` lookups are running already.
+        case overloaded
+        /// `cache.miss_timeout` passed before the upstreams answered.
+        case timedOut
+
+        var description: String {
+            switch self {
+            case .upstream(let failure): failure.description
+            case .overloaded: "too many upstream lookups in flight"
+            case .timedOut: "the upstream lookup timed out"
+            }
+        }
+    }
+
+    /// Facts for a name from one upstream lookup shared by every waiter; the starter's
+    /// answer for `type` (when `owner` is given) is rendered and cached with them.
+    private func fetch(
+        _ name: NodeName, key: NameKey, owner: Name?, type: RRType
+    ) async throws(MissFailure) -> Fetched {
+        metrics.misses.increment()
+        do {
+            let result = try await flight.run(name, maxWait: settings.missTimeout) { [self] in
+                try await lookUpstream(name, key: key, owner: owner, type: type)
+            }
+            if result.started { metrics.upstreamLookups.increment() }
+            return result.value
+        } catch let failure as UpstreamFailure {
+            throw .upstream(failure)
+        } catch SingleFlightError.overloaded {
+            metrics.overloaded.increment()
+            throw .overloaded
+        } catch SingleFlightError.timedOut {
+            metrics.timedOut.increment()
+            throw .timedOut
+        } catch {
+            throw .upstream(UpstreamFailure(.chain, "\(error)"))
+        }
+    }
+
+    /// The upstream lookup itself (run once per name at a time): the chain at the
+    /// follower's block and the registry; the outcome is cached unless an invalidation
+    /// happened meanwhile.
+    private func lookUpstream(_ name: NodeName, key: NameKey, owner: Name?, type: RRType) async throws -> Fetched {
+        guard head.isSynced else { throw UpstreamFailure(.notSynced, "the chain follower has not caught up yet") }
+        let block = head.current
+        let started = generation.load(ordering: .acquiring)
+        let timer = now()
+        let outcome: NodeLookupOutcome
+        do {
+            outcome = try await resolver.resolve(name, at: block)
+        } catch {
+            metrics.upstreamFailure(error.upstream)
+            logger.warning(
+                "upstream lookup failed",
+                metadata: ["name": "\(name)", "upstream": "\(error.upstream.rawValue)", "error": "\(error.detail)"])
+            throw error
+        }
+        let at = now()
+        metrics.upstreamLatency.recordNanoseconds(Int64(clamping: at &- timer))
+        if case .found(let f) = outcome, case .rejected(let why) = f.metadata {
+            metrics.metadataRejected.increment()
+            logger.warning("registry metadata rejected", metadata: ["name": "\(name)", "reason": "\(why)"])
+        }
+        guard generation.load(ordering: .acquiring) == started else { return Fetched(outcome: outcome, node: nil) }
+        var node = CachedNode(outcome)
+        let lifetime = ttl(outcome)
+        if let owner {
+            node = node.adding(
+                render(outcome, name: owner, type: type, ttl: settings.positiveTTL), for: type, expires: at &+ lifetime)
+        }
+        // Replaces the name's entry: answers rendered from older facts go with it.
+        cache.insert(key, node, ttlNanoseconds: lifetime, tags: tags(name, outcome), now: at)
+        return Fetched(outcome: outcome, node: node)
+    }
+
+    private func render(_ outcome: NodeLookupOutcome, name: Name, type: RRType, ttl: UInt32) -> DynamicAnswer {
+        NodeAnswerRenderer.answer(outcome, name: name, type: type, ttl: ttl)
+    }
+
+    /// Adds `answer` to the name's entry if the entry still holds the facts it was
+    /// rendered from (newer facts, or none after an invalidation, win).
+    private func keep(
+        _ answer: DynamicAnswer, for type: RRType, key: NameKey, renderedFrom outcome: NodeLookupOutcome,
+        expires: UInt64, now: UInt64
+    ) {
+        cache.update(key, now: now) { node in
+            node.outcome == outcome ? node.adding(answer, for: type, expires: expires) : nil
+        }
+    }
+
+    /// RFC 8767 4: answer from stale data with a short TTL, and keep that answer for
+    /// the stale TTL so a dead upstream is not asked again by every query; without
+    /// stale data, SERVFAIL.
+    private func staleOrFailure(
+        _ stale: CachedNode?, key: NameKey, owner: Name, type: RRType, failure: MissFailure
+    ) -> DynamicAnswer {
+        guard let stale else {
+            metrics.servfail.increment()
+            return .serverFailure
+        }
+        metrics.staleServed.increment()
+        let at = now()
+        let answer = render(stale.outcome, name: owner, type: type, ttl: settings.staleTTL)
+        keep(
+            answer, for: type, key: key, renderedFrom: stale.outcome,
+            expires: at &+ UInt64(settings.staleTTL) * 1_000_000_000, now: at)
+        return answer
+    }
+
+    private func ttl(_ outcome: NodeLookupOutcome) -> UInt64 {
+        switch outcome {
+        case .found: UInt64(settings.positiveTTL) * 1_000_000_000
+        // RFC 2308 5: negative answers live for the SOA minimum.
+        case .nonexistent: UInt64(settings.negativeTTL) * 1_000_000_000
+        }
+    }
+
+    private func tags(_ name: NodeName, _ outcome: NodeLookupOutcome) -> [NodeHash] {
+        switch (outcome, name) {
+        case (.found(let f), _): [f.nodeHash]
+        // A node-id name's hash is known, so its registration drops the negative entry.
+        case (.nonexistent, .nodeID(let id)): [NodeHash(nodeID: id)]
+        case (.nonexistent, .alias): []
+        }
+    }
+}
+
+/// The dynamic path's metrics (swift-metrics; exported by the gateway's /metrics).
+private struct DynamicMetrics: Sendable {
+    let hits = Counter(label: "onebz_dynamic_cache_total", dimensions: [("result", "hit")])
+    let misses = Counter(label: "onebz_dynamic_cache_total", dimensions: [("result", "miss")])
+    let staleServed = Counter(label: "onebz_dynamic_cache_total", dimensions: [("result", "stale")])
+    let servfail = Counter(label: "onebz_dynamic_servfail_total")
+    let overloaded = Counter(label: "onebz_dynamic_overloaded_total")
+    let timedOut = Counter(label: "onebz_dynamic_miss_timeouts_total")
+    let invalidNames = Counter(label: "onebz_dynamic_invalid_names_total")
+    let invalidations = Counter(label: "onebz_cache_invalidated_entries_total")
+    let upstreamLookups = Counter(label: "onebz_upstream_lookups_total")
+    let upstreamLatency = Metrics.Timer(label: "onebz_upstream_lookup_duration_seconds")
+    let metadataRejected = Counter(label: "onebz_metadata_rejected_total")
+    let chainErrors = Counter(label: "onebz_upstream_errors_total", dimensions: [("upstream", "chain")])
+    let registryErrors = Counter(label: "onebz_upstream_errors_total", dimensions: [("upstream", "registry")])
+    let notSynced = Counter(label: "onebz_upstream_errors_total", dimensions: [("upstream", "not-synced")])
+
+    func upstreamFailure(_ upstream: UpstreamFailure.Upstream) {
+        switch upstream {
+        case .chain: chainErrors.increment()
+        case .registry: registryErrors.increment()
+        case .notSynced: notSynced.increment()
+        }
+    }
+}

@@ -1,0 +1,341 @@
+import DNSEngine
+import TOMLKit
+
+/// Everything onebzd is configured with: one TOML file (`--config`), then flags that
+/// override it. Every field has a production default except what only the operator
+/// can know (RPC URLs, contract address). Documented key by key in docs/configuration.md.
+package struct ServerConfiguration: Sendable, Equatable {
+    package var server = Server()
+    /// Absent: only the static zone is served (names not in it are NXDOMAIN).
+    package var chain: Chain?
+    /// Absent: names answer from the chain alone (TXT without addresses).
+    package var registry: Registry?
+    package var cache = Cache()
+    package var ttl = TTL()
+
+    package init() {}
+
+    package struct Server: Sendable, Equatable {
+        package var listen: [HostPort] = [HostPort(host: "0.0.0.0", port: 53)]
+        package var zoneFile = "zones/1bz.zone"
+        package var http: HostPort?
+        /// CH TXT id.server / hostname.bind.
+        package var identity = "onebzd"
+        /// CH TXT version.bind / version.server.
+        package var version = "onebzd"
+        /// Refuse CH TXT id.server / version.bind instead of answering them.
+        package var refuseChaos = false
+        package var tcpIdleTimeout: Duration = .seconds(10)
+        package var tcpMaxConnections = 1024
+        /// UDP response-rate limiting (`rrl_*` keys); nil (the default): off.
+        package var rateLimit: ResponseRateLimiter.Configuration?
+        /// DNS cookies (`cookies`, `cookie_secret`); nil (the default): off.
+        package var cookies: DNSCookies.Configuration?
+    }
+
+    package struct Chain: Sendable, Equatable {
+        package var rpcURLs: [String]
+        package var contract: String
+
+        package init(rpcURLs: [String], contract: String) {
+            self.rpcURLs = rpcURLs
+            self.contract = contract
+        }
+
+        /// The read-only helper that returns resolveDNS + nodes in one eth_call.
+        package var lookupContract: String?
+        package var deployBlock: UInt64 = 0
+        package var confirmations: UInt64 = 0
+        package var pollInterval: Duration = .seconds(2)
+        package var maxLogRange: UInt64 = 1000
+        package var timeout: Duration = .seconds(3)
+    }
+
+    package struct Registry: Sendable, Equatable {
+        package var url: String
+
+        package init(url: String) { self.url = url }
+
+        package var pollInterval: Duration = .seconds(2)
+        package var timeout: Duration = .seconds(2)
+    }
+
+    package struct Cache: Sendable, Equatable {
+        package var maxEntries = 1_000_000
+        package var maxBytes = 512 << 20
+        /// RFC 8767 5: how long past expiry an answer may still be served while
+        /// upstreams fail (1 to 3 days suggested).
+        package var maxStale: Duration = .seconds(86_400)
+        package var maxInFlight = 1024
+        /// How long a query waits for its upstream lookup (then stale or SERVFAIL).
+        package var missTimeout: Duration = .seconds(2)
+    }
+
+    package struct TTL: Sendable, Equatable {
+        /// TTL of positive answers for node names (A, AAAA, TXT).
+        package var positive: UInt32 = 300
+        /// TTL put on stale answers (RFC 8767 4 recommends 30 s).
+        package var stale: UInt32 = 30
+    }
+}
+
+// MARK: - Loading
+
+extension ServerConfiguration {
+    /// Parses a TOML document. Unknown keys are errors (a typo must not silently
+    /// fall back to a default), and every error names its key.
+    package init(toml text: String) throws(ConfigurationError) {
+        let root: TOMLTable
+        do {
+            root = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigurationError(key: "(file)", "TOML syntax at \(error.source.begin): \(error.description)")
+        } catch {
+            throw ConfigurationError(key: "(file)", "\(error)")
+        }
+        self.init()
+        let top = TableReader(root, path: "")
+        try top.onlyKeys(["server", "chain", "registry", "cache", "ttl"])
+        if let t = try top.table("server") {
+            try t.onlyKeys([
+                "listen", "zone", "http", "identity", "version", "refuse_chaos", "tcp_idle_timeout",
+                "tcp_max_connections", "rrl_responses_per_second", "rrl_slip", "rrl_ipv4_prefix", "rrl_ipv6_prefix",
+                "cookies", "cookie_secret",
+            ])
+            if let v = try t.hostPorts("listen") { server.listen = v }
+            if let v = try t.string("zone") { server.zoneFile = v }
+            server.http = try t.hostPort("http")
+            if let v = try t.string("identity") { server.identity = v }
+            if let v = try t.string("version") { server.version = v }
+            if let v = try t.bool("refuse_chaos") { server.refuseChaos = v }
+            if let v = try t.duration("tcp_idle_timeout") { server.tcpIdleTimeout = v }
+            if let v = try t.int("tcp_max_connections", min: 1) { server.tcpMaxConnections = v }
+            server.rateLimit = try Self.rateLimit(t)
+            server.cookies = try Self.cookies(t)
+        }
+        if let t = try top.table("chain") {
+            try t.onlyKeys([
+                "rpc_urls", "contract", "lookup_contract", "deploy_block", "confirmations", "poll_interval",
+                "max_log_range", "timeout",
+            ])
+            var chain = Chain(
+                rpcURLs: try t.required(t.urls("rpc_urls"), "rpc_urls"),
+                contract: try t.required(t.address("contract"), "contract"))
+            chain.lookupContract = try t.address("lookup_contract")
+            if let v = try t.int("deploy_block", min: 0) { chain.deployBlock = UInt64(v) }
+            if let v = try t.int("confirmations", min: 0) { chain.confirmations = UInt64(v) }
+            if let v = try t.duration("poll_interval") { chain.pollInterval = v }
+            if let v = try t.int("max_log_range", min: 1) { chain.maxLogRange = UInt64(v) }
+            if let v = try t.duration("timeout") { chain.timeout = v }
+            self.chain = chain
+        }
+        if let t = try top.table("registry") {
+            try t.onlyKeys(["url", "poll_interval", "timeout"])
+            guard let url = try t.urls("url", single: true)?.first else {
+                throw ConfigurationError(key: t.key("url"), "is required in [registry]")
+            }
+            var registry = Registry(url: url)
+            if let v = try t.duration("poll_interval") { registry.pollInterval = v }
+            if let v = try t.duration("timeout") { registry.timeout = v }
+            self.registry = registry
+        }
+        if let t = try top.table("cache") {
+            try t.onlyKeys(["max_entries", "max_bytes", "max_stale", "max_in_flight", "miss_timeout"])
+            if let v = try t.int("max_entries", min: 1) { cache.maxEntries = v }
+            if let v = try t.int("max_bytes", min: 1024) { cache.maxBytes = v }
+            if let v = try t.duration("max_stale") { cache.maxStale = v }
+            if let v = try t.int("max_in_flight", min: 1) { cache.maxInFlight = v }
+            if let v = try t.duration("miss_timeout") {
+                guard v > .zero else { throw ConfigurationError(key: t.key("miss_timeout"), "must be positive") }
+                cache.missTimeout = v
+            }
+        }
+        if let t = try top.table("ttl") {
+            try t.onlyKeys(["positive", "stale"])
+            if let v = try t.int("positive", min: 0, max: Int(Int32.max)) { ttl.positive = UInt32(v) }
+            if let v = try t.int("stale", min: 0, max: Int(Int32.max)) { ttl.stale = UInt32(v) }
+        }
+    }
+}
+
+extension ServerConfiguration {
+    /// `[server] rrl_*`: on when rrl_responses_per_second > 0 (0 or absent: off).
+    private static func rateLimit(_ t: TableReader) throws(ConfigurationError) -> ResponseRateLimiter.Configuration? {
+        guard let rate = try t.int("rrl_responses_per_second", min: 0), rate > 0 else {
+            for key in ["rrl_slip", "rrl_ipv4_prefix", "rrl_ipv6_prefix"] where t.table[key] != nil {
+                throw ConfigurationError(key: t.key(key), "needs rrl_responses_per_second > 0 (RRL is off)")
+            }
+            return nil
+        }
+        var rrl = ResponseRateLimiter.Configuration(responsesPerSecond: rate)
+        if let v = try t.int("rrl_slip", min: 0, max: 100) { rrl.slip = v }
+        if let v = try t.int("rrl_ipv4_prefix", min: 8, max: 32) { rrl.ipv4PrefixLength = v }
+        if let v = try t.int("rrl_ipv6_prefix", min: 16, max: 128) { rrl.ipv6PrefixLength = v }
+        return rrl
+    }
+
+    /// `[server] cookies = true`, with `cookie_secret` (32 hex digits, shared by every
+    /// instance of an anycast fleet, RFC 9018) or a random secret per start.
+    private static func cookies(_ t: TableReader) throws(ConfigurationError) -> DNSCookies.Configuration? {
+        let secretText = try t.string("cookie_secret")
+        guard try t.bool("cookies") == true else {
+            if secretText != nil { throw ConfigurationError(key: t.key("cookie_secret"), "needs cookies = true") }
+            return nil
+        }
+        guard let secretText else {
+            var generator = SystemRandomNumberGenerator()
+            return DNSCookies.Configuration(secret: (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        }
+        let digits = Array(secretText.utf8)
+        let secret =
+            digits.count == 32
+            ? (0..<16).compactMap { UInt8(String(decoding: digits[(2 * $0)..<(2 * $0 + 2)], as: UTF8.self), radix: 16) }
+            : []
+        guard secret.count == 16 else {
+            throw ConfigurationError(key: t.key("cookie_secret"), "must be 32 hex digits (16 bytes)")
+        }
+        return DNSCookies.Configuration(secret: secret)
+    }
+
+    /// An http(s) URL, or an error naming `key`.
+    package static func httpURL(_ url: String, key: String) throws(ConfigurationError) -> String {
+        guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.count >= 10 else {
+            throw ConfigurationError(key: key, "\"\(url)\" is not an http(s) URL")
+        }
+        return url
+    }
+
+    /// A 0x-prefixed 20-byte hex address (lowercased), or an error naming `key`.
+    package static func address(_ text: String, key: String) throws(ConfigurationError) -> String {
+        let hex = text.hasPrefix("0x") ? text.dropFirst(2) : Substring(text)
+        guard hex.count == 40, hex.allSatisfy(\.isHexDigit) else {
+            throw ConfigurationError(key: key, "\"\(text)\" is not a 0x-prefixed 20-byte hex address")
+        }
+        return "0x" + hex.lowercased()
+    }
+}
+
+/// Typed access to one TOML table with errors that name the full key path.
+private struct TableReader {
+    let table: TOMLTable
+    let path: String
+
+    init(_ table: TOMLTable, path: String) {
+        self.table = table
+        self.path = path
+    }
+
+    func key(_ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
+
+    func onlyKeys(_ allowed: Set<String>) throws(ConfigurationError) {
+        for name in table.keys.sorted() where !allowed.contains(name) {
+            throw ConfigurationError(
+                key: key(name), "unknown key (expected one of: \(allowed.sorted().joined(separator: ", ")))")
+        }
+    }
+
+    func required<T>(_ value: T?, _ name: String) throws(ConfigurationError) -> T {
+        guard let value else {
+            throw ConfigurationError(key: key(name), "is required in [\(path)]")
+        }
+        return value
+    }
+
+    func table(_ name: String) throws(ConfigurationError) -> TableReader? {
+        guard let value = table[name] else { return nil }
+        guard let t = value.table else { throw ConfigurationError(key: key(name), "must be a table ([\(name)])") }
+        return TableReader(t, path: key(name))
+    }
+
+    func string(_ name: String) throws(ConfigurationError) -> String? {
+        guard let value = table[name] else { return nil }
+        guard let s = value.string else { throw ConfigurationError(key: key(name), "must be a string") }
+        return s
+    }
+
+    func int(_ name: String, min: Int, max: Int = Int.max) throws(ConfigurationError) -> Int? {
+        guard let value = table[name] else { return nil }
+        guard let i = value.int else { throw ConfigurationError(key: key(name), "must be an integer") }
+        guard i >= min && i <= max else {
+            throw ConfigurationError(key: key(name), "\(i) is out of range (\(min)...\(max))")
+        }
+        return i
+    }
+
+    /// An integer (seconds) or a string with a unit: `500ms`, `2s`, `5m`, `1h`, `3d`.
+    func duration(_ name: String) throws(ConfigurationError) -> Duration? {
+        guard let value = table[name] else { return nil }
+        if let seconds = value.int {
+            guard seconds >= 0 else { throw ConfigurationError(key: key(name), "must not be negative") }
+            return .seconds(seconds)
+        }
+        guard let text = value.string, let d = Self.parseDuration(text) else {
+            throw ConfigurationError(key: key(name), "must be seconds or a duration like \"500ms\", \"2s\", \"5m\", \"1h\", \"1d\"")
+        }
+        return d
+    }
+
+    static func parseDuration(_ text: String) -> Duration? {
+        let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
+        for (suffix, millis) in units where text.hasSuffix(suffix) {
+            guard let n = Int64(text.dropLast(suffix.count)), n >= 0 else { return nil }
+            return .milliseconds(n * millis)
+        }
+        return nil
+    }
+
+    func hostPort(_ name: String) throws(ConfigurationError) -> HostPort? {
+        guard let text = try string(name) else { return nil }
+        do { return try HostPort(parsing: text) } catch { throw ConfigurationError(key: key(name), error.problem) }
+    }
+
+    func hostPorts(_ name: String) throws(ConfigurationError) -> [HostPort]? {
+        guard let items = try strings(name) else { return nil }
+        guard !items.isEmpty else { throw ConfigurationError(key: key(name), "must list at least one address") }
+        var out: [HostPort] = []
+        for (i, text) in items.enumerated() {
+            do { out.append(try HostPort(parsing: text)) } catch {
+                throw ConfigurationError(key: "\(key(name))[\(i)]", error.problem)
+            }
+        }
+        return out
+    }
+
+    func strings(_ name: String) throws(ConfigurationError) -> [String]? {
+        guard let value = table[name] else { return nil }
+        if let s = value.string { return [s] }
+        guard let array = value.array else {
+            throw ConfigurationError(key: key(name), "must be a string or an array of strings")
+        }
+        var out: [String] = []
+        for (i, item) in array.enumerated() {
+            guard let s = item.string else { throw ConfigurationError(key: "\(key(name))[\(i)]", "must be a string") }
+            out.append(s)
+        }
+        return out
+    }
+
+    /// http(s) URLs; `single` accepts exactly one.
+    func urls(_ name: String, single: Bool = false) throws(ConfigurationError) -> [String]? {
+        let items: [String]?
+        if single { items = try string(name).map { [$0] } } else { items = try strings(name) }
+        guard let items else { return nil }
+        guard !items.isEmpty else { throw ConfigurationError(key: key(name), "must list at least one URL") }
+        for (i, url) in items.enumerated() {
+            _ = try ServerConfiguration.httpURL(url, key: single ? key(name) : "\(key(name))[\(i)]")
+        }
+        return items
+    }
+
+    /// A 0x-prefixed 20-byte hex address.
+    func address(_ name: String) throws(ConfigurationError) -> String? {
+        guard let text = try string(name) else { return nil }
+        return try ServerConfiguration.address(text, key: key(name))
+    }
+
+    func bool(_ name: String) throws(ConfigurationError) -> Bool? {
+        guard let value = table[name] else { return nil }
+        guard let b = value.bool else { throw ConfigurationError(key: key(name), "must be true or false") }
+        return b
+    }
+}

@@ -1,0 +1,111 @@
+import Testing
+
+@testable import onebzd
+
+@Suite("ServerConfiguration")
+struct ServerConfigurationTests {
+    @Test func fullFileParses() throws {
+        let config = try ServerConfiguration(
+            toml: """
+                [server]
+                listen = ["127.0.0.1:5353", "[::1]:5353"]
+                zone = "zones/1bz.zone"
+                http = "127.0.0.1:8053"
+                identity = "ns1.1bz"
+                tcp_idle_timeout = "500ms"
+
+                [chain]
+                rpc_urls = ["http://127.0.0.1:8545", "https://polygon.example/rpc"]
+                contract = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+                deploy_block = 12
+                confirmations = 2
+                poll_interval = "1s"
+
+                [registry]
+                url = "http://127.0.0.1:8080"
+
+                [cache]
+                max_entries = 1000
+                max_stale = "1d"
+                miss_timeout = "750ms"
+
+                [ttl]
+                positive = 60
+                """)
+        #expect(config.server.listen == [HostPort(host: "127.0.0.1", port: 5353), HostPort(host: "::1", port: 5353)])
+        #expect(config.server.http == HostPort(host: "127.0.0.1", port: 8053))
+        #expect(config.server.tcpIdleTimeout == .milliseconds(500))
+        #expect(config.chain?.rpcURLs.count == 2)
+        #expect(config.chain?.contract == "0x5fbdb2315678afecb367f032d93f642f64180aa3")
+        #expect(config.chain?.deployBlock == 12)
+        #expect(config.chain?.confirmations == 2)
+        #expect(config.chain?.pollInterval == .seconds(1))
+        #expect(config.registry?.url == "http://127.0.0.1:8080")
+        #expect(config.cache.maxEntries == 1000)
+        #expect(config.cache.maxStale == .seconds(86_400))
+        #expect(config.cache.missTimeout == .milliseconds(750))
+        #expect(config.ttl.positive == 60)
+    }
+
+    @Test func emptyFileGivesDefaultsAndNoChain() throws {
+        let config = try ServerConfiguration(toml: "")
+        #expect(config == ServerConfiguration())
+        #expect(config.chain == nil)
+    }
+
+    @Test(arguments: [
+        ("[server]\nlisten = [\"127.0.0.1\"]", "server.listen[0]"),
+        ("[server]\nlisten = []", "server.listen"),
+        ("[server]\nlisten = [\"::1:53\"]", "server.listen[0]"),
+        ("[server]\nlistne = [\"127.0.0.1:53\"]", "server.listne"),
+        ("[server]\ntcp_max_connections = 0", "server.tcp_max_connections"),
+        ("[server]\ntcp_idle_timeout = \"soon\"", "server.tcp_idle_timeout"),
+        ("[chain]\ncontract = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"", "chain.rpc_urls"),
+        ("[chain]\nrpc_urls = [\"http://127.0.0.1:8545\", \"ftp://x\"]\ncontract = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"", "chain.rpc_urls[1]"),
+        ("[chain]\nrpc_urls = [\"http://127.0.0.1:8545\"]\ncontract = \"0x1234\"", "chain.contract"),
+        ("[chain]\nrpc_urls = [\"http://127.0.0.1:8545\"]", "chain.contract"),
+        ("[registry]\npoll_interval = 1", "registry.url"),
+        ("[cache]\nmax_entries = \"many\"", "cache.max_entries"),
+        ("[cache]\nmiss_timeout = 0", "cache.miss_timeout"),
+        ("[ttl]\npositive = -1", "ttl.positive"),
+        ("chain = 3", "chain"),
+        ("[server\n", "(file)"),
+    ])
+    func badConfigurationNamesTheKey(text: String, key: String) {
+        #expect {
+            _ = try ServerConfiguration(toml: text)
+        } throws: { error in
+            guard let error = error as? ConfigurationError else { return false }
+            return error.key == key && error.description.hasPrefix("invalid config key \(key): ")
+        }
+    }
+
+    @Test(arguments: [
+        ("127.0.0.1:53", "127.0.0.1", 53), ("[::1]:5353", "::1", 5353), ("localhost:8053", "localhost", 8053),
+    ])
+    func hostPortParses(text: String, host: String, port: Int) throws {
+        #expect(try HostPort(parsing: text) == HostPort(host: host, port: port))
+    }
+
+    @Test func rateLimitKeysAndOffByDefault() throws {
+        #expect(try ServerConfiguration(toml: "[server]\n").server.rateLimit == nil)
+        let on = try ServerConfiguration(
+            toml: "[server]\nrrl_responses_per_second = 20\nrrl_slip = 3\nrrl_ipv4_prefix = 32\nrrl_ipv6_prefix = 64\n")
+        #expect(on.server.rateLimit?.responsesPerSecond == 20)
+        #expect(on.server.rateLimit?.slip == 3 && on.server.rateLimit?.ipv4PrefixLength == 32)
+        #expect(on.server.rateLimit?.ipv6PrefixLength == 64)
+        #expect(throws: ConfigurationError.self) { try ServerConfiguration(toml: "[server]\nrrl_slip = 2\n") }
+        #expect(throws: ConfigurationError.self) {
+            try ServerConfiguration(toml: "[server]\nrrl_responses_per_second = 5\nrrl_ipv4_prefix = 40\n")
+        }
+    }
+
+    @Test func cookieKeysAndOffByDefault() throws {
+        #expect(try ServerConfiguration(toml: "[server]\n").server.cookies == nil)
+        let on = try ServerConfiguration(toml: "[server]\ncookies = true\ncookie_secret = \"000102030405060708090a0b0c0d0e0f\"\n")
+        #expect(on.server.cookies?.secret == Array(0..<16))
+        #expect(try ServerConfiguration(toml: "[server]\ncookies = true\n").server.cookies?.secret.count == 16)
+        #expect(throws: ConfigurationError.self) { try ServerConfiguration(toml: "[server]\ncookies = true\ncookie_secret = \"xyz\"\n") }
+        #expect(throws: ConfigurationError.self) { try ServerConfiguration(toml: "[server]\ncookie_secret = \"000102030405060708090a0b0c0d0e0f\"\n") }
+    }
+}
