@@ -288,14 +288,21 @@ public struct QueryEngine: Sendable {
     }
 
     /// How DNS would classify `name` (the JSON gateway asks this before answering, so
-    /// a name can never mean one thing over DNS and another over JSON).
+    /// a name can never mean one thing over DNS and another over JSON). A node-shaped
+    /// name is `.dynamic` even without a dynamic source (the gateway then says node
+    /// lookups are not configured; DNS answers NXDOMAIN).
     public func kind(of name: Name) -> NameKind {
         name.wire.withUnsafeBytes { qname in
+            let prepared = self.prepared
             switch classify(qname, in: prepared) {
-            case .outOfZone: .outOfZone
-            case .node, .referral: .zoneData
-            case .nameError: .nonexistent
-            case .dynamic: .dynamic
+            case .outOfZone: return .outOfZone
+            case .node, .referral: return .zoneData
+            case .dynamic: return .dynamic
+            case .nameError:
+                guard case .below(let encloser, let extraLabels) = prepared.zone.lookup(wire: qname),
+                    prepared.zone.nodes[encloser].isApex, Self.isDynamicShape(qname, extraLabels: extraLabels)
+                else { return .nonexistent }
+                return .dynamic
             }
         }
     }

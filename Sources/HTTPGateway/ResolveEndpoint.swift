@@ -42,8 +42,7 @@ struct ResolveEndpoint: Sendable {
         case .outOfZone:
             return Problem.response(.badRequest, "invalid_name", "\"\(name)\" is not a name in \(engine.zone.apex)")
         case .nonexistent:
-            let why = nodeLookup == nil ? " (this server has no chain source configured: only its static zone)" : ""
-            return Problem.response(.notFound, "not_found", "\(name) does not exist\(why)")
+            return Problem.response(.notFound, "not_found", "\(name) does not exist (DNS answers NXDOMAIN)")
         case .zoneData:
             // A name of the static zone (or below its delegations) is not a node: it
             // answers what DNS answers for its addresses.

@@ -49,15 +49,13 @@ import Testing
         }
     }
 
-    /// Without a chain source, DNS says NXDOMAIN for a node name: so does JSON (404),
-    /// and says why.
-    @Test func withoutAChainSourceANodeNameIs404AsOverDNS() async throws {
+    @Test func withoutANodeLookupServiceItIs503NotConfigured() async throws {
         try await GatewayFixture().test { client in
             try await client.execute(uri: "/resolve?name=shashi.1bz", method: .get) { response in
-                #expect(response.status == .notFound)
+                #expect(response.status == .serviceUnavailable)
                 let object = try JSONSerialization.jsonObject(with: Data(response.body.bytes)) as? [String: String]
-                #expect(object?["error"] == "not_found")
-                #expect(object?["detail"]?.contains("no chain source") == true)
+                #expect(object?["error"] == "not_configured")
+                #expect(object?["detail"]?.contains("not configured") == true)
             }
         }
     }
