@@ -41,6 +41,13 @@ public enum DynamicAnswer: Sendable {
     case nameError
     /// An upstream failed and nothing stale was available.
     case serverFailure
+    /// DNSSEC on: the records as DO=0 gets them (byte for byte `.records`) and with
+    /// their RRSIGs for DO=1, both rendered (and signed) once, when the answer is cached.
+    case signedRecords(ResponseTemplate, signed: ResponseTemplate)
+    /// DNSSEC on: NODATA with the name's compact denial (NSEC: the types that exist).
+    case signedNoData(SignedDenial)
+    /// DNSSEC on: a nonexistent name with its compact denial (NSEC: NXNAME).
+    case signedNameError(SignedDenial)
 
     /// `records` for a non-empty set, else `.noData`.
     public static func records(name: Name, _ records: [ResourceRecord]) -> DynamicAnswer {
@@ -50,8 +57,12 @@ public enum DynamicAnswer: Sendable {
 
     /// Bytes a cache holds for it (the rendered sections).
     public var cost: Int {
-        if case .records(let template) = self { return template.tail.count }
-        return 0
+        switch self {
+        case .records(let template): template.tail.count
+        case .signedRecords(let template, let signed): template.tail.count + signed.tail.count
+        case .signedNoData(let denial), .signedNameError(let denial): denial.tail.count
+        case .noData, .nameError, .serverFailure: 0
+        }
     }
 }
 
