@@ -73,7 +73,7 @@ package final class PreparedZone: Sendable {
         }
         var failure: String? = nil
         let templates = Self.templates(zone: zone, planner: planner) { plan, cut in
-            do {
+            do throws(DNSSECError) {
                 if let cut { return try planner.signedReferral(cut: cut, signer: signer, now: now) }
                 return try planner.signed(plan, signer: signer, now: now)
             } catch {
@@ -82,7 +82,7 @@ package final class PreparedZone: Sendable {
             }
         }
         var head = planner.noData().render(questionName: nil)
-        do { head = try planner.signedNegativeHead(signer: signer, now: now).render(questionName: nil) } catch {
+        do throws(DNSSECError) { head = try planner.signedNegativeHead(signer: signer, now: now).render(questionName: nil) } catch {
             failure = error.description
         }
         signed = Signed(

@@ -1,5 +1,6 @@
 import ChainReader
 import DNSEngine
+import DNSSEC
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -25,9 +26,12 @@ struct Runtime {
         engineConfiguration.cookies = settings.server.cookies
         let now = ZoneSigning.now()
         guard let chainSettings = settings.chain else {
-            engine = QueryEngine(
+            let staticEngine = QueryEngine(
                 zone: zone, configuration: engineConfiguration, signer: signing?.signer, unixTime: now)
-            services = signing.map { [SigningService(signing: $0, engine: engine, logger: logger)] } ?? []
+            var staticServices: [any Service] = []
+            if let signing { staticServices.append(SigningService(signing: signing, engine: staticEngine, logger: logger)) }
+            engine = staticEngine
+            services = staticServices
             dynamic = nil
             head = nil
             logger.info("no chain configured: serving the static zone only")
@@ -52,10 +56,8 @@ struct Runtime {
         sourceSettings.maxInFlight = settings.cache.maxInFlight
         sourceSettings.missTimeout = settings.cache.missTimeout
         sourceSettings.negativeTTL = QueryEngine(zone: zone).negativeTTL
-        if let signing {
-            // The source signs with the engine's signer (the one the zone serves now).
-            sourceSettings.signer = { signing.signer }
-        }
+        // The source signs with the signer the zone serves now.
+        sourceSettings.signer = Self.signerClosure(signing)
 
         // The SOA serial is the block the answers reflect: the deploy block until the
         // follower's first sync, then every processed block (never going back).
@@ -94,6 +96,13 @@ struct Runtime {
         self.services = services
         self.dynamic = source
         self.head = head
+    }
+}
+
+extension Runtime {
+    static func signerClosure(_ signing: ZoneSigning?) -> (@Sendable () -> ZoneSigner?)? {
+        guard let signing else { return nil }
+        return { signing.signer }
     }
 }
 
