@@ -17,10 +17,9 @@ stack_pid_files=()
 log() { echo "$(basename "$0"): $*" >&2; }
 
 stack_stop_all() {
-  local status=$? pid index
+  local status=$? pid
   trap - EXIT INT TERM
-  for ((index = ${#stack_pids[@]} - 1; index >= 0; index--)); do  # the last started first
-    pid=${stack_pids[index]}
+  for pid in "${stack_pids[@]}"; do
     if kill -0 "$pid" 2>/dev/null; then
       log "stopping pid $pid"
       kill -TERM "$pid" 2>/dev/null || true
