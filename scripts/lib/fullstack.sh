@@ -1,9 +1,10 @@
 # Shared by scripts/flood and scripts/soak (sourced, not run): the full stack on free
 # loopback ports (scripts/lib/stack.sh), in a state directory, stopped by PID on exit,
 # with tools/faultproxy.py between onebzd and the devnet to count JSON-RPC calls.
-# Needs: $top, $state. Provides: start_stack, rpc_count, rss_kib, onebzd_pid, DNS_PORT,
-# HTTP_PORT, cached_names, warm, random_names.
+# Needs: $top, $state (created). Provides: start_stack, rpc_count, rss_kib, onebzd_pid,
+# DNS_PORT, HTTP_PORT, cached_names, warm, random_names, dnsperf_summary.
 
+mkdir -p "$state"
 stack_state=$state
 source "$top/scripts/lib/stack.sh"
 
@@ -45,4 +46,9 @@ r = random.Random(int(sys.argv[2]))
 for _ in range(int(sys.argv[1])):
     print(''.join(r.choice(string.ascii_lowercase + string.digits) for _ in range(12)) + '.1bz A')
 " "$1" "${2:-1}"
+}
+
+# dnsperf_summary REPORT ["|MORE_LABELS"]: the totals of a dnsperf report, indented.
+dnsperf_summary() {
+  grep -E "Queries sent|Queries completed|Queries lost|Response codes|Queries per second${2:-}" "$1" | sed 's/^ */    /'
 }
