@@ -109,9 +109,11 @@ build_binaries() {
   while kill -0 "$build_pid" 2>/dev/null; do
     sleep 1
     if (( ++ticks % every == 0 )); then
-      line=$(grep -o '^\[[0-9]*/[0-9]*\] .*' "$build_log" | tail -n 1 | cut -c1-90)
-      [ -n "$line" ] || line="$(tail -n 1 "$build_log" | cut -c1-90)"
-      if [ "$line" != "$last" ]; then log "  building ($ticks s): $line"; last=$line; fi
+      # The build's latest "[n/m] ..." line, else its last line, else dots.
+      line=$({ grep -o '^\[[0-9]*/[0-9]*\] .*' "$build_log" || tail -n 1 "$build_log"; } | tail -n 1 | cut -c1-90)
+      [ "$line" != "$last" ] || line="..."
+      log "  building ($ticks s): $line"
+      [ "$line" = "..." ] || last=$line
     fi
   done
   wait "$build_pid" || status=$?
