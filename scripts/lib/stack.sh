@@ -109,9 +109,9 @@ build_binaries() {
   while kill -0 "$build_pid" 2>/dev/null; do
     sleep 1
     if (( ++ticks % every == 0 )); then
-      # The build's latest "[n/m] ..." line, else its last line, else dots.
-      line=$({ grep -o '^\[[0-9]*/[0-9]*\] .*' "$build_log" || tail -n 1 "$build_log"; } | tail -n 1 | cut -c1-90)
-      [ "$line" != "$last" ] || line="..."
+      # The build's latest "[n/m] ..." line; dots while there is none or no new one.
+      line=$({ grep -o '^\[[0-9]*/[0-9]*\] .*' "$build_log" || true; } | tail -n 1 | cut -c1-90)
+      [ -n "$line" ] && [ "$line" != "$last" ] || line="..."
       log "  building ($ticks s): $line"
       [ "$line" = "..." ] || last=$line
     fi
