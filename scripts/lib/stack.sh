@@ -85,7 +85,7 @@ wait_ready() {
     if "$@" >/dev/null 2>&1; then return 0; fi
     for pid in "${stack_pids[@]}"; do
       if ! kill -0 "$pid" 2>/dev/null; then
-        log_file=$(grep -lx "$pid" "${stack_pid_files[@]}" 2>/dev/null | head -1)
+        log_file=$(grep -lx "$pid" "${stack_pid_files[@]}" /dev/null </dev/null 2>/dev/null | head -1 || true)
         log "pid $pid exited early while waiting for $name; ${log_file%.pid}.log ends:"
         [ -n "$log_file" ] && tail -n 40 "${log_file%.pid}.log" >&2
         exit 1
