@@ -146,7 +146,7 @@ let package = Package(
             ]),
         .testTarget(name: "NodeRegistryTests", dependencies: ["NodeRegistry", "TestSupport"]),
         .testTarget(
-            name: "IntegrationTests", dependencies: ["TestSupport", "DNSWire", "NodeRegistry", "ChainReader"]),
+            name: "IntegrationTests", dependencies: ["TestSupport", "DNSWire", "NodeRegistry", "ChainReader", logging]),
         .testTarget(
             name: "HTTPGatewayTests",
             dependencies: [

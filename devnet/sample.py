@@ -90,6 +90,7 @@ def register_samples(chain: Chain, state_dir: str) -> list:
                 "node_id": ident["node_id"],
                 "node_hash": "0x" + h.hex(),
                 "public_pem": ident["public_pem"],
+                "public_key_path": os.path.abspath(ident["paths"]["public"]),
                 "private_key_path": os.path.abspath(ident["paths"]["plain"]),
                 "encrypted_private_key_path": os.path.abspath(ident["paths"]["encrypted"]),
                 "password": password,

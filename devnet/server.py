@@ -9,7 +9,12 @@ MAX_BODY = 8 * 1024 * 1024
 
 class RPCServer(ThreadingHTTPServer):
     daemon_threads = True
-    allow_reuse_address = False  # a second devnet on the same port must fail, not share
+    # SO_REUSEADDR, as every server sets it: a restart binds beside the last run's
+    # TIME_WAIT sockets (scripts/demo stopped and started again at once). On Linux it
+    # never lets two listeners share a port (SO_REUSEPORT would; keep that off, so a
+    # second devnet on a taken port still fails).
+    allow_reuse_address = True
+    allow_reuse_port = False
 
     def __init__(self, address, dispatcher):
         self.dispatcher = dispatcher

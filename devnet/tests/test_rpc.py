@@ -127,9 +127,11 @@ class ContractTest(DevnetTestCase):
 
     def test_sample_identities_follow_identity_py(self):
         for s in self.samples:
-            self.assertEqual(sorted(s), sorted(["name", "node_id", "node_hash", "public_pem", "private_key_path",
-                                                "encrypted_private_key_path", "password", "wallet"]))
+            self.assertEqual(sorted(s), sorted(["name", "node_id", "node_hash", "public_pem", "public_key_path",
+                                                "private_key_path", "encrypted_private_key_path", "password", "wallet"]))
             self.assertEqual(hashlib.sha256(s["public_pem"].encode()).hexdigest(), s["node_id"])
+            with open(s["public_key_path"]) as f:
+                self.assertEqual(f.read(), s["public_pem"])
             with open(s["encrypted_private_key_path"], "rb") as f:
                 enc = f.read()
             self.assertIn(b"BEGIN ENCRYPTED PRIVATE KEY", enc)
