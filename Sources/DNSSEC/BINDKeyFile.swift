@@ -143,7 +143,7 @@ public struct BINDKeyFile: Sendable {
         do { entries = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
             throw DNSSECError("\(directory): cannot read the key directory (\(error.localizedDescription))")
         }
-        let prefix = "K\(zone.lowercased.description)+"
+        let prefix = "k\(zone.lowercased.description)+"
         var keys: [BINDKeyFile] = []
         for entry in entries.sorted() where entry.lowercased().hasPrefix(prefix) && entry.hasSuffix(".private") {
             keys.append(try BINDKeyFile(path: (directory as NSString).appendingPathComponent(entry)))
