@@ -38,7 +38,7 @@ struct DNSOptions: ParsableArguments {
     var dnssec = false
 
     @Option(help: "Directory of BIND-format DNSSEC key files; implies --dnssec. [dnssec.key_dir, default keys]")
-    var keyDir: String?
+    var dnssecKeyDir: String?
 
     @Option(
         help: "Algorithm of a key generated when --key-dir has none: ecdsap256sha256 or ed25519. [dnssec.algorithm]")
@@ -70,9 +70,9 @@ struct DNSOptions: ParsableArguments {
         if let tcpIdleTimeout { configuration.server.tcpIdleTimeout = .seconds(tcpIdleTimeout) }
         if let tcpMaxConnections { configuration.server.tcpMaxConnections = tcpMaxConnections }
         if dnssec { configuration.dnssec.enabled = true }
-        if let keyDir {
+        if let dnssecKeyDir {
             configuration.dnssec.enabled = true
-            configuration.dnssec.keyDir = keyDir
+            configuration.dnssec.keyDir = dnssecKeyDir
         }
         if let dnssecAlgorithm {
             configuration.dnssec.algorithm = try ServerConfiguration.algorithm(dnssecAlgorithm, key: "--dnssec-algorithm")

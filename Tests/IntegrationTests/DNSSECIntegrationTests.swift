@@ -47,7 +47,7 @@ import Testing
             to: dir.appendingPathComponent("K1bz.+013+00001.key"), atomically: true, encoding: .utf8)
         let result = try Self.onebzd([
             "--zone", Repo.root.appendingPathComponent("zones/1bz.zone").path, "--listen", "127.0.0.1:\(FreePort.next())",
-            "--key-dir", dir.path,
+            "--dnssec-key-dir", dir.path,
         ])
         #expect(result.status == 1)
         #expect(result.stderr.contains("K1bz.+013+00001"), "\(result.stderr)")
@@ -67,7 +67,7 @@ import Testing
     @Test(arguments: ["ecdsap256sha256", "ed25519"])
     func staticZoneValidatesWithUnboundAndDelv(algorithm: String) async throws {
         let (dir, ds) = try Self.makeKeys("dnssec-static-\(algorithm)", algorithm: algorithm)
-        let server = try await OnebzdServer(label: "dnssec-static-onebzd", extraArguments: ["--key-dir", dir])
+        let server = try await OnebzdServer(label: "dnssec-static-onebzd", extraArguments: ["--dnssec-key-dir", dir])
         let unbound = try await ValidatingResolver(authorityPort: server.port, ds: ds, label: "dnssec-static-unbound")
         for (name, type, status) in Self.staticCases {
             let result = try unbound.dig([name, type])
@@ -93,7 +93,7 @@ import Testing
         try original.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.contains(" DS ") }
             .joined(separator: "\n").write(to: zone, atomically: true, encoding: .utf8)
         let server = try await OnebzdServer(
-            zone: zone.path, label: "dnssec-insecure-onebzd", extraArguments: ["--key-dir", dir])
+            zone: zone.path, label: "dnssec-insecure-onebzd", extraArguments: ["--dnssec-key-dir", dir])
         let unbound = try await ValidatingResolver(authorityPort: server.port, ds: ds, label: "dnssec-insecure-unbound")
         let result = try unbound.dig(["example.1bz", "DS"])
         #expect(result.status == "NOERROR" && result.answer.isEmpty && result.flags.contains("ad"), "\(result)")
