@@ -55,6 +55,17 @@ public enum DynamicAnswer: Sendable {
         return .records(ResponseTemplate(authoritative: true, questionName: name.lowercased, answers: records))
     }
 
+    /// The same answer with an Extended DNS Error (RFC 8914) on its records (e.g. 3,
+    /// stale answer); negatives and failures are returned unchanged.
+    public func with(extendedError code: UInt16) -> DynamicAnswer {
+        switch self {
+        case .records(let template): .records(template.with(extendedError: code))
+        case .signedRecords(let template, let signed):
+            .signedRecords(template.with(extendedError: code), signed: signed.with(extendedError: code))
+        default: self
+        }
+    }
+
     /// Bytes a cache holds for it (the rendered sections).
     public var cost: Int {
         switch self {

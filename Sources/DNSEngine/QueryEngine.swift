@@ -40,6 +40,10 @@ public struct QueryEngine: Sendable {
     private let chaos: [Name: ResponseTemplate]
     private let refusal: ResponseTemplate
     private let serverFailure: ResponseTemplate
+    /// SERVFAIL of the dynamic source (chain or registry unreachable): EDE 22.
+    private let upstreamFailure: ResponseTemplate
+    /// SERVFAIL for a DO=1 query whose answer could not be signed: EDE 0.
+    private let signingFailure: ResponseTemplate
 
     public var zone: Zone { prepared.zone }
 
@@ -56,6 +60,8 @@ public struct QueryEngine: Sendable {
         chaos = Self.chaosTemplates(configuration)
         refusal = ResponseTemplate(rcode: .refused, authoritative: false, questionName: nil)
         serverFailure = ResponseTemplate(rcode: .servFail, authoritative: false, questionName: nil)
+        upstreamFailure = serverFailure.with(extendedError: ExtendedDNSError.noReachableAuthority)
+        signingFailure = serverFailure.with(extendedError: ExtendedDNSError.other)
     }
 
     /// What the transport should do with a request.
@@ -232,7 +238,7 @@ public struct QueryEngine: Sendable {
         let prepared = self.prepared
         // RFC 3225 3: RRSIGs only for DO=1.
         let signed = query.edns?.dnssecOK == true ? prepared.signed : nil
-        if let signed, signed.failure != nil { return .template(serverFailure) }
+        if let signed, signed.failure != nil { return .template(signingFailure) }
         switch classify(qname, in: prepared) {
         case .outOfZone:
             return .template(refusal)
@@ -240,7 +246,7 @@ public struct QueryEngine: Sendable {
             if let signed { return .template(prepared.signedTemplate(node: index, qtype: query.questionType, signed: signed)) }
             return .template(prepared.template(node: index, qtype: query.questionType))
         case .referral(let cut, let referral):
-            if let signed { return .template(prepared.signedReferral(cut: cut, signed: signed) ?? serverFailure) }
+            if let signed { return .template(prepared.signedReferral(cut: cut, signed: signed) ?? signingFailure) }
             return .template(referral)
         case .nameError:
             if let signed { return denied(qname, types: nil, nameError: true, prepared: prepared, signed: signed) }
@@ -261,7 +267,7 @@ public struct QueryEngine: Sendable {
         case .records(let template), .signedRecords(let template, _): template
         case .noData, .signedNoData: prepared.noDataAnywhere
         case .nameError, .signedNameError: prepared.nameError
-        case .serverFailure: serverFailure
+        case .serverFailure: upstreamFailure
         }
     }
 
@@ -278,8 +284,9 @@ public struct QueryEngine: Sendable {
         case .signedNameError(let denial): return .denied(head: signed.negativeHead, denial: denial, nameError: true)
         case .nameError: return denied(qname, types: nil, nameError: true, prepared: prepared, signed: signed)
         case .noData: return denied(qname, types: [], nameError: false, prepared: prepared, signed: signed)
-        // Unsigned records from a source without the signer: never served as secure data.
-        case .records, .serverFailure: return .template(serverFailure)
+        case .serverFailure: return .template(upstreamFailure)
+        // Unsigned records (the source could not sign): never served to a DO=1 query.
+        case .records: return .template(signingFailure)
         }
     }
 
@@ -291,7 +298,7 @@ public struct QueryEngine: Sendable {
     ) -> Selection {
         let owner = Name(uncheckedWire: Array(qname)).lowercased
         guard let denial = prepared.denial(owner: owner, types: types, signed: signed) else {
-            return .template(serverFailure)
+            return .template(signingFailure)
         }
         return .denied(head: signed.negativeHead, denial: denial, nameError: nameError)
     }
@@ -390,6 +397,10 @@ public struct QueryEngine: Sendable {
 
     /// When the served signatures must be renewed (nil: the zone is not signed).
     public var signatureRefreshTime: UInt32? { prepared.signed?.refreshAt }
+
+    /// Why signing the zone served now failed (nil: it did not); DO=1 queries get
+    /// SERVFAIL with EDE 0 meanwhile.
+    public var signingFailureReason: String? { prepared.signed?.failure }
 
     /// The signer of the zone served now (nil: unsigned).
     public var signer: ZoneSigner? { prepared.signed?.signer }

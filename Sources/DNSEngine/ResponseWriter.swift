@@ -51,7 +51,9 @@ struct ResponseWriter {
     /// or NXDOMAIN when the query set CO).
     func plan(_ template: ResponseTemplate, denial: SignedDenial?, rcode: Rcode) -> ResponsePlan {
         let opt = query.edns.map {
-            ResponsePlan.OPT(rcode: rcode, dnssecOK: $0.dnssecOK, cookie: cookie, compactOK: $0.compactOK)
+            ResponsePlan.OPT(
+                rcode: rcode, dnssecOK: $0.dnssecOK, cookie: cookie, compactOK: $0.compactOK,
+                extendedError: template.extendedError)
         }
         let fixed = 12 + question.count + (opt?.size ?? 0)
         var tailLength = template.tail.count
@@ -137,9 +139,11 @@ package struct ResponsePlan {
         var cookie: ResponseCookie?
         /// RFC 9824 4: CO echoed.
         var compactOK = false
+        /// RFC 8914: an EXTENDED-ERROR option with this info-code (no extra text).
+        var extendedError: UInt16? = nil
 
-        /// Wire size: the fixed 11 bytes, plus the option.
-        var size: Int { 11 + (cookie == nil ? 0 : 4 + ResponseCookie.length) }
+        /// Wire size: the fixed 11 bytes, plus the options.
+        var size: Int { 11 + (cookie == nil ? 0 : 4 + ResponseCookie.length) + (extendedError == nil ? 0 : 6) }
     }
 
     var size: Int { 12 + question.count + tailLength + extra.count + (opt?.size ?? 0) }
@@ -218,14 +222,17 @@ private struct WireCursor {
         write(opt.rcode.extendedBits)
         write(UInt8(0))
         write(UInt16(opt.dnssecOK ? 0x8000 : 0) | (opt.compactOK ? 0x4000 : 0))
-        guard let cookie = opt.cookie else {
-            write(UInt16(0))
-            return
+        write(UInt16(opt.size - 11))
+        if let cookie = opt.cookie {
+            write(QueryView.cookieOptionCode)
+            write(UInt16(ResponseCookie.length))
+            cookie.write(into: base, at: offset)
+            offset += ResponseCookie.length
         }
-        write(UInt16(4 + ResponseCookie.length))
-        write(QueryView.cookieOptionCode)
-        write(UInt16(ResponseCookie.length))
-        cookie.write(into: base, at: offset)
-        offset += ResponseCookie.length
+        if let code = opt.extendedError {
+            write(ExtendedDNSError.optionCode)
+            write(UInt16(2))
+            write(code)
+        }
     }
 }

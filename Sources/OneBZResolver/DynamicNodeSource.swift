@@ -284,7 +284,12 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
         let signing = settings.signer?().map {
             NodeAnswerRenderer.Signing(signer: $0, now: settings.wallClock(), negativeTTL: settings.negativeTTL)
         }
-        return NodeAnswerRenderer.answer(outcome, name: name, type: type, ttl: ttl, signing: signing)
+        let answer = NodeAnswerRenderer.answer(outcome, name: name, type: type, ttl: ttl, signing: signing)
+        if signing != nil, case .serverFailure = answer {
+            metrics.signingFailures.increment()
+            logger.error("dnssec: signing a chain-backed answer failed", metadata: ["name": "\(name)", "type": "\(type)"])
+        }
+        return answer
     }
 
     /// A cached answer's expiry, no later than its signatures' refresh time: a
@@ -320,7 +325,9 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
         }
         metrics.staleServed.increment()
         let at = now()
+        // RFC 8914 4.4: EDE 3, stale answer.
         let answer = render(stale.outcome, name: owner, type: type, ttl: settings.staleTTL)
+            .with(extendedError: ExtendedDNSError.staleAnswer)
         keep(
             answer, for: type, key: key, renderedFrom: stale.outcome,
             expires: capped(at &+ UInt64(settings.staleTTL) * 1_000_000_000, at: at), now: at)
@@ -358,6 +365,7 @@ private struct DynamicMetrics: Sendable {
     let upstreamLookups = Counter(label: "onebz_upstream_lookups_total")
     let upstreamLatency = Metrics.Timer(label: "onebz_upstream_lookup_duration_seconds")
     let metadataRejected = Counter(label: "onebz_metadata_rejected_total")
+    let signingFailures = Counter(label: "onebz_dnssec_signing_failures_total")
     let chainErrors = Counter(label: "onebz_upstream_errors_total", dimensions: [("upstream", "chain")])
     let registryErrors = Counter(label: "onebz_upstream_errors_total", dimensions: [("upstream", "registry")])
     let notSynced = Counter(label: "onebz_upstream_errors_total", dimensions: [("upstream", "not-synced")])

@@ -90,10 +90,19 @@ struct SigningService: Service {
                     "dnssec: keys changed, re-signing",
                     metadata: ["dnskey": "\(signer.keys.map(\.keyTag))", "active": "\(signer.activeKeys.map(\.keyTag))"])
                 engine.resign(with: signer, unixTime: now)
+                logFailure()
             } else if let refresh = engine.signatureRefreshTime, now >= refresh {
                 logger.info("dnssec: renewing the zone's signatures")
                 engine.resign(with: signing.signer, unixTime: now)
+                logFailure()
             }
+        }
+    }
+
+    /// A signing failure answers DO=1 queries SERVFAIL (EDE 0) until the next re-sign.
+    private func logFailure() {
+        if let reason = engine.signingFailureReason {
+            logger.error("dnssec: signing the zone failed; DO=1 queries get SERVFAIL", metadata: ["error": "\(reason)"])
         }
     }
 }

@@ -142,3 +142,33 @@ import Testing
         #expect(after.authorities[2].rdata == before.authorities[2].rdata)  // the same cached NSEC
     }
 }
+
+/// Extended DNS Errors (RFC 8914) on the answers that need explaining.
+@Suite struct ExtendedDNSErrorTests {
+    static func ede(_ message: Message) -> [UInt16] {
+        (message.edns?.options ?? []).filter { $0.code == 15 }.map { UInt16($0.data[0]) << 8 | UInt16($0.data[1]) }
+    }
+
+    @Test func upstreamFailureIsEDE22AndSigningFailureEDE0() throws {
+        let engine = QueryEngine(
+            zone: EngineFixture.shippedZone, dynamicSource: DynamicSourceTests.FakeSource(),
+            signer: DNSSECSigningTests.signer, unixTime: DNSSECSigningTests.now)
+        let request = EngineFixture.query("other.1bz", .a)
+        let failed = try Message(
+            decoding: try #require(engine.respond(to: request, transport: .udp, resolved: .serverFailure)))
+        #expect(failed.rcode == .servFail && Self.ede(failed) == [22])
+        // Unsigned records for a DO=1 query (the source could not sign): SERVFAIL, EDE 0.
+        let unsigned = DynamicAnswer.records(name: try Name("other.1bz"), [DynamicSourceTests.shashiA])
+        let doRequest = DNSSECSigningTests.doQuery("other.1bz", .a)
+        let refused = try Message(
+            decoding: try #require(engine.respond(to: doRequest, transport: .udp, resolved: unsigned)))
+        #expect(refused.rcode == .servFail && Self.ede(refused) == [0])
+        // Without EDNS there is no OPT to carry it.
+        let plain = try Message(
+            decoding: try #require(
+                engine.respond(to: EngineFixture.query("other.1bz", .a, edns: nil), transport: .udp, resolved: .serverFailure)))
+        #expect(plain.rcode == .servFail && plain.edns == nil)
+        // Ordinary answers carry none.
+        #expect(Self.ede(try EngineFixture.ask(engine, EngineFixture.query("www.1bz", .a))).isEmpty)
+    }
+}

@@ -129,4 +129,17 @@ import ZoneCache
         #expect(times.inception == Self.start + 86_400 * 3 / 2 - 3600)
         #expect(times.expiration > f.wall.withLockedValue { $0 })
     }
+
+    @Test func staleAnswersCarryEDE3() async throws {
+        let f = DynamicNodeSourceTests.Fixture()
+        _ = try await f.ask("shashi.1bz")
+        f.clock.advance(seconds: 61)
+        f.chain.failing.withLockedValue { $0 = true }
+        let stale = try await f.ask("shashi.1bz")
+        let codes = (stale.edns?.options ?? []).filter { $0.code == 15 }.map(\.data)
+        #expect(stale.rcode == .noError && codes == [[0, 3]])
+        let failed = try await f.ask("other.1bz")
+        #expect(failed.rcode == .servFail)
+        #expect((failed.edns?.options ?? []).filter { $0.code == 15 }.map(\.data) == [[0, 22]])
+    }
 }
