@@ -12,8 +12,11 @@ public enum KeySet {
         let published = files.filter { $0.isPublished(at: now) }
         let active = published.filter { $0.isActive(at: now) }
         guard !active.isEmpty else { return nil }
+        // CDS/CDNSKEY (RFC 7344): the keys the parent's DS should point at: the ones
+        // without an end (mid-roll: old and new until the DS is seen, then the new).
+        let sync = published.filter { $0.inactive == nil && $0.delete == nil }
         return ZoneSigner(
             apex: zone, keys: published.map(\.key), activeKeys: active.map(\.key), staticTiming: staticTiming,
-            dynamicTiming: dynamicTiming, keyTTL: keyTTL)
+            dynamicTiming: dynamicTiming, keyTTL: keyTTL, syncKeys: (sync.isEmpty ? published : sync).map(\.key))
     }
 }

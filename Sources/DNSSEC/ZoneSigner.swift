@@ -33,11 +33,14 @@ public final class ZoneSigner: Sendable {
     public let dynamicTiming: Timing
     /// TTL of DNSKEY, CDS and CDNSKEY.
     public let keyTTL: UInt32
+    /// The SEP keys CDS/CDNSKEY publish (what the parent's DS set should be).
+    public let syncKeys: [SigningKey]
 
     public init(
         apex: Name, keys: [SigningKey], activeKeys: [SigningKey]? = nil, staticTiming: Timing = .staticDefault,
-        dynamicTiming: Timing = .dynamicDefault, keyTTL: UInt32 = 3600
+        dynamicTiming: Timing = .dynamicDefault, keyTTL: UInt32 = 3600, syncKeys: [SigningKey]? = nil
     ) {
+        self.syncKeys = syncKeys ?? keys
         self.apex = apex.lowercased
         self.keys = keys
         self.activeKeys = activeKeys ?? keys
@@ -55,7 +58,7 @@ public final class ZoneSigner: Sendable {
     /// CDS (digest type 2) and CDNSKEY of the SEP keys (RFC 7344): what the parent
     /// should publish.
     public var childSyncRecords: [ResourceRecord] {
-        let sep = keys.filter(\.isSecureEntryPoint)
+        let sep = syncKeys.filter(\.isSecureEntryPoint)
         return sep.map { ResourceRecord(name: apex, type: .cds, ttl: keyTTL, rdata: DSDigest.rdata(owner: apex, key: $0)) }
             + sep.map { ResourceRecord(name: apex, type: .cdnskey, ttl: keyTTL, rdata: $0.dnskeyRDATA) }
     }

@@ -8,7 +8,7 @@ struct DNSSECCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dnssec",
         abstract: "Manage the zone's DNSSEC keys (BIND-format files in a key directory).",
-        subcommands: [Keygen.self, DS.self, Status.self])
+        subcommands: [Keygen.self, DS.self, Status.self, Rollover.self, DSSeen.self])
 
     struct Common: ParsableArguments {
         @Option(help: "Directory holding the K<zone>+<alg>+<tag>.key/.private files.")
@@ -79,7 +79,68 @@ struct DNSSECCommand: ParsableCommand {
         }
     }
 
+    /// Timers of a roll, in seconds (the server takes them from [dnssec]).
+    struct RollTimers: ParsableArguments {
+        @Option(help: "Seconds a successor is published before it signs (and a retired key after). [dnssec.prepublish]")
+        var prepublish: UInt32 = 3600
+
+        @Option(help: "Seconds the parent's DS is cached: the old key signs this long after DS-seen. [dnssec.parent_ds_ttl]")
+        var parentDSTTL: UInt32 = 86_400
+
+        var policy: KeyRollover.Policy { KeyRollover.Policy(prepublish: prepublish, parentDSTTL: parentDSTTL) }
+    }
+
+    struct Rollover: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start a key rollover: a successor key, published now, signing after --prepublish.",
+            discussion: """
+                A running onebzd picks it up within dnssec.check_interval. The successor's DS is
+                published as CDS/CDNSKEY; once the parent has it, run `onebzd dnssec ds-seen`.
+                """)
+
+        @OptionGroup var common: Common
+        @OptionGroup var timers: RollTimers
+
+        func run() throws {
+            let files = try common.keys()
+            do {
+                guard
+                    let file = try KeyRollover.start(
+                        files, zone: try common.zone(), now: Keygen.now, policy: timers.policy)
+                else { throw DNSSECCommand.failure("a rollover is already under way (see `onebzd dnssec status`)") }
+                try file.write(to: common.keyDir)
+                print(file.baseName)
+            } catch let error as DNSSECError {
+                throw DNSSECCommand.failure(error.description)
+            }
+        }
+    }
+
+    struct DSSeen: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "ds-seen",
+            abstract: "Confirm the parent publishes the successor's DS: the old key retires.")
+
+        @OptionGroup var common: Common
+        @OptionGroup var timers: RollTimers
+
+        static func write(_ file: BINDKeyFile, to directory: String) throws {
+            do { try file.write(to: directory) } catch { throw DNSSECCommand.failure(error.description) }
+        }
+
+        func run() throws {
+            let files = try common.keys()
+            let changed = KeyRollover.dsSeen(files, now: Keygen.now, policy: timers.policy)
+            guard !changed.isEmpty else {
+                throw DNSSECCommand.failure("no rollover waits for a DS (none under way, or the successor is not active yet)")
+            }
+            for file in changed { try Self.write(file, to: common.keyDir) }
+            for file in changed { print("\(file.baseName) retires: inactive \(BINDKeyFile.timestamp(file.inactive ?? 0))") }
+        }
+    }
+
     struct Status: ParsableCommand {
+
         static let configuration = CommandConfiguration(abstract: "List the zone's keys: tag, algorithm, role, state.")
 
         @OptionGroup var common: Common
@@ -89,14 +150,20 @@ struct DNSSECCommand: ParsableCommand {
             let now = Keygen.now
             if keys.isEmpty { print("no keys for \(try common.zone()) in \(common.keyDir)") }
             for file in keys {
-                let state =
-                    file.isActive(at: now) ? "active" : file.isPublished(at: now) ? "published" : "not published"
+                let state = KeyRollover.state(of: file, in: keys, at: now).rawValue
                 let role = file.key.isSecureEntryPoint ? "CSK (flags 257)" : "ZSK (flags 256)"
                 var line = "\(file.baseName)  tag \(file.key.keyTag)  \(file.key.algorithm.mnemonic)  \(role)  \(state)"
-                if let inactive = file.inactive { line += "  inactive \(BINDKeyFile.timestamp(inactive))" }
+                let times: [(String, UInt32?)] = [
+                    ("activate", file.activate), ("inactive", file.inactive), ("delete", file.delete),
+                ]
+                for case (let name, let time?) in times where time > now { line += "  \(name) \(BINDKeyFile.timestamp(time))" }
                 print(line)
             }
-            print("next rollover: none scheduled (automatic rollover is not implemented yet; see docs/dnssec.md)")
+            let rolling = keys.filter { $0.inactive == nil && $0.delete == nil }.count > 1
+            print(
+                rolling
+                    ? "rollover under way: run `onebzd dnssec ds-seen` once the parent publishes the new DS"
+                    : "next rollover: by hand (`onebzd dnssec rollover`), or dnssec.key_lifetime after activation")
         }
     }
 }

@@ -53,11 +53,29 @@ final class ZoneSigning: Sendable {
             dynamicTiming: timing(settings.dynamicSignatureValidity))
     }
 
-    /// Re-reads the keys; returns the new signer when the published or active set
-    /// changed (nil: unchanged, or the directory is unreadable: keep signing).
+    var policy: KeyRollover.Policy {
+        func seconds(_ duration: Duration) -> UInt32 { UInt32(clamping: duration.components.seconds) }
+        return KeyRollover.Policy(
+            prepublish: seconds(settings.prepublish), parentDSTTL: seconds(settings.parentDSTTL),
+            keyLifetime: settings.keyLifetime.map(seconds), dsSeenDelay: settings.dsSeenDelay.map(seconds))
+    }
+
+    /// Re-reads the keys (after the rollover timers' step, which may write key files);
+    /// returns the new signer when the published, active or CDS set changed (nil:
+    /// unchanged, or the directory is unreadable: keep signing).
     func reload(now: UInt32, logger: Logger) -> ZoneSigner? {
-        let files: [BINDKeyFile]
-        do { files = try BINDKeyFile.load(directory: settings.keyDir, zone: zone) } catch {
+        var files: [BINDKeyFile]
+        do {
+            files = try BINDKeyFile.load(directory: settings.keyDir, zone: zone)
+            let changed = try KeyRollover.step(files, zone: zone, now: now, policy: policy)
+            for file in changed {
+                try file.write(to: settings.keyDir)
+                logger.notice(
+                    "dnssec: rollover step",
+                    metadata: ["key": "\(file.baseName)", "state": "\(KeyRollover.state(of: file, in: files, at: now).rawValue)"])
+            }
+            if !changed.isEmpty { files = try BINDKeyFile.load(directory: settings.keyDir, zone: zone) }
+        } catch {
             logger.error("dnssec: cannot re-read the keys, keeping the current ones", metadata: ["error": "\(error)"])
             return nil
         }
@@ -66,7 +84,9 @@ final class ZoneSigning: Sendable {
             return nil
         }
         return current.withLockedValue { signer in
-            let tags = { (s: ZoneSigner?) in (s?.keys.map(\.keyTag) ?? [], s?.activeKeys.map(\.keyTag) ?? []) }
+            let tags = { (s: ZoneSigner?) in
+                [s?.keys ?? [], s?.activeKeys ?? [], s?.syncKeys ?? []].map { $0.map(\.keyTag) }
+            }
             guard tags(signer) != tags(next) else { return nil }
             signer = next
             return next

@@ -88,6 +88,16 @@ package struct ServerConfiguration: Sendable, Equatable {
         package var refresh: Duration?
         /// How often the key directory is re-read and signature ages checked.
         package var checkInterval: Duration = .seconds(60)
+        /// Rollover: a successor is published this long before it signs, and a retired
+        /// key stays published this long after it stopped (the zone's largest TTL).
+        package var prepublish: Duration = .seconds(3600)
+        /// Rollover: the TTL of our DS at the parent.
+        package var parentDSTTL: Duration = .seconds(86_400)
+        /// Roll the key automatically this long after it became active (nil: by hand).
+        package var keyLifetime: Duration?
+        /// Count the successor's DS as seen this long after it became active (nil:
+        /// wait for `onebzd dnssec ds-seen`).
+        package var dsSeenDelay: Duration?
     }
 
     package struct TTL: Sendable, Equatable {
@@ -172,8 +182,15 @@ extension ServerConfiguration {
         if let t = try top.table("dnssec") {
             try t.onlyKeys([
                 "enabled", "key_dir", "algorithm", "signature_validity", "dynamic_signature_validity", "refresh",
-                "check_interval",
+                "check_interval", "prepublish", "parent_ds_ttl", "key_lifetime", "ds_seen_delay",
             ])
+            if let v = try t.duration("prepublish") { dnssec.prepublish = v }
+            if let v = try t.duration("parent_ds_ttl") { dnssec.parentDSTTL = v }
+            dnssec.keyLifetime = try t.duration("key_lifetime")
+            dnssec.dsSeenDelay = try t.duration("ds_seen_delay")
+            if let lifetime = dnssec.keyLifetime, lifetime <= dnssec.prepublish {
+                throw ConfigurationError(key: t.key("key_lifetime"), "must be longer than prepublish")
+            }
             if let v = try t.bool("enabled") { dnssec.enabled = v }
             if let v = try t.string("key_dir") {
                 guard !v.isEmpty else { throw ConfigurationError(key: t.key("key_dir"), "must not be empty") }
