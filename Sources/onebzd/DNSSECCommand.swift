@@ -84,7 +84,9 @@ struct DNSSECCommand: ParsableCommand {
         @Option(help: "Seconds a successor is published before it signs (and a retired key after). [dnssec.prepublish]")
         var prepublish: UInt32 = 3600
 
-        @Option(help: "Seconds the parent's DS is cached: the old key signs this long after DS-seen. [dnssec.parent_ds_ttl]")
+        @Option(
+            name: .customLong("parent-ds-ttl"),
+            help: "Seconds the parent's DS is cached: the old key signs this long after DS-seen. [dnssec.parent_ds_ttl]")
         var parentDSTTL: UInt32 = 86_400
 
         var policy: KeyRollover.Policy { KeyRollover.Policy(prepublish: prepublish, parentDSTTL: parentDSTTL) }

@@ -137,4 +137,71 @@ import Testing
         // Without DO, chain names answer exactly as before (no RRSIG).
         #expect(!(try stack.dig(["shashi.1bz", "A"]).output.contains("RRSIG")))
     }
+
+    /// A CSK roll with short timers, judged by unbound at every step: pre-publication,
+    /// double signature, the parent adding the new DS (from our CDS), DS-seen, the old
+    /// key retiring and going, the parent dropping the old DS. Never bogus.
+    @Test func rolloverKeepsValidatingAtEveryStep() async throws {
+        let (dir, ds) = try Self.makeKeys("dnssec-roll")
+        let config = try Repo.scratchDirectory("dnssec-roll-config").appendingPathComponent("onebzd.toml")
+        try "[dnssec]\nenabled = true\nkey_dir = \"\(dir)\"\ncheck_interval = \"1s\"\n".write(
+            to: config, atomically: true, encoding: .utf8)
+        let server = try await OnebzdServer(label: "dnssec-roll-onebzd", extraArguments: ["--config", config.path])
+        func count(_ name: String, _ type: String, _ rrtype: String) throws -> Int {
+            try server.kdig(["+dnssec", name, type]).answer.filter { $0.split(separator: " ").dropFirst(3).first == Substring(rrtype) }.count
+        }
+        func rrsigs() throws -> Int { try count("www.1bz", "A", "RRSIG") }
+        func waitFor(_ what: String, _ check: @escaping () throws -> Bool) async throws {
+            let clock = ContinuousClock()
+            let start = clock.now
+            while clock.now - start < .seconds(20) {
+                if (try? check()) == true { return }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            Issue.record("\(what) did not happen within 20 s")
+        }
+        var step = 0
+        func validate(_ anchors: String, _ label: String) async throws {
+            step += 1
+            let unbound = try await ValidatingResolver(
+                authorityPort: server.port, ds: anchors, label: "dnssec-roll-unbound-\(step)",
+                extraServerConfig: "cache-max-ttl: 1\n    cache-max-negative-ttl: 1")
+            for (name, type) in [("www.1bz", "A"), ("1bz", "DNSKEY"), ("no.such.1bz", "A"), ("example.1bz", "DS")] {
+                let result = try unbound.dig([name, type])
+                #expect(result.flags.contains("ad") && result.status == "NOERROR", "\(label): \(name) \(type): \(result)")
+            }
+        }
+        let timers = ["--prepublish", "3", "--parent-ds-ttl", "3"]
+        try await validate(ds, "before")
+
+        let roll = try Self.onebzd(["dnssec", "rollover", "--key-dir", dir] + timers)
+        #expect(roll.status == 0, "\(roll.stderr)")
+        try await waitFor("the successor's DNSKEY") { try count("1bz", "DNSKEY", "DNSKEY") == 2 }
+        #expect(try rrsigs() == 1, "pre-publication: the successor does not sign yet")
+        try await validate(ds, "pre-publication")
+
+        try await waitFor("double signatures") { try rrsigs() == 2 }
+        try await validate(ds, "double signature")
+
+        // The parent takes our CDS: both DS (what an alternative root following RFC 7344 does).
+        let cds = try server.dig(["1bz", "CDS"]).answer.filter { $0.contains(" CDS ") }
+        #expect(cds.count == 2, "\(cds)")
+        let bothDS = cds.map { $0.replacingOccurrences(of: " CDS ", with: " DS ") }.joined(separator: "\n")
+        try await validate(bothDS, "parent has both DS")
+
+        let seen = try Self.onebzd(["dnssec", "ds-seen", "--key-dir", dir] + timers)
+        #expect(seen.status == 0, "\(seen.stderr)")
+        try await waitFor("CDS for the successor only") {
+            try server.dig(["1bz", "CDS"]).answer.filter { $0.contains(" CDS ") }.count == 1
+        }
+        try await validate(bothDS, "DS seen")
+        try await waitFor("the old key to stop signing") { try rrsigs() == 1 }
+        try await validate(bothDS, "old key inactive")
+        try await waitFor("the old key to leave DNSKEY") { try count("1bz", "DNSKEY", "DNSKEY") == 1 }
+        let newDS = try server.dig(["1bz", "CDS"]).answer.filter { $0.contains(" CDS ") }
+            .map { $0.replacingOccurrences(of: " CDS ", with: " DS ") }.joined(separator: "\n")
+        try await validate(newDS, "parent has the new DS only")
+        let status = try Self.onebzd(["dnssec", "status", "--key-dir", dir])
+        #expect(status.stdout.contains("removed"), "\(status.stdout)")
+    }
 }

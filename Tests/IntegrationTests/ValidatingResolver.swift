@@ -10,7 +10,7 @@ final class ValidatingResolver: Sendable {
     let directory: URL
 
     /// `ds`: the DS RR in presentation format (`1bz. 3600 IN DS ...`).
-    init(authorityPort: Int, ds: String, label: String) async throws {
+    init(authorityPort: Int, ds: String, label: String, extraServerConfig: String = "") async throws {
         port = FreePort.next()
         directory = try Repo.scratchDirectory(label)
         let hints = directory.appendingPathComponent("root.hints")
@@ -34,7 +34,8 @@ final class ValidatingResolver: Sendable {
             so-reuseport: no
             module-config: "validator iterator"
             root-hints: "\(hints.path)"
-            trust-anchor: "\(ds)"
+            \(ds.split(separator: "\n").map { "trust-anchor: \"\($0)\"" }.joined(separator: "\n    "))
+            \(extraServerConfig)
             qname-minimisation: no
             # Nothing but the zone under test: no root priming, no traffic off loopback.
             local-zone: "." refuse
