@@ -8,7 +8,7 @@ struct DNSSECCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dnssec",
         abstract: "Manage the zone's DNSSEC keys (BIND-format files in a key directory).",
-        subcommands: [Keygen.self, DS.self, Status.self, Rollover.self, DSSeen.self])
+        subcommands: [Keygen.self, DS.self, Status.self, Rollover.self, DSSeen.self, Speed.self])
 
     struct Common: ParsableArguments {
         @Option(help: "Directory holding the K<zone>+<alg>+<tag>.key/.private files.")
@@ -166,6 +166,39 @@ struct DNSSECCommand: ParsableCommand {
                 rolling
                     ? "rollover under way: run `onebzd dnssec ds-seen` once the parent publishes the new DS"
                     : "next rollover: by hand (`onebzd dnssec rollover`), or dnssec.key_lifetime after activation")
+        }
+    }
+}
+
+extension DNSSECCommand {
+    /// `onebzd dnssec speed`: signatures per second on one core, per algorithm (as
+    /// `openssl speed` does for its primitives): what a miss or a re-sign costs.
+    struct Speed: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure RRset signatures per second on one core for each algorithm.")
+
+        @Option(help: "Seconds per algorithm.")
+        var seconds: Double = 2
+
+        func run() throws {
+            let zone = try Name("1bz.")
+            let owner = try Name("shashi.1bz.")
+            let rrset = (1...3).map {
+                ResourceRecord(name: owner, type: .txt, ttl: 300, rdata: [UInt8]("\u{14}verified=yes wallet=\($0)".utf8))
+            }
+            for algorithm in [DNSSECAlgorithm.ecdsaP256SHA256, .ed25519] {
+                let signer = ZoneSigner(apex: zone, keys: [try SigningKey.generate(algorithm: algorithm)])
+                let clock = ContinuousClock()
+                let start = clock.now
+                var count = 0
+                while clock.now - start < .milliseconds(Int64(seconds * 1000)) {
+                    for _ in 0..<100 { _ = try signer.signatures(over: rrset, now: 1_780_000_000, timing: .dynamicDefault) }
+                    count += 100
+                }
+                let elapsed = clock.now - start
+                let perSecond = Double(count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                print("\(algorithm.mnemonic): \(Int(perSecond)) signatures/s on one core (\(String(format: "%.1f", 1e6 / perSecond)) µs each)")
+            }
         }
     }
 }
