@@ -73,7 +73,11 @@ struct DNSSECCommand: ParsableCommand {
 
         func run() throws {
             let zone = try common.zone()
-            let keys = try common.keys().filter { $0.key.isSecureEntryPoint }
+            // What CDS says the parent should hold: SEP keys published now and not retiring.
+            let now = Keygen.now
+            let keys = try common.keys().filter {
+                $0.key.isSecureEntryPoint && $0.isPublished(at: now) && $0.inactive == nil && $0.delete == nil
+            }
             guard !keys.isEmpty else { throw DNSSECCommand.failure("\(common.keyDir): no key-signing key for \(zone)") }
             for file in keys { print(DSDigest.presentation(owner: zone, key: file.key, ttl: ttl)) }
         }
