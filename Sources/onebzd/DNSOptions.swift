@@ -41,7 +41,7 @@ struct DNSOptions: ParsableArguments {
     var dnssecKeyDir: String?
 
     @Option(
-        help: "Algorithm of a key generated when --key-dir has none: ecdsap256sha256 or ed25519. [dnssec.algorithm]")
+        help: "Algorithm of a key generated when the key directory has none: ecdsap256sha256 or ed25519. [dnssec.algorithm]")
     var dnssecAlgorithm: String?
 
     func validate() throws {

@@ -29,9 +29,10 @@ struct OnebzdCommand: AsyncParsableCommand {
               onebzd --zone zones/1bz.zone --listen 127.0.0.1:5353 --http 127.0.0.1:8053
               onebzd --config onebzd.toml
             Flags override the config file (docs/configuration.md). Stops gracefully on SIGINT
-            or SIGTERM. With --dnssec (or [dnssec] enabled = true) every answer to a DO=1 query
-            is signed with the keys in --key-dir; `onebzd dnssec keygen|ds|status` manage them
-            (docs/dnssec.md).
+            or SIGTERM.
+            DNSSEC (docs/dnssec.md): with --dnssec-key-dir DIR (or [dnssec] enabled = true)
+            every answer to a DO=1 query is signed; keys are managed with
+            `onebzd dnssec keygen|ds|status|rollover|ds-seen|speed`.
             """,
         subcommands: [DNSSECCommand.self])
 
