@@ -51,6 +51,8 @@ package final class PreparedZone: Sendable {
         let negativeHead: ResponseTemplate
         /// Set when signing failed: DO=1 queries get SERVFAIL rather than unsigned data.
         let failure: String?
+        /// Per-name denials signed at `signedAt` (static names denied per name).
+        let denials = DenialCache()
     }
 
     package var nameError: ResponseTemplate { unsigned.nameError }
@@ -177,13 +179,21 @@ package final class PreparedZone: Sendable {
     /// The compact denial of `owner` (lowercase wire bytes of the query name) made at
     /// this snapshot's signing time: for names the zone answers negatively per name.
     package func denial(owner: Name, types: [RRType]?, signed: Signed) -> SignedDenial? {
-        guard
-            let records = try? signed.signer.denialRecords(
-                owner: owner, types: types, ttl: planner.negativeSOA.ttl, now: signed.signedAt,
-                timing: signed.signer.staticTiming)
-        else { return nil }
-        return SignedDenial(records: records)
+        let make = { () -> SignedDenial? in
+            guard
+                let records = try? signed.signer.denialRecords(
+                    owner: owner, types: types, ttl: self.planner.negativeSOA.ttl, now: signed.signedAt,
+                    timing: signed.signer.staticTiming)
+            else { return nil }
+            return SignedDenial(records: records)
+        }
+        // Only nonexistent names are cached: the bitmap of a name that exists depends on
+        // the answer that named it (a dynamic source's NODATA without its own denial).
+        return types == nil ? signed.denials.denial(for: owner, make: make) : make()
     }
+
+    /// How many per-name denials this snapshot holds (tests, metrics).
+    package var cachedDenials: Int { signed?.denials.count ?? 0 }
 }
 
 extension PreparedZone: AtomicReference {}

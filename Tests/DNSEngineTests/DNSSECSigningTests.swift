@@ -81,6 +81,18 @@ import Testing
         #expect(plain.rcode == .nxDomain && plain.authorities.map(\.type) == [.soa])
     }
 
+    @Test func aFloodOfRandomNamesCostsOneSignaturePerName() throws {
+        let engine = QueryEngine(zone: EngineFixture.shippedZone, signer: Self.signer, unixTime: Self.now)
+        let first = try EngineFixture.ask(engine, Self.doQuery("r1.x.1bz", .a))
+        let again = try EngineFixture.ask(engine, Self.doQuery("R1.X.1bz", .aaaa))
+        #expect(again.authorities[2...] == first.authorities[2...], "the cached NSEC and RRSIG")
+        _ = try EngineFixture.ask(engine, Self.doQuery("r2.x.1bz", .a))
+        #expect(engine.prepared.cachedDenials == 2)
+        // Re-signing starts a new cache (the denials' signature times are the snapshot's).
+        engine.resign(with: Self.signer, unixTime: Self.now + 60)
+        #expect(engine.prepared.cachedDenials == 0)
+    }
+
     @Test func noDataListsTheTypesThatExist() throws {
         let response = try EngineFixture.ask(Self.signedEngine, Self.doQuery("www.1bz", .txt))
         #expect(response.rcode == .noError && response.answers.isEmpty)
