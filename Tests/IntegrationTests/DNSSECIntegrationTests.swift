@@ -134,6 +134,32 @@ import Testing
         let delv = try ValidatingResolver.delv(
             authorityPort: stack.onebzd.port, ds: ds, name: "newcomer.1bz", type: "TXT", directory: unbound.directory)
         #expect(delv.contains("fully validated") && delv.contains("verified=no"), "\(delv)")
+
+        // verifyNode: the cached signed TXT goes, the new one validates.
+        let (id, _) = try await stack.registerNewNode("verifyme.1bz", account: 6)
+        _ = try await stack.eventually(timeout: limit) {
+            try stack.onebzd.kdig(["+dnssec", "verifyme.1bz", "TXT"]).answer.contains { $0.contains(" RRSIG TXT ") }
+        }
+        _ = try await stack.devnet.verifyNode(nodeHash: NodeHash(nodeID: id).hex, from: stack.devnet.info.accounts[6])
+        _ = try await stack.eventually(timeout: limit) {
+            try ValidatingResolver.delv(
+                authorityPort: stack.onebzd.port, ds: ds, name: "verifyme.1bz", type: "TXT", directory: unbound.directory
+            ).contains("verified=yes")
+        }
+        let verified = try ValidatingResolver.delv(
+            authorityPort: stack.onebzd.port, ds: ds, name: "verifyme.1bz", type: "TXT", directory: unbound.directory)
+        #expect(verified.contains("fully validated"), "\(verified)")
+
+        // A new signed registry record: the new address, validated.
+        try await stack.publishRecord(for: stack.devnet.sample("acme.1bz")!, ipv4: ["198.51.100.99"], ipv6: [], seq: 2)
+        _ = try await stack.eventually(timeout: limit) {
+            try ValidatingResolver.delv(
+                authorityPort: stack.onebzd.port, ds: ds, name: "acme.1bz", type: "A", directory: unbound.directory
+            ).contains("198.51.100.99")
+        }
+        let moved = try ValidatingResolver.delv(
+            authorityPort: stack.onebzd.port, ds: ds, name: "acme.1bz", type: "A", directory: unbound.directory)
+        #expect(moved.contains("fully validated"), "\(moved)")
         // Without DO, chain names answer exactly as before (no RRSIG).
         #expect(!(try stack.dig(["shashi.1bz", "A"]).output.contains("RRSIG")))
     }
