@@ -1,14 +1,15 @@
+import DNSEngine
 import DNSWire
 import Foundation
 import Hummingbird
 import NIOCore
-import DNSEngine
 
 /// `GET /resolve?name=shashi.1bz`: the verified node behind a 1bz name, as JSON
 /// (`NodeInfo`). The engine classifies the name first, exactly as for a DNS query: a
 /// static name answers its DNS data (DNS-JSON), a name DNS calls nonexistent is 404,
-/// and only a node name goes to the chain-backed lookup. With `&type=A` (or any type name or number) it instead answers in
-/// the Google/Cloudflare DNS-JSON shape, from the same engine as DNS and DoH.
+/// and only a node name goes to the chain-backed lookup. With `&type=A` (or any type
+/// name or number) it instead answers in the Google/Cloudflare DNS-JSON shape, from the
+/// same engine as DNS and DoH.
 struct ResolveEndpoint: Sendable {
     /// Longer than any DNS name in presentation form, even fully escaped.
     static let maxNameLength = 1024

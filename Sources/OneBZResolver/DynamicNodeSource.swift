@@ -108,7 +108,9 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
             let answer = render(fetched.outcome, name: owner, type: type, ttl: settings.positiveTTL)
             if let node = fetched.node {
                 let at = now()
-                keep(answer, for: type, key: key, renderedFrom: node.outcome, expires: at &+ ttl(fetched.outcome), now: at)
+                keep(
+                    answer, for: type, key: key, renderedFrom: node.outcome, expires: at &+ ttl(fetched.outcome),
+                    now: at)
             }
             return answer
         } catch {
