@@ -293,8 +293,12 @@ class Dispatcher:
             return quantity(self.tester.estimate_gas(tx, number))
         except TransactionFailed as e:
             raise self._reverted(e)
-        except ValidationError as e:
-            raise invalid_params(str(e))
+        except Exception as e:
+            if "afford" in str(e):  # py-evm's words for geth's "insufficient funds"
+                raise RPCError(-32000, "insufficient funds for gas * price + value: %s" % e)
+            if isinstance(e, ValidationError):
+                raise invalid_params(str(e))
+            raise
 
     def send_transaction(self, params):
         """Accounts are unlocked: the transaction is signed here and mined at once (one

@@ -74,7 +74,7 @@ public struct TransactionSender: Sendable {
         async let nonceCall = client.transactionCount(of: from)
         async let balanceCall = client.balance(of: from)
         let (chainID, nonce, balance) = try await (chainIDCall, nonceCall, balanceCall)
-        if balance < call.value {
+        if balance.isZero || balance < call.value {
             throw WalletError(
                 .insufficientFunds,
                 "the wallet \(from.checksummed) holds \(Wei.format(balance)) but \(call.summary) sends "
@@ -140,7 +140,10 @@ public struct TransactionSender: Sendable {
                 .reverted,
                 "the contract refuses \(call.summary): \(reason ?? "reverted without a reason"); nothing was sent",
                 revertReason: reason)
-        } catch let error as JSONRPCError where error.kind == .rpc && error.message.lowercased().contains("insufficient funds") {
+        } catch let error as JSONRPCError
+            where error.kind == .rpc
+            && ["insufficient funds", "cannot afford"].contains(where: error.message.lowercased().contains)
+        {
             throw WalletError(
                 .insufficientFunds,
                 "the wallet \(key.address.checksummed) cannot pay for \(call.summary) (\(error.message)): "

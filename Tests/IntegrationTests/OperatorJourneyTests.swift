@@ -77,7 +77,7 @@ import Testing
 
         // 5. publish signed metadata (the encrypted key, password from the environment), heartbeat
         let publish = try await Self.onebz(
-            ["publish", "--key", node.key, "--registry", registry, "--ipv4", "192.0.2.77"], env: pw)
+            ["publish", "--key", node.key, "--registry", registry, "--ipv4", "192.0.2.77", "--seq", "10"], env: pw)
         #expect(publish.status == 0, "\(publish.stderr)")
         let beat = try await Self.onebz(["heartbeat", "--key", node.key, "--registry", registry], env: pw)
         #expect(beat.status == 0, "\(beat.stderr)")
@@ -105,7 +105,7 @@ import Testing
 
         // a new address: status names the stale DNS answer until it refreshes
         let republish = try await Self.onebz(
-            ["publish", "--key", node.key, "--registry", registry, "--ipv4", "192.0.2.78"], env: pw)
+            ["publish", "--key", node.key, "--registry", registry, "--ipv4", "192.0.2.78", "--seq", "11"], env: pw)
         #expect(republish.status == 0, "\(republish.stderr)")
         let stale = try await Self.onebz(
             ["status", node.id, "--rpc", chain.rpc, "--contract", chain.contract, "--registry", registry, "--dns", dnsAddress])
