@@ -40,7 +40,17 @@ import TestSupport
         let enc = try Self.write(Vectors.shared.encrypted_private_pem, "node_private.pem")
         let r = try Command.run(Self.onebz, ["sign", "--key", enc, "--ipv4", "192.0.2.1", "--seq", "1"])
         #expect(r.status != 0)
-        #expect(r.stderr.contains("openssl pkey -in KEY -out plain.pem"))
+        #expect(r.stderr.contains("ONEBZ_KEY_PASSWORD") && r.stderr.contains("--key-password-file"), "\(r.stderr)")
+        // identity.py's encrypted key (cryptography's BestAvailableEncryption, password "secret")
+        let wrong = try Command.run(
+            Self.onebz, ["sign", "--key", enc, "--ipv4", "192.0.2.1", "--seq", "1"],
+            environment: ["ONEBZ_KEY_PASSWORD": "not it"])
+        #expect(wrong.status != 0 && wrong.stderr.contains("wrong password"), "\(wrong.stderr)")
+        let right = try Command.run(
+            Self.onebz, ["sign", "--key", enc, "--ipv4", "192.0.2.1", "--seq", "1"],
+            environment: ["ONEBZ_KEY_PASSWORD": "secret"])
+        #expect(right.status == 0, "\(right.stderr)")
+        #expect(right.stdout.contains("\"seq\" : 1"), "\(right.stdout)")
         let plain = try Self.write(Vectors.shared.vectors[0].private_pem, "plain.pem")
         let bad = try Command.run(Self.onebz, ["sign", "--key", plain, "--ipv4", "1.2.3", "--seq", "1"])
         #expect(bad.status != 0)
