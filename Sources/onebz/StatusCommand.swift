@@ -80,7 +80,9 @@ struct StatusCommand: AsyncParsableCommand {
                     entry = try await client.fetch(name: name)
                 }
             } catch let error where error.kind == .notFound {
-                problems.append("registry record not published yet: run `onebz publish --key ... --registry \(registry) --ipv4 ...`")
+                if chainView == nil || chainView?.node != nil {  // unregistered: registering comes first
+                    problems.append("registry record not published yet: run `onebz publish --key ... --registry \(registry) --ipv4 ...`")
+                }
             } catch {
                 problems.append("registry: \(error)")
             }
