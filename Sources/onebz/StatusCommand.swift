@@ -154,11 +154,7 @@ struct StatusCommand: AsyncParsableCommand {
                 switch type {
                 case .a where rr.rdata.count == 4: addresses.append(rr.rdata.map(String.init).joined(separator: "."))
                 case .aaaa where rr.rdata.count == 16:
-                    var raw = in6_addr()
-                    withUnsafeMutableBytes(of: &raw) { $0.copyBytes(from: rr.rdata) }
-                    var out = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-                    inet_ntop(AF_INET6, &raw, &out, socklen_t(out.count))
-                    addresses.append(String(cString: out))
+                    if let text = IPAddress.ipv6(bytes: rr.rdata) { addresses.append(text) }
                 case .txt:
                     var i = 0
                     var text: [UInt8] = []
