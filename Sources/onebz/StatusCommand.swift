@@ -97,6 +97,15 @@ struct StatusCommand: AsyncParsableCommand {
             print("  trust:      \(entry.trust) (tier \(entry.tier))")
             print("  verified:   \(entry.verified ? "yes" : "no") (as the registry last saw the chain)")
             print("  updated:    \(Self.date(UInt64(max(0, entry.updatedAt))))")
+            if let beat = entry.lastHeartbeat {
+                let age = Int64(Date().timeIntervalSince1970) - beat
+                print("  heartbeat:  \(Self.date(UInt64(max(0, beat)))) (\(max(0, age)) s ago)")
+                if age > 15 * 60 {
+                    problems.append("no heartbeat for \(age / 60) min: uptime (25 trust points) counts 5-minute slots; run `onebz heartbeat --every 5m` or the systemd timer")
+                }
+            } else {
+                print("  heartbeat:  none yet")
+            }
             if let n = chainView?.node {
                 if n.verified != entry.verified {
                     problems.append("the registry has not caught up with the chain yet (chain verified=\(n.verified ? "yes" : "no"), registry \(entry.verified ? "yes" : "no")): it follows the chain's events, give it a poll interval")

@@ -102,6 +102,7 @@ import Testing
         #expect(status.status == 0, "\(status.stdout)\(status.stderr)")
         #expect(status.stdout.contains("verified:   yes") && status.stdout.contains("A/AAAA:     192.0.2.77"))
         #expect(status.stdout.contains("chain, registry and DNS agree"))
+        #expect(status.stdout.contains("heartbeat:  ") && status.stdout.contains(" s ago)"), "\(status.stdout)")
 
         // a new address: status names the stale DNS answer until it refreshes
         let republish = try await Self.onebz(
