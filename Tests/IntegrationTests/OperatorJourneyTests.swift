@@ -134,6 +134,8 @@ import Testing
         #expect(again.status != 0 && again.stderr.contains("Already registered"), "\(again.stderr)")
         let cheap = try await Self.onebz(["verify-onchain", name, "--fee", "1gwei"] + chain.arguments)
         #expect(cheap.status != 0 && cheap.stderr.contains("Insufficient fee"), "\(cheap.stderr)")
+        let guarded = try await Self.onebz(["register", "guarded.1bz", "--key", second.key, "--max-fee", "1wei"] + chain.arguments)
+        #expect(guarded.status != 0 && guarded.stderr.contains("--max-fee"), "\(guarded.stderr)")
         #expect(try await devnet.blockNumber() == before, "a refused transaction mined nothing")
 
         // names are checked before anything is asked of the chain

@@ -74,4 +74,26 @@ import TestSupport
         #expect(status == 200)
         #expect(body.contains(#""trust":40"#) && body.contains(#""tier":"verified""#))
     }
+
+    @Test func heartbeatEveryKeepsSendingUntilStopped() async throws {
+        let h = try await RegistryHarness("onebz-heartbeat-every")
+        defer { h.stop() }
+        let shashi = h.samples[0]
+        _ = try Command.run(
+            Self.onebz, ["publish", "--registry", h.baseURL, "--key", shashi.privateKeyPath, "--ipv4", "127.0.0.51"])
+        let dir = try Repo.scratchDirectory("onebz-heartbeat-every")
+        let beats = try ManagedProcess(
+            name: "heartbeat", executable: URL(fileURLWithPath: Self.onebz),
+            arguments: ["heartbeat", "--registry", h.baseURL, "--key", shashi.privateKeyPath, "--every", "1s"],
+            logDirectory: dir)
+        try await beats.waitUntil(timeout: .seconds(20)) {
+            beats.stdout().components(separatedBy: "heartbeat ok").count > 2
+        }
+        #expect(beats.isRunning, "runs until stopped")
+        _ = beats.stop()
+        #expect(!beats.isRunning)
+        let bad = try Command.run(
+            Self.onebz, ["heartbeat", "--registry", h.baseURL, "--key", shashi.privateKeyPath, "--every", "soon"])
+        #expect(bad.status != 0 && bad.stderr.contains("--every"))
+    }
 }
