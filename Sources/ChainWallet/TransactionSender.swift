@@ -112,7 +112,14 @@ public struct TransactionSender: Sendable {
                 throw WalletError(.rejected, "the endpoint reports hash \(reported.hex) for transaction \(hash.hex)")
             }
         } catch let error as JSONRPCError where error.kind == .rpc {
-            if !error.message.lowercased().contains("already known") { throw Self.rejection(error, prepared) }
+            // A retried send whose first attempt got through: "already known" while it
+            // waits, "nonce too low" once it is mined. Either way it is ours, not a new one.
+            let text = error.message.lowercased()
+            var ours = text.contains("already known")
+            if !ours, text.contains("nonce too low") {
+                ours = (try? await client.transactionReceipt(hash)) != nil
+            }
+            if !ours { throw Self.rejection(error, prepared) }
         }
         progress(.sent(hash))
         let receipt = try await awaitReceipt(hash, progress: progress)
