@@ -35,6 +35,43 @@ public struct SendPolicy: Sendable {
     public init() {}
 }
 
+/// The policy's decisions, pure (tested without an endpoint).
+extension SendPolicy {
+    /// The estimate plus the margin, at most `gasCap`.
+    public func gasLimit(estimate: UInt64) -> UInt64 {
+        min(gasCap, estimate + estimate * gasMarginPercent / 100)
+    }
+
+    /// EIP-1559: the tip is ours, else the endpoint's suggestion, else 2 gwei; max fee =
+    /// 2 × base fee + tip (room for several full blocks of base-fee rises), capped by the
+    /// guard; refused when base fee + tip alone exceeds the guard.
+    public func eip1559Fees(baseFee: UInt256, suggestedTip: UInt256?) throws(WalletError) -> EthereumTransaction.Fees {
+        var tip = priorityFeePerGas ?? suggestedTip ?? UInt256(2_000_000_000)
+        guard let needed = baseFee.adding(tip), let maxFee = baseFee.multiplied(by: 2).flatMap({ $0.adding(tip) }) else {
+            throw WalletError(.feeTooHigh, "the base fee \(baseFee) wei is absurd")
+        }
+        try guardFee(needed, what: "base fee + tip")
+        let bounded = min(maxFee, maxFeePerGas)
+        if tip > bounded { tip = bounded }
+        return .eip1559(maxFeePerGas: bounded, maxPriorityFeePerGas: tip)
+    }
+
+    /// Legacy: the endpoint's gas price, refused above the guard.
+    public func legacyFees(gasPrice: UInt256) throws(WalletError) -> EthereumTransaction.Fees {
+        try guardFee(gasPrice, what: "the gas price")
+        return .legacy(gasPrice: gasPrice)
+    }
+
+    private func guardFee(_ fee: UInt256, what: String) throws(WalletError) {
+        if fee > maxFeePerGas {
+            throw WalletError(
+                .feeTooHigh,
+                "\(what) is \(Wei.formatGwei(fee)) per gas, above --max-fee \(Wei.formatGwei(maxFeePerGas)): "
+                    + "wait for calmer fees or raise --max-fee; nothing was sent")
+        }
+    }
+}
+
 /// Progress of one transaction, for a caller that prints it.
 public enum SendProgress: Sendable {
     case sent(Bytes32)
@@ -81,7 +118,7 @@ public struct TransactionSender: Sendable {
                     + "\(Wei.format(call.value)) (plus gas): fund the wallet first; nothing was sent")
         }
         let estimate = try await estimateGas(call)
-        let gasLimit = min(policy.gasCap, estimate + estimate * policy.gasMarginPercent / 100)
+        let gasLimit = policy.gasLimit(estimate: estimate)
         let (fees, baseFee) = try await fees()
         let transaction = EthereumTransaction(
             chainID: chainID, nonce: nonce, fees: fees, gasLimit: gasLimit, to: call.to, value: call.value,
@@ -158,41 +195,16 @@ public struct TransactionSender: Sendable {
         }
     }
 
-    /// EIP-1559: tip from the endpoint, max fee = 2 × base fee + tip (survives six full
-    /// blocks of base-fee increases). Legacy: eth_gasPrice. Either way bounded by the guard.
+    /// Asks the endpoint for what the policy needs and lets the policy decide.
     private func fees() async throws -> (EthereumTransaction.Fees, UInt256?) {
         if policy.legacy {
-            let price = try await client.gasPrice()
-            try guardFee(price, what: "the gas price")
-            return (.legacy(gasPrice: price), nil)
+            return (try policy.legacyFees(gasPrice: try await client.gasPrice()), nil)
         }
         guard let baseFee = try await client.latestBaseFee() else {
-            throw WalletError(
-                .invalidInput, "the chain reports no baseFeePerGas (no EIP-1559): use --legacy")
+            throw WalletError(.invalidInput, "the chain reports no baseFeePerGas (no EIP-1559): use --legacy")
         }
-        var tip: UInt256
-        if let chosen = policy.priorityFeePerGas {
-            tip = chosen
-        } else {
-            tip = try await client.maxPriorityFeePerGas() ?? UInt256(2_000_000_000)  // 2 gwei when the endpoint has no opinion
-        }
-        guard let maxFee = baseFee.multiplied(by: 2).flatMap({ $0.adding(tip) }) else {
-            throw WalletError(.feeTooHigh, "the base fee \(baseFee) wei is absurd")
-        }
-        let bounded = min(maxFee, policy.maxFeePerGas)
-        // the guard: the base fee alone plus the tip must fit under it
-        try guardFee(baseFee.adding(tip) ?? maxFee, what: "base fee + tip")
-        if tip > bounded { tip = bounded }
-        return (.eip1559(maxFeePerGas: bounded, maxPriorityFeePerGas: tip), baseFee)
-    }
-
-    private func guardFee(_ fee: UInt256, what: String) throws {
-        if fee > policy.maxFeePerGas {
-            throw WalletError(
-                .feeTooHigh,
-                "\(what) is \(Wei.formatGwei(fee)) per gas, above --max-fee \(Wei.formatGwei(policy.maxFeePerGas)): "
-                    + "wait for calmer fees or raise --max-fee; nothing was sent")
-        }
+        let suggested = policy.priorityFeePerGas == nil ? try await client.maxPriorityFeePerGas() : nil
+        return (try policy.eip1559Fees(baseFee: baseFee, suggestedTip: suggested), baseFee)
     }
 
     private func awaitReceipt(_ hash: Bytes32, progress: @Sendable (SendProgress) -> Void) async throws
