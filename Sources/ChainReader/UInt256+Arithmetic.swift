@@ -10,7 +10,9 @@ extension UInt256 {
     init(limbs: [UInt64]) {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(32)
-        for limb in limbs { for i in (0..<8).reversed() { bytes.append(UInt8(truncatingIfNeeded: limb >> (8 * UInt64(i)))) } }
+        for limb in limbs {
+            for i in (0..<8).reversed() { bytes.append(UInt8(truncatingIfNeeded: limb >> (8 * UInt64(i)))) }
+        }
         self.init(bigEndianBytes: bytes)!
     }
 
@@ -77,7 +79,8 @@ extension UInt256 {
         var value = UInt256.zero
         for char in text.utf8 {
             guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(char),
-                let shifted = value.multiplied(by: 10), let next = shifted.adding(UInt256(UInt64(char - UInt8(ascii: "0"))))
+                let shifted = value.multiplied(by: 10),
+                let next = shifted.adding(UInt256(UInt64(char - UInt8(ascii: "0"))))
             else { return nil }
             value = next
         }

@@ -77,7 +77,8 @@ public struct EthereumTransaction: Sendable, Hashable {
     private var eip1559Fields: [RLP] {
         guard case .eip1559(let maxFee, let tip) = fees else { return [] }
         return [
-            .uint(chainID), .uint(nonce), .uint256(tip), .uint256(maxFee), .uint(gasLimit), .bytes(to.bytes), .uint256(value),
+            .uint(chainID), .uint(nonce), .uint256(tip), .uint256(maxFee), .uint(gasLimit), .bytes(to.bytes),
+            .uint256(value),
             .bytes(data), .list([]),
         ]
     }

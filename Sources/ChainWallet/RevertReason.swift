@@ -1,5 +1,5 @@
-import Foundation
 import ChainReader
+import Foundation
 
 /// The reason in revert data: `Error(string)` (what `assert x, "msg"` and `require`
 /// produce) or `Panic(uint256)`; nil for empty or custom-error data.
@@ -26,7 +26,8 @@ public enum RevertReason {
         if let text = error.data {
             let hex = text.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
             if let bytes = Hex.decode(hex), let reason = decode(bytes) { return reason }
-            if let range = text.range(of: "0x08c379a0"), let bytes = Hex.decode(text[range.lowerBound...].prefix { $0.isHexDigit || $0 == "x" }),
+            if let range = text.range(of: "0x08c379a0"),
+                let bytes = Hex.decode(text[range.lowerBound...].prefix { $0.isHexDigit || $0 == "x" }),
                 let reason = decode(bytes)
             {
                 return reason

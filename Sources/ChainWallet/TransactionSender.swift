@@ -47,7 +47,8 @@ extension SendPolicy {
     /// guard; refused when base fee + tip alone exceeds the guard.
     public func eip1559Fees(baseFee: UInt256, suggestedTip: UInt256?) throws(WalletError) -> EthereumTransaction.Fees {
         var tip = priorityFeePerGas ?? suggestedTip ?? UInt256(2_000_000_000)
-        guard let needed = baseFee.adding(tip), let maxFee = baseFee.multiplied(by: 2).flatMap({ $0.adding(tip) }) else {
+        guard let needed = baseFee.adding(tip), let maxFee = baseFee.multiplied(by: 2).flatMap({ $0.adding(tip) })
+        else {
             throw WalletError(.feeTooHigh, "the base fee \(baseFee) wei is absurd")
         }
         try guardFee(needed, what: "base fee + tip")

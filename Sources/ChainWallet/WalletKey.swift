@@ -11,7 +11,9 @@ public struct WalletKey: Sendable, CustomStringConvertible {
 
     /// A 32-byte secret; throws unless it is a valid key (non-zero, below the group order).
     public init(secret: [UInt8]) throws(WalletError) {
-        guard secret.count == 32 else { throw WalletError(.invalidKey, "a secp256k1 private key has 32 bytes, not \(secret.count)") }
+        guard secret.count == 32 else {
+            throw WalletError(.invalidKey, "a secp256k1 private key has 32 bytes, not \(secret.count)")
+        }
         let context = Secp256k1Context()
         guard secp256k1_ec_seckey_verify(context.pointer, secret) == 1 else {
             throw WalletError(.invalidKey, "not a valid secp256k1 private key (zero or not below the curve order)")
@@ -37,7 +39,8 @@ public struct WalletKey: Sendable, CustomStringConvertible {
         var compact = [UInt8](repeating: 0, count: 64)
         var recoveryID: Int32 = 0
         _ = secp256k1_ecdsa_recoverable_signature_serialize_compact(context.pointer, &compact, &recoveryID, &signature)
-        return RecoverableSignature(r: Array(compact[0..<32]), s: Array(compact[32..<64]), recoveryID: UInt8(recoveryID))
+        return RecoverableSignature(
+            r: Array(compact[0..<32]), s: Array(compact[32..<64]), recoveryID: UInt8(recoveryID))
     }
 
     /// The address whose key made `signature` over `digest`, or nil if it does not recover.
@@ -45,8 +48,9 @@ public struct WalletKey: Sendable, CustomStringConvertible {
         guard digest.count == 32, signature.recoveryID < 4 else { return nil }
         let context = Secp256k1Context()
         var parsed = secp256k1_ecdsa_recoverable_signature()
-        guard secp256k1_ecdsa_recoverable_signature_parse_compact(
-            context.pointer, &parsed, signature.r + signature.s, Int32(signature.recoveryID)) == 1
+        guard
+            secp256k1_ecdsa_recoverable_signature_parse_compact(
+                context.pointer, &parsed, signature.r + signature.s, Int32(signature.recoveryID)) == 1
         else { return nil }
         var publicKey = secp256k1_pubkey()
         guard secp256k1_ecdsa_recover(context.pointer, &publicKey, &parsed, digest) == 1 else { return nil }

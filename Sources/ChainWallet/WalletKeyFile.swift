@@ -30,7 +30,9 @@ public enum WalletKeyFile: Sendable {
                 .invalidKey,
                 "\(path): neither a raw private key (64 hex digits) nor a keystore v3 JSON file")
         }
-        do { self = .raw(try WalletKey(secret: bytes)) } catch { throw WalletError(.invalidKey, "\(path): \(error.message)") }
+        do { self = .raw(try WalletKey(secret: bytes)) } catch {
+            throw WalletError(.invalidKey, "\(path): \(error.message)")
+        }
     }
 
     /// True when `key(password:)` needs a password.

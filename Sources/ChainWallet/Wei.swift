@@ -1,5 +1,5 @@
-import Foundation
 import ChainReader
+import Foundation
 
 /// Amounts of the chain's coin (ether on the devnet and Ethereum, POL on Polygon; both
 /// have 18 decimals) in wei, parsed from what an operator types and printed back.
@@ -25,7 +25,8 @@ public enum Wei {
         guard parts.count <= 2, let whole = parts.first, !whole.isEmpty || parts.count == 2 else { return nil }
         let fraction = parts.count == 2 ? parts[1] : ""
         guard fraction.count <= decimals, !(whole.isEmpty && fraction.isEmpty) else { return nil }
-        let digits = (whole.isEmpty ? "0" : String(whole)) + fraction + String(repeating: "0", count: decimals - fraction.count)
+        let digits =
+            (whole.isEmpty ? "0" : String(whole)) + fraction + String(repeating: "0", count: decimals - fraction.count)
         return UInt256(decimal: digits)
     }
 

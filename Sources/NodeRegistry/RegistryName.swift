@@ -10,7 +10,9 @@ public enum RegistryName {
     public static func validate(_ text: String) -> Result<String, NameError> {
         var name = Substring(text)
         if name.hasSuffix(".") { name = name.dropLast() }
-        guard name.utf8.count <= maxBytes else { return .failure(NameError("\(text): longer than \(maxBytes) bytes, the contract's limit")) }
+        guard name.utf8.count <= maxBytes else {
+            return .failure(NameError("\(text): longer than \(maxBytes) bytes, the contract's limit"))
+        }
         guard name.hasSuffix(".1bz") else { return .failure(NameError("\(text): must end in .1bz (e.g. shashi.1bz)")) }
         let label = name.dropLast(".1bz".count)
         if label.lowercased() != label {
@@ -18,9 +20,12 @@ public enum RegistryName {
         }
         guard !label.isEmpty else { return .failure(NameError("\(text): the label before .1bz is empty")) }
         guard !label.contains(".") else {
-            return .failure(NameError("\(text): one label only directly under 1bz (\(label.split(separator: ".").last!).1bz)"))
+            return .failure(
+                NameError("\(text): one label only directly under 1bz (\(label.split(separator: ".").last!).1bz)"))
         }
-        guard label.utf8.count <= 63 else { return .failure(NameError("\(text): the label is longer than 63 bytes (RFC 1035)")) }
+        guard label.utf8.count <= 63 else {
+            return .failure(NameError("\(text): the label is longer than 63 bytes (RFC 1035)"))
+        }
         guard label.utf8.allSatisfy({ (0x61...0x7a).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2d }) else {
             return .failure(NameError("\(text): only letters a-z, digits and '-' (LDH; IDN names in their xn-- form)"))
         }

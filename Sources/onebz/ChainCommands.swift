@@ -31,7 +31,9 @@ struct RegisterCommand: AsyncParsableCommand {
             summary: "registerNode(\(hash.hex.prefix(10))…, \"\(name)\")")
         guard try await runTransaction(call, registry: registry, wallet: wallet) != nil else { return }
         print("registered: \(name) -> \(id.hex)")
-        note("next: onebz publish --key \(key.key) --registry URL --ipv4 ADDR  (DNS answers A once the record is published)")
+        note(
+            "next: onebz publish --key \(key.key) --registry URL --ipv4 ADDR  (DNS answers A once the record is published)"
+        )
     }
 }
 

@@ -32,7 +32,9 @@ struct ChainOptions: ParsableArguments {
 struct WalletOptions: ParsableArguments {
     @Option(
         name: .customLong("wallet-key"),
-        help: "Wallet key file: a raw secp256k1 key (64 hex) or a keystore v3 JSON (its password from ONEBZ_WALLET_PASSWORD, --wallet-password-file, or a prompt).")
+        help:
+            "Wallet key file: a raw secp256k1 key (64 hex) or a keystore v3 JSON (its password from ONEBZ_WALLET_PASSWORD, --wallet-password-file, or a prompt)."
+    )
     var walletKey: String
 
     @Option(name: .customLong("wallet-password-file"), help: "Read the keystore password from FILE.")
@@ -74,7 +76,8 @@ struct WalletOptions: ParsableArguments {
         }
         policy.maxFeePerGas = cap
         if let priorityFee {
-            guard let tip = Wei.parse(priorityFee.contains(where: \.isLetter) ? priorityFee : priorityFee + "gwei") else {
+            guard let tip = Wei.parse(priorityFee.contains(where: \.isLetter) ? priorityFee : priorityFee + "gwei")
+            else {
                 throw ValidationError("--priority-fee: not an amount: \(priorityFee) (e.g. 30gwei)")
             }
             policy.priorityFeePerGas = tip
@@ -136,7 +139,9 @@ func runTransaction(_ call: ContractCall, registry: BizNodeRegistry, wallet: Wal
     }
     print("tx:        \(receipt.transactionHash.hex)")
     print("block:     \(receipt.blockNumber)")
-    print("gas used:  \(receipt.gasUsed), fee paid \(Wei.format(receipt.fee)) (\(Wei.formatGwei(receipt.effectiveGasPrice)) per gas)")
+    print(
+        "gas used:  \(receipt.gasUsed), fee paid \(Wei.format(receipt.fee)) (\(Wei.formatGwei(receipt.effectiveGasPrice)) per gas)"
+    )
     return receipt
 }
 

@@ -2,7 +2,7 @@ import DNSWire
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One DNS question over UDP to one server (what `dig @HOST -p PORT` does), for
@@ -19,10 +19,15 @@ struct DNSProbe {
         if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
             hostPart = text[text.index(after: text.startIndex)..<close]
             let rest = text[text.index(after: close)...]
-            if rest.hasPrefix(":") { guard let p = UInt16(rest.dropFirst()) else { throw CLIError("--dns: bad port in \(text)") }; port = p }
+            if rest.hasPrefix(":") {
+                guard let p = UInt16(rest.dropFirst()) else { throw CLIError("--dns: bad port in \(text)") }
+                port = p
+            }
         } else if let colon = text.lastIndex(of: ":"), text.filter({ $0 == ":" }).count == 1 {
             hostPart = text[..<colon]
-            guard let p = UInt16(text[text.index(after: colon)...]) else { throw CLIError("--dns: bad port in \(text)") }
+            guard let p = UInt16(text[text.index(after: colon)...]) else {
+                throw CLIError("--dns: bad port in \(text)")
+            }
             port = p
         }
         self.host = String(hostPart)
@@ -59,7 +64,9 @@ struct DNSProbe {
             if n <= 0 { continue }
             let reply = Array(buffer[0..<n])
             guard reply.count >= 2, UInt16(reply[0]) << 8 | UInt16(reply[1]) == id else { continue }
-            do { return try Message(decoding: reply) } catch { throw CLIError("DNS answer from \(host):\(port) does not parse: \(error)") }
+            do { return try Message(decoding: reply) } catch {
+                throw CLIError("DNS answer from \(host):\(port) does not parse: \(error)")
+            }
         }
         throw CLIError("no DNS answer from \(host):\(port) for \(name) \(type) within \(Int(timeout)) s (twice)")
     }

@@ -47,7 +47,9 @@ struct InitCommand: ParsableCommand {
         try fm.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let publicPEM = key.publicKey.pem
         let id = NodeID(publicKeyPEM: Array(publicPEM.utf8))
-        guard fm.createFile(atPath: files[0].path, contents: Data(privatePEM.utf8), attributes: [.posixPermissions: 0o600]),
+        guard
+            fm.createFile(
+                atPath: files[0].path, contents: Data(privatePEM.utf8), attributes: [.posixPermissions: 0o600]),
             fm.createFile(atPath: files[1].path, contents: Data(publicPEM.utf8)),
             fm.createFile(atPath: files[2].path, contents: Data(id.hex.utf8))
         else { throw CLIError("cannot write the identity files in \(dir.path)") }

@@ -6,7 +6,8 @@ import NodeRegistry
 struct OnebzCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "onebz",
-        abstract: "1bz node tool: identity, on-chain registration, signed metadata, heartbeats, status (docs/operator.md).",
+        abstract:
+            "1bz node tool: identity, on-chain registration, signed metadata, heartbeats, status (docs/operator.md).",
         subcommands: [
             InitCommand.self, IDCommand.self, RegisterCommand.self, VerifyOnchainCommand.self, StakeCommand.self,
             SignCommand.self, PublishCommand.self, HeartbeatCommand.self, EndorseCommand.self, StatusCommand.self,
@@ -41,7 +42,9 @@ struct CLIError: Error, CustomStringConvertible {
 
 struct KeyOption: ParsableArguments {
     @Option(
-        help: "The node's Ed25519 private key: PKCS#8 PEM, plain or encrypted (as identity.py and `onebz init` write it).")
+        help:
+            "The node's Ed25519 private key: PKCS#8 PEM, plain or encrypted (as identity.py and `onebz init` write it)."
+    )
     var key: String
 
     @Option(
@@ -72,7 +75,8 @@ struct KeyOption: ParsableArguments {
     /// (identity.py's layout), else from the key itself.
     func nodeID() throws -> NodeID {
         if try text().contains("BEGIN ENCRYPTED PRIVATE KEY") {
-            let sibling = URL(fileURLWithPath: key).deletingLastPathComponent().appendingPathComponent("node_public.pem")
+            let sibling = URL(fileURLWithPath: key).deletingLastPathComponent().appendingPathComponent(
+                "node_public.pem")
             if let bytes = FileManager.default.contents(atPath: sibling.path),
                 Ed25519PublicKey(pem: String(decoding: bytes, as: UTF8.self)) != nil
             {
@@ -118,7 +122,9 @@ struct IDCommand: ParsableCommand {
         print("pk:       ed25519:\(key.base64)")
         if key.pem != text {
             FileHandle.standardError.write(
-                Data("warning: the file is not the canonical PEM; the registry and DNS use node_id \(key.nodeID.hex)\n".utf8))
+                Data(
+                    "warning: the file is not the canonical PEM; the registry and DNS use node_id \(key.nodeID.hex)\n"
+                        .utf8))
         }
     }
 }
@@ -218,7 +224,8 @@ struct EndorseCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let target = NodeID(hex: node) else { throw ValidationError("--node must be 64 lowercase hex digits") }
-        let e = Endorsement.signed(by: try key.load(), endorsing: target, timestamp: Int64(Date().timeIntervalSince1970))
+        let e = Endorsement.signed(
+            by: try key.load(), endorsing: target, timestamp: Int64(Date().timeIntervalSince1970))
         do { try printJSON(try await registry.client.endorse(e)) } catch let e as RegistryClientError {
             throw CLIError("endorse failed: \(e)")
         }

@@ -11,7 +11,8 @@ struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show a node as the world sees it: chain, registry and DNS, with their disagreements.",
-        discussion: "Each source is optional; give the ones you can reach. Exit status 0 when they all agree, 3 when not.")
+        discussion:
+            "Each source is optional; give the ones you can reach. Exit status 0 when they all agree, 3 when not.")
 
     @Argument(help: "A name (shashi.1bz) or a node id (64 hex).")
     var node: String
@@ -21,8 +22,17 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(help: "Registry base URL, e.g. http://127.0.0.1:8080.") var registry: String?
     @Option(help: "The onebzd to ask, HOST:PORT (e.g. 127.0.0.1:5353).") var dns: String?
 
-    struct ChainView { var nodeHash: Bytes32; var node: Node?; var block: UInt64 }
-    struct DNSView { var addresses: [String]; var txt: [String: String]; var ttl: UInt32?; var rcode: String }
+    struct ChainView {
+        var nodeHash: Bytes32
+        var node: Node?
+        var block: UInt64
+    }
+    struct DNSView {
+        var addresses: [String]
+        var txt: [String: String]
+        var ttl: UInt32?
+        var rcode: String
+    }
 
     func run() async throws {
         var name: String? = nil
@@ -42,7 +52,8 @@ struct StatusCommand: AsyncParsableCommand {
                         nodeHash: found?.nodeHash ?? .zero, node: found?.node, block: block)
                 } else if let nodeID {
                     let hash = Bytes32(unchecked: nodeID.nodeHash.bytes)
-                    chainView = ChainView(nodeHash: hash, node: try await reader.node(hash, at: .number(block)), block: block)
+                    chainView = ChainView(
+                        nodeHash: hash, node: try await reader.node(hash, at: .number(block)), block: block)
                     if let registered = chainView?.node?.dnsName, !registered.isEmpty { name = registered }
                 }
             } catch { problems.append("chain unreachable: \(error)") }
@@ -74,14 +85,18 @@ struct StatusCommand: AsyncParsableCommand {
             do {
                 if let nodeID {
                     entry = try await client.fetch(nodeId: nodeID)
-                } else if let hash = chainView?.node.map({ _ in chainView!.nodeHash }), let nh = NodeHash(bytes: hash.bytes) {
+                } else if let hash = chainView?.node.map({ _ in chainView!.nodeHash }),
+                    let nh = NodeHash(bytes: hash.bytes)
+                {
                     entry = try await client.fetch(nodeHash: nh)
                 } else if let name {
                     entry = try await client.fetch(name: name)
                 }
             } catch let error where error.kind == .notFound {
                 if chainView == nil || chainView?.node != nil {  // unregistered: registering comes first
-                    problems.append("registry record not published yet: run `onebz publish --key ... --registry \(registry) --ipv4 ...`")
+                    problems.append(
+                        "registry record not published yet: run `onebz publish --key ... --registry \(registry) --ipv4 ...`"
+                    )
                 }
             } catch {
                 problems.append("registry: \(error)")
@@ -101,17 +116,22 @@ struct StatusCommand: AsyncParsableCommand {
                 let age = Int64(Date().timeIntervalSince1970) - beat
                 print("  heartbeat:  \(Self.date(UInt64(max(0, beat)))) (\(max(0, age)) s ago)")
                 if age > 15 * 60 {
-                    problems.append("no heartbeat for \(age / 60) min: uptime (25 trust points) counts 5-minute slots; run `onebz heartbeat --every 5m` or the systemd timer")
+                    problems.append(
+                        "no heartbeat for \(age / 60) min: uptime (25 trust points) counts 5-minute slots; run `onebz heartbeat --every 5m` or the systemd timer"
+                    )
                 }
             } else {
                 print("  heartbeat:  none yet")
             }
             if let n = chainView?.node {
                 if n.verified != entry.verified {
-                    problems.append("the registry has not caught up with the chain yet (chain verified=\(n.verified ? "yes" : "no"), registry \(entry.verified ? "yes" : "no")): it follows the chain's events, give it a poll interval")
+                    problems.append(
+                        "the registry has not caught up with the chain yet (chain verified=\(n.verified ? "yes" : "no"), registry \(entry.verified ? "yes" : "no")): it follows the chain's events, give it a poll interval"
+                    )
                 }
                 if entry.stakeWei != n.stakeAmount.description {
-                    problems.append("the registry's stake (\(entry.stakeWei) wei) lags the chain's (\(n.stakeAmount) wei)")
+                    problems.append(
+                        "the registry's stake (\(entry.stakeWei) wei) lags the chain's (\(n.stakeAmount) wei)")
                 }
             }
         } else if registry == nil {
@@ -183,9 +203,12 @@ struct StatusCommand: AsyncParsableCommand {
 
     static func compare(_ dns: DNSView, chain: ChainView?, entry: VerifiedRegistryEntry?, nodeID: NodeID?) -> [String] {
         var out: [String] = []
-        let ttl = dns.ttl.map { "cached until its TTL (up to \($0) s) or the next invalidation" } ?? "cached until the TTL"
+        let ttl =
+            dns.ttl.map { "cached until its TTL (up to \($0) s) or the next invalidation" } ?? "cached until the TTL"
         if dns.rcode == "NXDOMAIN", chain?.node != nil {
-            out.append("DNS still says NXDOMAIN although the name is registered: the negative answer is cached (SOA minimum TTL) until onebzd's follower sees the NodeRegistered event")
+            out.append(
+                "DNS still says NXDOMAIN although the name is registered: the negative answer is cached (SOA minimum TTL) until onebzd's follower sees the NodeRegistered event"
+            )
         }
         if let entry {
             let published = Set(entry.metadata.record.ipv4 + entry.metadata.record.ipv6)
@@ -193,7 +216,8 @@ struct StatusCommand: AsyncParsableCommand {
                 out.append(
                     dns.addresses.isEmpty
                         ? "DNS serves no address yet (registry has \(published.sorted().joined(separator: " "))): \(ttl)"
-                        : "DNS still serves the old address (\(dns.addresses.joined(separator: " "))), the registry has \(published.sorted().joined(separator: " ")): \(ttl)")
+                        : "DNS still serves the old address (\(dns.addresses.joined(separator: " "))), the registry has \(published.sorted().joined(separator: " ")): \(ttl)"
+                )
             }
             if let trust = dns.txt["trust"], trust != String(entry.trust) {
                 out.append("DNS says trust=\(trust), the registry \(entry.trust): \(ttl)")

@@ -64,7 +64,11 @@ import Testing
 
     @Test func rawKeyFiles() throws {
         let file = try WalletKeyFile(contents: Data(("0x" + String(repeating: "46", count: 32) + "\n").utf8), path: "k")
-        #expect(try file.key { Issue.record("no password for a raw key"); return "" }.address == Self.key46.address)
+        #expect(
+            try file.key {
+                Issue.record("no password for a raw key")
+                return ""
+            }.address == Self.key46.address)
         #expect(throws: WalletError.self) { try WalletKeyFile(contents: Data("hello".utf8), path: "k") }
         #expect(throws: WalletError.self) {
             try WalletKeyFile(contents: Data(String(repeating: "0", count: 64).utf8), path: "k")

@@ -68,10 +68,14 @@ import Testing
         let stake = try await Self.onebz(["stake", name, "2.5"] + chain.arguments)
         #expect(stake.status == 0, "\(stake.stdout)\(stake.stderr)")
         #expect(stake.stdout.contains("stake:     2.5 ether"))
-        print("gas: register \(Self.gasUsed(register.stdout)); verify \(Self.gasUsed(verify.stdout)); stake \(Self.gasUsed(stake.stdout))")
+        print(
+            "gas: register \(Self.gasUsed(register.stdout)); verify \(Self.gasUsed(verify.stdout)); stake \(Self.gasUsed(stake.stdout))"
+        )
 
         // status before publishing: chain yes, registry says not published
-        let early = try await Self.onebz(["status", name, "--rpc", chain.rpc, "--contract", chain.contract, "--registry", registry])
+        let early = try await Self.onebz([
+            "status", name, "--rpc", chain.rpc, "--contract", chain.contract, "--registry", registry,
+        ])
         #expect(early.status == 3)
         #expect(early.stdout.contains("registry record not published yet"), "\(early.stdout)")
 
@@ -95,7 +99,10 @@ import Testing
         _ = try? await stack.eventually(timeout: .seconds(10)) {
             last = try Command.run(
                 Self.onebz,
-                ["status", name, "--rpc", chain.rpc, "--contract", chain.contract, "--registry", registry, "--dns", dnsAddress])
+                [
+                    "status", name, "--rpc", chain.rpc, "--contract", chain.contract, "--registry", registry, "--dns",
+                    dnsAddress,
+                ])
             return last?.status == 0
         }
         let status = try #require(last)
@@ -109,7 +116,10 @@ import Testing
             ["publish", "--key", node.key, "--registry", registry, "--ipv4", "192.0.2.78", "--seq", "11"], env: pw)
         #expect(republish.status == 0, "\(republish.stderr)")
         let stale = try await Self.onebz(
-            ["status", node.id, "--rpc", chain.rpc, "--contract", chain.contract, "--registry", registry, "--dns", dnsAddress])
+            [
+                "status", node.id, "--rpc", chain.rpc, "--contract", chain.contract, "--registry", registry, "--dns",
+                dnsAddress,
+            ])
         if stale.status == 3 {
             #expect(stale.stdout.contains("DNS still serves the old address"), "\(stale.stdout)")
         }
@@ -129,12 +139,15 @@ import Testing
         // each revert reason, plainly, and nothing sent
         let before = try await devnet.blockNumber()
         let taken = try await Self.onebz(["register", name, "--key", second.key] + chain.arguments)
-        #expect(taken.status != 0 && taken.stderr.contains("DNS already taken") && taken.stderr.contains("nothing was sent"), "\(taken.stderr)")
+        #expect(
+            taken.status != 0 && taken.stderr.contains("DNS already taken")
+                && taken.stderr.contains("nothing was sent"), "\(taken.stderr)")
         let again = try await Self.onebz(["register", "other.1bz", "--key", first.key] + chain.arguments)
         #expect(again.status != 0 && again.stderr.contains("Already registered"), "\(again.stderr)")
         let cheap = try await Self.onebz(["verify-onchain", name, "--fee", "1gwei"] + chain.arguments)
         #expect(cheap.status != 0 && cheap.stderr.contains("Insufficient fee"), "\(cheap.stderr)")
-        let guarded = try await Self.onebz(["register", "guarded.1bz", "--key", second.key, "--max-fee", "1wei"] + chain.arguments)
+        let guarded = try await Self.onebz(
+            ["register", "guarded.1bz", "--key", second.key, "--max-fee", "1wei"] + chain.arguments)
         #expect(guarded.status != 0 && guarded.stderr.contains("--max-fee"), "\(guarded.stderr)")
         #expect(try await devnet.blockNumber() == before, "a refused transaction mined nothing")
 
@@ -150,8 +163,11 @@ import Testing
         let keystore = try Repo.scratchDirectory("journey-keystore").appendingPathComponent("wallet.json").path
         let made = try Command.run(
             Self.python,
-            ["-c", "import json,sys; from eth_account import Account; json.dump(Account.encrypt(sys.argv[1], sys.argv[2]), open(sys.argv[3], 'w'))",
-             funded, "right horse", keystore])
+            [
+                "-c",
+                "import json,sys; from eth_account import Account; json.dump(Account.encrypt(sys.argv[1], sys.argv[2]), open(sys.argv[3], 'w'))",
+                funded, "right horse", keystore,
+            ])
         #expect(made.status == 0, "\(made.stderr)")
         let withKeystore = ["--rpc", chain.rpc, "--contract", chain.contract, "--wallet-key", keystore]
         let wrong = try await Self.onebz(
@@ -159,7 +175,8 @@ import Testing
             env: ["ONEBZ_WALLET_PASSWORD": "wrong horse"])
         #expect(wrong.status != 0 && wrong.stderr.contains("wrong password"), "\(wrong.stderr)")
         let right = try await Self.onebz(
-            ["register", "second.1bz", "--key", second.key] + withKeystore, env: ["ONEBZ_WALLET_PASSWORD": "right horse"])
+            ["register", "second.1bz", "--key", second.key] + withKeystore,
+            env: ["ONEBZ_WALLET_PASSWORD": "right horse"])
         #expect(right.status == 0, "\(right.stdout)\(right.stderr)")
 
         // an unfunded wallet: a clear error, nothing sent (its nonce stays 0, no block mined)
@@ -169,8 +186,13 @@ import Testing
         let third = try await Self.initNode("reverts-c")
         let head = try await devnet.blockNumber()
         let poor = try await Self.onebz(
-            ["register", "poor.1bz", "--key", third.key, "--rpc", chain.rpc, "--contract", chain.contract, "--wallet-key", empty])
-        #expect(poor.status != 0 && poor.stderr.contains("fund") && poor.stderr.contains("nothing was sent"), "\(poor.stderr)")
+            [
+                "register", "poor.1bz", "--key", third.key, "--rpc", chain.rpc, "--contract", chain.contract,
+                "--wallet-key", empty,
+            ])
+        #expect(
+            poor.status != 0 && poor.stderr.contains("fund") && poor.stderr.contains("nothing was sent"),
+            "\(poor.stderr)")
         let poorStake = try await Self.onebz(
             ["stake", name, "1", "--rpc", chain.rpc, "--contract", chain.contract, "--wallet-key", empty])
         #expect(poorStake.status != 0 && poorStake.stderr.contains("fund"), "\(poorStake.stderr)")
@@ -186,9 +208,11 @@ import Testing
         let chain = try Self.chain(devnet)
         let node = try await Self.initNode("decode")
         let r = try await Self.onebz(
-            ["register", "decoded.1bz", "--key", node.key, "--dry-run"] + (legacy ? ["--legacy"] : []) + chain.arguments)
+            ["register", "decoded.1bz", "--key", node.key, "--dry-run"] + (legacy ? ["--legacy"] : []) + chain.arguments
+        )
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
-        let raw = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("raw:") }?.split(separator: " ").last)
+        let raw = try #require(
+            r.stdout.split(separator: "\n").first { $0.hasPrefix("raw:") }?.split(separator: " ").last)
         let script = """
             import json, sys, rlp
             from eth_account import Account
@@ -214,12 +238,15 @@ import Testing
         #expect((fields["chainId"] as? Int).map(UInt64.init) == devnet.info.chainID)
         #expect(fields["type"] as? Int == (legacy ? 0 : 2))
         #expect(fields["nonce"] as? Int == 0)
-        #expect((fields["to"] as? String)?.lowercased().hasSuffix(String(devnet.contractAddress.lowercased().dropFirst(2))) == true)
+        #expect(
+            (fields["to"] as? String)?.lowercased().hasSuffix(String(devnet.contractAddress.lowercased().dropFirst(2)))
+                == true)
         #expect(fields["value"] as? Int == 0)
         let data = (fields["data"] as? String ?? "").replacingOccurrences(of: "0x", with: "")
         #expect(data.hasPrefix("54111bbc"), "registerNode selector")  // registerNode(bytes32,string)
         #expect(data.contains(Array("decoded.1bz".utf8).map { String(format: "%02x", $0) }.joined()))
         // the dry run sent nothing
-        #expect(try await devnet.rpc("eth_getTransactionCount", [devnet.info.devWallet!, "latest"]) as? String == "0x0")
+        #expect(
+            try await devnet.rpc("eth_getTransactionCount", [devnet.info.devWallet!, "latest"]) as? String == "0x0")
     }
 }
