@@ -149,6 +149,12 @@ import Testing
         let guarded = try await Self.onebz(
             ["register", "guarded.1bz", "--key", second.key, "--max-fee", "1wei"] + chain.arguments)
         #expect(guarded.status != 0 && guarded.stderr.contains("--max-fee"), "\(guarded.stderr)")
+        // another funded wallet (eth-tester's account 4 has the well-known key 5) is not the node's
+        let other = try Repo.scratchDirectory("journey-other").appendingPathComponent("other.key").path
+        try ("0x" + String(repeating: "0", count: 63) + "5").write(toFile: other, atomically: true, encoding: .utf8)
+        let notOwner = try await Self.onebz(
+            ["stake", name, "1", "--rpc", chain.rpc, "--contract", chain.contract, "--wallet-key", other])
+        #expect(notOwner.status != 0 && notOwner.stderr.contains("Not owner"), "\(notOwner.stderr)")
         #expect(try await devnet.blockNumber() == before, "a refused transaction mined nothing")
 
         // names are checked before anything is asked of the chain
