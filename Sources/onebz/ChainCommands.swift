@@ -24,7 +24,7 @@ struct RegisterCommand: AsyncParsableCommand {
         let registry = try chain.registry()
         print("node_id:   \(id.hex)")
         print("nodeHash:  \(id.nodeHash.hex)")
-        let hash = Bytes32(unchecked: id.nodeHash.bytes)
+        let hash = id.nodeHash
         let call = ContractCall(
             to: registry.address,
             data: ABI.encodeCall(BizNodeRegistry.Signature.registerNode, [.bytes32(hash), .string(name)]),

@@ -51,7 +51,7 @@ struct StatusCommand: AsyncParsableCommand {
                     chainView = ChainView(
                         nodeHash: found?.nodeHash ?? .zero, node: found?.node, block: block)
                 } else if let nodeID {
-                    let hash = Bytes32(unchecked: nodeID.nodeHash.bytes)
+                    let hash = nodeID.nodeHash
                     chainView = ChainView(
                         nodeHash: hash, node: try await reader.node(hash, at: .number(block)), block: block)
                     if let registered = chainView?.node?.dnsName, !registered.isEmpty { name = registered }
@@ -85,10 +85,8 @@ struct StatusCommand: AsyncParsableCommand {
             do {
                 if let nodeID {
                     entry = try await client.fetch(nodeId: nodeID)
-                } else if let hash = chainView?.node.map({ _ in chainView!.nodeHash }),
-                    let nh = NodeHash(bytes: hash.bytes)
-                {
-                    entry = try await client.fetch(nodeHash: nh)
+                } else if let hash = chainView?.node.map({ _ in chainView!.nodeHash }) {
+                    entry = try await client.fetch(nodeHash: hash)
                 } else if let name {
                     entry = try await client.fetch(name: name)
                 }
