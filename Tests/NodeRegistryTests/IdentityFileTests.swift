@@ -1,4 +1,5 @@
 import NodeRegistry
+import TestSupport
 import Testing
 
 /// `onebz init`'s encrypted key and the name rules `onebz register` checks.
