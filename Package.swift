@@ -20,6 +20,7 @@ let deque: Target.Dependency = .product(name: "DequeModule", package: "swift-col
 let tomlKit: Target.Dependency = .product(name: "TOMLKit", package: "TOMLKit")
 let grdb: Target.Dependency = .product(name: "GRDB", package: "GRDB.swift")
 let cryptoExtras: Target.Dependency = .product(name: "_CryptoExtras", package: "swift-crypto")
+let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
 
 let package = Package(
     name: "onebz",
@@ -44,8 +45,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
-        // Already in the graph through hummingbird/swift-certificates; used directly for the
-        // wallet keystore (scrypt/PBKDF2, AES-CTR) and encrypted PKCS#8 (AES-CBC).
+        // Already in the graph through hummingbird/swift-certificates; used directly for
+        // DNSSEC signing (P-256, Ed25519, SHA-256), the wallet keystore (scrypt/PBKDF2,
+        // AES-CTR) and encrypted PKCS#8 (AES-CBC).
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
@@ -62,8 +64,10 @@ let package = Package(
         .target(
             name: "ZoneCache",
             dependencies: ["DNSWire", "CLDNS", nioCore, atomics, nioConcurrency, deque]),
+        // DNSSEC: keys (BIND files), key tags, DS, canonical RRset signing (swift-crypto). Pure: time is an argument.
+        .target(name: "DNSSEC", dependencies: ["DNSWire", crypto]),
         // Pure: request bytes -> response plan -> bytes. No sockets, no clocks.
-        .target(name: "DNSEngine", dependencies: ["DNSWire", "ZoneCache", nioCore, atomics]),
+        .target(name: "DNSEngine", dependencies: ["DNSWire", "ZoneCache", "DNSSEC", nioCore, atomics]),
         // Sockets: the UDP fast path (threads, recvmmsg/sendmmsg), TCP (NIO), DNSServer.
         .target(
             name: "DNSTransport",
@@ -75,14 +79,14 @@ let package = Package(
         .target(
             name: "OneBZResolver",
             dependencies: [
-                "DNSEngine", "DNSWire", "ZoneCache", "ChainReader", "NodeRegistry", nioCore, logging, metrics,
+                "DNSEngine", "DNSSEC", "DNSWire", "ZoneCache", "ChainReader", "NodeRegistry", nioCore, logging, metrics,
                 serviceLifecycle, atomics, nioConcurrency,
             ]),
         .executableTarget(
             name: "onebzd",
             dependencies: [
                 "DNSEngine", "DNSTransport", "OneBZResolver", "ZoneCache", "DNSWire", "ChainReader", "NodeRegistry",
-                "HTTPGateway", argumentParser, logging, metrics, serviceLifecycle, nioCore, nioPosix, nioConcurrency,
+                "HTTPGateway", "DNSSEC", argumentParser, logging, metrics, serviceLifecycle, nioCore, nioPosix, nioConcurrency,
                 tomlKit, .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
 
@@ -127,10 +131,12 @@ let package = Package(
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", nioCore]),
+        .testTarget(name: "DNSSECTests", dependencies: ["DNSSEC", "DNSWire"]),
         .testTarget(name: "ZoneCacheTests", dependencies: ["ZoneCache", "DNSWire"]),
         .target(name: "DNSTestSupport", dependencies: ["DNSEngine", "ZoneCache", "DNSWire"], path: "Tests/DNSTestSupport"),
         .testTarget(
-            name: "DNSEngineTests", dependencies: ["DNSEngine", "DNSTestSupport", "ZoneCache", "DNSWire", nioCore]),
+            name: "DNSEngineTests",
+            dependencies: ["DNSEngine", "DNSSEC", "DNSTestSupport", "ZoneCache", "DNSWire", nioCore]),
         .testTarget(
             name: "DNSTransportTests",
             dependencies: [
@@ -141,8 +147,8 @@ let package = Package(
         .testTarget(
             name: "OneBZResolverTests",
             dependencies: [
-                "OneBZResolver", "DNSEngine", "DNSTestSupport", "ZoneCache", "DNSWire", "ChainReader", "NodeRegistry",
-                nioCore, logging,
+                "OneBZResolver", "DNSEngine", "DNSSEC", "DNSTestSupport", "ZoneCache", "DNSWire", "ChainReader",
+                "NodeRegistry", nioCore, logging,
             ]),
         .testTarget(name: "onebzdTests", dependencies: ["onebzd", "DNSEngine"]),
         .testTarget(

@@ -19,6 +19,9 @@ package struct AnswerPlanner: Sendable {
         var additionalOptional = true
         /// The answer (or the end of its CNAME chain) is NODATA or NXDOMAIN.
         var negative = false
+        /// Of a negative answer: the name whose nonexistence (or lack of the type) is
+        /// proven, and the types it holds (nil: the name does not exist). For DNSSEC.
+        var denial: (name: Name, types: [RRType]?)? = nil
 
         package func render(questionName: Name?) -> ResponseTemplate {
             ResponseTemplate(
@@ -85,6 +88,7 @@ package struct AnswerPlanner: Sendable {
         }
         guard let cname = node.rrsets[.cname]?.first else {
             plan.negative = true
+            plan.denial = (node.name, node.types)
             return
         }
         // Follow CNAMEs inside the zone (RFC 1034 3.6.2), at most 8 steps.
@@ -95,6 +99,7 @@ package struct AnswerPlanner: Sendable {
             guard case .exact(let index) = zone.lookup(name) else {
                 plan.rcode = .nxDomain  // RFC 6604: the rcode describes the last name
                 plan.negative = true
+                plan.denial = (name, nil)
                 return
             }
             let next = zone.nodes[index]
@@ -105,6 +110,7 @@ package struct AnswerPlanner: Sendable {
             }
             guard let again = next.rrsets[.cname]?.first else {
                 plan.negative = true
+                plan.denial = (next.name, next.types)
                 return
             }
             plan.answers.append(again)

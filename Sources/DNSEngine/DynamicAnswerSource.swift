@@ -41,6 +41,13 @@ public enum DynamicAnswer: Sendable {
     case nameError
     /// An upstream failed and nothing stale was available.
     case serverFailure
+    /// DNSSEC on: the records as DO=0 gets them (byte for byte `.records`) and with
+    /// their RRSIGs for DO=1, both rendered (and signed) once, when the answer is cached.
+    case signedRecords(ResponseTemplate, signed: ResponseTemplate)
+    /// DNSSEC on: NODATA with the name's compact denial (NSEC: the types that exist).
+    case signedNoData(SignedDenial)
+    /// DNSSEC on: a nonexistent name with its compact denial (NSEC: NXNAME).
+    case signedNameError(SignedDenial)
 
     /// `records` for a non-empty set, else `.noData`.
     public static func records(name: Name, _ records: [ResourceRecord]) -> DynamicAnswer {
@@ -48,10 +55,25 @@ public enum DynamicAnswer: Sendable {
         return .records(ResponseTemplate(authoritative: true, questionName: name.lowercased, answers: records))
     }
 
+    /// The same answer with an Extended DNS Error (RFC 8914) on its records (e.g. 3,
+    /// stale answer); negatives and failures are returned unchanged.
+    public func with(extendedError code: UInt16) -> DynamicAnswer {
+        switch self {
+        case .records(let template): .records(template.with(extendedError: code))
+        case .signedRecords(let template, let signed):
+            .signedRecords(template.with(extendedError: code), signed: signed.with(extendedError: code))
+        default: self
+        }
+    }
+
     /// Bytes a cache holds for it (the rendered sections).
     public var cost: Int {
-        if case .records(let template) = self { return template.tail.count }
-        return 0
+        switch self {
+        case .records(let template): template.tail.count
+        case .signedRecords(let template, let signed): template.tail.count + signed.tail.count
+        case .signedNoData(let denial), .signedNameError(let denial): denial.tail.count
+        case .noData, .nameError, .serverFailure: 0
+        }
     }
 }
 

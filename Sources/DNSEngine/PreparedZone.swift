@@ -1,4 +1,5 @@
 import Atomics
+import DNSSEC
 import DNSWire
 import ZoneCache
 
@@ -6,26 +7,95 @@ import ZoneCache
 /// template per type present, one NODATA, one minimal ANY; per delegation, one referral;
 /// one NXDOMAIN. The query path picks a template and patches it.
 ///
+/// With DNSSEC, the same again with RRSIGs (and compact denial NSECs) for DO=1 queries,
+/// signed once here; DNSKEY, CDS and CDNSKEY join the apex. Re-prepared when the serial
+/// moves, the keys change or the signatures near their refresh time.
+///
 /// A class (immutable, so Sendable): the query path takes one reference to the current
 /// snapshot per query; a struct this size would be copied, retaining every array in it.
 package final class PreparedZone: Sendable {
+    /// The zone as served (with the DNSKEY RRset when signed).
     package let zone: Zone
+    /// The zone as given (what a new serial or a re-signing starts from).
+    package let baseZone: Zone
     package let planner: AnswerPlanner
-    /// Per node: templates for the types it holds (rendered for the node's name).
-    private let answers: [[RRType: ResponseTemplate]]
-    private let noData: [ResponseTemplate]
-    private let minimalAny: [ResponseTemplate]
-    /// Per node that is a delegation point; position independent (used for every name
-    /// at or below the cut).
-    private let referrals: [Int: ResponseTemplate]
-    /// Position independent, fits any name.
-    package let nameError: ResponseTemplate
-    /// NODATA for a name the zone does not hold (a dynamic name without records of the
-    /// asked type): position independent.
-    package let noDataAnywhere: ResponseTemplate
+    private let unsigned: Templates
+    /// DO=1 answers; nil when the zone is not signed.
+    package let signed: Signed?
 
-    package init(zone: Zone) {
+    package struct Templates: Sendable {
+        /// Per node: templates for the types it holds (rendered for the node's name).
+        let answers: [[RRType: ResponseTemplate]]
+        let noData: [ResponseTemplate]
+        let minimalAny: [ResponseTemplate]
+        /// Per node that is a delegation point; position independent (used for every
+        /// name at or below the cut).
+        let referrals: [Int: ResponseTemplate]
+        /// Position independent, fits any name.
+        let nameError: ResponseTemplate
+        /// NODATA for a name the zone does not hold (a dynamic name without records
+        /// of the asked type): position independent.
+        let noDataAnywhere: ResponseTemplate
+    }
+
+    /// What signing needs at query time.
+    package struct Signed: Sendable {
+        let templates: Templates
+        package let signer: ZoneSigner
+        /// When the signatures were made (the time every signature of this snapshot,
+        /// and every per-name denial made from it, takes as "now").
+        package let signedAt: UInt32
+        /// When this snapshot must be re-signed (RFC 4641bis style refresh).
+        package let refreshAt: UInt32
+        /// SOA and RRSIG(SOA), position independent: the head of per-name negatives.
+        let negativeHead: ResponseTemplate
+        /// Set when signing failed: DO=1 queries get SERVFAIL rather than unsigned data.
+        let failure: String?
+    }
+
+    package var nameError: ResponseTemplate { unsigned.nameError }
+    package var noDataAnywhere: ResponseTemplate { unsigned.noDataAnywhere }
+
+    package convenience init(zone: Zone) {
+        self.init(zone: zone, signer: nil, now: 0)
+    }
+
+    package init(zone base: Zone, signer: ZoneSigner?, now: UInt32) {
+        let zone = signer.map { Self.publishingKeys(base, signer: $0) } ?? base
         let planner = AnswerPlanner(zone: zone)
+        self.baseZone = base
+        self.zone = zone
+        self.planner = planner
+        unsigned = Self.templates(zone: zone, planner: planner) { plan, _ in plan }
+        guard let signer else {
+            signed = nil
+            return
+        }
+        var failure: String? = nil
+        let templates = Self.templates(zone: zone, planner: planner) { plan, cut in
+            do throws(DNSSECError) {
+                if let cut { return try planner.signedReferral(cut: cut, signer: signer, now: now) }
+                return try planner.signed(plan, signer: signer, now: now)
+            } catch {
+                failure = error.description
+                return plan
+            }
+        }
+        var head = planner.noData().render(questionName: nil)
+        do throws(DNSSECError) { head = try planner.signedNegativeHead(signer: signer, now: now).render(questionName: nil) } catch {
+            failure = error.description
+        }
+        signed = Signed(
+            templates: templates, signer: signer, signedAt: now,
+            refreshAt: signer.refreshDeadline(signedAt: now, timing: signer.staticTiming), negativeHead: head,
+            failure: failure)
+    }
+
+    /// Renders every template, passing each plan through `transform` (the referral's
+    /// plan with its cut node).
+    private static func templates(
+        zone: Zone, planner: AnswerPlanner, _ transform: (AnswerPlanner.Plan, ZoneNode?) -> AnswerPlanner.Plan
+    ) -> Templates {
         var answers: [[RRType: ResponseTemplate]] = []
         var noData: [ResponseTemplate] = []
         var minimalAny: [ResponseTemplate] = []
@@ -34,49 +104,86 @@ package final class PreparedZone: Sendable {
             let owner = node.name.lowercased
             var byType: [RRType: ResponseTemplate] = [:]
             for type in node.types {
-                byType[type] = planner.plan(node: node, qtype: type).render(questionName: owner)
+                byType[type] = transform(planner.plan(node: node, qtype: type), nil).render(questionName: owner)
             }
             // A CNAME node answers every other type with the CNAME chain.
             if node.rrsets[.cname] != nil {
                 for type in [RRType.a, .aaaa, .txt, .mx, .ns, .srv, .caa, .ds] where byType[type] == nil {
-                    byType[type] = planner.plan(node: node, qtype: type).render(questionName: owner)
+                    byType[type] = transform(planner.plan(node: node, qtype: type), nil).render(questionName: owner)
                 }
             }
             answers.append(byType)
-            noData.append(planner.plan(node: node, qtype: RRType(0)).render(questionName: owner))
-            minimalAny.append(planner.plan(node: node, qtype: .any).render(questionName: owner))
+            noData.append(transform(planner.plan(node: node, qtype: RRType(0)), nil).render(questionName: owner))
+            minimalAny.append(transform(planner.plan(node: node, qtype: .any), nil).render(questionName: owner))
             if node.isDelegation {
-                referrals[index] = planner.referral(cut: node).render(questionName: nil)
+                referrals[index] = transform(planner.referral(cut: node), node).render(questionName: nil)
             }
         }
-        self.zone = zone
-        self.planner = planner
-        self.answers = answers
-        self.noData = noData
-        self.minimalAny = minimalAny
-        self.referrals = referrals
-        self.nameError = planner.nameError().render(questionName: nil)
-        self.noDataAnywhere = planner.noData().render(questionName: nil)
+        return Templates(
+            answers: answers, noData: noData, minimalAny: minimalAny, referrals: referrals,
+            nameError: planner.nameError().render(questionName: nil),
+            noDataAnywhere: planner.noData().render(questionName: nil))
+    }
+
+    /// The zone with the DNSKEY RRset (and CDS/CDNSKEY, RFC 7344) at the apex.
+    private static func publishingKeys(_ zone: Zone, signer: ZoneSigner) -> Zone {
+        var records: [ResourceRecord] = []
+        for node in zone.nodes {
+            for type in node.types where type != .dnskey && type != .cds && type != .cdnskey {
+                records += node.rrsets[type] ?? []
+            }
+        }
+        records += signer.dnskeyRecords + signer.childSyncRecords
+        return (try? Zone(apex: zone.apex, records: records, source: "signed \(zone.apex)")) ?? zone
     }
 
     /// The template for `qtype` at an existing node (index into `zone.nodes`).
     @inline(__always)
     package func template(node index: Int, qtype: RRType) -> ResponseTemplate {
-        if let cut = zone.nodes[index].cut, !(cut == index && qtype == .ds), let referral = referrals[cut] {
+        template(node: index, qtype: qtype, in: unsigned, signer: nil, now: 0)
+    }
+
+    /// The DO=1 template for `qtype` at an existing node (only when `signed` is set).
+    @inline(__always)
+    package func signedTemplate(node index: Int, qtype: RRType, signed: Signed) -> ResponseTemplate {
+        template(node: index, qtype: qtype, in: signed.templates, signer: signed.signer, now: signed.signedAt)
+    }
+
+    @inline(__always)
+    private func template(
+        node index: Int, qtype: RRType, in templates: Templates, signer: ZoneSigner?, now: UInt32
+    ) -> ResponseTemplate {
+        if let cut = zone.nodes[index].cut, !(cut == index && qtype == .ds), let referral = templates.referrals[cut] {
             return referral
         }
-        if qtype == .any { return minimalAny[index] }
-        if let template = answers[index][qtype] { return template }
+        if qtype == .any { return templates.minimalAny[index] }
+        if let template = templates.answers[index][qtype] { return template }
         let node = zone.nodes[index]
         if node.rrsets[.cname] != nil {
             // Rare types at a CNAME: plan on demand rather than for all 65536 types.
-            return planner.plan(node: node, qtype: qtype).render(questionName: node.name.lowercased)
+            var plan = planner.plan(node: node, qtype: qtype)
+            if let signer, let signed = try? planner.signed(plan, signer: signer, now: now) { plan = signed }
+            return plan.render(questionName: node.name.lowercased)
         }
-        return noData[index]
+        return templates.noData[index]
     }
 
     /// The referral for names below the delegation point `cut`.
-    package func referral(cut: Int) -> ResponseTemplate? { referrals[cut] }
+    package func referral(cut: Int) -> ResponseTemplate? { unsigned.referrals[cut] }
+
+    /// The DO=1 referral for names below `cut`.
+    package func signedReferral(cut: Int, signed: Signed) -> ResponseTemplate? { signed.templates.referrals[cut] }
+
+    /// The compact denial of `owner` (lowercase wire bytes of the query name) made at
+    /// this snapshot's signing time: for names the zone answers negatively per name.
+    package func denial(owner: Name, types: [RRType]?, signed: Signed) -> SignedDenial? {
+        guard
+            let records = try? signed.signer.denialRecords(
+                owner: owner, types: types, ttl: planner.negativeSOA.ttl, now: signed.signedAt,
+                timing: signed.signer.staticTiming)
+        else { return nil }
+        return SignedDenial(records: records)
+    }
 }
 
 extension PreparedZone: AtomicReference {}

@@ -1,3 +1,4 @@
+import DNSSEC
 import DNSWire
 import NIOCore
 import ZoneCache
@@ -39,17 +40,28 @@ public struct QueryEngine: Sendable {
     private let chaos: [Name: ResponseTemplate]
     private let refusal: ResponseTemplate
     private let serverFailure: ResponseTemplate
+    /// SERVFAIL of the dynamic source (chain or registry unreachable): EDE 22.
+    private let upstreamFailure: ResponseTemplate
+    /// SERVFAIL for a DO=1 query whose answer could not be signed: EDE 0.
+    private let signingFailure: ResponseTemplate
 
     public var zone: Zone { prepared.zone }
 
-    public init(zone: Zone, configuration: Configuration = .init(), dynamicSource: (any DynamicAnswerSource)? = nil) {
-        zoneState = PreparedZoneBox(PreparedZone(zone: zone))
+    /// With `signer`, the zone is signed (DNSSEC, online signing) at `unixTime` and DO=1
+    /// queries get signed answers; answers to queries without DO are unchanged.
+    public init(
+        zone: Zone, configuration: Configuration = .init(), dynamicSource: (any DynamicAnswerSource)? = nil,
+        signer: ZoneSigner? = nil, unixTime: UInt32 = 0
+    ) {
+        zoneState = PreparedZoneBox(PreparedZone(zone: zone, signer: signer, now: unixTime))
         self.configuration = configuration
         self.dynamicSource = dynamicSource
         cookies = configuration.cookies.map(DNSCookies.init)
         chaos = Self.chaosTemplates(configuration)
         refusal = ResponseTemplate(rcode: .refused, authoritative: false, questionName: nil)
         serverFailure = ResponseTemplate(rcode: .servFail, authoritative: false, questionName: nil)
+        upstreamFailure = serverFailure.with(extendedError: ExtendedDNSError.noReachableAuthority)
+        signingFailure = serverFailure.with(extendedError: ExtendedDNSError.other)
     }
 
     /// What the transport should do with a request.
@@ -201,6 +213,10 @@ public struct QueryEngine: Sendable {
             switch select(raw: raw, query: query, resolved: resolved) {
             case .template(let selected): template = selected
             case .lookup(let pending): return .lookup(pending)
+            case .denied(let head, let denial, let nameError):
+                // RFC 9824 3.2, 4: NOERROR unless the query set CO.
+                let rcode: Rcode = nameError && query.edns?.compactOK == true ? .nxDomain : .noError
+                return .write(writer.plan(head, denial: denial, rcode: rcode))
             }
         case .ch:
             template = chaosTemplate(raw: raw, query: query)
@@ -213,6 +229,8 @@ public struct QueryEngine: Sendable {
     private enum Selection {
         case template(ResponseTemplate)
         case lookup(PendingLookup)
+        /// DNSSEC negative with a per-name compact denial: the signed SOA, then the NSEC.
+        case denied(head: ResponseTemplate, denial: SignedDenial, nameError: Bool)
     }
 
     /// Picks the pre-rendered answer for an IN query.
@@ -222,19 +240,26 @@ public struct QueryEngine: Sendable {
         if query.questionType == .axfr || query.questionType == .ixfr { return .template(refusal) }
         let qname = UnsafeRawBufferPointer(rebasing: raw[12..<query.questionNameEnd])
         let prepared = self.prepared
+        // RFC 3225 3: RRSIGs only for DO=1.
+        let signed = query.edns?.dnssecOK == true ? prepared.signed : nil
+        if let signed, signed.failure != nil { return .template(signingFailure) }
         switch classify(qname, in: prepared) {
         case .outOfZone:
             return .template(refusal)
         case .node(let index):
+            if let signed { return .template(prepared.signedTemplate(node: index, qtype: query.questionType, signed: signed)) }
             return .template(prepared.template(node: index, qtype: query.questionType))
-        case .referral(let referral):
+        case .referral(let cut, let referral):
+            if let signed { return .template(prepared.signedReferral(cut: cut, signed: signed) ?? signingFailure) }
             return .template(referral)
         case .nameError:
+            if let signed { return denied(qname, types: nil, nameError: true, prepared: prepared, signed: signed) }
             return .template(prepared.nameError)
         case .dynamic(let source):
             guard let answer = resolved ?? source.cachedAnswer(wire: qname, type: query.questionType) else {
                 return .lookup(PendingLookup(name: Name(uncheckedWire: Array(qname)), type: query.questionType))
             }
+            if let signed { return signedSelection(for: answer, qname: qname, prepared: prepared, signed: signed) }
             return .template(template(for: answer, in: prepared))
         }
     }
@@ -243,17 +268,49 @@ public struct QueryEngine: Sendable {
     @inline(__always)
     private func template(for answer: DynamicAnswer, in prepared: PreparedZone) -> ResponseTemplate {
         switch answer {
-        case .records(let template): template
-        case .noData: prepared.noDataAnywhere
-        case .nameError: prepared.nameError
-        case .serverFailure: serverFailure
+        case .records(let template), .signedRecords(let template, _): template
+        case .noData, .signedNoData: prepared.noDataAnywhere
+        case .nameError, .signedNameError: prepared.nameError
+        case .serverFailure: upstreamFailure
         }
+    }
+
+    /// The DO=1 answer of a dynamic name: the signed records, or the signed SOA of the
+    /// zone served now with the name's cached denial (signed here only if the source
+    /// had none, e.g. a name it rejected without a lookup).
+    @inline(__always)
+    private func signedSelection(
+        for answer: DynamicAnswer, qname: UnsafeRawBufferPointer, prepared: PreparedZone, signed: PreparedZone.Signed
+    ) -> Selection {
+        switch answer {
+        case .signedRecords(_, let signedTemplate): return .template(signedTemplate)
+        case .signedNoData(let denial): return .denied(head: signed.negativeHead, denial: denial, nameError: false)
+        case .signedNameError(let denial): return .denied(head: signed.negativeHead, denial: denial, nameError: true)
+        case .nameError: return denied(qname, types: nil, nameError: true, prepared: prepared, signed: signed)
+        case .noData: return denied(qname, types: [], nameError: false, prepared: prepared, signed: signed)
+        case .serverFailure: return .template(upstreamFailure)
+        // Unsigned records (the source could not sign): never served to a DO=1 query.
+        case .records: return .template(signingFailure)
+        }
+    }
+
+    /// A compact denial signed for this one name now (RFC 9824): names the static zone
+    /// denies per name. One signature per query; the dynamic source caches its own.
+    private func denied(
+        _ qname: UnsafeRawBufferPointer, types: [RRType]?, nameError: Bool, prepared: PreparedZone,
+        signed: PreparedZone.Signed
+    ) -> Selection {
+        let owner = Name(uncheckedWire: Array(qname)).lowercased
+        guard let denial = prepared.denial(owner: owner, types: types, signed: signed) else {
+            return .template(signingFailure)
+        }
+        return .denied(head: signed.negativeHead, denial: denial, nameError: nameError)
     }
 
     private enum Placement {
         case outOfZone
         case node(Int)
-        case referral(ResponseTemplate)
+        case referral(cut: Int, ResponseTemplate)
         case nameError
         case dynamic(any DynamicAnswerSource)
     }
@@ -268,7 +325,7 @@ public struct QueryEngine: Sendable {
             return .node(index)
         case .below(let encloser, let extraLabels):
             if let cut = prepared.zone.nodes[encloser].cut, let referral = prepared.referral(cut: cut) {
-                return .referral(referral)
+                return .referral(cut: cut, referral)
             }
             if prepared.zone.nodes[encloser].isApex, let source = dynamicSource,
                 Self.isDynamicShape(qname, extraLabels: extraLabels)
@@ -326,8 +383,31 @@ public struct QueryEngine: Sendable {
     /// Serves `zone` from now on (every copy of this engine shares the swap). Used to
     /// move the SOA serial with the chain; the zone's names must not change meaning.
     public func replaceZone(_ zone: Zone) {
-        zoneState.replace(with: PreparedZone(zone: zone))
+        zoneState.update { current in
+            PreparedZone(zone: zone, signer: current.signed?.signer, now: current.signed?.signedAt ?? 0)
+        }
     }
+
+    /// Serves `zone` from now on, signed at `unixTime` when the zone is signed.
+    public func replaceZone(_ zone: Zone, unixTime: UInt32) {
+        zoneState.update { current in PreparedZone(zone: zone, signer: current.signed?.signer, now: unixTime) }
+    }
+
+    /// Re-signs the zone served now with `signer` (new keys, or nil to stop signing) at
+    /// `unixTime`.
+    public func resign(with signer: ZoneSigner?, unixTime: UInt32) {
+        zoneState.update { current in PreparedZone(zone: current.baseZone, signer: signer, now: unixTime) }
+    }
+
+    /// When the served signatures must be renewed (nil: the zone is not signed).
+    public var signatureRefreshTime: UInt32? { prepared.signed?.refreshAt }
+
+    /// Why signing the zone served now failed (nil: it did not); DO=1 queries get
+    /// SERVFAIL with EDE 0 meanwhile.
+    public var signingFailureReason: String? { prepared.signed?.failure }
+
+    /// The signer of the zone served now (nil: unsigned).
+    public var signer: ZoneSigner? { prepared.signed?.signer }
 
     private func chaosTemplate(raw: UnsafeRawBufferPointer, query: QueryView) -> ResponseTemplate {
         guard query.questionType == .txt || query.questionType == .any else { return refusal }

@@ -43,27 +43,41 @@ struct ResponseWriter {
     private var question: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: raw[12..<query.questionEnd]) }
 
     func plan(_ template: ResponseTemplate) -> ResponsePlan {
-        let opt = query.edns.map { ResponsePlan.OPT(rcode: template.rcode, dnssecOK: $0.dnssecOK, cookie: cookie) }
+        plan(template, denial: nil, rcode: template.rcode)
+    }
+
+    /// `template`, then (DNSSEC) the records of a compact denial appended to its
+    /// authority section, with `rcode` in place of the template's (RFC 9824: NOERROR,
+    /// or NXDOMAIN when the query set CO).
+    func plan(_ template: ResponseTemplate, denial: SignedDenial?, rcode: Rcode) -> ResponsePlan {
+        let opt = query.edns.map {
+            ResponsePlan.OPT(
+                rcode: rcode, dnssecOK: $0.dnssecOK, cookie: cookie, compactOK: $0.compactOK,
+                extendedError: template.extendedError)
+        }
         let fixed = 12 + question.count + (opt?.size ?? 0)
         var tailLength = template.tail.count
         var counts = (template.answerCount, template.authorityCount, template.additionalCount)
+        var extra = denial?.tail ?? []
+        if let denial { counts.1 += denial.count }
         var truncated = false
-        if fixed + tailLength > limit {
-            if template.additionalOptional, fixed + template.additionalStart <= limit {
+        if fixed + tailLength + extra.count > limit {
+            if denial == nil, template.additionalOptional, fixed + template.additionalStart <= limit {
                 tailLength = template.additionalStart
                 counts.2 = 0
             } else {
                 tailLength = 0
+                extra = []
                 counts = (0, 0, 0)
                 truncated = true
             }
         }
-        var flags = Self.responseFlags(query.flags, rcode: template.rcode)
+        var flags = Self.responseFlags(query.flags, rcode: rcode)
         if template.authoritative { flags |= Header.aaBit }
         if truncated { flags |= Header.tcBit }
         return ResponsePlan(
             id: query.id, flags: flags, counts: (1, counts.0, counts.1, counts.2), question: question,
-            tail: template.tail, tailLength: tailLength, opt: opt, rcode: template.rcode,
+            tail: template.tail, tailLength: tailLength, extra: extra, opt: opt, rcode: rcode,
             cacheTTL: template.cacheTTL)
     }
 
@@ -109,6 +123,8 @@ package struct ResponsePlan {
     let question: UnsafeRawBufferPointer
     let tail: [UInt8]
     let tailLength: Int
+    /// Written after the tail: a compact denial's NSEC and RRSIG (DNSSEC negatives).
+    var extra: [UInt8] = []
     let opt: OPT?
     package let rcode: Rcode
     package let cacheTTL: UInt32
@@ -121,12 +137,16 @@ package struct ResponsePlan {
         var rcode: Rcode
         var dnssecOK: Bool
         var cookie: ResponseCookie?
+        /// RFC 9824 4: CO echoed.
+        var compactOK = false
+        /// RFC 8914: an EXTENDED-ERROR option with this info-code (no extra text).
+        var extendedError: UInt16? = nil
 
-        /// Wire size: the fixed 11 bytes, plus the option.
-        var size: Int { 11 + (cookie == nil ? 0 : 4 + ResponseCookie.length) }
+        /// Wire size: the fixed 11 bytes, plus the options.
+        var size: Int { 11 + (cookie == nil ? 0 : 4 + ResponseCookie.length) + (extendedError == nil ? 0 : 6) }
     }
 
-    var size: Int { 12 + question.count + tailLength + (opt?.size ?? 0) }
+    var size: Int { 12 + question.count + tailLength + extra.count + (opt?.size ?? 0) }
 
     /// Response-rate limiting's slip (RFC 1035 4.1.1; NSD/Knot RRL): with a client
     /// cookie, BADCOOKIE and a fresh cookie (RFC 7873 5.2.3: small, so it amplifies
@@ -158,6 +178,7 @@ package struct ResponsePlan {
         cursor.write(counts.3 + (opt == nil ? 0 : 1))
         cursor.write(question)
         tail.withUnsafeBytes { cursor.write(UnsafeRawBufferPointer(rebasing: $0[0..<tailLength])) }
+        if !extra.isEmpty { extra.withUnsafeBytes { cursor.write($0) } }
         if let opt { cursor.write(opt) }
         return cursor.offset
     }
@@ -200,15 +221,18 @@ private struct WireCursor {
         write(ResponseWriter.advertisedPayload)
         write(opt.rcode.extendedBits)
         write(UInt8(0))
-        write(UInt16(opt.dnssecOK ? 0x8000 : 0))
-        guard let cookie = opt.cookie else {
-            write(UInt16(0))
-            return
+        write(UInt16(opt.dnssecOK ? 0x8000 : 0) | (opt.compactOK ? 0x4000 : 0))
+        write(UInt16(opt.size - 11))
+        if let cookie = opt.cookie {
+            write(QueryView.cookieOptionCode)
+            write(UInt16(ResponseCookie.length))
+            cookie.write(into: base, at: offset)
+            offset += ResponseCookie.length
         }
-        write(UInt16(4 + ResponseCookie.length))
-        write(QueryView.cookieOptionCode)
-        write(UInt16(ResponseCookie.length))
-        cookie.write(into: base, at: offset)
-        offset += ResponseCookie.length
+        if let code = opt.extendedError {
+            write(ExtendedDNSError.optionCode)
+            write(UInt16(2))
+            write(code)
+        }
     }
 }

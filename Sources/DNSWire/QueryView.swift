@@ -19,6 +19,9 @@ public struct QueryView: Sendable {
         public var udpPayloadSize: UInt16
         public var version: UInt8
         public var dnssecOK: Bool
+        /// Compact Answers OK (RFC 9824 4): the client wants NXDOMAIN restored in
+        /// compact denial answers.
+        public var compactOK: Bool = false
         /// Where the first COOKIE option's data sits in the request (empty: none).
         /// Its length is checked by the server that implements cookies (RFC 7873 5.2.2).
         public var cookie: Range<Int> = 0..<0
@@ -114,6 +117,7 @@ public struct QueryView: Sendable {
                 edns = EDNSInfo(
                     udpPayloadSize: rrClass, version: UInt8((ttl >> 16) & 0xFF), dnssecOK: ttl & 0x8000 != 0,
                     cookie: cookie)
+                edns?.compactOK = ttl & 0x4000 != 0
             }
             offset = rdStart + rdLength
         }

@@ -1,3 +1,12 @@
+/// RFC 8914 4: the Extended DNS Error info-codes onebzd sends.
+public enum ExtendedDNSError {
+    public static let other: UInt16 = 0
+    public static let staleAnswer: UInt16 = 3
+    public static let noReachableAuthority: UInt16 = 22
+    /// RFC 8914 2: the EDNS option code.
+    public static let optionCode: UInt16 = 15
+}
+
 /// A response planned and rendered ahead of time (NSD style): everything after the
 /// question, with compression pointers that assume the question name sits at offset 12.
 /// Serving it means copying the request's header and question (ID, RD, 0x20 case),
@@ -20,6 +29,9 @@ public struct ResponseTemplate: Sendable {
     /// TTL = min(SOA TTL, MINIMUM), RFC 2308 5; referrals the NS set and glue). 0 when
     /// there are no records (REFUSED, SERVFAIL).
     public let cacheTTL: UInt32
+    /// An Extended DNS Error (RFC 8914) info-code the answer carries in its OPT when the
+    /// query had EDNS: 3 stale answer, 22 no reachable authority, 0 other (signing).
+    public var extendedError: UInt16? = nil
 
     /// Renders the sections for a question named `questionName` (the canonical form of
     /// the name the template will answer). With `questionName` nil, nothing points into
@@ -53,5 +65,12 @@ public struct ResponseTemplate: Sendable {
         self.additionalOptional = additionalOptional
         let bounding = answers.isEmpty ? authorities + additionals : answers
         cacheTTL = bounding.lazy.map(\.ttl).min() ?? 0
+    }
+
+    /// The same answer carrying the Extended DNS Error `code`.
+    public func with(extendedError code: UInt16) -> ResponseTemplate {
+        var copy = self
+        copy.extendedError = code
+        return copy
     }
 }

@@ -1,6 +1,7 @@
 import Atomics
 import ChainReader
 import DNSEngine
+import DNSSEC
 import DNSWire
 import Foundation
 import Logging
@@ -31,6 +32,11 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
         /// How long a query waits for its upstream lookup before it gets the stale
         /// answer or SERVFAIL (the lookup runs on and fills the cache for the retry).
         package var missTimeout: Duration? = .seconds(2)
+        /// DNSSEC: the zone's current signer (nil: answers are not signed). Asked on
+        /// every render, so a key change applies to the next answer rendered.
+        package var signer: (@Sendable () -> ZoneSigner?)? = nil
+        /// Unix time for signature inception and expiry (injected for tests).
+        package var wallClock: @Sendable () -> UInt32 = { UInt32(truncatingIfNeeded: Int(Date().timeIntervalSince1970)) }
 
         package init() {}
     }
@@ -93,7 +99,7 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
             // Filled while this query waited, or fresh facts without this type yet.
             if let answer = node.answer(for: type, now: at) { return answer }
             let answer = render(node.outcome, name: owner, type: type, ttl: settings.positiveTTL)
-            keep(answer, for: type, key: key, renderedFrom: node.outcome, expires: at &+ remaining, now: at)
+            keep(answer, for: type, key: key, renderedFrom: node.outcome, expires: capped(at &+ remaining, at: at), now: at)
             return answer
         case .stale(let node):
             stale = node
@@ -109,8 +115,8 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
             if let node = fetched.node {
                 let at = now()
                 keep(
-                    answer, for: type, key: key, renderedFrom: node.outcome, expires: at &+ ttl(fetched.outcome),
-                    now: at)
+                    answer, for: type, key: key, renderedFrom: node.outcome,
+                    expires: capped(at &+ ttl(fetched.outcome), at: at), now: at)
             }
             return answer
         } catch {
@@ -265,15 +271,35 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
         let lifetime = ttl(outcome)
         if let owner {
             node = node.adding(
-                render(outcome, name: owner, type: type, ttl: settings.positiveTTL), for: type, expires: at &+ lifetime)
+                render(outcome, name: owner, type: type, ttl: settings.positiveTTL), for: type,
+                expires: capped(at &+ lifetime, at: at))
         }
         // Replaces the name's entry: answers rendered from older facts go with it.
         cache.insert(key, node, ttlNanoseconds: lifetime, tags: tags(name, outcome), now: at)
         return Fetched(outcome: outcome, node: node)
     }
 
+    /// Renders (and, with DNSSEC on, signs: once per cached answer) the answer.
     private func render(_ outcome: NodeLookupOutcome, name: Name, type: RRType, ttl: UInt32) -> DynamicAnswer {
-        NodeAnswerRenderer.answer(outcome, name: name, type: type, ttl: ttl)
+        let signing = settings.signer?().map {
+            NodeAnswerRenderer.Signing(signer: $0, now: settings.wallClock(), negativeTTL: settings.negativeTTL)
+        }
+        let answer = NodeAnswerRenderer.answer(outcome, name: name, type: type, ttl: ttl, signing: signing)
+        if signing != nil, case .serverFailure = answer {
+            metrics.signingFailures.increment()
+            logger.error("dnssec: signing a chain-backed answer failed", metadata: ["name": "\(name)", "type": "\(type)"])
+        }
+        return answer
+    }
+
+    /// A cached answer's expiry, no later than its signatures' refresh time: a
+    /// signature near its end is never served from the cache (the answer is
+    /// re-rendered and re-signed instead).
+    private func capped(_ expires: UInt64, at: UInt64) -> UInt64 {
+        guard let signer = settings.signer?() else { return expires }
+        let timing = signer.dynamicTiming
+        let window = UInt64(timing.validity &- timing.refresh) * 1_000_000_000
+        return min(expires, at &+ window)
     }
 
     /// Adds `answer` to the name's entry if the entry still holds the facts it was
@@ -299,10 +325,12 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
         }
         metrics.staleServed.increment()
         let at = now()
+        // RFC 8914 4.4: EDE 3, stale answer.
         let answer = render(stale.outcome, name: owner, type: type, ttl: settings.staleTTL)
+            .with(extendedError: ExtendedDNSError.staleAnswer)
         keep(
             answer, for: type, key: key, renderedFrom: stale.outcome,
-            expires: at &+ UInt64(settings.staleTTL) * 1_000_000_000, now: at)
+            expires: capped(at &+ UInt64(settings.staleTTL) * 1_000_000_000, at: at), now: at)
         return answer
     }
 
@@ -337,6 +365,7 @@ private struct DynamicMetrics: Sendable {
     let upstreamLookups = Counter(label: "onebz_upstream_lookups_total")
     let upstreamLatency = Metrics.Timer(label: "onebz_upstream_lookup_duration_seconds")
     let metadataRejected = Counter(label: "onebz_metadata_rejected_total")
+    let signingFailures = Counter(label: "onebz_dnssec_signing_failures_total")
     let chainErrors = Counter(label: "onebz_upstream_errors_total", dimensions: [("upstream", "chain")])
     let registryErrors = Counter(label: "onebz_upstream_errors_total", dimensions: [("upstream", "registry")])
     let notSynced = Counter(label: "onebz_upstream_errors_total", dimensions: [("upstream", "not-synced")])

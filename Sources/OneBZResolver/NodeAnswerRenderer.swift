@@ -1,5 +1,6 @@
 import ChainReader
 import DNSEngine
+import DNSSEC
 import DNSWire
 import NodeRegistry
 
@@ -21,6 +22,75 @@ package enum NodeAnswerRenderer {
         default: records = []
         }
         return .records(name: owner, records)
+    }
+
+    /// What signing a dynamic answer needs: the zone's signer, the wall-clock time of
+    /// signing and the TTL of denial NSECs (the zone's negative TTL).
+    package struct Signing: Sendable {
+        package let signer: ZoneSigner
+        package let now: UInt32
+        package let negativeTTL: UInt32
+
+        package init(signer: ZoneSigner, now: UInt32, negativeTTL: UInt32) {
+            self.signer = signer
+            self.now = now
+            self.negativeTTL = negativeTTL
+        }
+    }
+
+    /// The answer as `answer(_:name:type:ttl:)` gives it and, with `signing`, its DO=1
+    /// form made now: the records with their RRSIGs, or the name's compact denial
+    /// (RFC 9824: NODATA listing the types the name has; NXNAME for no name). A
+    /// signing failure is SERVFAIL (never unsigned data for a DO=1 query).
+    package static func answer(
+        _ outcome: NodeLookupOutcome, name: Name, type: RRType, ttl: UInt32, signing: Signing?
+    ) -> DynamicAnswer {
+        let plain = answer(outcome, name: name, type: type, ttl: ttl)
+        guard let signing else { return plain }
+        let signer = signing.signer
+        let timing = signer.dynamicTiming
+        let owner = name.lowercased
+        do {
+            switch plain {
+            case .records(let template):
+                guard case .found(let facts) = outcome else { return .serverFailure }
+                let records = Self.records(facts, owner: owner, type: type, ttl: ttl)
+                let signed = try signer.signingEach(records, now: signing.now, timing: timing)
+                return .signedRecords(
+                    template, signed: ResponseTemplate(authoritative: true, questionName: owner, answers: signed))
+            case .noData:
+                guard case .found(let facts) = outcome else { return .serverFailure }
+                let records = try signer.denialRecords(
+                    owner: owner, types: Self.types(facts), ttl: signing.negativeTTL, now: signing.now, timing: timing)
+                return .signedNoData(SignedDenial(records: records))
+            case .nameError:
+                let records = try signer.denialRecords(
+                    owner: owner, types: nil, ttl: signing.negativeTTL, now: signing.now, timing: timing)
+                return .signedNameError(SignedDenial(records: records))
+            default:
+                return plain
+            }
+        } catch {
+            return .serverFailure
+        }
+    }
+
+    /// The types a node name holds (its NSEC bitmap): TXT always, A and AAAA when its
+    /// verified metadata has such addresses.
+    package static func types(_ facts: NodeFacts) -> [RRType] {
+        var types: [RRType] = [.txt]
+        if !addressRecords(facts, owner: .root, ttl: 0, type: .a).isEmpty { types.append(.a) }
+        if !addressRecords(facts, owner: .root, ttl: 0, type: .aaaa).isEmpty { types.append(.aaaa) }
+        return types
+    }
+
+    private static func records(_ facts: NodeFacts, owner: Name, type: RRType, ttl: UInt32) -> [ResourceRecord] {
+        switch type {
+        case .a: addressRecords(facts, owner: owner, ttl: ttl, type: .a)
+        case .aaaa: addressRecords(facts, owner: owner, ttl: ttl, type: .aaaa)
+        case .txt, .any: txtRecords(facts, owner: owner, ttl: ttl)
+        default: []
+        }
     }
 
     /// One TXT RR per attribute, RFC 1464 style `key=value`.

@@ -34,6 +34,16 @@ struct DNSOptions: ParsableArguments {
     @Option(help: "Event loop threads (default: one per core).")
     var threads: Int?
 
+    @Flag(help: "Sign every answer for DO=1 queries (DNSSEC, docs/dnssec.md). [dnssec.enabled]")
+    var dnssec = false
+
+    @Option(help: "Directory of BIND-format DNSSEC key files; implies --dnssec. [dnssec.key_dir, default keys]")
+    var dnssecKeyDir: String?
+
+    @Option(
+        help: "Algorithm of a key generated when --key-dir has none: ecdsap256sha256 or ed25519. [dnssec.algorithm]")
+    var dnssecAlgorithm: String?
+
     func validate() throws {
         if let tcpIdleTimeout, tcpIdleTimeout <= 0 { throw ValidationError("--tcp-idle-timeout must be positive") }
         if let tcpMaxConnections, tcpMaxConnections <= 0 {
@@ -59,6 +69,14 @@ struct DNSOptions: ParsableArguments {
         if noChaos { configuration.server.refuseChaos = true }
         if let tcpIdleTimeout { configuration.server.tcpIdleTimeout = .seconds(tcpIdleTimeout) }
         if let tcpMaxConnections { configuration.server.tcpMaxConnections = tcpMaxConnections }
+        if dnssec { configuration.dnssec.enabled = true }
+        if let dnssecKeyDir {
+            configuration.dnssec.enabled = true
+            configuration.dnssec.keyDir = dnssecKeyDir
+        }
+        if let dnssecAlgorithm {
+            configuration.dnssec.algorithm = try ServerConfiguration.algorithm(dnssecAlgorithm, key: "--dnssec-algorithm")
+        }
     }
 }
 

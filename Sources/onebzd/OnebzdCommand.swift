@@ -1,5 +1,6 @@
 import ArgumentParser
 import DNSEngine
+import DNSSEC
 import DNSTransport
 import DNSWire
 import Foundation
@@ -28,8 +29,11 @@ struct OnebzdCommand: AsyncParsableCommand {
               onebzd --zone zones/1bz.zone --listen 127.0.0.1:5353 --http 127.0.0.1:8053
               onebzd --config onebzd.toml
             Flags override the config file (docs/configuration.md). Stops gracefully on SIGINT
-            or SIGTERM.
-            """)
+            or SIGTERM. With --dnssec (or [dnssec] enabled = true) every answer to a DO=1 query
+            is signed with the keys in --key-dir; `onebzd dnssec keygen|ds|status` manage them
+            (docs/dnssec.md).
+            """,
+        subcommands: [DNSSECCommand.self])
 
     @Option(help: "TOML configuration file (docs/configuration.md); flags override it.")
     var config: String?
@@ -59,6 +63,7 @@ struct OnebzdCommand: AsyncParsableCommand {
         let settings: ServerConfiguration
         let zone: Zone
         let listen: [SocketAddress]
+        var signing: ZoneSigning? = nil
         do {
             settings = try loadConfiguration()
             listen = try settings.server.listen.map { address throws(ConfigurationError) in
@@ -67,6 +72,9 @@ struct OnebzdCommand: AsyncParsableCommand {
                 }
             }
             zone = try Zone(file: settings.server.zoneFile, apex: try originName())
+            if settings.dnssec.enabled {
+                signing = try ZoneSigning(settings: settings.dnssec, zone: zone.apex, logger: logger)
+            }
         } catch {
             // Configuration and zone errors name the key or file:line; exit non-zero
             // without a stack of noise.
@@ -77,7 +85,14 @@ struct OnebzdCommand: AsyncParsableCommand {
             "zone loaded",
             metadata: ["file": "\(settings.server.zoneFile)", "apex": "\(zone.apex)", "nodes": "\(zone.nodes.count)"])
 
-        let runtime = Runtime(settings: settings, zone: zone, logger: logger)
+        if let signer = signing?.signer {
+            logger.info(
+                "dnssec: signing",
+                metadata: [
+                    "keys": "\(signer.keys.map(\.keyTag))", "algorithms": "\(signer.activeKeys.map(\.algorithm.mnemonic))",
+                ])
+        }
+        let runtime = Runtime(settings: settings, zone: zone, signing: signing, logger: logger)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: dns.threads ?? System.coreCount)
         let readiness = ReadinessFlag()
         var serverConfiguration = DNSServer.Configuration(

@@ -1,5 +1,6 @@
 import ChainReader
 import DNSEngine
+import DNSSEC
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -18,14 +19,19 @@ struct Runtime {
     let dynamic: DynamicNodeSource?
     let head: ChainHead?
 
-    init(settings: ServerConfiguration, zone: Zone, logger: Logger) {
+    init(settings: ServerConfiguration, zone: Zone, signing: ZoneSigning?, logger: Logger) {
         var engineConfiguration = QueryEngine.Configuration(
             identity: settings.server.refuseChaos ? nil : settings.server.identity,
             version: settings.server.refuseChaos ? nil : settings.server.version)
         engineConfiguration.cookies = settings.server.cookies
+        let now = ZoneSigning.now()
         guard let chainSettings = settings.chain else {
-            engine = QueryEngine(zone: zone, configuration: engineConfiguration)
-            services = []
+            let staticEngine = QueryEngine(
+                zone: zone, configuration: engineConfiguration, signer: signing?.signer, unixTime: now)
+            var staticServices: [any Service] = []
+            if let signing { staticServices.append(SigningService(signing: signing, engine: staticEngine, logger: logger)) }
+            engine = staticEngine
+            services = staticServices
             dynamic = nil
             head = nil
             logger.info("no chain configured: serving the static zone only")
@@ -50,6 +56,8 @@ struct Runtime {
         sourceSettings.maxInFlight = settings.cache.maxInFlight
         sourceSettings.missTimeout = settings.cache.missTimeout
         sourceSettings.negativeTTL = QueryEngine(zone: zone).negativeTTL
+        // The source signs with the signer the zone serves now.
+        sourceSettings.signer = Self.signerClosure(signing)
 
         // The SOA serial is the block the answers reflect: the deploy block until the
         // follower's first sync, then every processed block (never going back).
@@ -58,7 +66,9 @@ struct Runtime {
         let source = DynamicNodeSource(
             resolver: NodeResolver(chain: contract, registry: registryClient), head: head, settings: sourceSettings,
             logger: logger)
-        let engine = QueryEngine(zone: initialZone, configuration: engineConfiguration, dynamicSource: source)
+        let engine = QueryEngine(
+            zone: initialZone, configuration: engineConfiguration, dynamicSource: source, signer: signing?.signer,
+            unixTime: now)
         let serial = SerialTracker(zone: zone, engine: engine)
         let applier = ChainEventApplier(source: source, head: head) { _ in serial.update(to: head.highestBlock) }
 
@@ -70,6 +80,7 @@ struct Runtime {
             registry: contract, configuration: followerConfiguration, logger: logger, handler: applier.handle)
 
         var services: [any Service] = [follower]
+        if let signing { services.append(SigningService(signing: signing, engine: engine, logger: logger)) }
         if let registryClient, let registrySettings = settings.registry {
             services.append(
                 RegistryChangeFollower(
@@ -85,6 +96,13 @@ struct Runtime {
         self.services = services
         self.dynamic = source
         self.head = head
+    }
+}
+
+extension Runtime {
+    static func signerClosure(_ signing: ZoneSigning?) -> (@Sendable () -> ZoneSigner?)? {
+        guard let signing else { return nil }
+        return { signing.signer }
     }
 }
 
@@ -108,7 +126,7 @@ final class SerialTracker: Sendable {
             // Under the lock: two updates cannot swap in zones out of order.
             guard serial > latest else { return }
             latest = serial
-            engine.replaceZone(zone.withSerial(serial))
+            engine.replaceZone(zone.withSerial(serial), unixTime: ZoneSigning.now())
         }
     }
 }

@@ -34,7 +34,7 @@ final class DynamicStack: @unchecked Sendable {
 
     init(
         label: String, positiveTTL: Int = 300, maxStale: String = "1d", pollMilliseconds: Int = 200,
-        registryURL: String? = nil, publish: Bool = true
+        registryURL: String? = nil, publish: Bool = true, extraConfig: String = ""
     ) async throws {
         directory = try Repo.scratchDirectory(label)
         pollInterval = .milliseconds(pollMilliseconds)
@@ -78,6 +78,7 @@ final class DynamicStack: @unchecked Sendable {
 
         [ttl]
         positive = \(positiveTTL)
+        \(extraConfig)
         """.write(to: config, atomically: true, encoding: .utf8)
         httpPort = FreePort.next()
         onebzd = try await OnebzdServer(

@@ -70,6 +70,11 @@ struct ServerConfigurationTests {
         ("[ttl]\npositive = -1", "ttl.positive"),
         ("chain = 3", "chain"),
         ("[server\n", "(file)"),
+        ("[dnssec]\nalgorithm = \"rsasha1\"", "dnssec.algorithm"),
+        ("[dnssec]\nkey_dir = \"\"", "dnssec.key_dir"),
+        ("[dnssec]\nsignature_validity = \"1h\"", "dnssec.signature_validity"),
+        ("[dnssec]\nrefresh = \"3d\"\ndynamic_signature_validity = \"2d\"", "dnssec.refresh"),
+        ("[dnssec]\nenable = true", "dnssec.enable"),
     ])
     func badConfigurationNamesTheKey(text: String, key: String) {
         #expect {
@@ -85,6 +90,25 @@ struct ServerConfigurationTests {
     ])
     func hostPortParses(text: String, host: String, port: Int) throws {
         #expect(try HostPort(parsing: text) == HostPort(host: host, port: port))
+    }
+
+    @Test func dnssecKeysAndOffByDefault() throws {
+        #expect(try ServerConfiguration(toml: "").dnssec.enabled == false)
+        let on = try ServerConfiguration(
+            toml: """
+                [dnssec]
+                enabled = true
+                key_dir = "/var/lib/onebzd/keys"
+                algorithm = "ed25519"
+                signature_validity = "14d"
+                dynamic_signature_validity = "1d"
+                refresh = "6h"
+                check_interval = "30s"
+                """)
+        #expect(on.dnssec.enabled && on.dnssec.keyDir == "/var/lib/onebzd/keys" && on.dnssec.algorithm == "ed25519")
+        #expect(on.dnssec.signatureValidity == .seconds(14 * 86_400))
+        #expect(on.dnssec.dynamicSignatureValidity == .seconds(86_400))
+        #expect(on.dnssec.refresh == .seconds(6 * 3600) && on.dnssec.checkInterval == .seconds(30))
     }
 
     @Test func rateLimitKeysAndOffByDefault() throws {

@@ -12,6 +12,7 @@ package struct ServerConfiguration: Sendable, Equatable {
     package var registry: Registry?
     package var cache = Cache()
     package var ttl = TTL()
+    package var dnssec = DNSSEC()
 
     package init() {}
 
@@ -71,6 +72,34 @@ package struct ServerConfiguration: Sendable, Equatable {
         package var missTimeout: Duration = .seconds(2)
     }
 
+    /// `[dnssec]`: online signing (docs/dnssec.md).
+    package struct DNSSEC: Sendable, Equatable {
+        package var enabled = false
+        /// BIND-format key files (`K1bz.+013+NNNNN.key/.private`).
+        package var keyDir = "keys"
+        /// The algorithm of a key onebzd generates when the directory has none.
+        package var algorithm = "ecdsap256sha256"
+        /// Validity of signatures over the static zone (RFC 4034 3.1.5).
+        package var signatureValidity: Duration = .seconds(7 * 86_400)
+        /// Validity of signatures over chain-backed answers.
+        package var dynamicSignatureValidity: Duration = .seconds(2 * 86_400)
+        /// Signatures are renewed once less than this remains (default: a quarter of
+        /// the validity).
+        package var refresh: Duration?
+        /// How often the key directory is re-read and signature ages checked.
+        package var checkInterval: Duration = .seconds(60)
+        /// Rollover: a successor is published this long before it signs, and a retired
+        /// key stays published this long after it stopped (the zone's largest TTL).
+        package var prepublish: Duration = .seconds(3600)
+        /// Rollover: the TTL of our DS at the parent.
+        package var parentDSTTL: Duration = .seconds(86_400)
+        /// Roll the key automatically this long after it became active (nil: by hand).
+        package var keyLifetime: Duration?
+        /// Count the successor's DS as seen this long after it became active (nil:
+        /// wait for `onebzd dnssec ds-seen`).
+        package var dsSeenDelay: Duration?
+    }
+
     package struct TTL: Sendable, Equatable {
         /// TTL of positive answers for node names (A, AAAA, TXT).
         package var positive: UInt32 = 300
@@ -95,7 +124,7 @@ extension ServerConfiguration {
         }
         self.init()
         let top = TableReader(root, path: "")
-        try top.onlyKeys(["server", "chain", "registry", "cache", "ttl"])
+        try top.onlyKeys(["server", "chain", "registry", "cache", "ttl", "dnssec"])
         if let t = try top.table("server") {
             try t.onlyKeys([
                 "listen", "zone", "http", "identity", "version", "refuse_chaos", "tcp_idle_timeout",
@@ -150,6 +179,45 @@ extension ServerConfiguration {
                 cache.missTimeout = v
             }
         }
+        if let t = try top.table("dnssec") {
+            try t.onlyKeys([
+                "enabled", "key_dir", "algorithm", "signature_validity", "dynamic_signature_validity", "refresh",
+                "check_interval", "prepublish", "parent_ds_ttl", "key_lifetime", "ds_seen_delay",
+            ])
+            if let v = try t.duration("prepublish") { dnssec.prepublish = v }
+            if let v = try t.duration("parent_ds_ttl") { dnssec.parentDSTTL = v }
+            dnssec.keyLifetime = try t.duration("key_lifetime")
+            dnssec.dsSeenDelay = try t.duration("ds_seen_delay")
+            if let lifetime = dnssec.keyLifetime, lifetime <= dnssec.prepublish {
+                throw ConfigurationError(key: t.key("key_lifetime"), "must be longer than prepublish")
+            }
+            if let v = try t.bool("enabled") { dnssec.enabled = v }
+            if let v = try t.string("key_dir") {
+                guard !v.isEmpty else { throw ConfigurationError(key: t.key("key_dir"), "must not be empty") }
+                dnssec.keyDir = v
+            }
+            if let v = try t.string("algorithm") {
+                dnssec.algorithm = try Self.algorithm(v, key: t.key("algorithm"))
+            }
+            if let v = try t.duration("signature_validity") { dnssec.signatureValidity = v }
+            if let v = try t.duration("dynamic_signature_validity") { dnssec.dynamicSignatureValidity = v }
+            dnssec.refresh = try t.duration("refresh")
+            if let v = try t.duration("check_interval") {
+                guard v > .zero else { throw ConfigurationError(key: t.key("check_interval"), "must be positive") }
+                dnssec.checkInterval = v
+            }
+            for (name, validity) in [
+                ("signature_validity", dnssec.signatureValidity),
+                ("dynamic_signature_validity", dnssec.dynamicSignatureValidity),
+            ] {
+                guard validity >= .seconds(7200) else {
+                    throw ConfigurationError(key: t.key(name), "must be at least 2h")
+                }
+                if let refresh = dnssec.refresh, refresh >= validity {
+                    throw ConfigurationError(key: t.key("refresh"), "must be shorter than \(name)")
+                }
+            }
+        }
         if let t = try top.table("ttl") {
             try t.onlyKeys(["positive", "stale"])
             if let v = try t.int("positive", min: 0, max: Int(Int32.max)) { ttl.positive = UInt32(v) }
@@ -195,6 +263,15 @@ extension ServerConfiguration {
             throw ConfigurationError(key: t.key("cookie_secret"), "must be 32 hex digits (16 bytes)")
         }
         return DNSCookies.Configuration(secret: secret)
+    }
+
+    /// `ecdsap256sha256` (13) or `ed25519` (15), in its canonical spelling.
+    package static func algorithm(_ text: String, key: String) throws(ConfigurationError) -> String {
+        switch text.lowercased() {
+        case "ecdsap256sha256", "13": return "ecdsap256sha256"
+        case "ed25519", "15": return "ed25519"
+        default: throw ConfigurationError(key: key, "\"\(text)\" is not ecdsap256sha256 or ed25519")
+        }
     }
 
     /// An http(s) URL, or an error naming `key`.

@@ -1,0 +1,174 @@
+import DNSEngine
+import DNSSEC
+import DNSTestSupport
+import DNSWire
+import ZoneCache
+import Testing
+
+/// Online signing in the engine: DO=0 answers unchanged byte for byte, DO=1 answers
+/// with RRSIGs, DNSKEY at the apex, compact denial (RFC 9824) for negatives, signed DS
+/// (or its denial) in referrals, glue unsigned.
+@Suite struct DNSSECSigningTests {
+    static let now: UInt32 = 1_780_000_000
+    static let key = try! SigningKey.generate(algorithm: .ecdsaP256SHA256)
+    static let signer = ZoneSigner(apex: EngineFixture.apex, keys: [key])
+    static let signedEngine = QueryEngine(zone: EngineFixture.shippedZone, signer: signer, unixTime: now)
+    static let plainEngine = QueryEngine(zone: EngineFixture.shippedZone)
+
+    static func doQuery(_ name: String, _ type: RRType, compactOK: Bool = false) -> [UInt8] {
+        var bytes = EngineFixture.query(name, type, edns: EDNS(udpPayloadSize: 1232, dnssecOK: true))
+        // The OPT (no options) is last: its flags' high byte is 4 from the end (RFC 9824 4: CO = 0x4000).
+        if compactOK { bytes[bytes.count - 4] |= 0x40 }
+        return bytes
+    }
+
+    static let names = [
+        "1bz", "ns1.1bz", "www.1bz", "docs.1bz", "mail.1bz", "registry.1bz", "info.1bz", "_dns.info.1bz",
+        "status._dns.info.1bz", "example.1bz", "ns1.example.1bz", "deep.example.1bz", "nope.1bz", "a.b.1bz",
+    ]
+    static let types: [RRType] = [.a, .aaaa, .txt, .mx, .ns, .soa, .ds, .any, .cname, .srv]
+
+    @Test func answersWithoutDOAreByteIdentical() throws {
+        for name in Self.names {
+            for type in Self.types {
+                for edns in [nil, EDNS(udpPayloadSize: 1232)] {
+                    let query = EngineFixture.query(name, type, edns: edns)
+                    let plain = Self.plainEngine.respond(to: query, transport: .udp)
+                    let signed = Self.signedEngine.respond(to: query, transport: .udp)
+                    #expect(plain == signed, "\(name) \(type) edns=\(edns != nil)")
+                }
+            }
+        }
+    }
+
+    @Test func positiveAnswerCarriesRRSIG() throws {
+        let response = try EngineFixture.ask(Self.signedEngine, Self.doQuery("www.1bz", .a))
+        #expect(response.rcode == .noError && response.header.authoritative)
+        #expect(response.answers.map(\.type) == [.a, .rrsig])
+        let rrsig = try #require(response.answers.last)
+        // type covered A, algorithm 13, 2 labels, original TTL, expiration, inception, tag, signer.
+        #expect(Array(rrsig.rdata[0..<4]) == [0, 1, 13, 2])
+        let expiration = rrsig.rdata[8..<12].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        let inception = rrsig.rdata[12..<16].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        #expect(expiration == Self.now + 7 * 86_400 && inception == Self.now - 3600)
+        #expect(rrsig.rdata[16..<18].elementsEqual(withUnsafeBytes(of: Self.key.keyTag.bigEndian, Array.init)))
+        #expect(response.edns?.dnssecOK == true)
+    }
+
+    @Test func apexPublishesDNSKEYAndCDS() throws {
+        let response = try EngineFixture.ask(Self.signedEngine, Self.doQuery("1bz", .dnskey))
+        #expect(response.answers.map(\.type) == [.dnskey, .rrsig])
+        #expect(response.answers.first?.rdata == Self.key.dnskeyRDATA)
+        let cds = try EngineFixture.ask(Self.signedEngine, Self.doQuery("1bz", .cds))
+        #expect(cds.answers.map(\.type) == [.cds, .rrsig])
+    }
+
+    @Test func nonexistentNameIsCompactDenial() throws {
+        let response = try EngineFixture.ask(Self.signedEngine, Self.doQuery("No.Such.1bz", .a))
+        // RFC 9824 3.2: NOERROR, SOA + RRSIG, NSEC at the name + RRSIG.
+        #expect(response.rcode == .noError && response.answers.isEmpty)
+        #expect(response.authorities.map(\.type) == [.soa, .rrsig, .nsec, .rrsig])
+        let nsec = response.authorities[2]
+        #expect(nsec.name == (try Name("no.such.1bz")))
+        let next = try Name("\\000.no.such.1bz")
+        #expect(Array(nsec.rdata.prefix(next.wire.count)) == next.wire)
+        #expect(Array(nsec.rdata.dropFirst(next.wire.count)) == TypeBitmap.encode([.rrsig, .nsec, .nxname]))
+        // CO restores NXDOMAIN.
+        let withCO = try EngineFixture.ask(Self.signedEngine, Self.doQuery("no.such.1bz", .a, compactOK: true))
+        #expect(withCO.rcode == .nxDomain && withCO.authorities.count == 4)
+        // DO=0: plain NXDOMAIN as before.
+        let plain = try EngineFixture.ask(Self.signedEngine, EngineFixture.query("no.such.1bz", .a))
+        #expect(plain.rcode == .nxDomain && plain.authorities.map(\.type) == [.soa])
+    }
+
+    @Test func noDataListsTheTypesThatExist() throws {
+        let response = try EngineFixture.ask(Self.signedEngine, Self.doQuery("www.1bz", .txt))
+        #expect(response.rcode == .noError && response.answers.isEmpty)
+        #expect(response.authorities.map(\.type) == [.soa, .rrsig, .nsec, .rrsig])
+        let nsec = response.authorities[2]
+        #expect(nsec.name == (try Name("www.1bz")))
+        let next = try Name("\\000.www.1bz")
+        #expect(Array(nsec.rdata.dropFirst(next.wire.count)) == TypeBitmap.encode([.a, .aaaa, .rrsig, .nsec]))
+    }
+
+    @Test func referralCarriesSignedDSAndUnsignedGlue() throws {
+        let response = try EngineFixture.ask(Self.signedEngine, Self.doQuery("www.example.1bz", .a))
+        #expect(!response.header.authoritative)
+        #expect(response.authorities.map(\.type) == [.ns, .ns, .ds, .rrsig])
+        #expect(!response.additionals.contains { $0.type == .rrsig })
+        let ds = try EngineFixture.ask(Self.signedEngine, Self.doQuery("example.1bz", .ds))
+        #expect(ds.header.authoritative && ds.answers.map(\.type) == [.ds, .rrsig])
+    }
+
+    @Test func insecureDelegationDeniesDS() throws {
+        let records = EngineFixture.shippedZone.nodes.flatMap { node in node.types.flatMap { node.rrsets[$0]! } }
+            .filter { $0.type != .ds }
+        let zone = try Zone(apex: EngineFixture.apex, records: records)
+        let engine = QueryEngine(zone: zone, signer: Self.signer, unixTime: Self.now)
+        let response = try EngineFixture.ask(engine, Self.doQuery("www.example.1bz", .a))
+        #expect(response.authorities.map(\.type) == [.ns, .ns, .nsec, .rrsig])
+        let nsec = response.authorities[2]
+        #expect(nsec.name == (try Name("example.1bz")))
+    }
+
+    @Test func resigningMovesTheSignatureTimes() throws {
+        let engine = QueryEngine(zone: EngineFixture.shippedZone, signer: Self.signer, unixTime: Self.now)
+        let refresh = try #require(engine.signatureRefreshTime)
+        #expect(refresh == Self.now + 7 * 86_400 - 7 * 86_400 / 4)
+        engine.resign(with: Self.signer, unixTime: refresh)
+        let response = try EngineFixture.ask(engine, Self.doQuery("www.1bz", .a))
+        let inception = response.answers[1].rdata[12..<16].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        #expect(inception == refresh - 3600)
+        // A new serial keeps the signer and signs at the time given.
+        engine.replaceZone(EngineFixture.shippedZone.withSerial(99), unixTime: refresh + 10)
+        let soa = try EngineFixture.ask(engine, Self.doQuery("1bz", .soa))
+        #expect(soa.answers.map(\.type) == [.soa, .rrsig])
+        #expect(engine.zone.serial == 99)
+    }
+
+    @Test func dynamicNegativeTakesTheCurrentSignedSOA() throws {
+        let denial = SignedDenial(
+            records: try Self.signer.denialRecords(
+                owner: try Name("gone.1bz"), types: nil, ttl: 300, now: Self.now, timing: .dynamicDefault))
+        let engine = QueryEngine(zone: EngineFixture.shippedZone, signer: Self.signer, unixTime: Self.now)
+        let request = Self.doQuery("gone.1bz", .a)
+        let before = try Message(
+            decoding: try #require(engine.respond(to: request, transport: .udp, resolved: .signedNameError(denial))))
+        #expect(before.authorities.map(\.type) == [.soa, .rrsig, .nsec, .rrsig])
+        engine.replaceZone(EngineFixture.shippedZone.withSerial(77), unixTime: Self.now)
+        let after = try Message(
+            decoding: try #require(engine.respond(to: request, transport: .udp, resolved: .signedNameError(denial))))
+        #expect(after.authorities[0].rdata != before.authorities[0].rdata)  // the new serial
+        #expect(after.authorities[2].rdata == before.authorities[2].rdata)  // the same cached NSEC
+    }
+}
+
+/// Extended DNS Errors (RFC 8914) on the answers that need explaining.
+@Suite struct ExtendedDNSErrorTests {
+    static func ede(_ message: Message) -> [UInt16] {
+        (message.edns?.options ?? []).filter { $0.code == 15 }.map { UInt16($0.data[0]) << 8 | UInt16($0.data[1]) }
+    }
+
+    @Test func upstreamFailureIsEDE22AndSigningFailureEDE0() throws {
+        let engine = QueryEngine(
+            zone: EngineFixture.shippedZone, dynamicSource: DynamicSourceTests.FakeSource(),
+            signer: DNSSECSigningTests.signer, unixTime: DNSSECSigningTests.now)
+        let request = EngineFixture.query("other.1bz", .a)
+        let failed = try Message(
+            decoding: try #require(engine.respond(to: request, transport: .udp, resolved: .serverFailure)))
+        #expect(failed.rcode == .servFail && Self.ede(failed) == [22])
+        // Unsigned records for a DO=1 query (the source could not sign): SERVFAIL, EDE 0.
+        let unsigned = DynamicAnswer.records(name: try Name("other.1bz"), [DynamicSourceTests.shashiA])
+        let doRequest = DNSSECSigningTests.doQuery("other.1bz", .a)
+        let refused = try Message(
+            decoding: try #require(engine.respond(to: doRequest, transport: .udp, resolved: unsigned)))
+        #expect(refused.rcode == .servFail && Self.ede(refused) == [0])
+        // Without EDNS there is no OPT to carry it.
+        let plain = try Message(
+            decoding: try #require(
+                engine.respond(to: EngineFixture.query("other.1bz", .a, edns: nil), transport: .udp, resolved: .serverFailure)))
+        #expect(plain.rcode == .servFail && plain.edns == nil)
+        // Ordinary answers carry none.
+        #expect(Self.ede(try EngineFixture.ask(engine, EngineFixture.query("www.1bz", .a))).isEmpty)
+    }
+}
