@@ -85,7 +85,7 @@ let package = Package(
             name: "ChainReader",
             dependencies: [
                 asyncHTTPClient, nioCore, .product(name: "NIOFoundationCompat", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging, serviceLifecycle,
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging, serviceLifecycle, metrics,
             ]),
 
         // MARK: Registry (issue: registry)
