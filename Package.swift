@@ -97,7 +97,12 @@ let package = Package(
         .executableTarget(
             name: "onebz-registry",
             dependencies: ["NodeRegistry", "ChainReader", hummingbird, grdb, argumentParser, serviceLifecycle, logging]),
-        .executableTarget(name: "onebz", dependencies: ["NodeRegistry", argumentParser, asyncHTTPClient]),
+        .executableTarget(
+            name: "onebz",
+            dependencies: [
+                "NodeRegistry", "ChainReader", argumentParser, asyncHTTPClient,
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]),
 
         // MARK: HTTP gateway (issue: gateway)
         .target(

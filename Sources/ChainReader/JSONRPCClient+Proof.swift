@@ -71,3 +71,17 @@ extension AccountProof {
             storageHash: try hash("storageHash"), storageProof: entries)
     }
 }
+
+extension AccountProof {
+    /// The eth_getProof result shape again (for evidence bundles).
+    public var json: JSONValue {
+        func nodes(_ list: [[UInt8]]) -> JSONValue { .array(list.map { .string(Hex.encode($0)) }) }
+        return [
+            "address": .string(address.hex), "accountProof": nodes(accountProof), "nonce": .string(nonce.hex),
+            "balance": .string(balance.hex), "codeHash": .string(codeHash.hex), "storageHash": .string(storageHash.hex),
+            "storageProof": .array(
+                storageProof.map { ["key": .string($0.key.hex), "value": .string($0.value.hex), "proof": nodes($0.proof)] }
+            ),
+        ]
+    }
+}

@@ -7,7 +7,10 @@ struct OnebzCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "onebz",
         abstract: "1bz node tool: node ids and names, signed metadata, registry publishing.",
-        subcommands: [IDCommand.self, SignCommand.self, PublishCommand.self, HeartbeatCommand.self, EndorseCommand.self])
+        subcommands: [
+            IDCommand.self, SignCommand.self, PublishCommand.self, HeartbeatCommand.self, EndorseCommand.self,
+            VerifyCommand.self,
+        ])
 }
 
 /// Options naming a node's addresses and the record's sequence number.

@@ -15,7 +15,11 @@ final class FaultStack: Sendable {
     let registryProxy: FaultProxy
     let onebzd: OnebzdServer
 
-    init(label: String, endpoints: Int = 1, chainTimeout: String = "1s", registryTimeout: String = "1s") async throws {
+    /// - Parameter chainSettings: more `[chain]` lines (e.g. proof mode's `verify`).
+    init(
+        label: String, endpoints: Int = 1, chainTimeout: String = "1s", registryTimeout: String = "1s",
+        chainSettings: String = ""
+    ) async throws {
         directory = try Repo.scratchDirectory(label)
         devnet = try await Devnet.start(label: label + "-devnet")
         var rpc: [FaultProxy] = []
@@ -47,6 +51,7 @@ final class FaultStack: Sendable {
         deploy_block = \(devnet.deployBlock)
         poll_interval = "200ms"
         timeout = "\(chainTimeout)"
+        \(chainSettings)
 
         [registry]
         url = "\(registryProxy.url)"

@@ -1,0 +1,93 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Verified chain reads (`chain.verify = "proof"`, docs/chain.md) against the real onebzd,
+/// three RPC endpoints (fault proxies before one devnet) and a quorum of two. The
+/// preferred endpoint tells well-formed lies: each is detected, none is ever answered,
+/// the honest endpoints keep serving, and it recovers without a restart.
+@Suite(.serialized) struct ProofModeTests {
+    static let shashiV4: Set<String> = ["192.0.2.10", "192.0.2.11"]
+
+    static func stack(_ label: String) async throws -> FaultStack {
+        try await FaultStack(
+            label: label, endpoints: 3, chainTimeout: "1s",
+            chainSettings: """
+                verify = "proof"
+                quorum = 2
+                storage_layout = "vyper"
+                """)
+    }
+
+    @Test func answersAreProvenAndMatchCallMode() async throws {
+        let stack = try await Self.stack("proof-basic")
+        let a = try stack.dig(["shashi.1bz", "A"])
+        #expect(a.status == "NOERROR" && Set(a.rdata("A")) == Self.shashiV4, "\(a)")
+        let txt = try stack.dig(["shashi.1bz", "TXT"]).txt
+        #expect(txt["verified"] == "yes", "\(txt)")
+        #expect(try stack.dig(["acme.1bz", "TXT"]).txt["verified"] == "no")
+        #expect(try stack.dig(["nobody.1bz", "A"]).status == "NXDOMAIN")
+        // Proof mode reads storage, never eth_call.
+        #expect(stack.rpc.map { $0.count("eth_getProof") }.reduce(0, +) > 0)
+        #expect(stack.rpc.map { $0.count("eth_call") }.reduce(0, +) == 0)
+    }
+
+    /// (fault, its control extras, what onebzd's log says about it).
+    static let lies: [(FaultProxy.Fault, [String: Any], String)] = [
+        (.rewriteCall, [:], ""),  // proof mode makes no eth_call: nothing to see
+        (.proofOtherBlock, ["block": "0x1"], "does not verify"),
+        (.forgeProof, [:], "does not verify"),
+        (.otherHash, [:], "disagree"),
+        (.withhold, ["head": 1], ""),
+    ]
+
+    @Test func lyingPreferredEndpointIsNeverAnswered() async throws {
+        let stack = try await Self.stack("proof-liar")
+        let liar = stack.rpc[0]
+        #expect(try Set(stack.dig(["shashi.1bz", "A"]).rdata("A")) == Self.shashiV4)
+        for (index, (fault, extra, logText)) in Self.lies.enumerated() {
+            let mark = stack.logLength
+            try liar.inject(fault, extra: extra)
+            try await stack.devnet.mine(1)  // a new block: agreed afresh, with the liar voting
+            try await Task.sleep(for: .milliseconds(1200))  // past the 1 s TTL
+            for name in ["shashi.1bz", "acme.1bz"] {
+                let txt = try stack.dig([name, "TXT"])
+                #expect(txt.status == "NOERROR", "\(fault): \(name) \(txt)")
+                #expect(txt.txt["wallet"] != nil, "\(fault): \(txt)")
+            }
+            let a = try stack.dig(["shashi.1bz", "A"])
+            #expect(a.status == "NOERROR" && Set(a.rdata("A")) == Self.shashiV4, "\(fault): \(a)")
+            #expect(try stack.dig(["shashi.1bz", "TXT"]).txt["verified"] == "yes", "\(fault)")
+            let missing = try stack.dig(["lie\(index).1bz", "A"])
+            #expect(missing.status == "NXDOMAIN", "\(fault): proven absent by the honest endpoints: \(missing)")
+            if !logText.isEmpty {
+                try await stack.eventually { stack.log(since: mark).contains(logText) }
+            }
+            try liar.inject(.pass)
+        }
+        // Recovery without a restart: the liar is honest again and votes with the rest.
+        try await stack.devnet.mine(1)
+        try await Task.sleep(for: .milliseconds(1200))
+        #expect(try stack.dig(["after.1bz", "A"]).status == "NXDOMAIN")
+        #expect(try Set(stack.dig(["shashi.1bz", "A"]).rdata("A")) == Self.shashiV4)
+        #expect(stack.onebzd.process.isRunning)
+    }
+
+    @Test func noQuorumIsSERVFAILNeverAGuess() async throws {
+        let stack = try await Self.stack("proof-noquorum")
+        #expect(try Set(stack.dig(["shashi.1bz", "A"]).rdata("A")) == Self.shashiV4)
+        let mark = stack.logLength
+        try stack.rpc[0].inject(.otherHash)
+        try stack.rpc[1].inject(.reset)
+        try await stack.devnet.mine(1)
+        try await Task.sleep(for: .milliseconds(1200))
+        // Cached: stale; never looked up: SERVFAIL (one honest vote is not a quorum).
+        #expect(try Set(stack.dig(["shashi.1bz", "A"]).rdata("A")) == Self.shashiV4)
+        #expect(try stack.dig(["noquorum.1bz", "A"]).status == "SERVFAIL")
+        try await stack.eventually { stack.log(since: mark).contains("no block agreement") }
+        try stack.rpc[0].inject(.pass)
+        try stack.rpc[1].inject(.pass)
+        try await stack.devnet.mine(1)
+        try await stack.eventually { try stack.dig(["noquorum.1bz", "A"]).status == "NXDOMAIN" }
+    }
+}
