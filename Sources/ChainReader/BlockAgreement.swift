@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Metrics
 import NIOConcurrencyHelpers
@@ -16,6 +17,7 @@ public final class BlockAgreement: Sendable {
     private let names: [String]
     private let logger: Logger
     private let cache = NIOLockedValueBox<[UInt64: AgreedBlock]>([:])
+    private let inFlight = NIOLockedValueBox<[UInt64: Task<AgreedBlock, any Error>]>([:])
     private static let cacheLimit = 256
     private let disagreements = Counter(label: "onebz_chain_block_disagreements_total")
     private let failures = Counter(label: "onebz_chain_block_agreement_failures_total")
@@ -40,10 +42,18 @@ public final class BlockAgreement: Sendable {
         }
     }
 
-    /// The agreed header of block `number` (cached), or BlockAgreementError.
+    /// The agreed header of block `number` (cached), or BlockAgreementError. Misses that
+    /// arrive together for a new block share one round of header requests.
     public func agreed(_ number: UInt64) async throws -> AgreedBlock {
         if let known = cache.withLockedValue({ $0[number] }) { return known }
-        let block = try await agree(number)
+        let task = inFlight.withLockedValue { running in
+            if let task = running[number] { return task }
+            let task = Task { try await self.agree(number) }
+            running[number] = task
+            return task
+        }
+        defer { _ = inFlight.withLockedValue { $0.removeValue(forKey: number) } }
+        let block = try await task.value
         cache.withLockedValue { cache in
             if cache.count >= Self.cacheLimit, let oldest = cache.keys.min() { cache[oldest] = nil }
             cache[number] = block

@@ -15,8 +15,8 @@ extension JSONRPCClient {
         rejected: @Sendable (ProofError) -> Void = { _ in }
     ) async throws -> (proof: AccountProof, values: [UInt256: UInt256]) {
         try await call("eth_getProof", Self.proofParams(address, slots, .number(block))) { result in
-            let proof = try AccountProof(json: result)
-            do {
+            do throws(ProofError) {
+                let proof = try AccountProof(json: result)
                 return (proof, try proof.verify(stateRoot: stateRoot, address: address, slots: slots))
             } catch {
                 rejected(error)

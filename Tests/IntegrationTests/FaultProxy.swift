@@ -44,7 +44,7 @@ final class FaultProxy: @unchecked Sendable {
     /// restrict it to some JSON-RPC methods or URL path prefixes.
     func inject(
         _ fault: Fault, delay: Double? = nil, methods: [String]? = nil, paths: [String]? = nil,
-        extra: [String: Any] = [:]
+        extra: [String: String] = [:]
     ) throws {
         var control: [String: Any] = extra.merging(["mode": fault.rawValue]) { $1 }
         if let delay { control["delay"] = delay }

@@ -33,12 +33,12 @@ import Testing
     }
 
     /// (fault, its control extras, what onebzd's log says about it).
-    static let lies: [(FaultProxy.Fault, [String: Any], String)] = [
+    static let lies: [(FaultProxy.Fault, [String: String], String)] = [
         (.rewriteCall, [:], ""),  // proof mode makes no eth_call: nothing to see
         (.proofOtherBlock, ["block": "0x1"], "does not verify"),
         (.forgeProof, [:], "does not verify"),
         (.otherHash, [:], "disagree"),
-        (.withhold, ["head": 1], ""),
+        (.withhold, ["head": "1"], ""),
     ]
 
     @Test func lyingPreferredEndpointIsNeverAnswered() async throws {
