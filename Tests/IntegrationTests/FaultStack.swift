@@ -18,7 +18,7 @@ final class FaultStack: Sendable {
     /// - Parameter chainSettings: more `[chain]` lines (e.g. proof mode's `verify`).
     init(
         label: String, endpoints: Int = 1, chainTimeout: String = "1s", registryTimeout: String = "1s",
-        chainSettings: String = ""
+        chainSettings: String = "", httpPort: Int? = nil
     ) async throws {
         directory = try Repo.scratchDirectory(label)
         devnet = try await Devnet.start(label: label + "-devnet")
@@ -62,7 +62,9 @@ final class FaultStack: Sendable {
         positive = 1
         stale = 1
         """.write(to: config, atomically: true, encoding: .utf8)
-        onebzd = try await OnebzdServer(label: label + "-onebzd", extraArguments: ["--config", config.path])
+        onebzd = try await OnebzdServer(
+            label: label + "-onebzd",
+            extraArguments: ["--config", config.path] + (httpPort.map { ["--http", "127.0.0.1:\($0)"] } ?? []))
         try await onebzd.process.waitUntil(timeout: .seconds(60)) {
             (try? self.dig(["shashi.1bz", "TXT"]))?.status == "NOERROR"
         }

@@ -9,14 +9,14 @@ import Testing
 @Suite(.serialized) struct ProofModeTests {
     static let shashiV4: Set<String> = ["192.0.2.10", "192.0.2.11"]
 
-    static func stack(_ label: String) async throws -> FaultStack {
+    static func stack(_ label: String, httpPort: Int? = nil) async throws -> FaultStack {
         try await FaultStack(
             label: label, endpoints: 3, chainTimeout: "1s",
             chainSettings: """
                 verify = "proof"
                 quorum = 2
                 storage_layout = "vyper"
-                """)
+                """, httpPort: httpPort)
     }
 
     @Test func answersAreProvenAndMatchCallMode() async throws {
@@ -30,6 +30,40 @@ import Testing
         // Proof mode reads storage, never eth_call.
         #expect(stack.rpc.map { $0.count("eth_getProof") }.reduce(0, +) > 0)
         #expect(stack.rpc.map { $0.count("eth_call") }.reduce(0, +) == 0)
+    }
+
+    @Test func evidenceBundleIsCheckedByOnebzVerify() async throws {
+        let http = FreePort.next()
+        let stack = try await Self.stack("proof-bundle", httpPort: http)
+        let gateway = "http://127.0.0.1:\(http)"
+        let onebz = Repo.product("onebz").path
+        let (status, body) = try Self.get("\(gateway)/resolve?name=shashi.1bz&proof=1")
+        #expect(status == 200, "\(body)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+        let proof = try #require(json["proof"] as? [String: Any])
+        #expect(proof["storage_layout"] as? String == "vyper")
+        #expect((proof["block"] as? [String: Any])?["state_root"] != nil)
+        #expect(proof["name_proof"] != nil && proof["node_proof"] != nil && proof["record"] != nil)
+
+        // Checked against the user's own endpoint (here: the devnet directly).
+        let rpc = stack.devnet.rpcURL.absoluteString
+        for name in ["shashi.1bz", "acme.1bz", "bob.1bz", stack.devnet.sample("shashi.1bz")!.nodeID + ".1bz"] {
+            let ok = try Command.run(onebz, ["verify", name, "--gateway", gateway, "--rpc", rpc])
+            #expect(ok.status == 0 && ok.stdout.contains("proof checked at block"), "\(name): \(ok.stdout) \(ok.stderr)")
+        }
+        // An endpoint that reports another hash for the block: the bundle is rejected.
+        try stack.rpc[2].inject(.otherHash)
+        let bad = try Command.run(onebz, ["verify", "shashi.1bz", "--gateway", gateway, "--rpc", stack.rpc[2].url])
+        #expect(bad.status != 0 && bad.stderr.contains("REJECTED"), "\(bad.stdout) \(bad.stderr)")
+        try stack.rpc[2].inject(.pass)
+        // Nonexistent names have no bundle.
+        #expect(try Self.get("\(gateway)/resolve?name=nobody.1bz&proof=1").0 == 404)
+    }
+
+    static func get(_ url: String) throws -> (Int, String) {
+        let r = try Command.run("curl", ["-s", "-w", "\n%{http_code}", url])
+        let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
     }
 
     /// (fault, its control extras, what onebzd's log says about it).
