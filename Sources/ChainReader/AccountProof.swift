@@ -67,12 +67,13 @@ public struct AccountProof: Sendable, Hashable {
         }
         var claimed: [UInt256: StorageEntry] = [:]
         for entry in storageProof { claimed[entry.key] = entry }
+        let nodes = MerklePatriciaProof.index(slots.flatMap { claimed[$0]?.proof ?? [] })
         var values: [UInt256: UInt256] = [:]
         for slot in slots {
             guard let entry = claimed[slot] else { throw ProofError("no storage proof for slot \(slot.hex)") }
             let key = Keccak256.hash(slot.bigEndianBytes)
             let proven: UInt256
-            if let encoded = try MerklePatriciaProof.value(at: key, root: storageRoot, proof: entry.proof) {
+            if let encoded = try MerklePatriciaProof.value(at: key, root: storageRoot, nodes: nodes) {
                 let item: RLPItem
                 do { item = try RLPDecoder.decode(encoded) } catch { throw ProofError("storage value: \(error)") }
                 guard case .bytes(let raw) = item, !raw.isEmpty else { throw ProofError("storage value is not a number") }

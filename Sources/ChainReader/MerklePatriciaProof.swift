@@ -10,8 +10,22 @@ public enum MerklePatriciaProof {
     /// shows that no value is stored there. `key` is the trie path itself (for Ethereum's
     /// secure tries: keccak256 of the address or of the 32-byte slot).
     public static func value(at key: [UInt8], root: Bytes32, proof: [[UInt8]]) throws(ProofError) -> [UInt8]? {
+        try value(at: key, root: root, nodes: index(proof))
+    }
+
+    /// Proof nodes by keccak256 of their encoding, each distinct node hashed once (the
+    /// storage proofs of one account share their upper nodes). Pooling nodes is safe:
+    /// each is reached only through its hash from the root, as in geth's proof database.
+    public static func index(_ proof: some Sequence<[UInt8]>) -> [Bytes32: [UInt8]] {
         var byHash: [Bytes32: [UInt8]] = [:]
-        for node in proof { byHash[Bytes32(unchecked: Keccak256.hash(node))] = node }
+        for node in Set(proof) { byHash[Bytes32(unchecked: Keccak256.hash(node))] = node }
+        return byHash
+    }
+
+    /// `value(at:root:proof:)` over nodes already indexed by `index(_:)`.
+    public static func value(at key: [UInt8], root: Bytes32, nodes byHash: [Bytes32: [UInt8]]) throws(ProofError)
+        -> [UInt8]?
+    {
         var nibbles = ArraySlice(key.flatMap { [$0 >> 4, $0 & 0x0f] })
         var reference: RLPItem = .bytes(root.bytes)
         for _ in 0...(2 * key.count + 1) {  // each step consumes a nibble or ends, bar one extension
