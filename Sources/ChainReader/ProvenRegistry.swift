@@ -55,7 +55,11 @@ public struct ProvenRegistry: Sendable {
         node: Node?, evidence: Evidence
     ) {
         let slots = layout.nodeSlots(nodeHash)
-        let (values, evidence) = try await read(slots.all, at: block)
+        var (values, evidence) = try await read(slots.initial, at: block)
+        // A name longer than one word: ask again for everything it needs, so that one
+        // proof (the evidence) covers the whole node.
+        let words = try layout.nameWords(head: values[slots.nameHead]!)
+        if words > 1 { (values, evidence) = try await read(slots.needed(nameWords: words), at: block) }
         return (try layout.node(from: values, slots: slots), evidence)
     }
 

@@ -104,6 +104,23 @@ public struct RegistryStorageLayout: Sendable, Hashable {
             registeredAt: try value(slots.registeredAt).uint64 ?? .max)
     }
 
+    /// How many data words the name whose head slot holds `head` uses (0 for a short
+    /// Solidity string, which lives in its head slot).
+    public func nameWords(head: UInt256) throws(ProofError) -> Int {
+        let length: UInt64
+        switch language {
+        case .solidity:
+            if head.bigEndianBytes[31] & 1 == 0 { return 0 }
+            guard let l = head.uint64 else { throw ProofError("name too long") }
+            length = l / 2
+        case .vyper:
+            guard let l = head.uint64 else { throw ProofError("name too long") }
+            length = l
+        }
+        guard length <= 32 * Self.maxNameWords else { throw ProofError("name of \(length) bytes is too long") }
+        return Int((length + 31) / 32)
+    }
+
     private func string(head: UInt256, word: (Int) throws(ProofError) -> UInt256) throws(ProofError) -> String {
         var bytes: [UInt8] = []
         let length: Int
@@ -139,6 +156,14 @@ public struct NodeSlots: Sendable, Hashable {
     public let stakeAmount: UInt256
     public let registeredAt: UInt256
 
-    /// In the order they are asked for.
-    public var all: [UInt256] { [wallet, nameHead] + nameData + [verified, stakeAmount, registeredAt] }
+    /// Every slot a name of up to 253 bytes may need.
+    public var all: [UInt256] { needed(nameWords: nameData.count) }
+
+    /// What a node with a name of `nameWords` data words reads. `initial` (one word, names
+    /// of up to 32 bytes: one request for nearly every node) is asked for first.
+    public func needed(nameWords: Int) -> [UInt256] {
+        [wallet, nameHead] + nameData.prefix(max(1, nameWords)) + [verified, stakeAmount, registeredAt]
+    }
+
+    public var initial: [UInt256] { needed(nameWords: 1) }
 }

@@ -89,7 +89,12 @@ public struct ProofBundle: Codable, Sendable, Equatable {
             }
         }
         let slots = layout.nodeSlots(nodeHash)
-        let values = try AccountProof(json: nodeProof).verify(stateRoot: block.stateRoot, address: contract, slots: slots.all)
+        let proof = try AccountProof(json: nodeProof)
+        var values = try proof.verify(stateRoot: block.stateRoot, address: contract, slots: slots.initial)
+        let words = try layout.nameWords(head: values[slots.nameHead]!)
+        if words > 1 {
+            values = try proof.verify(stateRoot: block.stateRoot, address: contract, slots: slots.needed(nameWords: words))
+        }
         guard let node = try layout.node(from: values, slots: slots) else {
             throw ProofError("no node \(nodeHash.hex) is registered at this block")
         }

@@ -163,6 +163,11 @@ import Testing
         values[slots.nameData[1]] = UInt256(bigEndianBytes: Array(long.utf8.dropFirst(32)) + [UInt8](repeating: 0, count: 24))!
         node = try #require(try layout.node(from: values, slots: slots))
         #expect(node.dnsName == long)
+        #expect(try layout.nameWords(head: UInt256(81)) == 2)
+        #expect(try layout.nameWords(head: UInt256(bigEndianBytes: short)!) == 0)
+        #expect(try RegistryStorageLayout.vyper.nameWords(head: UInt256(33)) == 2)
+        #expect(try RegistryStorageLayout.vyper.nameWords(head: UInt256(10)) == 1)
+        #expect(throws: ProofError.self) { try RegistryStorageLayout.vyper.nameWords(head: UInt256(257)) }
         // Zero wallet: nothing registered.
         values[slots.wallet] = .zero
         #expect(try layout.node(from: values, slots: slots) == nil)

@@ -25,6 +25,13 @@ import Testing
             let got = try await proven.lookup(name, at: head)
             #expect(got == expected, "\(name)")
         }
+        // A name longer than one storage word (two requests for its node).
+        let long = TestNode(prefix: String(repeating: "long", count: 10))
+        _ = try await devnet.registerNode(nodeHash: long.nodeHash.hex, name: long.name)
+        let now = try await call.blockNumber()
+        let expectedLong = try await call.lookup(long.name, at: .number(now))
+        #expect(expectedLong != nil)
+        #expect(try await proven.lookup(long.name, at: now) == expectedLong)
         // Before the sample registrations: every name is proven free.
         #expect(try await proven.lookup("shashi.1bz", at: devnet.deployBlock) == nil)
         let block = try await proven.blocks.agreed(head)
