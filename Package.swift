@@ -95,7 +95,7 @@ let package = Package(
             name: "ChainReader",
             dependencies: [
                 asyncHTTPClient, nioCore, .product(name: "NIOFoundationCompat", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging, serviceLifecycle,
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging, serviceLifecycle, metrics,
             ]),
 
         // Wallet keys (raw secp256k1 key files, keystore v3), EIP-1559/EIP-155 transactions
@@ -115,7 +115,10 @@ let package = Package(
             dependencies: ["NodeRegistry", "ChainReader", hummingbird, grdb, argumentParser, serviceLifecycle, logging]),
         .executableTarget(
             name: "onebz",
-            dependencies: ["NodeRegistry", "ChainReader", "ChainWallet", "DNSWire", argumentParser, asyncHTTPClient]),
+            dependencies: [
+                "NodeRegistry", "ChainReader", "ChainWallet", "DNSWire", argumentParser, asyncHTTPClient,
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]),
 
         // MARK: HTTP gateway (issue: gateway)
         .target(

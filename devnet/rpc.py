@@ -22,7 +22,7 @@ from eth_tester.exceptions import BlockNotFound, TransactionFailed, TransactionN
 from eth_utils import keccak
 from hexbytes import HexBytes
 
-from devnet import abi
+from devnet import abi, proof
 
 BLOCK_TAGS = ("latest", "earliest", "pending", "safe", "finalized")
 DEFAULT_MAX_LOG_RANGE = 1000
@@ -102,6 +102,7 @@ class Dispatcher:
             "eth_feeHistory": self.fee_history,
             "eth_getTransactionReceipt": self.get_transaction_receipt,
             "eth_getLogs": self.get_logs,
+            "eth_getProof": self.get_proof,
             "evm_mine": self.mine,
             "evm_snapshot": lambda p: quantity(self.tester.take_snapshot()),
             "evm_revert": self.revert,
@@ -481,6 +482,26 @@ class Dispatcher:
             kwargs["topics"] = [self._topic(t) for t in topics]
         logs = self.tester.get_logs(**kwargs)
         return [self._log_json(log) for log in logs]
+
+    def get_proof(self, params):
+        """EIP-1186: [address, [storage keys], block] -> account and storage proofs at
+        that block's stateRoot (devnet/proof.py)."""
+        if len(params) < 2 or not isinstance(params[1], list):
+            raise invalid_params("expected [address, [storageKeys], block]")
+        address = bytes.fromhex(parse_data(params[0], "address")[2:])
+        if len(address) != 20:
+            raise invalid_params("address must be 20 bytes")
+        slots = []
+        for key in params[1]:
+            raw = bytes.fromhex(parse_data(key, "storage key")[2:]) if isinstance(key, str) and len(key) % 2 == 0 \
+                else parse_quantity(key, "storage key").to_bytes(32, "big")
+            if len(raw) > 32:
+                raise invalid_params("storage key longer than 32 bytes")
+            slots.append(int.from_bytes(raw, "big"))
+        number = self._block_number(params[2] if len(params) > 2 else "latest")
+        chain = self.tester.backend.chain
+        header = chain.get_canonical_block_header_by_number(number)
+        return proof.get_proof(chain.chaindb.db, header.state_root, address, slots)
 
     @staticmethod
     def _topic(t):

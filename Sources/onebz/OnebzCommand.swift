@@ -7,10 +7,12 @@ struct OnebzCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "onebz",
         abstract:
-            "1bz node tool: identity, on-chain registration, signed metadata, heartbeats, status (docs/operator.md).",
+            "1bz node tool: identity, on-chain registration, signed metadata, heartbeats, status, proof checks"
+            + " (docs/operator.md, docs/chain.md).",
         subcommands: [
             InitCommand.self, IDCommand.self, RegisterCommand.self, VerifyOnchainCommand.self, StakeCommand.self,
             SignCommand.self, PublishCommand.self, HeartbeatCommand.self, EndorseCommand.self, StatusCommand.self,
+            VerifyCommand.self,
         ])
 }
 
