@@ -19,6 +19,7 @@ let nioConcurrency: Target.Dependency = .product(name: "NIOConcurrencyHelpers", 
 let deque: Target.Dependency = .product(name: "DequeModule", package: "swift-collections")
 let tomlKit: Target.Dependency = .product(name: "TOMLKit", package: "TOMLKit")
 let grdb: Target.Dependency = .product(name: "GRDB", package: "GRDB.swift")
+let cryptoExtras: Target.Dependency = .product(name: "_CryptoExtras", package: "swift-crypto")
 let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
 
 let package = Package(
@@ -44,12 +45,17 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // Already in the graph through hummingbird/swift-certificates; used directly for
+        // DNSSEC signing (P-256, Ed25519, SHA-256), the wallet keystore (scrypt/PBKDF2,
+        // AES-CTR) and encrypted PKCS#8 (AES-CBC).
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // MARK: C libraries from Debian (libldns-dev, libsodium-dev)
         .systemLibrary(name: "CLDNS", pkgConfig: "ldns", providers: [.apt(["libldns-dev"])]),
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        // secp256k1 ECDSA with public-key recovery (Ethereum transaction signatures).
+        .systemLibrary(name: "CSecp256k1", pkgConfig: "libsecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
         // recvmmsg/sendmmsg for the UDP fast path (Glibc hides them behind _GNU_SOURCE).
         .target(name: "CUDPBatch"),
 
@@ -89,19 +95,30 @@ let package = Package(
             name: "ChainReader",
             dependencies: [
                 asyncHTTPClient, nioCore, .product(name: "NIOFoundationCompat", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging, serviceLifecycle,
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging, serviceLifecycle, metrics,
             ]),
+
+        // Wallet keys (raw secp256k1 key files, keystore v3), EIP-1559/EIP-155 transactions
+        // signed with libsecp256k1, and sending them (nonce, fees, gas, receipt, revert
+        // reason). Apart from ChainReader so that the readers (onebzd, onebz-registry) never
+        // link signing code.
+        .target(name: "ChainWallet", dependencies: ["ChainReader", "CSecp256k1", cryptoExtras, logging]),
 
         // MARK: Registry (issue: registry)
         .target(name: "NodeRegistry",
             dependencies: [
                 "CSodium", "ChainReader", asyncHTTPClient, nioCore, .product(name: "NIOHTTP1", package: "swift-nio"),
-                logging,
+                logging, cryptoExtras,
             ]),
         .executableTarget(
             name: "onebz-registry",
             dependencies: ["NodeRegistry", "ChainReader", hummingbird, grdb, argumentParser, serviceLifecycle, logging]),
-        .executableTarget(name: "onebz", dependencies: ["NodeRegistry", argumentParser, asyncHTTPClient]),
+        .executableTarget(
+            name: "onebz",
+            dependencies: [
+                "NodeRegistry", "ChainReader", "ChainWallet", "DNSWire", argumentParser, asyncHTTPClient,
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]),
 
         // MARK: HTTP gateway (issue: gateway)
         .target(
@@ -145,6 +162,7 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
         .testTarget(name: "NodeRegistryTests", dependencies: ["NodeRegistry", "TestSupport"]),
+        .testTarget(name: "ChainWalletTests", dependencies: ["ChainWallet", "ChainReader", "TestSupport"]),
         .testTarget(
             name: "IntegrationTests", dependencies: ["TestSupport", "DNSWire", "NodeRegistry", "ChainReader", logging]),
         .testTarget(

@@ -25,3 +25,15 @@ def encode_string(text: str) -> str:
 def error_string(reason: str) -> str:
     """Revert data of `Error(string)` (selector 0x08c379a0), 0x-hex."""
     return "0x08c379a0" + encode_string(reason)
+
+
+def decode_error_string(data: bytes):
+    """The reason in `Error(string)` revert data, or None for other data."""
+    if len(data) < 68 or data[:4] != bytes.fromhex("08c379a0"):
+        return None
+    try:
+        offset = int.from_bytes(data[4:36], "big")
+        length = int.from_bytes(data[4 + offset:36 + offset], "big")
+        return data[36 + offset:36 + offset + length].decode("utf-8")
+    except (UnicodeDecodeError, IndexError):
+        return None

@@ -11,6 +11,8 @@ import signal
 import sys
 import threading
 
+from eth_account import Account
+
 from devnet.chain import Chain
 from devnet.rpc import DEFAULT_MAX_LOG_RANGE, Dispatcher
 from devnet.sample import register_samples, write_json_atomic
@@ -29,6 +31,24 @@ def parse_args(argv):
     p.add_argument("--max-log-range", type=int, default=DEFAULT_MAX_LOG_RANGE,
                    help="largest eth_getLogs block range (public Polygon RPCs cap it too); default %(default)s")
     return p.parse_args(argv)
+
+
+DEV_WALLET_FUNDS = 1000 * 10**18
+
+
+def fund_dev_wallet(chain: Chain, state_dir: str) -> str:
+    """A fresh secp256k1 account, funded with 1000 ether from the owner, its key written
+    to DIR/dev-wallet.key (0x + 64 hex, mode 0600): the wallet an operator's tools
+    (onebz register/verify-onchain/stake) sign with on the devnet. Unlike eth-tester's
+    own accounts it is not unlocked here: only its key can spend from it."""
+    account = Account.create()
+    chain.transact({"from": chain.owner, "to": account.address, "value": DEV_WALLET_FUNDS, "gas": 21000})
+    path = os.path.join(state_dir, "dev-wallet.key")
+    fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("0x" + account.key.hex().removeprefix("0x") + "\n")
+    os.replace(path + ".tmp", path)
+    return account.address
 
 
 def fail(message: str, status: int = 2) -> int:
@@ -58,6 +78,7 @@ def main(argv=None) -> int:
     chain.deploy()
     if args.sample:
         register_samples(chain, state_dir)
+    dev_wallet = fund_dev_wallet(chain, state_dir)
 
     pid_path = os.path.join(state_dir, "devnet.pid")
     with open(pid_path, "w") as f:
@@ -76,6 +97,8 @@ def main(argv=None) -> int:
         "accounts": list(chain.accounts[:10]),
         "pid": os.getpid(),
         "max_log_range": args.max_log_range,
+        "dev_wallet": dev_wallet,
+        "dev_wallet_key_path": os.path.join(state_dir, "dev-wallet.key"),
     }
 
     stop = threading.Event()

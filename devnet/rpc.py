@@ -7,16 +7,28 @@ data, camelCase keys), errors are standard JSON-RPC error objects:
   -32000 header not found (block beyond the head, as geth says it),
   -32005 limit exceeded (eth_getLogs range above --max-log-range, like public RPCs),
        3 execution reverted (eth_call / eth_estimateGas; data = the revert data).
+eth_sendRawTransaction refuses what a real node refuses before mining (wrong chain id,
+nonce too low/high, insufficient funds for value + gas × max fee, fee below the base fee)
+with -32000 and geth's wording; a transaction that reverts is mined with status 0x0.
 """
 
 
-from eth_tester.exceptions import BlockNotFound, TransactionFailed, TransactionNotFound, ValidationError
+import ast
 
-from devnet import abi
+import rlp
+from eth_account import Account
+from eth_account.typed_transactions import TypedTransaction
+from eth_tester.exceptions import BlockNotFound, TransactionFailed, TransactionNotFound, ValidationError
+from eth_utils import keccak
+from hexbytes import HexBytes
+
+from devnet import abi, proof
 
 BLOCK_TAGS = ("latest", "earliest", "pending", "safe", "finalized")
 DEFAULT_MAX_LOG_RANGE = 1000
 DEFAULT_GAS = 3_000_000
+# What eth_maxPriorityFeePerGas suggests (1 gwei, like geth's default on a quiet chain).
+SUGGESTED_TIP = 10**9
 
 
 class RPCError(Exception):
@@ -82,8 +94,15 @@ class Dispatcher:
             "eth_call": self.call,
             "eth_estimateGas": self.estimate_gas,
             "eth_sendTransaction": self.send_transaction,
+            "eth_sendRawTransaction": self.send_raw_transaction,
+            "eth_getTransactionCount": self.get_transaction_count,
+            "eth_getTransactionByHash": self.get_transaction_by_hash,
+            "eth_gasPrice": lambda p: quantity(self._base_fee() + SUGGESTED_TIP),
+            "eth_maxPriorityFeePerGas": lambda p: quantity(SUGGESTED_TIP),
+            "eth_feeHistory": self.fee_history,
             "eth_getTransactionReceipt": self.get_transaction_receipt,
             "eth_getLogs": self.get_logs,
+            "eth_getProof": self.get_proof,
             "evm_mine": self.mine,
             "evm_snapshot": lambda p: quantity(self.tester.take_snapshot()),
             "evm_revert": self.revert,
@@ -202,11 +221,24 @@ class Dispatcher:
     @staticmethod
     def _reverted(error: TransactionFailed) -> RPCError:
         reason = error.args[0] if error.args else ""
+        if isinstance(reason, Exception) and reason.args and isinstance(reason.args[0], bytes):
+            reason = reason.args[0]  # py-evm's Revert(data) wrapped in TransactionFailed
+        if isinstance(reason, str) and reason.startswith(("b'", 'b"')):
+            # py-evm hands over the revert data as the repr of a bytes object
+            try:
+                reason = ast.literal_eval(reason)
+            except (ValueError, SyntaxError):
+                pass
         if isinstance(reason, bytes):
-            return RPCError(3, "execution reverted", "0x" + reason.hex())
+            text = abi.decode_error_string(reason)
+            message = "execution reverted: %s" % text if text is not None else "execution reverted"
+            return RPCError(3, message, "0x" + reason.hex())
         if reason:
             return RPCError(3, "execution reverted: %s" % reason, abi.error_string(str(reason)))
         return RPCError(3, "execution reverted", "0x")
+
+    def _base_fee(self) -> int:
+        return self.tester.get_block_by_number("latest").get("base_fee_per_gas") or 0
 
     # MARK: methods
 
@@ -262,8 +294,12 @@ class Dispatcher:
             return quantity(self.tester.estimate_gas(tx, number))
         except TransactionFailed as e:
             raise self._reverted(e)
-        except ValidationError as e:
-            raise invalid_params(str(e))
+        except Exception as e:
+            if "afford" in str(e):  # py-evm's words for geth's "insufficient funds"
+                raise RPCError(-32000, "insufficient funds for gas * price + value: %s" % e)
+            if isinstance(e, ValidationError):
+                raise invalid_params(str(e))
+            raise
 
     def send_transaction(self, params):
         """Accounts are unlocked: the transaction is signed here and mined at once (one
@@ -277,6 +313,100 @@ class Dispatcher:
             return self.tester.send_transaction(tx)
         except ValidationError as e:
             raise invalid_params(str(e))
+
+    def send_raw_transaction(self, params):
+        """A transaction signed elsewhere (onebz): checked as a node checks it before it
+        enters the pool, then mined at once."""
+        if not params:
+            raise invalid_params("expected [signedTransactionData]")
+        raw = parse_data(params[0], "signedTransactionData")
+        data = bytes.fromhex(raw[2:])
+        try:
+            sender = Account.recover_transaction(raw)
+            fields = self._decode_raw(data)
+        except Exception as e:
+            raise RPCError(-32000, "invalid transaction: %s" % e)
+        if fields["chain_id"] is not None and fields["chain_id"] != self._chain_id():
+            raise RPCError(-32000, "invalid chain id for signer: have %d want %d" % (fields["chain_id"], self._chain_id()))
+        if fields["chain_id"] is None:
+            raise RPCError(-32000, "only replay-protected (EIP-155) transactions allowed over RPC")
+        nonce = self.tester.get_nonce(sender)
+        if fields["nonce"] < nonce:
+            raise RPCError(-32000, "nonce too low: address %s, tx: %d state: %d" % (sender, fields["nonce"], nonce))
+        if fields["nonce"] > nonce:
+            raise RPCError(-32000, "nonce too high: address %s, tx: %d state: %d (no transaction pool here)"
+                           % (sender, fields["nonce"], nonce))
+        base_fee = self._base_fee()
+        if fields["max_fee"] < base_fee:
+            raise RPCError(-32000, "max fee per gas less than block base fee: address %s, maxFeePerGas: %d, baseFee: %d"
+                           % (sender, fields["max_fee"], base_fee))
+        cost = fields["value"] + fields["gas"] * fields["max_fee"]
+        balance = self.tester.get_balance(sender)
+        if balance < cost:
+            raise RPCError(-32000, "insufficient funds for gas * price + value: address %s have %d want %d"
+                           % (sender, balance, cost))
+        try:
+            return self.tester.send_raw_transaction(raw)
+        except TransactionFailed:
+            # eth-tester raises for a reverting transaction; a real chain mines it with
+            # status 0. The revert reason is found by replaying it (eth_call).
+            return "0x" + keccak(data).hex()
+        except ValidationError as e:
+            raise RPCError(-32000, "invalid transaction: %s" % e)
+
+    @staticmethod
+    def _decode_raw(data: bytes) -> dict:
+        if data[0] == 0x02 or data[0] == 0x01:
+            tx = TypedTransaction.from_bytes(HexBytes(data)).as_dict()
+            max_fee = tx.get("maxFeePerGas", tx.get("gasPrice"))
+            return {"chain_id": tx["chainId"], "nonce": tx["nonce"], "gas": tx["gas"], "value": tx["value"],
+                    "max_fee": max_fee}
+        items = rlp.decode(data)
+        nonce, gas_price, gas, _to, value, _data, v = (int.from_bytes(x, "big") if i != 3 and i != 5 else x
+                                                        for i, x in enumerate(items[:7]))
+        chain_id = (v - 35) // 2 if v >= 35 else None
+        return {"chain_id": chain_id, "nonce": nonce, "gas": gas, "value": value, "max_fee": gas_price}
+
+    def get_transaction_count(self, params):
+        if not params:
+            raise invalid_params("expected [address, block]")
+        number = self._block_number(params[1] if len(params) > 1 else "latest")
+        return quantity(self.tester.get_nonce(parse_data(params[0], "address"), number))
+
+    def get_transaction_by_hash(self, params):
+        if not params:
+            raise invalid_params("expected [transactionHash]")
+        try:
+            t = self.tester.get_transaction_by_hash(parse_data(params[0], "transactionHash"))
+        except TransactionNotFound:
+            return None
+        out = {"hash": t["hash"], "from": t["from"], "to": t["to"] or None, "nonce": quantity(t["nonce"]),
+               "gas": quantity(t["gas"]), "value": quantity(t["value"]), "input": t["data"],
+               "blockNumber": quantity(t["block_number"]) if t.get("block_number") is not None else None,
+               "blockHash": t.get("block_hash"), "chainId": quantity(t.get("chain_id") or self._chain_id()),
+               "type": quantity(t.get("type", 0)) if isinstance(t.get("type"), int) else t.get("type", "0x0")}
+        for key, name in (("gas_price", "gasPrice"), ("max_fee_per_gas", "maxFeePerGas"),
+                          ("max_priority_fee_per_gas", "maxPriorityFeePerGas")):
+            if t.get(key) is not None:
+                out[name] = quantity(t[key])
+        return out
+
+    def fee_history(self, params):
+        if len(params) < 2:
+            raise invalid_params("expected [blockCount, newestBlock, rewardPercentiles]")
+        count = parse_quantity(params[0], "blockCount") if isinstance(params[0], str) else int(params[0])
+        newest = self._block_number(params[1], "newestBlock")
+        percentiles = params[2] if len(params) > 2 and isinstance(params[2], list) else []
+        count = max(1, min(count, 1024, newest + 1))
+        oldest = newest - count + 1
+        blocks = [self.tester.get_block_by_number(n) for n in range(oldest, newest + 1)]
+        base = [b.get("base_fee_per_gas") or 0 for b in blocks]
+        base.append(base[-1])  # the next block's base fee: unchanged on an idle chain
+        out = {"oldestBlock": quantity(oldest), "baseFeePerGas": [quantity(x) for x in base],
+               "gasUsedRatio": [b["gas_used"] / b["gas_limit"] if b["gas_limit"] else 0 for b in blocks]}
+        if percentiles:
+            out["reward"] = [[quantity(SUGGESTED_TIP) for _ in percentiles] for _ in blocks]
+        return out
 
     def get_transaction_receipt(self, params):
         if not params:
@@ -352,6 +482,26 @@ class Dispatcher:
             kwargs["topics"] = [self._topic(t) for t in topics]
         logs = self.tester.get_logs(**kwargs)
         return [self._log_json(log) for log in logs]
+
+    def get_proof(self, params):
+        """EIP-1186: [address, [storage keys], block] -> account and storage proofs at
+        that block's stateRoot (devnet/proof.py)."""
+        if len(params) < 2 or not isinstance(params[1], list):
+            raise invalid_params("expected [address, [storageKeys], block]")
+        address = bytes.fromhex(parse_data(params[0], "address")[2:])
+        if len(address) != 20:
+            raise invalid_params("address must be 20 bytes")
+        slots = []
+        for key in params[1]:
+            raw = bytes.fromhex(parse_data(key, "storage key")[2:]) if isinstance(key, str) and len(key) % 2 == 0 \
+                else parse_quantity(key, "storage key").to_bytes(32, "big")
+            if len(raw) > 32:
+                raise invalid_params("storage key longer than 32 bytes")
+            slots.append(int.from_bytes(raw, "big"))
+        number = self._block_number(params[2] if len(params) > 2 else "latest")
+        chain = self.tester.backend.chain
+        header = chain.get_canonical_block_header_by_number(number)
+        return proof.get_proof(chain.chaindb.db, header.state_root, address, slots)
 
     @staticmethod
     def _topic(t):

@@ -18,6 +18,19 @@ runtime by rewriting that file:
     {"mode": "forge"}                         registry: forward, then change the
                                               record's addresses (signature no longer
                                               matches) and raise its trust to 100
+  Well-formed chain lies (verified reads, docs/chain.md):
+    {"mode": "rewrite_call"}                  eth_call: a 32-byte word result becomes
+                                              another plausible hash (0x11..11)
+    {"mode": "proof_other_block", "block": "0x1"}
+                                              eth_getProof: answered for another block
+                                              (a valid proof against the wrong root)
+    {"mode": "forge_proof"}                   eth_getProof: the storage values claim
+                                              0x11..11 and one proof node is altered
+    {"mode": "other_hash"}                    eth_getBlockByNumber: another hash and
+                                              stateRoot for the same block
+    {"mode": "withhold", "head": 5}           pretend the chain ends at block "head":
+                                              eth_blockNumber says so, later blocks are
+                                              null, reads at them "header not found"
 
 Optional keys restrict the fault: "methods": ["eth_call"] (JSON-RPC method names),
 "paths": ["/v1/nodes"] (URL path prefixes). Requests that do not match are forwarded.
@@ -139,7 +152,13 @@ def make_handler(target, control_path, stats):
                 return self.reply(200, json.dumps(error).encode())
             if mode == "malformed":
                 return self.reply(200, b'{"jsonrpc": "2.0", "id": 1, "result": "0x00')
+            if mode == "withhold" and self.withheld(control, body):
+                return self.reply(200, json.dumps(self.withheld(control, body)).encode())
+            if mode == "proof_other_block":
+                body = self.other_block(control, body)
             status, content_type, answer = self.forward(body)
+            if mode in ("rewrite_call", "forge_proof", "other_hash", "withhold"):
+                answer = self.lie(mode, control, answer, body)
             if mode in ("short_result", "wrong_id"):
                 answer = self.rewrite_rpc(mode, answer)
             elif mode == "forge" and status == 200:
@@ -149,7 +168,7 @@ def make_handler(target, control_path, stats):
         def forward(self, body):
             connection = http.client.HTTPConnection(*target, timeout=30)
             try:
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection", "content-length")}
                 connection.request(self.command, self.path, body=body or None, headers=headers)
                 response = connection.getresponse()
                 return response.status, response.getheader("Content-Type", "application/json"), response.read()
@@ -167,6 +186,59 @@ def make_handler(target, control_path, stats):
             elif isinstance(decoded.get("result"), str) and decoded["result"].startswith("0x"):
                 hexdata = decoded["result"][2:]
                 decoded["result"] = "0x" + hexdata[: (len(hexdata) // 4) * 2]
+            return json.dumps(decoded).encode()
+
+        @staticmethod
+        def other_block(control, body):
+            request = json.loads(body)
+            if request.get("method") == "eth_getProof" and len(request.get("params", [])) > 2:
+                request["params"][2] = control.get("block", "0x1")
+            return json.dumps(request).encode()
+
+        @staticmethod
+        def withheld(control, body):
+            """The canned answer for a request beyond the pretended head, else None."""
+            head = int(control.get("head", 0))
+            request = json.loads(body)
+            method, params = request.get("method"), request.get("params", [])
+            answer = {"jsonrpc": "2.0", "id": request.get("id")}
+            block = None
+            if method == "eth_getBlockByNumber" and params:
+                block = params[0]
+            elif method in ("eth_call", "eth_getProof") and params:
+                block = params[-1]
+                if isinstance(block, dict):
+                    block = block.get("blockNumber")
+            if isinstance(block, str) and block.startswith("0x") and int(block, 16) > head:
+                if method == "eth_getBlockByNumber":
+                    answer["result"] = None
+                else:
+                    answer["error"] = {"code": -32000, "message": "header not found"}
+                return answer
+            return None
+
+        @staticmethod
+        def lie(mode, control, answer, body):
+            try:
+                decoded = json.loads(answer)
+            except ValueError:
+                return answer
+            result = decoded.get("result")
+            if mode == "rewrite_call" and isinstance(result, str) and len(result) == 66:
+                decoded["result"] = "0x" + "11" * 32
+            elif mode == "forge_proof" and isinstance(result, dict):
+                for entry in result.get("storageProof", []):
+                    entry["value"] = "0x" + "11" * 32
+                    if entry["proof"]:
+                        last = entry["proof"][-1]
+                        entry["proof"][-1] = last[:-2] + ("00" if last[-2:] != "00" else "01")
+            elif mode == "other_hash" and isinstance(result, dict) and "hash" in result:
+                result["hash"] = "0x" + "22" * 32
+                result["stateRoot"] = "0x" + "33" * 32
+            elif mode == "withhold" and json.loads(body).get("method") == "eth_blockNumber" and isinstance(result, str):
+                head = int(control.get("head", 0))
+                if int(result, 16) > head:  # eth_blockNumber
+                    decoded["result"] = hex(head)
             return json.dumps(decoded).encode()
 
         @staticmethod

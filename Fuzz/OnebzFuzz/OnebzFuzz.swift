@@ -1,7 +1,7 @@
+import DNSEngine
 import DNSWire
 import Glibc
 import NIOCore
-import DNSEngine
 import ZoneCache
 
 /// libFuzzer target over the message decoder and the query engine (scripts/fuzz builds

@@ -21,7 +21,8 @@ extension JSONRPCClient {
             number: try quantity(object["number"], method: method, field: "number"),
             hash: try bytes32(object["hash"], method: method, field: "hash"),
             parentHash: try bytes32(object["parentHash"], method: method, field: "parentHash"),
-            timestamp: try quantity(object["timestamp"], method: method, field: "timestamp"))
+            timestamp: try quantity(object["timestamp"], method: method, field: "timestamp"),
+            stateRoot: try object["stateRoot"].map { try bytes32($0, method: method, field: "stateRoot") })
     }
 
     /// eth_call: the return data of calling `to` with `data` on the state at `block`.

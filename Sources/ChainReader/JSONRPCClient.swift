@@ -107,8 +107,10 @@ public final class JSONRPCClient: Sendable {
                 return value
             } catch let error as JSONRPCError where error.isRetryable {
                 lastError = error
-                logger.debug(
-                    "JSON-RPC attempt failed, trying again",
+                // An answer that does not decode (a failed proof, say) is a lie or a bug
+                // of that endpoint: worth a warning naming it; the rest is routine.
+                logger.log(
+                    level: error.kind == .invalidResponse ? .warning : .debug, "JSON-RPC attempt failed, trying again",
                     metadata: ["method": "\(method)", "endpoint": "\(names[index])", "error": "\(error)"])
                 state.withLockedValue {
                     $0.failed(index, coolDownUntil: error.retryAfter.map { clock.now + $0 })

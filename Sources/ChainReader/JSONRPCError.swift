@@ -51,7 +51,7 @@ public struct JSONRPCError: Error, Sendable, CustomStringConvertible {
     /// How long the server asked us to wait (HTTP 429 Retry-After).
     public let retryAfter: Duration?
 
-    init(
+    package init(
         _ kind: Kind, method: String, endpoint: String, message: String, rpcCode: Int? = nil,
         data: String? = nil, httpStatus: Int? = nil, retryAfter: Duration? = nil
     ) {

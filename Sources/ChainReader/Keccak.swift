@@ -18,9 +18,37 @@ public struct Keccak256: Sendable {
     public static func hash(_ text: String) -> [UInt8] { hash(Array(text.utf8)) }
 
     public mutating func update(_ bytes: some Sequence<UInt8>) {
+        // Contiguous input (arrays: every caller here) is absorbed a block at a time,
+        // straight from its storage; proof checking hashes kilobytes per lookup.
+        let done: Void? = bytes.withContiguousStorageIfAvailable { input in
+            var start = 0
+            if !buffer.isEmpty {
+                let take = min(Self.rate - buffer.count, input.count)
+                buffer.append(contentsOf: input[0..<take])
+                start = take
+                if buffer.count == Self.rate { absorbBuffer() }
+            }
+            while input.count - start >= Self.rate {
+                absorb(UnsafeBufferPointer(rebasing: input[start..<start + Self.rate]))
+                start += Self.rate
+            }
+            buffer.append(contentsOf: input[start...])
+        }
+        if done != nil { return }
         for byte in bytes {
             buffer.append(byte)
             if buffer.count == Self.rate { absorbBuffer() }
+        }
+    }
+
+    private mutating func absorb(_ block: UnsafeBufferPointer<UInt8>) {
+        state.withUnsafeMutableBufferPointer { lanes in
+            for lane in 0..<(Self.rate / 8) {
+                var value: UInt64 = 0
+                for i in 0..<8 { value |= UInt64(block[lane * 8 + i]) << (8 * UInt64(i)) }
+                lanes[lane] ^= value
+            }
+            Self.permute(lanes)
         }
     }
 
@@ -40,13 +68,9 @@ public struct Keccak256: Sendable {
     }
 
     private mutating func absorbBuffer() {
-        for lane in 0..<(Self.rate / 8) {
-            var value: UInt64 = 0
-            for i in 0..<8 { value |= UInt64(buffer[lane * 8 + i]) << (8 * UInt64(i)) }
-            state[lane] ^= value
-        }
+        let block = buffer
+        block.withUnsafeBufferPointer { absorb($0) }
         buffer.removeAll(keepingCapacity: true)
-        state.withUnsafeMutableBufferPointer { Self.permute($0) }
     }
 
     private static let roundConstants: [UInt64] = [
@@ -69,6 +93,8 @@ public struct Keccak256: Sendable {
     /// Keccak-f[1600]: 24 rounds of theta, rho, pi, chi, iota.
     private static func permute(_ a: UnsafeMutableBufferPointer<UInt64>) {
         var c = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        // Local copies: one access to each global table per permutation, not per lane.
+        let roundConstants = Self.roundConstants, piLanes = Self.piLanes, rotations = Self.rotations
         for round in 0..<24 {
             // theta
             c.0 = a[0] ^ a[5] ^ a[10] ^ a[15] ^ a[20]

@@ -71,8 +71,8 @@ package struct DNSCookies: Sendable {
         guard option.count == 8 || (16...40).contains(option.count) else { return .malformed }
         let clientCookie = option.loadUnaligned(as: UInt64.self)
         let fresh = ResponseCookie(client: clientCookie, server: serverCookie(clientCookie, client, now, key))
-        guard option.count > 8, isValid(server: UnsafeRawBufferPointer(rebasing: option[8...]), clientCookie, client, now)
-        else { return .fresh(fresh) }
+        let server = UnsafeRawBufferPointer(rebasing: option[8...])
+        guard option.count > 8, isValid(server: server, clientCookie, client, now) else { return .fresh(fresh) }
         return .verified(fresh)
     }
 

@@ -12,6 +12,14 @@ public protocol NodeLookupService: Sendable {
     /// `name` as the user typed it: `shashi.1bz`, `<52 base32>.id.1bz`, or `<64 hex>.1bz`
     /// (trailing dot optional, any case).
     func lookupNode(_ name: String) async throws(NodeLookupError) -> NodeInfo
+
+    /// The evidence behind the node's facts (`/resolve?name=...&proof=1`) as a JSON
+    /// object (bytes), read at `block`; nil when this server does not read proofs.
+    func proofBundle(_ name: String, at block: UInt64) async throws(NodeLookupError) -> [UInt8]?
+}
+
+extension NodeLookupService {
+    public func proofBundle(_ name: String, at block: UInt64) async throws(NodeLookupError) -> [UInt8]? { nil }
 }
 
 /// A verified view of one node, in the JSON shape of `/resolve`.

@@ -97,7 +97,8 @@ public struct QueryEngine: Sendable {
                 nanoseconds: nanoseconds)
             {
             case .write(let plan):
-                .response(DNSResponse(bytes: plan.buffer(allocator: allocator), rcode: plan.rcode, cacheTTL: plan.cacheTTL))
+                .response(
+                    DNSResponse(bytes: plan.buffer(allocator: allocator), rcode: plan.rcode, cacheTTL: plan.cacheTTL))
             case .drop: .drop
             case .lookup(let pending): .lookup(pending)
             }
@@ -126,11 +127,12 @@ public struct QueryEngine: Sendable {
         udp raw: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, context: QueryContext,
         limiter: inout ResponseRateLimiter?, nanoseconds: UInt64
     ) -> InPlaceDisposition {
-        switch plan(raw: raw, transport: .udp, context: context, resolved: nil, limiter: &limiter, nanoseconds: nanoseconds)
-        {
-        case .write(let plan): .response(length: plan.write(into: output))
-        case .drop: .drop
-        case .lookup(let pending): .lookup(pending)
+        let reply = plan(
+            raw: raw, transport: .udp, context: context, resolved: nil, limiter: &limiter, nanoseconds: nanoseconds)
+        switch reply {
+        case .write(let plan): return .response(length: plan.write(into: output))
+        case .drop: return .drop
+        case .lookup(let pending): return .lookup(pending)
         }
     }
 
@@ -140,7 +142,9 @@ public struct QueryEngine: Sendable {
         to request: [UInt8], transport: Transport, context: QueryContext = .none, resolved: DynamicAnswer? = nil
     ) -> [UInt8]? {
         let buffer = ByteBuffer(bytes: request)
-        switch respond(to: buffer, transport: transport, allocator: ByteBufferAllocator(), context: context, resolved: resolved) {
+        let disposition = respond(
+            to: buffer, transport: transport, allocator: ByteBufferAllocator(), context: context, resolved: resolved)
+        switch disposition {
         case .response(let response): return Array(response.bytes.readableBytesView)
         case .drop, .lookup: return nil
         }

@@ -5,9 +5,10 @@
 /// which cannot be spoofed. TCP is never limited.
 ///
 /// Pure and single-threaded: each UDP worker (one socket and thread per core) owns one,
-/// with time passed in; the engine asks it between planning and writing an answer. With SO_REUSEPORT the kernel hashes a client's 4-tuple to one socket, so a
-/// netblock's traffic from many ports may be counted on several sockets: the effective
-/// limit is then up to `rate` x sockets (documented in docs/robustness.md).
+/// with time passed in; the engine asks it between planning and writing an answer. With
+/// SO_REUSEPORT the kernel hashes a client's 4-tuple to one socket, so a netblock's
+/// traffic from many ports may be counted on several sockets: the effective limit is
+/// then up to `rate` x sockets (documented in docs/robustness.md).
 ///
 /// The table is a fixed array of buckets indexed by a hash of the netblock (Knot's
 /// design): memory is bounded whatever the number of clients; a collision makes two

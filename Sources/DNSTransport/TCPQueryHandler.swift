@@ -26,11 +26,13 @@ final class TCPQueryHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let request = unwrapInboundIn(data)
         let queryContext = self.queryContext
-        switch engine.respond(to: request, transport: .tcp, allocator: context.channel.allocator, context: queryContext)
-        {
+        let disposition = engine.respond(
+            to: request, transport: .tcp, allocator: context.channel.allocator, context: queryContext)
+        switch disposition {
         case .response(let response):
             ResponseMetrics.record(response.bytes, transport: .tcp)
-            context.write(wrapOutboundOut(Self.framed(response.bytes, allocator: context.channel.allocator)), promise: nil)
+            let framed = Self.framed(response.bytes, allocator: context.channel.allocator)
+            context.write(wrapOutboundOut(framed), promise: nil)
             needsFlush = true
         case .drop:
             break
@@ -82,7 +84,9 @@ final class TCPQueryHandler: ChannelDuplexHandler {
     }
 
     /// The miss path: resolve off the event loop, then answer on it (framed, counted).
-    private func resolveLater(_ pending: PendingLookup, request: ByteBuffer, context: QueryContext, channel: any Channel) {
+    private func resolveLater(
+        _ pending: PendingLookup, request: ByteBuffer, context: QueryContext, channel: any Channel
+    ) {
         let engine = self.engine
         channel.eventLoop.makeFutureWithTask {
             let resolved = await engine.resolve(pending)

@@ -78,9 +78,11 @@ final class UDPWorker: Sendable {
             for index in 0..<received {
                 guard let request = batch.request(index) else { continue }
                 let output = batch.responseSlot(replies)
-                let context = needsContext ? QueryContext(client: batch.clientAddress(index), unixTime: clock.unixTime) : .none
+                let context =
+                    needsContext ? QueryContext(client: batch.clientAddress(index), unixTime: clock.unixTime) : .none
                 let disposition = withLimiter {
-                    engine.respond(udp: request, into: output, context: context, limiter: &$0, nanoseconds: clock.nanoseconds)
+                    engine.respond(
+                        udp: request, into: output, context: context, limiter: &$0, nanoseconds: clock.nanoseconds)
                 }
                 switch disposition {
                 case .response(let length):
@@ -120,8 +122,8 @@ final class UDPWorker: Sendable {
             context.unixTime = clock.unixTime
             let disposition = withLimiter {
                 engine.respond(
-                    to: request, transport: .udp, allocator: ByteBufferAllocator(), context: context, resolved: resolved,
-                    limiter: &$0, nanoseconds: clock.nanoseconds)
+                    to: request, transport: .udp, allocator: ByteBufferAllocator(), context: context,
+                    resolved: resolved, limiter: &$0, nanoseconds: clock.nanoseconds)
             }
             guard case .response(let response) = disposition else { return }
             ResponseMetrics.record(response.bytes, transport: .udp)

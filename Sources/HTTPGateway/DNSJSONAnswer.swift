@@ -1,7 +1,7 @@
+import DNSEngine
 import DNSWire
 import Hummingbird
 import NIOCore
-import DNSEngine
 
 /// The JSON DNS shape of Google Public DNS and Cloudflare (`application/dns-json`):
 /// `{Status, TC, RD, RA, AD, CD, Question:[{name,type}], Answer:[{name,type,TTL,data}]}`,

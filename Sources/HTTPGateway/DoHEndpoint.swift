@@ -1,7 +1,7 @@
+import DNSEngine
 import DNSWire
 import Hummingbird
 import NIOCore
-import DNSEngine
 
 /// DNS over HTTPS, RFC 8484: `GET /dns-query?dns=<base64url>` and `POST /dns-query`
 /// with an `application/dns-message` body. The answer is what the engine gives a TCP

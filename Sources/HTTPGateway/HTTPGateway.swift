@@ -2,9 +2,9 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import HummingbirdHTTP2
+import DNSEngine
 import Logging
 import NIOCore
-import DNSEngine
 import Prometheus
 
 /// The HTTP face of onebzd (DESIGN.md "HTTP gateway"): DoH (RFC 8484), `/resolve`

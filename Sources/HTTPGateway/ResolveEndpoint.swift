@@ -1,14 +1,15 @@
+import DNSEngine
 import DNSWire
 import Foundation
 import Hummingbird
 import NIOCore
-import DNSEngine
 
 /// `GET /resolve?name=shashi.1bz`: the verified node behind a 1bz name, as JSON
 /// (`NodeInfo`). The engine classifies the name first, exactly as for a DNS query: a
 /// static name answers its DNS data (DNS-JSON), a name DNS calls nonexistent is 404,
-/// and only a node name goes to the chain-backed lookup. With `&type=A` (or any type name or number) it instead answers in
-/// the Google/Cloudflare DNS-JSON shape, from the same engine as DNS and DoH.
+/// and only a node name goes to the chain-backed lookup. With `&type=A` (or any type
+/// name or number) it instead answers in the Google/Cloudflare DNS-JSON shape, from the
+/// same engine as DNS and DoH.
 struct ResolveEndpoint: Sendable {
     /// Longer than any DNS name in presentation form, even fully escaped.
     static let maxNameLength = 1024
@@ -58,10 +59,32 @@ struct ResolveEndpoint: Sendable {
         }
         do throws(NodeLookupError) {
             let info = try await nodeLookup.lookupNode(name)
+            if parameters["proof"] == "1" {
+                return try await Self.withProof(info, nodeLookup.proofBundle(name, at: info.block))
+            }
             return Self.json(info, maxAge: info.ttl)
         } catch {
             return Self.problem(error, name: name)
         }
+    }
+
+    /// The node's JSON plus `"proof"`: the evidence bundle at the answer's block. Not
+    /// cached by clients (max-age 0): it is read afresh for each request.
+    private static func withProof(_ info: NodeInfo, _ bundle: [UInt8]?) -> Response {
+        guard let bundle else {
+            return Problem.response(
+                .notImplemented, "no_proofs", "this server reads the chain without proofs (chain.verify = \"call\")")
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let infoJSON = try? encoder.encode(info), infoJSON.last == UInt8(ascii: "}") else {
+            return Problem.response(.internalServerError, "encoding_failed", "the answer could not be encoded as JSON")
+        }
+        // {...info fields..., "proof": bundle}
+        let body = Array(infoJSON.dropLast()) + Array(#","proof":"#.utf8) + bundle + [UInt8(ascii: "}")]
+        return Response(
+            status: .ok, headers: [.contentType: "application/json", .cacheControl: "max-age=0"],
+            body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
     private static func parse(_ text: String) throws(NodeLookupError) -> Name {

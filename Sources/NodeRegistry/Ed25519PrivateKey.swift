@@ -49,14 +49,23 @@ public enum KeyError: Error, Equatable, CustomStringConvertible {
     case encrypted
     case notPKCS8PEM
     case notEd25519
+    /// An encrypted key in a scheme other than PBES2/PBKDF2-HMAC-SHA256/AES-CBC.
+    case unsupportedEncryption
+    /// The password does not decrypt the key.
+    case wrongPassword
 
     public var description: String {
         switch self {
         case .encrypted:
-            "the private key is encrypted; decrypt it once with `openssl pkey -in KEY -out plain.pem` "
-                + "(it asks for the password) and pass plain.pem (keep it private: chmod 600)"
+            "the private key is encrypted and no password was given: set ONEBZ_KEY_PASSWORD, pass "
+                + "--key-password-file FILE, or run in a terminal to be asked; or decrypt it once with "
+                + "`openssl pkey -in KEY -out plain.pem` (it asks for the password) and pass plain.pem (chmod 600)"
         case .notPKCS8PEM: "not a PKCS#8 PEM private key (expected -----BEGIN PRIVATE KEY-----)"
         case .notEd25519: "not an Ed25519 private key (PKCS#8 with OID 1.3.101.112 expected)"
+        case .unsupportedEncryption:
+            "the key is encrypted with a scheme other than PBES2 (PBKDF2-HMAC-SHA256, AES-CBC); re-encrypt it "
+                + "with `openssl pkcs8 -topk8 -v2 aes-256-cbc -v2prf hmacWithSHA256`"
+        case .wrongPassword: "wrong password for the encrypted private key"
         }
     }
 }

@@ -17,6 +17,14 @@ public enum IPAddress {
     public static func bytes(ipv4 text: String) -> [UInt8]? { parse(text, family: AF_INET, size: 4) }
     public static func bytes(ipv6 text: String) -> [UInt8]? { parse(text, family: AF_INET6, size: 16) }
 
+    /// The canonical text of 16 AAAA rdata bytes, or nil if not 16 bytes.
+    public static func ipv6(bytes: [UInt8]) -> String? {
+        guard bytes.count == 16 else { return nil }
+        var out = [CChar](repeating: 0, count: 64)
+        guard inet_ntop(AF_INET6, bytes, &out, socklen_t(out.count)) != nil else { return nil }
+        return String(decoding: out.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     private static func parse(_ text: String, family: Int32, size: Int) -> [UInt8]? {
         guard text.utf8.count <= 64, !text.contains("%") else { return nil }
         var buf = [UInt8](repeating: 0, count: size)

@@ -79,7 +79,7 @@ public struct RegistryClient: Sendable {
         }
         return VerifiedRegistryEntry(
             metadata: m, trust: e.trust, tier: e.tier, registered: e.registered, verified: e.verified,
-            stakeWei: e.stakeWei, updatedAt: e.updatedAt)
+            stakeWei: e.stakeWei, updatedAt: e.updatedAt, lastHeartbeat: e.lastHeartbeat)
     }
 
     private func get<T: Decodable>(_ type: T.Type, _ path: String) async throws(RegistryClientError) -> T {

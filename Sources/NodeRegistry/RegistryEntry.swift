@@ -13,17 +13,21 @@ public struct RegistryEntry: Codable, Hashable, Sendable {
     public var stakeWei: String
     /// Unix seconds of the last accepted record.
     public var updatedAt: Int64
+    /// Unix seconds (the node's own timestamp) of the newest accepted heartbeat; nil when
+    /// none is on file (also from registries that predate the field).
+    public var lastHeartbeat: Int64?
 
     enum CodingKeys: String, CodingKey {
         case nodeHash = "node_hash"
         case trust, tier, registered, verified
         case stakeWei = "stake_wei"
         case updatedAt = "updated_at"
+        case lastHeartbeat = "last_heartbeat"
     }
 
     public init(
         record: NodeMetadata, nodeHash: NodeHash, trust: Int, tier: String, registered: Bool,
-        verified: Bool, stakeWei: String, updatedAt: Int64
+        verified: Bool, stakeWei: String, updatedAt: Int64, lastHeartbeat: Int64? = nil
     ) {
         self.record = record
         self.nodeHash = nodeHash
@@ -33,6 +37,7 @@ public struct RegistryEntry: Codable, Hashable, Sendable {
         self.verified = verified
         self.stakeWei = stakeWei
         self.updatedAt = updatedAt
+        self.lastHeartbeat = lastHeartbeat
     }
 
     public init(from decoder: any Decoder) throws {
@@ -45,6 +50,7 @@ public struct RegistryEntry: Codable, Hashable, Sendable {
         verified = try c.decode(Bool.self, forKey: .verified)
         stakeWei = try c.decode(String.self, forKey: .stakeWei)
         updatedAt = try c.decode(Int64.self, forKey: .updatedAt)
+        lastHeartbeat = try c.decodeIfPresent(Int64.self, forKey: .lastHeartbeat)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -57,6 +63,7 @@ public struct RegistryEntry: Codable, Hashable, Sendable {
         try c.encode(verified, forKey: .verified)
         try c.encode(stakeWei, forKey: .stakeWei)
         try c.encode(updatedAt, forKey: .updatedAt)
+        try c.encodeIfPresent(lastHeartbeat, forKey: .lastHeartbeat)
     }
 }
 
@@ -71,6 +78,7 @@ public struct VerifiedRegistryEntry: Hashable, Sendable {
     public let verified: Bool
     public let stakeWei: String
     public let updatedAt: Int64
+    public var lastHeartbeat: Int64? = nil
 }
 
 /// One page of the change feed: node ids whose record or trust changed after `since`.

@@ -1,7 +1,7 @@
 import ChainReader
 import DNSEngine
-import NodeRegistry
 import NIOConcurrencyHelpers
+import NodeRegistry
 
 /// Turns the event follower's events into cache invalidations (DESIGN.md, Resolution 5).
 ///

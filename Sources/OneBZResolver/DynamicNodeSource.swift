@@ -41,7 +41,7 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
         package init() {}
     }
 
-    private let resolver: NodeResolver
+    let resolver: NodeResolver
     private let head: ChainHead
     private let settings: Settings
     /// Tagged by node hash (every name of a node, and a node-id name's negative entry).

@@ -219,7 +219,8 @@ struct Store: Sendable {
             db,
             sql: """
                 SELECT n.record, n.node_hash, n.trust, n.tier, n.updated_at,
-                       c.registered, c.verified, c.stake_wei
+                       c.registered, c.verified, c.stake_wei,
+                       (SELECT MAX(ts) FROM heartbeats h WHERE h.node_id = n.node_id) AS last_heartbeat
                 FROM nodes n LEFT JOIN chain_nodes c ON c.node_hash = n.node_hash WHERE n.node_id = ?
                 """, arguments: [nodeID])
         else { return nil }
@@ -227,7 +228,8 @@ struct Store: Sendable {
         return RegistryEntry(
             record: record, nodeHash: row["node_hash"], trust: row["trust"], tier: row["tier"],
             registered: (row["registered"] as Bool?) ?? false, verified: (row["verified"] as Bool?) ?? false,
-            stakeWei: (row["stake_wei"] as String?) ?? "0", updatedAt: row["updated_at"])
+            stakeWei: (row["stake_wei"] as String?) ?? "0", updatedAt: row["updated_at"],
+            lastHeartbeat: row["last_heartbeat"] as Int64?)
     }
 
     private static func publicKey(_ db: Database, _ nodeID: String) throws -> Ed25519PublicKey? {

@@ -6,8 +6,14 @@ import NodeRegistry
 struct OnebzCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "onebz",
-        abstract: "1bz node tool: node ids and names, signed metadata, registry publishing.",
-        subcommands: [IDCommand.self, SignCommand.self, PublishCommand.self, HeartbeatCommand.self, EndorseCommand.self])
+        abstract:
+            "1bz node tool: identity, on-chain registration, signed metadata, heartbeats, status, proof checks"
+            + " (docs/operator.md, docs/chain.md).",
+        subcommands: [
+            InitCommand.self, IDCommand.self, RegisterCommand.self, VerifyOnchainCommand.self, StakeCommand.self,
+            SignCommand.self, PublishCommand.self, HeartbeatCommand.self, EndorseCommand.self, StatusCommand.self,
+            VerifyCommand.self,
+        ])
 }
 
 /// Options naming a node's addresses and the record's sequence number.
@@ -37,15 +43,49 @@ struct CLIError: Error, CustomStringConvertible {
 }
 
 struct KeyOption: ParsableArguments {
-    @Option(help: "The node's Ed25519 private key: unencrypted PKCS#8 PEM.")
+    @Option(
+        help:
+            "The node's Ed25519 private key: PKCS#8 PEM, plain or encrypted (as identity.py and `onebz init` write it)."
+    )
     var key: String
 
-    func load() throws -> Ed25519PrivateKey {
-        let text: String
-        do { text = try String(contentsOfFile: key, encoding: .utf8) } catch {
+    @Option(
+        name: .customLong("key-password-file"),
+        help: "Password of an encrypted --key, from FILE (else ONEBZ_KEY_PASSWORD, else asked on the terminal).")
+    var keyPasswordFile: String?
+
+    private func text() throws -> String {
+        do { return try String(contentsOfFile: key, encoding: .utf8) } catch {
             throw CLIError("cannot read \(key): \(error.localizedDescription)")
         }
-        do { return try Ed25519PrivateKey(pem: text) } catch { throw CLIError("\(key): \(error)") }
+    }
+
+    func load() throws -> Ed25519PrivateKey {
+        let text = try text()
+        do {
+            if text.contains("BEGIN ENCRYPTED PRIVATE KEY") {
+                let password = try Secrets.password(
+                    env: "ONEBZ_KEY_PASSWORD", file: keyPasswordFile, fileFlag: "--key-password-file",
+                    prompt: "Password for \(key): ")
+                return try EncryptedPrivateKey.decrypt(pem: text, password: password)
+            }
+            return try Ed25519PrivateKey(pem: text)
+        } catch let error as KeyError { throw CLIError("\(key): \(error)") }
+    }
+
+    /// The node id without decrypting: from node_public.pem beside an encrypted key
+    /// (identity.py's layout), else from the key itself.
+    func nodeID() throws -> NodeID {
+        if try text().contains("BEGIN ENCRYPTED PRIVATE KEY") {
+            let sibling = URL(fileURLWithPath: key).deletingLastPathComponent().appendingPathComponent(
+                "node_public.pem")
+            if let bytes = FileManager.default.contents(atPath: sibling.path),
+                Ed25519PublicKey(pem: String(decoding: bytes, as: UTF8.self)) != nil
+            {
+                return NodeID(publicKeyPEM: Array(bytes))
+            }
+        }
+        return try load().publicKey.nodeID
     }
 }
 
@@ -84,7 +124,9 @@ struct IDCommand: ParsableCommand {
         print("pk:       ed25519:\(key.base64)")
         if key.pem != text {
             FileHandle.standardError.write(
-                Data("warning: the file is not the canonical PEM; the registry and DNS use node_id \(key.nodeID.hex)\n".utf8))
+                Data(
+                    "warning: the file is not the canonical PEM; the registry and DNS use node_id \(key.nodeID.hex)\n"
+                        .utf8))
         }
     }
 }
@@ -117,16 +159,58 @@ struct PublishCommand: AsyncParsableCommand {
 
 struct HeartbeatCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "heartbeat", abstract: "Send a signed heartbeat (POST /v1/verify) and print the node's entry.")
+        commandName: "heartbeat",
+        abstract: "Send a signed heartbeat (POST /v1/verify) and print the node's entry; with --every, keep sending.",
+        discussion: """
+            With --every the command runs until stopped (SIGINT/SIGTERM), one heartbeat per interval, \
+            printing one line each; a failed heartbeat is reported and retried at the next interval. \
+            deploy/onebz-heartbeat.{service,timer} run it under systemd.
+            """)
 
     @OptionGroup var registry: RegistryOption
     @OptionGroup var key: KeyOption
 
+    @Option(help: "Keep sending, one heartbeat per interval: 30s, 5m, 1h.")
+    var every: String?
+
     func run() async throws {
-        let hb = Heartbeat.signed(by: try key.load(), timestamp: Int64(Date().timeIntervalSince1970))
-        do { try printJSON(try await registry.client.heartbeat(hb)) } catch let e as RegistryClientError {
-            throw CLIError("heartbeat failed: \(e)")
+        let signingKey = try key.load()
+        guard let every else {
+            let hb = Heartbeat.signed(by: signingKey, timestamp: Int64(Date().timeIntervalSince1970))
+            do { try printJSON(try await registry.client.heartbeat(hb)) } catch let e as RegistryClientError {
+                throw CLIError("heartbeat failed: \(e)")
+            }
+            return
         }
+        guard let interval = Self.parseInterval(every) else {
+            throw ValidationError("--every: not an interval: \(every) (e.g. 30s, 5m, 1h; at least 1s)")
+        }
+        let client = registry.client
+        note("heartbeat every \(every) for node \(signingKey.publicKey.nodeID.hex) to \(registry.registry)")
+        while !Task.isCancelled {
+            let now = Int64(Date().timeIntervalSince1970)
+            do {
+                let entry = try await client.heartbeat(Heartbeat.signed(by: signingKey, timestamp: now))
+                line("\(Self.timestamp(now)) heartbeat ok: trust \(entry.trust), tier \(entry.tier)")
+            } catch {
+                line("\(Self.timestamp(now)) heartbeat failed: \(error) (next try in \(every))")
+            }
+            try await Task.sleep(for: interval)
+        }
+    }
+
+    /// One line straight to stdout (unbuffered: journald and pipes see it at once).
+    private func line(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
+
+    static func parseInterval(_ text: String) -> Duration? {
+        let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600]
+        guard let unit = text.last, let factor = units[unit], let n = Int64(text.dropLast()), n > 0 else { return nil }
+        return .seconds(n * factor)
+    }
+
+    static func timestamp(_ unix: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(unix)))
     }
 }
 
@@ -142,7 +226,8 @@ struct EndorseCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let target = NodeID(hex: node) else { throw ValidationError("--node must be 64 lowercase hex digits") }
-        let e = Endorsement.signed(by: try key.load(), endorsing: target, timestamp: Int64(Date().timeIntervalSince1970))
+        let e = Endorsement.signed(
+            by: try key.load(), endorsing: target, timestamp: Int64(Date().timeIntervalSince1970))
         do { try printJSON(try await registry.client.endorse(e)) } catch let e as RegistryClientError {
             throw CLIError("endorse failed: \(e)")
         }

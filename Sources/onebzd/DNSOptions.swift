@@ -98,6 +98,15 @@ struct UpstreamOptions: ParsableArguments {
     @Option(help: "Blocks to wait before believing a block. [chain.confirmations]")
     var confirmations: UInt64?
 
+    @Option(help: "How chain reads are believed: call (trust the endpoint) or proof (storage proofs). [chain.verify]")
+    var chainVerify: String?
+
+    @Option(help: "Endpoints that must agree on a block in proof mode (default: a majority). [chain.quorum]")
+    var quorum: Int?
+
+    @Option(help: "The contract's storage layout for proofs: solidity or vyper. [chain.storage_layout]")
+    var storageLayout: String?
+
     @Option(help: "Registry base URL, e.g. http://127.0.0.1:8080. [registry.url]")
     var registryURL: String?
 
@@ -119,6 +128,7 @@ struct UpstreamOptions: ParsableArguments {
             }
             if let deployBlock { chain.deployBlock = deployBlock }
             if let confirmations { chain.confirmations = confirmations }
+            try applyVerification(to: &chain)
             configuration.chain = chain
         }
         if let registryURL {
@@ -126,6 +136,30 @@ struct UpstreamOptions: ParsableArguments {
             var registry = configuration.registry ?? ServerConfiguration.Registry(url: url)
             registry.url = url
             configuration.registry = registry
+        }
+    }
+
+    private func applyVerification(to chain: inout ServerConfiguration.Chain) throws(ConfigurationError) {
+        if let chainVerify {
+            guard let mode = ServerConfiguration.Chain.VerifyMode(rawValue: chainVerify) else {
+                throw ConfigurationError(key: "--chain-verify", "must be call or proof, not \(chainVerify)")
+            }
+            chain.verify = mode
+        }
+        if let quorum {
+            guard (1...chain.rpcURLs.count).contains(quorum) else {
+                throw ConfigurationError(key: "--quorum", "must be 1...\(chain.rpcURLs.count) (the number of RPC URLs)")
+            }
+            chain.quorum = quorum
+        }
+        if let storageLayout {
+            guard let layout = ServerConfiguration.Chain.StorageLayoutName(rawValue: storageLayout) else {
+                throw ConfigurationError(key: "--storage-layout", "must be solidity or vyper, not \(storageLayout)")
+            }
+            chain.storageLayout = layout
+        }
+        if chain.verify == .proof, chain.storageLayout == nil {
+            throw ConfigurationError(key: "--storage-layout", "is required in proof mode (solidity or vyper)")
         }
     }
 

@@ -1,6 +1,6 @@
 import ArgumentParser
-import HTTPGateway
 import DNSEngine
+import HTTPGateway
 
 /// Flags of the HTTP gateway (DoH, `/resolve`, the page, `/metrics`).
 struct HTTPOptions: ParsableArguments {

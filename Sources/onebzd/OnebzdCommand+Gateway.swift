@@ -1,8 +1,8 @@
+import DNSEngine
 import HTTPGateway
 import Logging
 import Metrics
 import NIOCore
-import DNSEngine
 import OneBZResolver
 import Prometheus
 import ServiceLifecycle

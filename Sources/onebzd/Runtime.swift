@@ -63,8 +63,11 @@ struct Runtime {
         // follower's first sync, then every processed block (never going back).
         let initialZone = zone.withSerial(UInt32(truncatingIfNeeded: chainSettings.deployBlock))
         let head = ChainHead()
+        let chainReader = Self.chainReader(
+            chainSettings, rpc: rpc, template: rpcConfiguration, call: contract, logger: logger)
         let source = DynamicNodeSource(
-            resolver: NodeResolver(chain: contract, registry: registryClient), head: head, settings: sourceSettings,
+            resolver: NodeResolver(chain: chainReader, registry: registryClient), head: head,
+            settings: sourceSettings,
             logger: logger)
         let engine = QueryEngine(
             zone: initialZone, configuration: engineConfiguration, dynamicSource: source, signer: signing?.signer,
@@ -90,6 +93,7 @@ struct Runtime {
             "serving chain names",
             metadata: [
                 "contract": "\(chainSettings.contract)", "rpc": "\(chainSettings.rpcURLs)",
+                "verify": "\(chainSettings.verify.rawValue)",
                 "registry": "\(settings.registry?.url ?? "none")",
             ])
         self.engine = engine
@@ -103,6 +107,23 @@ extension Runtime {
     static func signerClosure(_ signing: ZoneSigning?) -> (@Sendable () -> ZoneSigner?)? {
         guard let signing else { return nil }
         return { signing.signer }
+    }
+
+    /// Call mode: eth_call through the failover client. Proof mode: storage proofs
+    /// checked against a block `quorum` of the endpoints agree on.
+    static func chainReader(
+        _ chain: ServerConfiguration.Chain, rpc: JSONRPCClient, template: JSONRPCClient.Configuration,
+        call contract: BizNodeRegistry, logger: Logger
+    ) -> any ChainNodeReader {
+        guard chain.verify == .proof else { return contract }
+        let blocks = BlockAgreement(
+            endpoints: BlockAgreement.clients(for: template.endpoints, template: template), quorum: chain.quorum,
+            logger: logger)
+        let layout: RegistryStorageLayout = chain.storageLayout == .solidity ? .solidity : .vyper
+        logger.info(
+            "proof mode: chain facts are checked against agreed state roots",
+            metadata: ["quorum": "\(blocks.quorum) of \(template.endpoints.count)", "layout": "\(layout.language)"])
+        return ProvenRegistry(client: rpc, address: contract.address, layout: layout, blocks: blocks, logger: logger)
     }
 }
 

@@ -1,9 +1,9 @@
+import DNSEngine
 import DNSTestSupport
 import DNSWire
-import DNSEngine
-import ZoneCache
 import Synchronization
 import Testing
+import ZoneCache
 
 /// The seam for chain-backed names: hits answer from the cache, misses ask the
 /// transport to resolve, static names and deeper names never reach the source.

@@ -1,6 +1,6 @@
+import DNSEngine
 import DNSTestSupport
 import DNSWire
-import DNSEngine
 import Testing
 import ZoneCache
 

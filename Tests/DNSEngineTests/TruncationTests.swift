@@ -1,6 +1,6 @@
+import DNSEngine
 import DNSTestSupport
 import DNSWire
-import DNSEngine
 import Testing
 
 /// RFC 1035 4.2.1 (512 without EDNS), RFC 6891 6.2.5 (the client's size, floored at 512,

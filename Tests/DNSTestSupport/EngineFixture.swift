@@ -1,6 +1,6 @@
+import DNSEngine
 import DNSWire
 import Foundation
-import DNSEngine
 import ZoneCache
 
 /// Builds queries, runs them through a QueryEngine, decodes the answers (shared by the

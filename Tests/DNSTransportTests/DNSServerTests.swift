@@ -1,8 +1,8 @@
+import DNSEngine
 import DNSTestSupport
+import DNSTransport
 import DNSWire
 import Foundation
-import DNSEngine
-import DNSTransport
 import Testing
 
 /// DNSServer in-process on an ephemeral port with a dynamic source whose cache always

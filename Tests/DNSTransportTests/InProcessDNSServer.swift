@@ -1,10 +1,10 @@
+import DNSEngine
+import DNSTransport
 import DNSWire
 import Foundation
 import Logging
 import NIOCore
 import NIOPosix
-import DNSEngine
-import DNSTransport
 import ServiceLifecycle
 import Testing
 

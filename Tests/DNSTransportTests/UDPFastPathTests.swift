@@ -1,8 +1,8 @@
+import DNSEngine
 import DNSTestSupport
+import DNSTransport
 import DNSWire
 import Foundation
-import DNSEngine
-import DNSTransport
 import Testing
 
 /// The UDP fast path (recvmmsg/sendmmsg worker threads) in-process on an ephemeral port,

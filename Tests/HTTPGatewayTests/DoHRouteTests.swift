@@ -1,8 +1,8 @@
+import DNSEngine
 import DNSWire
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
-import DNSEngine
 import Synchronization
 import Testing
 

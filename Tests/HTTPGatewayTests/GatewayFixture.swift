@@ -1,10 +1,10 @@
+import DNSEngine
 import DNSWire
 import Foundation
 import HTTPGateway
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
-import DNSEngine
 import Prometheus
 import TestSupport
 import ZoneCache

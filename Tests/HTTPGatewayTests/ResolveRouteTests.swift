@@ -1,10 +1,10 @@
+import DNSEngine
+import DNSWire
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import NIOConcurrencyHelpers
 import NIOCore
-import DNSEngine
-import DNSWire
 import Testing
 
 /// `/resolve`: NodeInfo JSON and the status of every `NodeLookupError`; the DNS-JSON shape.

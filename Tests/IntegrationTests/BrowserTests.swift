@@ -1,6 +1,6 @@
 import Foundation
-import TestSupport
 import Testing
+import TestSupport
 
 /// The lookup page in headless Chromium (tools/browser/lookup_page.py via chromedriver)
 /// against a real onebzd. Without a chain source the page must render the gateway's

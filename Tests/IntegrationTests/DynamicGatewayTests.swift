@@ -1,8 +1,8 @@
 import DNSWire
 import Foundation
 import NodeRegistry
-import TestSupport
 import Testing
+import TestSupport
 
 /// The HTTP gateway on the full stack: /resolve JSON, DoH and the lookup page answer
 /// chain names from the same cache as UDP.

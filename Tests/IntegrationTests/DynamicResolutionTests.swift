@@ -1,7 +1,7 @@
 import Foundation
 import NodeRegistry
-import TestSupport
 import Testing
+import TestSupport
 
 /// Chain-backed names end to end: real devnet, real registry, real onebzd, dig.
 /// One stack per test: tests change chain state (registrations, reorgs, outages).

@@ -1,8 +1,8 @@
 import ChainReader
 import Foundation
 import Logging
-import TestSupport
 import Testing
+import TestSupport
 
 /// Collects a follower's events from its stream so a test can wait for them.
 actor EventLog {

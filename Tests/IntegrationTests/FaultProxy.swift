@@ -13,6 +13,9 @@ final class FaultProxy: @unchecked Sendable {
     enum Fault: String, CaseIterable, Sendable {
         case pass, hang, reset, http500, rpcError = "rpc_error", malformed, shortResult = "short_result"
         case wrongID = "wrong_id", forge
+        // Well-formed chain lies (tools/faultproxy.py): proof mode must see through them.
+        case rewriteCall = "rewrite_call", proofOtherBlock = "proof_other_block", forgeProof = "forge_proof"
+        case otherHash = "other_hash", withhold
     }
 
     let port: Int
@@ -39,8 +42,11 @@ final class FaultProxy: @unchecked Sendable {
 
     /// Switches the fault (read by the proxy on its next request). `methods` / `paths`
     /// restrict it to some JSON-RPC methods or URL path prefixes.
-    func inject(_ fault: Fault, delay: Double? = nil, methods: [String]? = nil, paths: [String]? = nil) throws {
-        var control: [String: Any] = ["mode": fault.rawValue]
+    func inject(
+        _ fault: Fault, delay: Double? = nil, methods: [String]? = nil, paths: [String]? = nil,
+        extra: [String: String] = [:]
+    ) throws {
+        var control: [String: Any] = extra.merging(["mode": fault.rawValue]) { $1 }
         if let delay { control["delay"] = delay }
         if let methods { control["methods"] = methods }
         if let paths { control["paths"] = paths }

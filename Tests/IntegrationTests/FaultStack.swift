@@ -15,7 +15,11 @@ final class FaultStack: Sendable {
     let registryProxy: FaultProxy
     let onebzd: OnebzdServer
 
-    init(label: String, endpoints: Int = 1, chainTimeout: String = "1s", registryTimeout: String = "1s") async throws {
+    /// - Parameter chainSettings: more `[chain]` lines (e.g. proof mode's `verify`).
+    init(
+        label: String, endpoints: Int = 1, chainTimeout: String = "1s", registryTimeout: String = "1s",
+        chainSettings: String = "", httpPort: Int? = nil
+    ) async throws {
         directory = try Repo.scratchDirectory(label)
         devnet = try await Devnet.start(label: label + "-devnet")
         var rpc: [FaultProxy] = []
@@ -47,6 +51,7 @@ final class FaultStack: Sendable {
         deploy_block = \(devnet.deployBlock)
         poll_interval = "200ms"
         timeout = "\(chainTimeout)"
+        \(chainSettings)
 
         [registry]
         url = "\(registryProxy.url)"
@@ -57,7 +62,9 @@ final class FaultStack: Sendable {
         positive = 1
         stale = 1
         """.write(to: config, atomically: true, encoding: .utf8)
-        onebzd = try await OnebzdServer(label: label + "-onebzd", extraArguments: ["--config", config.path])
+        onebzd = try await OnebzdServer(
+            label: label + "-onebzd",
+            extraArguments: ["--config", config.path] + (httpPort.map { ["--http", "127.0.0.1:\($0)"] } ?? []))
         try await onebzd.process.waitUntil(timeout: .seconds(60)) {
             (try? self.dig(["shashi.1bz", "TXT"]))?.status == "NOERROR"
         }

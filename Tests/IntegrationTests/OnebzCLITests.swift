@@ -40,7 +40,17 @@ import TestSupport
         let enc = try Self.write(Vectors.shared.encrypted_private_pem, "node_private.pem")
         let r = try Command.run(Self.onebz, ["sign", "--key", enc, "--ipv4", "192.0.2.1", "--seq", "1"])
         #expect(r.status != 0)
-        #expect(r.stderr.contains("openssl pkey -in KEY -out plain.pem"))
+        #expect(r.stderr.contains("ONEBZ_KEY_PASSWORD") && r.stderr.contains("--key-password-file"), "\(r.stderr)")
+        // identity.py's encrypted key (cryptography's BestAvailableEncryption, password "secret")
+        let wrong = try Command.run(
+            Self.onebz, ["sign", "--key", enc, "--ipv4", "192.0.2.1", "--seq", "1"],
+            environment: ["ONEBZ_KEY_PASSWORD": "not it"])
+        #expect(wrong.status != 0 && wrong.stderr.contains("wrong password"), "\(wrong.stderr)")
+        let right = try Command.run(
+            Self.onebz, ["sign", "--key", enc, "--ipv4", "192.0.2.1", "--seq", "1"],
+            environment: ["ONEBZ_KEY_PASSWORD": "secret"])
+        #expect(right.status == 0, "\(right.stderr)")
+        #expect(right.stdout.contains("\"seq\" : 1"), "\(right.stdout)")
         let plain = try Self.write(Vectors.shared.vectors[0].private_pem, "plain.pem")
         let bad = try Command.run(Self.onebz, ["sign", "--key", plain, "--ipv4", "1.2.3", "--seq", "1"])
         #expect(bad.status != 0)
@@ -63,5 +73,27 @@ import TestSupport
         let (status, body) = try h.http("GET", "/v1/nodes/\(shashi.nodeID)")
         #expect(status == 200)
         #expect(body.contains(#""trust":40"#) && body.contains(#""tier":"verified""#))
+    }
+
+    @Test func heartbeatEveryKeepsSendingUntilStopped() async throws {
+        let h = try await RegistryHarness("onebz-heartbeat-every")
+        defer { h.stop() }
+        let shashi = h.samples[0]
+        _ = try Command.run(
+            Self.onebz, ["publish", "--registry", h.baseURL, "--key", shashi.privateKeyPath, "--ipv4", "127.0.0.51"])
+        let dir = try Repo.scratchDirectory("onebz-heartbeat-every")
+        let beats = try ManagedProcess(
+            name: "heartbeat", executable: URL(fileURLWithPath: Self.onebz),
+            arguments: ["heartbeat", "--registry", h.baseURL, "--key", shashi.privateKeyPath, "--every", "1s"],
+            logDirectory: dir)
+        try await beats.waitUntil(timeout: .seconds(20)) {
+            beats.stdout().components(separatedBy: "heartbeat ok").count > 2
+        }
+        #expect(beats.isRunning, "runs until stopped")
+        _ = beats.stop()
+        #expect(!beats.isRunning)
+        let bad = try Command.run(
+            Self.onebz, ["heartbeat", "--registry", h.baseURL, "--key", shashi.privateKeyPath, "--every", "soon"])
+        #expect(bad.status != 0 && bad.stderr.contains("--every"))
     }
 }

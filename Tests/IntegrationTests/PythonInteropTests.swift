@@ -1,7 +1,7 @@
 import Foundation
 import NodeRegistry
-import TestSupport
 import Testing
+import TestSupport
 
 /// Records signed by Swift check out in Python (`cryptography`, an independent
 /// implementation): the canonical bytes and the signature agree across languages.

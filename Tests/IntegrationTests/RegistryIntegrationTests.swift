@@ -1,7 +1,7 @@
 import ChainReader
 import Foundation
-import TestSupport
 import Testing
+import TestSupport
 
 /// BizNodeRegistry and JSONRPCClient against a real devnet (scripts/devnet).
 @Suite struct RegistryIntegrationTests {

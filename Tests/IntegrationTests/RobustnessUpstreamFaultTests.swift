@@ -1,6 +1,6 @@
 import Foundation
-import TestSupport
 import Testing
+import TestSupport
 
 /// Upstreams that fail or lie, injected by tools/faultproxy.py in front of the
 /// devnet and the registry, against the real onebzd (docs/robustness.md). For every

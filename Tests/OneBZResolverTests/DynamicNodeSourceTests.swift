@@ -1,6 +1,6 @@
-import DNSTestSupport
 import ChainReader
 import DNSEngine
+import DNSTestSupport
 import DNSWire
 import NIOConcurrencyHelpers
 import NodeRegistry

@@ -1,5 +1,5 @@
-import DNSEngine
 import ChainReader
+import DNSEngine
 import NIOConcurrencyHelpers
 import NodeRegistry
 import Testing

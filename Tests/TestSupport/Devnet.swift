@@ -20,10 +20,15 @@ public final class Devnet: Sendable {
         public let owner: String
         /// Funded, unlocked accounts; [0] is the owner, [1...3] own the sample nodes.
         public let accounts: [String]
+        /// A funded account that is not unlocked: only its key (in the file at
+        /// `devWalletKeyPath`, 0x + 64 hex) can spend from it, as an operator's wallet.
+        public let devWallet: String?
+        public let devWalletKeyPath: String?
 
         enum CodingKeys: String, CodingKey {
             case rpcURL = "rpc_url", contractAddress = "contract_address", lookupAddress = "lookup_address"
             case chainID = "chain_id", deployBlock = "deploy_block", owner, accounts
+            case devWallet = "dev_wallet", devWalletKeyPath = "dev_wallet_key_path"
         }
     }
 

@@ -47,6 +47,14 @@ struct ServerConfigurationTests {
         #expect(config.ttl.positive == 60)
     }
 
+    @Test func proofModeKeys() throws {
+        let base = "[chain]\nrpc_urls = [\"http://127.0.0.1:8545\", \"http://127.0.0.1:8546\"]\ncontract = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\n"
+        let call = try ServerConfiguration(toml: base).chain
+        #expect(call?.verify == .call && call?.quorum == nil && call?.storageLayout == nil)
+        let proof = try ServerConfiguration(toml: base + "verify = \"proof\"\nquorum = 2\nstorage_layout = \"solidity\"").chain
+        #expect(proof?.verify == .proof && proof?.quorum == 2 && proof?.storageLayout == .solidity)
+    }
+
     @Test func emptyFileGivesDefaultsAndNoChain() throws {
         let config = try ServerConfiguration(toml: "")
         #expect(config == ServerConfiguration())
@@ -64,6 +72,11 @@ struct ServerConfigurationTests {
         ("[chain]\nrpc_urls = [\"http://127.0.0.1:8545\", \"ftp://x\"]\ncontract = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"", "chain.rpc_urls[1]"),
         ("[chain]\nrpc_urls = [\"http://127.0.0.1:8545\"]\ncontract = \"0x1234\"", "chain.contract"),
         ("[chain]\nrpc_urls = [\"http://127.0.0.1:8545\"]", "chain.contract"),
+        ("[chain]\nrpc_urls = [\"http://127.0.0.1:8545\", \"http://127.0.0.1:8546\"]\ncontract = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\nverify = \"trust\"", "chain.verify"),
+        ("[chain]\nrpc_urls = [\"http://127.0.0.1:8545\", \"http://127.0.0.1:8546\"]\ncontract = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\nverify = \"proof\"", "chain.storage_layout"),
+        ("[chain]\nrpc_urls = [\"http://127.0.0.1:8545\", \"http://127.0.0.1:8546\"]\ncontract = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\nverify = \"proof\"\nstorage_layout = \"rust\"", "chain.storage_layout"),
+        ("[chain]\nrpc_urls = [\"http://127.0.0.1:8545\", \"http://127.0.0.1:8546\"]\ncontract = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\nquorum = 3", "chain.quorum"),
+        ("[chain]\nrpc_urls = [\"http://127.0.0.1:8545\", \"http://127.0.0.1:8546\"]\ncontract = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\nquorum = 0", "chain.quorum"),
         ("[registry]\npoll_interval = 1", "registry.url"),
         ("[cache]\nmax_entries = \"many\"", "cache.max_entries"),
         ("[cache]\nmiss_timeout = 0", "cache.miss_timeout"),

@@ -5,10 +5,10 @@
 // ByteBuffer (TCP, DoH: the buffer's storage object and its bytes), 0 for decode and
 // cache lookup.
 import Benchmark
-import Foundation
-import DNSWire
-import NIOCore
 import DNSEngine
+import DNSWire
+import Foundation
+import NIOCore
 @_spi(Benchmarks) import OneBZResolver
 import ZoneCache
 

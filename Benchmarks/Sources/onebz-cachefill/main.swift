@@ -1,10 +1,10 @@
 // Fills the dynamic answer cache with N names through the real miss path
 // (DynamicNodeSource over a synthetic chain) and reports the resident set size before
 // and after, and per cached name. Usage: onebz-cachefill N [ZONE]
+import DNSEngine
 import DNSWire
 import Foundation
 import NIOCore
-import DNSEngine
 @_spi(Benchmarks) import OneBZResolver
 import ZoneCache
 

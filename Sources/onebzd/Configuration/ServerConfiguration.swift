@@ -50,6 +50,20 @@ package struct ServerConfiguration: Sendable, Equatable {
         package var pollInterval: Duration = .seconds(2)
         package var maxLogRange: UInt64 = 1000
         package var timeout: Duration = .seconds(3)
+        /// How chain facts are believed (`verify`): `.call` trusts the endpoint's eth_call
+        /// answers; `.proof` checks eth_getProof storage proofs against the state root of
+        /// a block `quorum` endpoints agree on (docs/chain.md, Verified reads).
+        package var verify: VerifyMode = .call
+        /// Endpoints that must report the same block hash and state root (`quorum`); nil:
+        /// a majority of `rpc_urls`. Used in proof mode.
+        package var quorum: Int?
+        /// The contract's storage layout (`storage_layout`: "solidity" for the seed's
+        /// contract, "vyper" for the devnet's port); required in proof mode, since a wrong
+        /// layout would prove every name free.
+        package var storageLayout: StorageLayoutName?
+
+        package enum VerifyMode: String, Sendable, Equatable { case call, proof }
+        package enum StorageLayoutName: String, Sendable, Equatable { case solidity, vyper }
     }
 
     package struct Registry: Sendable, Equatable {
@@ -145,7 +159,7 @@ extension ServerConfiguration {
         if let t = try top.table("chain") {
             try t.onlyKeys([
                 "rpc_urls", "contract", "lookup_contract", "deploy_block", "confirmations", "poll_interval",
-                "max_log_range", "timeout",
+                "max_log_range", "timeout", "verify", "quorum", "storage_layout",
             ])
             var chain = Chain(
                 rpcURLs: try t.required(t.urls("rpc_urls"), "rpc_urls"),
@@ -156,6 +170,24 @@ extension ServerConfiguration {
             if let v = try t.duration("poll_interval") { chain.pollInterval = v }
             if let v = try t.int("max_log_range", min: 1) { chain.maxLogRange = UInt64(v) }
             if let v = try t.duration("timeout") { chain.timeout = v }
+            if let v = try t.string("verify") {
+                guard let mode = Chain.VerifyMode(rawValue: v) else {
+                    throw ConfigurationError(key: t.key("verify"), "must be \"call\" or \"proof\", not \"\(v)\"")
+                }
+                chain.verify = mode
+            }
+            if let v = try t.int("quorum", min: 1, max: chain.rpcURLs.count) { chain.quorum = v }
+            if let v = try t.string("storage_layout") {
+                guard let layout = Chain.StorageLayoutName(rawValue: v) else {
+                    throw ConfigurationError(
+                        key: t.key("storage_layout"), "must be \"solidity\" or \"vyper\", not \"\(v)\"")
+                }
+                chain.storageLayout = layout
+            }
+            if chain.verify == .proof, chain.storageLayout == nil {
+                throw ConfigurationError(
+                    key: t.key("storage_layout"), "is required with verify = \"proof\" (\"solidity\" or \"vyper\")")
+            }
             self.chain = chain
         }
         if let t = try top.table("registry") {

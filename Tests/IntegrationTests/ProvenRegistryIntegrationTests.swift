@@ -1,0 +1,93 @@
+import ChainReader
+import Foundation
+import TestSupport
+import Testing
+
+/// ProvenRegistry against the devnet: proven reads agree with eth_call, at the head and
+/// at an older block; and (with ONEBZ_PROOF_BENCH=1) the numbers for docs/chain.md.
+@Suite struct ProvenRegistryIntegrationTests {
+    static func proven(_ devnet: Devnet, endpoints: Int = 1) -> ProvenRegistry {
+        let urls = Array(repeating: devnet.rpcURL, count: endpoints)
+        let configuration = JSONRPCClient.Configuration(endpoints: urls)
+        return ProvenRegistry(
+            client: JSONRPCClient(configuration: configuration),
+            address: EthereumAddress(hex: devnet.contractAddress)!, layout: .vyper,
+            blocks: BlockAgreement(endpoints: BlockAgreement.clients(for: urls, template: configuration)))
+    }
+
+    @Test func provenReadsAgreeWithEthCall() async throws {
+        let devnet = try await SharedDevnet.get()
+        let call = SharedDevnet.registry(devnet)
+        let proven = Self.proven(devnet, endpoints: 3)
+        let head = try await call.blockNumber()
+        for name in ["shashi.1bz", "acme.1bz", "bob.1bz", "nobody.1bz"] {
+            let expected = try await call.lookup(name, at: .number(head))
+            let got = try await proven.lookup(name, at: head)
+            #expect(got == expected, "\(name)")
+        }
+        // A name longer than one storage word (two requests for its node).
+        let long = TestNode(prefix: String(repeating: "long", count: 10))
+        _ = try await devnet.registerNode(nodeHash: long.nodeHash.hex, name: long.name)
+        let now = try await call.blockNumber()
+        let expectedLong = try await call.lookup(long.name, at: .number(now))
+        #expect(expectedLong != nil)
+        #expect(try await proven.lookup(long.name, at: now) == expectedLong)
+        // Before the sample registrations: every name is proven free.
+        #expect(try await proven.lookup("shashi.1bz", at: devnet.deployBlock) == nil)
+        let block = try await proven.blocks.agreed(head)
+        #expect(block.endpoints.count == 3)
+    }
+
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["ONEBZ_PROOF_BENCH"] == "1"))
+    func benchmark() async throws {
+        let devnet = try await SharedDevnet.get()
+        let call = SharedDevnet.registry(devnet)
+        let raw = JSONRPCClient(url: devnet.rpcURL)
+        let proven = Self.proven(devnet)
+        let head = try await call.blockNumber()
+        let contract = EthereumAddress(hex: devnet.contractAddress)!
+        let rounds = 100
+        let clock = ContinuousClock()
+        func measure(_ label: String, _ body: () async throws -> Void) async throws -> Duration {
+            for _ in 0..<5 { try await body() }  // warm: connections, the agreed block
+            let start = clock.now
+            for _ in 0..<rounds { try await body() }
+            let each = (clock.now - start) / rounds
+            print("bench: \(label): \(each) per lookup")
+            return each
+        }
+        let data = ABI.encodeCall(BizNodeRegistry.Signature.resolveDNS, [.string("shashi.1bz")])
+        let rawCall = try await measure("one raw eth_call resolveDNS") {
+            _ = try await raw.ethCall(to: contract, data: data, at: .number(head))
+        }
+        let callMode = try await measure("call mode lookup (helper, one eth_call)") {
+            _ = try await call.lookup("shashi.1bz", at: .number(head))
+        }
+        let nodeOnly = try await measure("proof mode node(hash) (one eth_getProof)") {
+            _ = try await proven.node(Bytes32(hex: devnet.sample("shashi.1bz")!.nodeHash)!, at: head)
+        }
+        let proofMode = try await measure("proof mode lookup (two eth_getProof)") {
+            _ = try await proven.lookup("shashi.1bz", at: head)
+        }
+        print("bench: ratios to one raw eth_call: call mode \(ratio(callMode, rawCall)), proof node \(ratio(nodeOnly, rawCall)), proof lookup \(ratio(proofMode, rawCall))")
+
+        // Proof bytes and verification CPU for one alias lookup.
+        let (hash, nameEvidence) = try await proven.resolveDNSWithEvidence("shashi.1bz", at: head)
+        let (_, nodeEvidence) = try await proven.nodeWithEvidence(hash!, at: head)
+        func bytes(_ p: AccountProof) -> Int { p.accountProof.reduce(0) { $0 + $1.count } + p.storageProof.reduce(0) { $0 + $1.proof.reduce(0) { $0 + $1.count } } }
+        print("bench: proof bytes per alias lookup: \(bytes(nameEvidence.proof) + bytes(nodeEvidence.proof)) (name \(bytes(nameEvidence.proof)), node \(bytes(nodeEvidence.proof)), \(nodeEvidence.slots.count) node slots)")
+        let verifyRounds = 200
+        let start = clock.now
+        for _ in 0..<verifyRounds {
+            _ = try nameEvidence.proof.verify(stateRoot: nameEvidence.block.stateRoot, address: contract, slots: nameEvidence.slots)
+            _ = try nodeEvidence.proof.verify(stateRoot: nodeEvidence.block.stateRoot, address: contract, slots: nodeEvidence.slots)
+        }
+        print("bench: CPU to verify one alias lookup's proofs: \((clock.now - start) / verifyRounds)")
+    }
+
+    private func ratio(_ a: Duration, _ b: Duration) -> String {
+        let x = Double(a.components.attoseconds) / 1e18 + Double(a.components.seconds)
+        let y = Double(b.components.attoseconds) / 1e18 + Double(b.components.seconds)
+        return String(format: "%.2fx", x / y)
+    }
+}
