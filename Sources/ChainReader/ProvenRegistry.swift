@@ -95,17 +95,36 @@ public struct ProvenRegistry: Sendable {
         }
     }
 
+    /// The proven values of `slots` at block `number`. A block not agreed yet is agreed
+    /// while the proof is on its way (the two round trips overlap, so a miss at a new block
+    /// still costs about one); the proof is checked once the root is known. A proof that
+    /// does not verify is asked for again through the verifying call, which fails over
+    /// past the endpoint that sent it.
     private func read(_ slots: [UInt256], at number: UInt64) async throws -> ([UInt256: UInt256], Evidence) {
-        let block = try await blocks.agreed(number)
-        let logger = logger
+        let rejected = rejectionReporter(number)
+        async let agreement = blocks.agreed(number)
+        let early = try? await client.proof(address: address, slots: slots, at: .number(number))
+        let block = try await agreement
+        if let early {
+            do throws(ProofError) {
+                let values = try early.verify(stateRoot: block.stateRoot, address: address, slots: slots)
+                return (values, Evidence(block: block, proof: early, slots: slots))
+            } catch {
+                rejected(error)
+            }
+        }
         let (proof, values) = try await client.provenStorage(
-            address: address, slots: slots, at: number, stateRoot: block.stateRoot
-        ) { error in
+            address: address, slots: slots, at: number, stateRoot: block.stateRoot, rejected: rejected)
+        return (values, Evidence(block: block, proof: proof, slots: slots))
+    }
+
+    private func rejectionReporter(_ number: UInt64) -> @Sendable (ProofError) -> Void {
+        let logger = logger
+        return { error in
             Counter(label: "onebz_chain_proof_rejected_total").increment()
             logger.warning(
                 "an endpoint sent a storage proof that does not verify; trying the next one",
                 metadata: ["block": "\(number)", "error": "\(error)"])
         }
-        return (values, Evidence(block: block, proof: proof, slots: slots))
     }
 }
