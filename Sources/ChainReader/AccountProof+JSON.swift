@@ -19,7 +19,9 @@ extension AccountProof {
             guard let items = value?.arrayValue else { throw ProofError("\(key) is not an array") }
             var out: [[UInt8]] = []
             for item in items {
-                guard let s = item.stringValue, let bytes = Hex.decode(s) else { throw ProofError("\(key) node is not hex") }
+                guard let s = item.stringValue, let bytes = Hex.decode(s) else {
+                    throw ProofError("\(key) node is not hex")
+                }
                 out.append(bytes)
             }
             return out
@@ -49,7 +51,9 @@ extension AccountProof {
             "address": .string(address.hex), "accountProof": nodes(accountProof), "nonce": .string(nonce.hex),
             "balance": .string(balance.hex), "codeHash": .string(codeHash.hex), "storageHash": .string(storageHash.hex),
             "storageProof": .array(
-                storageProof.map { ["key": .string($0.key.hex), "value": .string($0.value.hex), "proof": nodes($0.proof)] }
+                storageProof.map {
+                    ["key": .string($0.key.hex), "value": .string($0.value.hex), "proof": nodes($0.proof)]
+                }
             ),
         ]
     }

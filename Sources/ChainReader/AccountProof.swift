@@ -50,7 +50,9 @@ public struct AccountProof: Sendable, Hashable {
         let storageRoot: Bytes32
         if let encoded = try MerklePatriciaProof.value(at: accountKey, root: stateRoot, proof: accountProof) {
             let fields: [RLPItem]
-            do { fields = try RLPDecoder.decode(encoded).listValue ?? [] } catch { throw ProofError("account: \(error)") }
+            do { fields = try RLPDecoder.decode(encoded).listValue ?? [] } catch {
+                throw ProofError("account: \(error)")
+            }
             guard fields.count == 4, let n = fields[0].bytesValue, let b = fields[1].bytesValue,
                 let s = fields[2].bytesValue.flatMap(Bytes32.init), let c = fields[3].bytesValue.flatMap(Bytes32.init)
             else { throw ProofError("account is not [nonce, balance, storageRoot, codeHash]") }
@@ -76,7 +78,9 @@ public struct AccountProof: Sendable, Hashable {
             if let encoded = try MerklePatriciaProof.value(at: key, root: storageRoot, nodes: nodes) {
                 let item: RLPItem
                 do { item = try RLPDecoder.decode(encoded) } catch { throw ProofError("storage value: \(error)") }
-                guard case .bytes(let raw) = item, !raw.isEmpty else { throw ProofError("storage value is not a number") }
+                guard case .bytes(let raw) = item, !raw.isEmpty else {
+                    throw ProofError("storage value is not a number")
+                }
                 proven = try Self.integer(raw)
             } else {
                 proven = .zero

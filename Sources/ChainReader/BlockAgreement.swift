@@ -105,7 +105,8 @@ public final class BlockAgreement: Sendable {
             if winners.count == 1, let (vote, voters) = winners.first {
                 report(number, agreed: vote, votes: votes, answers: answers)
                 return AgreedBlock(
-                    number: number, hash: vote.hash, stateRoot: vote.stateRoot, endpoints: voters.sorted().map { names[$0] })
+                    number: number, hash: vote.hash, stateRoot: vote.stateRoot,
+                    endpoints: voters.sorted().map { names[$0] })
             }
             failures.increment()
             let error = BlockAgreementError(

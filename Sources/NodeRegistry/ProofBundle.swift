@@ -71,7 +71,8 @@ public struct ProofBundle: Codable, Sendable, Equatable {
     /// reports it (same number). Throws ProofError naming what does not hold.
     public func check(against header: BlockHeader) throws(ProofError) -> Checked {
         guard header.number == block.number, header.hash == block.hash else {
-            throw ProofError("block \(block.number) is \(header.hash.hex) on your endpoint, \(block.hash.hex) in the bundle")
+            throw ProofError(
+                "block \(block.number) is \(header.hash.hex) on your endpoint, \(block.hash.hex) in the bundle")
         }
         guard header.stateRoot == block.stateRoot else { throw ProofError("state root differs from your endpoint's") }
         let layout: RegistryStorageLayout
@@ -83,7 +84,8 @@ public struct ProofBundle: Codable, Sendable, Equatable {
         if let name {
             guard let nameProof else { throw ProofError("no proof of dnsToNode[\(name)]") }
             let slot = layout.dnsToNodeSlot(name: name)
-            let values = try AccountProof(json: nameProof).verify(stateRoot: block.stateRoot, address: contract, slots: [slot])
+            let values = try AccountProof(json: nameProof).verify(
+                stateRoot: block.stateRoot, address: contract, slots: [slot])
             guard values[slot]?.bigEndianBytes == nodeHash.bytes else {
                 throw ProofError("\(name) is registered to another node hash at this block")
             }
@@ -93,7 +95,8 @@ public struct ProofBundle: Codable, Sendable, Equatable {
         var values = try proof.verify(stateRoot: block.stateRoot, address: contract, slots: slots.initial)
         let words = try layout.nameWords(head: values[slots.nameHead]!)
         if words > 1 {
-            values = try proof.verify(stateRoot: block.stateRoot, address: contract, slots: slots.needed(nameWords: words))
+            values = try proof.verify(
+                stateRoot: block.stateRoot, address: contract, slots: slots.needed(nameWords: words))
         }
         guard let node = try layout.node(from: values, slots: slots) else {
             throw ProofError("no node \(nodeHash.hex) is registered at this block")
@@ -101,7 +104,9 @@ public struct ProofBundle: Codable, Sendable, Equatable {
         var verified: VerifiedNodeMetadata?
         if let record {
             do { verified = try record.verify() } catch { throw ProofError("the record's signature: \(error)") }
-            guard verified?.nodeHash == nodeHash else { throw ProofError("the record's node id does not hash to the node hash") }
+            guard verified?.nodeHash == nodeHash else {
+                throw ProofError("the record's node id does not hash to the node hash")
+            }
         }
         return Checked(nodeHash: nodeHash, node: node, record: verified)
     }

@@ -79,8 +79,14 @@ struct Runtime {
         followerConfiguration.confirmations = chainSettings.confirmations
         followerConfiguration.pollInterval = chainSettings.pollInterval
         followerConfiguration.maxRange = chainSettings.maxLogRange
+        // Proof mode remembers agreed blocks by number: a reorg makes them wrong from there on.
+        let agreedBlocks = (chainReader as? ProvenRegistry)?.blocks
         let follower = EventFollower(
-            registry: contract, configuration: followerConfiguration, logger: logger, handler: applier.handle)
+            registry: contract, configuration: followerConfiguration, logger: logger
+        ) { event in
+            if case .reorg(let fromBlock) = event { agreedBlocks?.forget(from: fromBlock) }
+            await applier.handle(event)
+        }
 
         var services: [any Service] = [follower]
         if let signing { services.append(SigningService(signing: signing, engine: engine, logger: logger)) }

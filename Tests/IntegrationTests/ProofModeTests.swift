@@ -117,6 +117,24 @@ import Testing
         #expect(stack.onebzd.process.isRunning)
     }
 
+    @Test func reorgIsFollowedByNewAgreedBlocks() async throws {
+        let stack = try await Self.stack("proof-reorg")
+        #expect(try Set(stack.dig(["shashi.1bz", "A"]).rdata("A")) == Self.shashiV4)
+        let snapshot = try await stack.devnet.snapshot()
+        let before = try await stack.devnet.blockNumber()
+        try await stack.devnet.mine(3)
+        try await stack.eventually { try stack.dig(["1bz", "SOA"]).answer.contains { $0.contains(" \(before + 3) ") } }
+        #expect(try stack.dig(["pre-reorg.1bz", "A"]).status == "NXDOMAIN")  // agreed at before + 3
+        // The same block numbers come back with other hashes and state roots.
+        try await stack.devnet.revert(to: snapshot)
+        try await Task.sleep(for: .seconds(1))
+        try await stack.devnet.mine(8)
+        try await stack.eventually { stack.log().contains("chain reorganised") }
+        try await Task.sleep(for: .milliseconds(1200))
+        try await stack.eventually { try stack.dig(["post-reorg.1bz", "A"]).status == "NXDOMAIN" }
+        #expect(try Set(stack.dig(["shashi.1bz", "A"]).rdata("A")) == Self.shashiV4)
+    }
+
     /// Makes rpc[0] the preferred endpoint of the failover client again: a failure of
     /// the preferred endpoint moves the preference on by one (the follower polls every
     /// 200 ms), so rpc[1] and rpc[2] fail briefly in turn.
