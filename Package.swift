@@ -30,7 +30,7 @@ let package = Package(
         .executable(name: "onebz-registry", targets: ["onebz-registry"]),
         .executable(name: "onebz", targets: ["onebz"]),
         // For Benchmarks/ (a separate package, so its dependencies stay out of this build).
-        .library(name: "OneBZCore", targets: ["DNSWire", "ZoneCache", "DNSEngine", "OneBZResolver"]),
+        .library(name: "OneBZCore", targets: ["DNSWire", "ZoneCache", "DNSSEC", "DNSEngine", "OneBZResolver"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

@@ -102,6 +102,11 @@ struct SigningService: Service {
     let logger: Logger
 
     func run() async throws {
+        // Ends on graceful shutdown (SIGTERM) as on cancellation: nothing to flush.
+        await cancelWhenGracefulShutdown { await loop() }
+    }
+
+    private func loop() async {
         while !Task.isCancelled {
             do { try await Task.sleep(for: signing.settings.checkInterval) } catch { return }
             let now = ZoneSigning.now()

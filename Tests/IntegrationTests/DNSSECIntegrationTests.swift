@@ -84,6 +84,8 @@ import Testing
         #expect(!plain.output.contains("RRSIG"), "\(plain)")
         // Compact denial: NXDOMAIN restored with CO, plain NXDOMAIN without DO.
         #expect(try server.dig(["no.such.1bz", "A"]).status == "NXDOMAIN")
+        // SIGTERM stops a signing server gracefully (the signing service ends too).
+        #expect(server.process.stop(signal: SIGTERM, grace: .seconds(4)) == 0, "\(server.process.stderr())")
     }
 
     @Test func insecureDelegationProvesItsMissingDS() async throws {

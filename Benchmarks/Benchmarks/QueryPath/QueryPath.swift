@@ -6,6 +6,7 @@
 // cache lookup.
 import Benchmark
 import DNSEngine
+import DNSSEC
 import DNSWire
 import Foundation
 import NIOCore
@@ -16,16 +17,20 @@ let zonePath = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .appendingPathComponent("../../../zones/1bz.zone").standardized.path
 let zone = try! Zone(file: zonePath, apex: try! Name("1bz."))
 
-/// A query as dig sends it: RD, one question, an OPT with payload 1232.
-func query(_ name: String, _ type: RRType) -> ByteBuffer {
+/// A query as dig sends it: RD, one question, an OPT with payload 1232 (DO set with
+/// `dnssec`, as `dig +dnssec`).
+func query(_ name: String, _ type: RRType, dnssec: Bool = false) -> ByteBuffer {
     var buffer = ByteBuffer()
     buffer.writeMultipleIntegers(UInt16(0x1234), UInt16(0x0100), UInt16(1), UInt16(0), UInt16(0), UInt16(1))
     buffer.writeBytes(try! Name(name).wire)
     buffer.writeMultipleIntegers(type.rawValue, UInt16(1))
     buffer.writeInteger(UInt8(0))
-    buffer.writeMultipleIntegers(UInt16(41), UInt16(1232), UInt32(0), UInt16(0))
+    buffer.writeMultipleIntegers(UInt16(41), UInt16(1232), UInt32(dnssec ? 0x8000 : 0), UInt16(0))
     return buffer
 }
+
+/// The zone signed online with a new P-256 CSK (DNSSEC, docs/dnssec.md).
+let signer = ZoneSigner(apex: try! Name("1bz."), keys: [try! SigningKey.generate(algorithm: .ecdsaP256SHA256)])
 
 var perQuery: Benchmark.Configuration {
     .init(
@@ -58,6 +63,11 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("answer static in place (UDP fast path)", configuration: perQuery) { benchmark in
         let engine = QueryEngine(zone: zone)
         try answerInPlace(engine, query("WwW.1Bz", .a), benchmark)
+    }
+
+    Benchmark("answer static signed, DO=1, in place (UDP fast path)", configuration: perQuery) { benchmark in
+        let engine = QueryEngine(zone: zone, signer: signer, unixTime: 1_780_000_000)
+        try answerInPlace(engine, query("WwW.1Bz", .a, dnssec: true), benchmark)
     }
 
     Benchmark("answer cached dynamic in place (UDP fast path)", configuration: perQuery) { benchmark async throws in
