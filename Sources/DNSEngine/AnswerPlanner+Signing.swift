@@ -46,23 +46,14 @@ extension AnswerPlanner {
         return plan
     }
 
+    /// Signs the RRsets this zone is authoritative for; glue and delegation NS (at or
+    /// below a cut, RFC 4035 2.2) pass through unsigned.
     private func signingAuthoritative(
         _ records: [ResourceRecord], signer: ZoneSigner, now: UInt32
     ) throws(DNSSECError) -> [ResourceRecord] {
-        var out: [ResourceRecord] = []
-        var start = 0
-        while start < records.count {
-            var end = start + 1
-            while end < records.count, records[end].type == records[start].type, records[end].name == records[start].name {
-                end += 1
-            }
-            let rrset = Array(records[start..<end])
-            out += rrset
-            if case .exact(let index) = zone.lookup(rrset[0].name), zone.nodes[index].cut == nil {
-                out += try signer.signatures(over: rrset, now: now, timing: signer.staticTiming)
-            }
-            start = end
+        try signer.signingEach(records, now: now, timing: signer.staticTiming) { rrset in
+            guard case .exact(let index) = zone.lookup(rrset[0].name) else { return false }
+            return zone.nodes[index].cut == nil
         }
-        return out
     }
 }

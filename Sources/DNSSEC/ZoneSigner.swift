@@ -98,20 +98,24 @@ public final class ZoneSigner: Sendable {
     }
 
     /// `records` (in order) with the RRSIGs of each RRset after it: consecutive records
-    /// of one owner and type form an RRset.
+    /// of one owner and type form an RRset. Only RRsets `include` accepts are signed
+    /// (the others, e.g. glue, pass through unsigned).
     public func signingEach(
-        _ records: [ResourceRecord], now: UInt32, timing: Timing
+        _ records: [ResourceRecord], now: UInt32, timing: Timing,
+        including include: ([ResourceRecord]) -> Bool = { _ in true }
     ) throws(DNSSECError) -> [ResourceRecord] {
         var out: [ResourceRecord] = []
         var start = 0
         while start < records.count {
             var end = start + 1
-            while end < records.count, records[end].type == records[start].type, records[end].name == records[start].name {
+            while end < records.count, records[end].type == records[start].type,
+                records[end].name == records[start].name
+            {
                 end += 1
             }
             let rrset = Array(records[start..<end])
             out += rrset
-            out += try signatures(over: rrset, now: now, timing: timing)
+            if include(rrset) { out += try signatures(over: rrset, now: now, timing: timing) }
             start = end
         }
         return out
