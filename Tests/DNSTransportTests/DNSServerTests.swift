@@ -7,7 +7,8 @@ import Testing
 
 /// DNSServer in-process on an ephemeral port with a dynamic source whose cache always
 /// misses: the transports must await `resolve` and then answer, over UDP and TCP.
-@Suite struct DNSServerTests {
+/// A hang becomes a named failure (in-process servers and threads), not a stalled run.
+@Suite(.timeLimit(.minutes(3))) struct DNSServerTests {
     final class ResolvingSource: DynamicAnswerSource {
         func cachedAnswer(wire qname: UnsafeRawBufferPointer, type: RRType) -> DynamicAnswer? { nil }
 

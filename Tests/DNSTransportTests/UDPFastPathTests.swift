@@ -8,7 +8,7 @@ import Testing
 /// The UDP fast path (recvmmsg/sendmmsg worker threads) in-process on an ephemeral port,
 /// driven by plain blocking sockets: bursts must come back to the right client with the
 /// engine's exact bytes, and hostile datagrams must not stop the socket.
-@Suite struct UDPFastPathTests {
+@Suite(.timeLimit(.minutes(3))) struct UDPFastPathTests {
     /// Sixteen sockets each fire 64 queries without waiting (so the server receives full
     /// bursts); every answer must reach the socket that asked, byte-identical to what
     /// the engine answers for that request.

@@ -7,7 +7,7 @@ import Synchronization
 import Testing
 
 /// RFC 8484 over the router: same bytes as UDP, Cache-Control, and every error status.
-@Suite struct DoHRouteTests {
+@Suite(.timeLimit(.minutes(3))) struct DoHRouteTests {
     let fixture = GatewayFixture()
 
     @Test(arguments: [

@@ -11,7 +11,7 @@ import ZoneCache
 
 /// The dynamic source's policy without sockets: a fault-injecting chain fake (named as
 /// such) stands in for the RPC so failures, counts and timing are under the test's control.
-@Suite("DynamicNodeSource")
+@Suite("DynamicNodeSource", .timeLimit(.minutes(3)))
 struct DynamicNodeSourceTests {
     /// FAKE chain for fault injection: knows a fixed set of names, can be told to fail
     /// or to block until released, and counts calls.

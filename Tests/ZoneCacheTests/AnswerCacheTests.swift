@@ -192,7 +192,7 @@ struct AnswerCacheTests {
     }
 }
 
-@Suite("SingleFlight")
+@Suite("SingleFlight", .timeLimit(.minutes(3)))
 struct SingleFlightTests {
     actor Counter {
         var calls = 0
