@@ -247,21 +247,33 @@ public struct QueryEngine: Sendable {
         case .outOfZone:
             return .template(refusal)
         case .node(let index):
-            if let signed { return .template(prepared.signedTemplate(node: index, qtype: query.questionType, signed: signed)) }
+            if let signed {
+                return .template(prepared.signedTemplate(node: index, qtype: query.questionType, signed: signed))
+            }
             return .template(prepared.template(node: index, qtype: query.questionType))
         case .referral(let cut, let referral):
             if let signed { return .template(prepared.signedReferral(cut: cut, signed: signed) ?? signingFailure) }
             return .template(referral)
         case .nameError:
-            if let signed { return denied(qname, types: nil, nameError: true, prepared: prepared, signed: signed) }
-            return .template(prepared.nameError)
-        case .dynamic(let source):
+            return nameError(qname, prepared: prepared, signed: signed)
+        case .nodeShaped:
+            // Without a dynamic source a node name is NXDOMAIN like any other.
+            guard let source = dynamicSource else { return nameError(qname, prepared: prepared, signed: signed) }
             guard let answer = resolved ?? source.cachedAnswer(wire: qname, type: query.questionType) else {
                 return .lookup(PendingLookup(name: Name(uncheckedWire: Array(qname)), type: query.questionType))
             }
             if let signed { return signedSelection(for: answer, qname: qname, prepared: prepared, signed: signed) }
             return .template(template(for: answer, in: prepared))
         }
+    }
+
+    /// NXDOMAIN, or for DO=1 its compact denial signed for this name.
+    @inline(__always)
+    private func nameError(
+        _ qname: UnsafeRawBufferPointer, prepared: PreparedZone, signed: PreparedZone.Signed?
+    ) -> Selection {
+        guard let signed else { return .template(prepared.nameError) }
+        return denied(qname, types: nil, nameError: true, prepared: prepared, signed: signed)
     }
 
     /// The template of a dynamic answer; negatives take the SOA of the zone served now.
@@ -312,7 +324,8 @@ public struct QueryEngine: Sendable {
         case node(Int)
         case referral(cut: Int, ResponseTemplate)
         case nameError
-        case dynamic(any DynamicAnswerSource)
+        /// One label under the apex or under `id.`: the dynamic source's, if there is one.
+        case nodeShaped
     }
 
     /// Where a query name falls: the one classification DNS and the JSON gateway share.
@@ -327,10 +340,8 @@ public struct QueryEngine: Sendable {
             if let cut = prepared.zone.nodes[encloser].cut, let referral = prepared.referral(cut: cut) {
                 return .referral(cut: cut, referral)
             }
-            if prepared.zone.nodes[encloser].isApex, let source = dynamicSource,
-                Self.isDynamicShape(qname, extraLabels: extraLabels)
-            {
-                return .dynamic(source)
+            if prepared.zone.nodes[encloser].isApex, Self.isDynamicShape(qname, extraLabels: extraLabels) {
+                return .nodeShaped
             }
             return .nameError
         }
@@ -354,16 +365,11 @@ public struct QueryEngine: Sendable {
     /// lookups are not configured; DNS answers NXDOMAIN).
     public func kind(of name: Name) -> NameKind {
         name.wire.withUnsafeBytes { qname in
-            let prepared = self.prepared
             switch classify(qname, in: prepared) {
-            case .outOfZone: return .outOfZone
-            case .node, .referral: return .zoneData
-            case .dynamic: return .dynamic
-            case .nameError:
-                guard case .below(let encloser, let extraLabels) = prepared.zone.lookup(wire: qname),
-                    prepared.zone.nodes[encloser].isApex, Self.isDynamicShape(qname, extraLabels: extraLabels)
-                else { return .nonexistent }
-                return .dynamic
+            case .outOfZone: .outOfZone
+            case .node, .referral: .zoneData
+            case .nodeShaped: .dynamic
+            case .nameError: .nonexistent
             }
         }
     }
