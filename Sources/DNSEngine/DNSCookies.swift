@@ -100,26 +100,24 @@ package struct DNSCookies: Sendable {
     private func serverCookie(
         _ clientCookie: UInt64, _ client: ClientAddress?, _ timestamp: UInt32, _ key: SipHash24.Key
     ) -> ServerCookie {
-        // version 1, reserved 0 0 0, timestamp big-endian: as the 8 wire bytes.
-        let header = (UInt32(0x0100_0000).bigEndian, timestamp.bigEndian)
+        // version 1, reserved 0 0 0, timestamp big-endian: the 8 wire bytes, as one word.
+        var header: UInt64 = 0
+        withUnsafeMutableBytes(of: &header) {
+            $0.storeBytes(of: UInt32(0x0100_0000).bigEndian, toByteOffset: 0, as: UInt32.self)
+            $0.storeBytes(of: timestamp.bigEndian, toByteOffset: 4, as: UInt32.self)
+        }
         var input: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         let hash = withUnsafeMutableBytes(of: &input) { buffer -> UInt64 in
             buffer.storeBytes(of: clientCookie, toByteOffset: 0, as: UInt64.self)
-            buffer.storeBytes(of: header.0, toByteOffset: 8, as: UInt32.self)
-            buffer.storeBytes(of: header.1, toByteOffset: 12, as: UInt32.self)
+            buffer.storeBytes(of: header, toByteOffset: 8, as: UInt64.self)
             let ipLength = client?.withBytes { ip in
                 UnsafeMutableRawBufferPointer(rebasing: buffer[16..<(16 + ip.count)]).copyMemory(from: ip)
                 return ip.count
             } ?? 0
             return SipHash24.hash(key: key, UnsafeRawBufferPointer(rebasing: buffer[0..<(16 + ipLength)]))
         }
-        var headerWord: UInt64 = 0
-        withUnsafeMutableBytes(of: &headerWord) {
-            $0.storeBytes(of: header.0, toByteOffset: 0, as: UInt32.self)
-            $0.storeBytes(of: header.1, toByteOffset: 4, as: UInt32.self)
-        }
         // The hash's wire form is its little-endian bytes.
-        return ServerCookie(header: headerWord, hash: hash.littleEndian)
+        return ServerCookie(header: header, hash: hash.littleEndian)
     }
 
     // MARK: Conveniences for tests and tools (allocating)

@@ -76,12 +76,7 @@ final class TCPQueryHandler: ChannelDuplexHandler {
     }
 
     /// The client and the time, when cookies need them.
-    private var queryContext: QueryContext {
-        guard engine.configuration.cookies != nil else { return .none }
-        var context = engine.context(for: nil)
-        context.client = client
-        return context
-    }
+    private var queryContext: QueryContext { engine.context(for: client) }
 
     /// The miss path: resolve off the event loop, then answer on it (framed, counted).
     private func resolveLater(

@@ -53,8 +53,9 @@ struct DoHEndpoint: Sendable {
     /// Runs the query through the engine (resolving a dynamic name first if asked); the
     /// rcode and the cache lifetime come from the engine's plan, not from decoding.
     func answer(_ query: ByteBuffer, from peer: SocketAddress?) async -> Response {
+        let context = engine.context(for: peer.flatMap(ClientAddress.init))
         let response = await engine.respondResolving(
-            to: query, transport: .tcp, allocator: ByteBufferAllocator(), context: engine.context(for: peer))
+            to: query, transport: .tcp, allocator: ByteBufferAllocator(), context: context)
         guard let response else {
             return Problem.response(.badRequest, "not_a_query", "the body is not a DNS query message")
         }
