@@ -67,7 +67,8 @@ let package = Package(
         // DNSSEC: keys (BIND files), key tags, DS, canonical RRset signing (swift-crypto). Pure: time is an argument.
         .target(name: "DNSSEC", dependencies: ["DNSWire", crypto]),
         // Pure: request bytes -> response plan -> bytes. No sockets, no clocks.
-        .target(name: "DNSEngine", dependencies: ["DNSWire", "ZoneCache", "DNSSEC", nioCore, atomics, nioConcurrency]),
+        .target(
+            name: "DNSEngine", dependencies: ["DNSWire", "ZoneCache", "DNSSEC", nioCore, atomics, nioConcurrency, crypto]),
         // Sockets: the UDP fast path (threads, recvmmsg/sendmmsg), TCP (NIO), DNSServer.
         .target(
             name: "DNSTransport",

@@ -20,6 +20,9 @@ public struct DNSServer: Service, CustomStringConvertible {
         /// UDP response-rate limiting (nil: off); each UDP socket limits on its own.
         /// (Cookies are the engine's: `QueryEngine.Configuration.cookies`.)
         package var rateLimit: ResponseRateLimiter.Configuration?
+        /// Zone transfers (AXFR/IXFR, TSIG, ACLs); nil: transfers are REFUSED and TSIG
+        /// records are ignored, as before transfers existed.
+        public var transfers: ZoneTransferResponder?
 
         public init(
             listen: [SocketAddress], tcpIdleTimeout: TimeAmount = .seconds(10), tcpMaxConnections: Int = 1024
@@ -95,7 +98,9 @@ public struct DNSServer: Service, CustomStringConvertible {
                 let socket = try UDPSocket(binding: target)
                 target = socket.localAddress
                 workers.append(
-                    UDPWorker(socket: socket, engine: engine, rateLimit: configuration.rateLimit, logger: logger))
+                    UDPWorker(
+                        socket: socket, engine: engine, rateLimit: configuration.rateLimit,
+                        transfers: configuration.transfers, logger: logger))
             }
         } catch {
             for worker in workers { worker.socket.close() }
@@ -141,6 +146,8 @@ public struct DNSServer: Service, CustomStringConvertible {
         let maxConnections = configuration.tcpMaxConnections
         let open = ManagedAtomic<Int>(0)
         let logger = self.logger
+        let transfers = configuration.transfers
+        let observer = TransferObserver(logger: logger)
         return try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -161,7 +168,8 @@ public struct DNSServer: Service, CustomStringConvertible {
                     // Frames are at most 65535 + 2 bytes; buffer a little more for pipelining.
                     try operations.addHandler(
                         ByteToMessageHandler(DNSFrameDecoder(frameTimeout: idle), maximumBufferSize: 4 * 65537))
-                    try operations.addHandler(TCPQueryHandler(engine: engine))
+                    try operations.addHandler(
+                        TCPQueryHandler(engine: engine, transfers: transfers, observer: observer))
                 }
             }
             .bind(to: address).get()

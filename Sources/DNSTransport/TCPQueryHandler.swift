@@ -1,6 +1,10 @@
 import DNSEngine
 import NIOCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Answers length-framed queries on one TCP connection, in arrival order except for
 /// dynamic lookups (RFC 7766 6.2.1.1 allows out-of-order answers). Closes the
 /// connection when idle, and stops reading while the client does not read its answers,
@@ -12,11 +16,32 @@ final class TCPQueryHandler: ChannelDuplexHandler {
     typealias OutboundOut = ByteBuffer
 
     private let engine: QueryEngine
+    /// Zone transfers and TSIG (nil: not configured; AXFR/IXFR are REFUSED by the engine).
+    private let transfers: ZoneTransferResponder?
+    private let observer: TransferObserver?
+    /// Unix seconds, for TSIG.
+    private let clock: @Sendable () -> UInt64
     /// The peer's address, read once per connection.
     private var client: ClientAddress?
     private var needsFlush = false
+    /// The transfer being sent; requests arriving meanwhile wait in `queued`.
+    private var stream: TransferStream?
+    private var queued: [ByteBuffer] = []
+    private var pumping = false
+    private var resumeScheduled = false
 
-    init(engine: QueryEngine) { self.engine = engine }
+    /// Messages written per event-loop turn before yielding to other connections.
+    static let messagesPerTurn = 8
+
+    init(
+        engine: QueryEngine, transfers: ZoneTransferResponder? = nil, observer: TransferObserver? = nil,
+        clock: @escaping @Sendable () -> UInt64 = { UInt64(time(nil)) }
+    ) {
+        self.engine = engine
+        self.transfers = transfers
+        self.observer = observer
+        self.clock = clock
+    }
 
     func channelActive(context: ChannelHandlerContext) {
         client = context.channel.remoteAddress.flatMap(ClientAddress.init)
@@ -25,6 +50,38 @@ final class TCPQueryHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let request = unwrapInboundIn(data)
+        guard stream == nil else {
+            // RFC 7766 6.2.1.1: answers may wait; this one waits for the transfer.
+            queued.append(request)
+            return
+        }
+        answer(request, context: context)
+    }
+
+    private func answer(_ request: ByteBuffer, context: ChannelHandlerContext) {
+        if let transfers, request.withUnsafeReadableBytes(ZoneTransferResponder.claims) {
+            let outcome = request.withUnsafeReadableBytes { raw in
+                transfers.respond(to: raw, transport: .tcp, client: client, now: clock())
+            }
+            switch outcome {
+            case .notForUs:
+                break
+            case .query(let unsigned, let signer):
+                answerSigned(ByteBuffer(bytes: unsigned), signer: signer, context: context)
+                return
+            case .reply(let bytes, let event):
+                observer?.record(event, client: client, transport: .tcp)
+                write(ByteBuffer(bytes: bytes), context: context)
+                return
+            case .stream(let transfer, let event):
+                observer?.record(event, client: client, transport: .tcp)
+                stream = transfer
+                // Reading resumes when the transfer is sent.
+                context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+                pump(context: context)
+                return
+            }
+        }
         let queryContext = self.queryContext
         let disposition = engine.respond(
             to: request, transport: .tcp, allocator: context.channel.allocator, context: queryContext)
@@ -41,6 +98,85 @@ final class TCPQueryHandler: ChannelDuplexHandler {
         }
     }
 
+    private func write(_ response: ByteBuffer, context: ChannelHandlerContext) {
+        ResponseMetrics.record(response, transport: .tcp)
+        context.write(wrapOutboundOut(Self.framed(response, allocator: context.channel.allocator)), promise: nil)
+        needsFlush = true
+    }
+
+    /// A TSIG-signed query: the engine answers the unsigned request, the answer is signed.
+    private func answerSigned(_ request: ByteBuffer, signer: TSIGSigner, context: ChannelHandlerContext) {
+        let queryContext = self.queryContext
+        switch engine.respond(to: request, transport: .tcp, allocator: context.channel.allocator, context: queryContext) {
+        case .response(let response):
+            write(Self.signed(response.bytes, signer: signer, now: clock()), context: context)
+        case .drop:
+            break
+        case .lookup(let pending):
+            resolveLater(pending, request: request, context: queryContext, channel: context.channel, signer: signer)
+        }
+    }
+
+    static func signed(_ response: ByteBuffer, signer: TSIGSigner, now: UInt64) -> ByteBuffer {
+        var signer = signer
+        var bytes = Array(response.readableBytesView)
+        signer.sign(&bytes, now: now)
+        return ByteBuffer(bytes: bytes)
+    }
+
+    /// Writes the transfer's messages while the channel is writable, a few per turn of
+    /// the event loop (so one transfer cannot starve the loop's other connections);
+    /// resumes on writability (`channelWritabilityChanged`). Not re-entered: a flush can
+    /// report writability from inside.
+    private func pump(context: ChannelHandlerContext) {
+        guard !pumping, stream != nil else { return }
+        pumping = true
+        var written = 0
+        while context.channel.isWritable, written < Self.messagesPerTurn, let message = stream!.next(now: clock()) {
+            write(ByteBuffer(bytes: message), context: context)
+            written += 1
+        }
+        if needsFlush {
+            needsFlush = false
+            context.flush()
+        }
+        pumping = false
+        guard let transfer = stream else { return }
+        if transfer.isFinished {
+            observer?.finished(transfer, client: client, completed: true)
+            stream = nil
+            context.channel.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
+            drainQueued(context: context)
+        } else if context.channel.isWritable, !resumeScheduled {
+            resumeScheduled = true
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            context.eventLoop.execute {
+                bound.value.0.resumeScheduled = false
+                bound.value.0.pump(context: bound.value.1)
+            }
+        }
+    }
+
+    /// Answers the requests that arrived during a transfer (stopping at another one).
+    private func drainQueued(context: ChannelHandlerContext) {
+        while stream == nil, !queued.isEmpty {
+            answer(queued.removeFirst(), context: context)
+        }
+        if needsFlush {
+            needsFlush = false
+            context.flush()
+        }
+        if stream == nil, context.channel.isWritable { context.read() }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let transfer = stream {
+            observer?.finished(transfer, client: client, completed: false)
+            stream = nil
+        }
+        context.fireChannelInactive()
+    }
+
     func channelReadComplete(context: ChannelHandlerContext) {
         if needsFlush {
             needsFlush = false
@@ -50,6 +186,12 @@ final class TCPQueryHandler: ChannelDuplexHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if stream != nil {
+            // A transfer waits for the client to take what was sent.
+            if context.channel.isWritable { pump(context: context) }
+            context.fireChannelWritabilityChanged()
+            return
+        }
         // Backpressure: do not read more queries than the client takes answers.
         context.channel.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
         if context.channel.isWritable { context.read() }
@@ -80,17 +222,20 @@ final class TCPQueryHandler: ChannelDuplexHandler {
 
     /// The miss path: resolve off the event loop, then answer on it (framed, counted).
     private func resolveLater(
-        _ pending: PendingLookup, request: ByteBuffer, context: QueryContext, channel: any Channel
+        _ pending: PendingLookup, request: ByteBuffer, context: QueryContext, channel: any Channel,
+        signer: TSIGSigner? = nil
     ) {
         let engine = self.engine
+        let clock = self.clock
         channel.eventLoop.makeFutureWithTask {
             let resolved = await engine.resolve(pending)
             return engine.respond(
                 to: request, transport: .tcp, allocator: channel.allocator, context: context, resolved: resolved)
         }.whenSuccess { disposition in
             guard case .response(let response) = disposition else { return }
-            ResponseMetrics.record(response.bytes, transport: .tcp)
-            channel.writeAndFlush(Self.framed(response.bytes, allocator: channel.allocator), promise: nil)
+            let bytes = signer.map { Self.signed(response.bytes, signer: $0, now: clock()) } ?? response.bytes
+            ResponseMetrics.record(bytes, transport: .tcp)
+            channel.writeAndFlush(Self.framed(bytes, allocator: channel.allocator), promise: nil)
         }
     }
 }

@@ -39,10 +39,18 @@ final class UDPWorker: Sendable {
     private let needsContext: Bool
     private let stopping = ManagedAtomic(false)
     private let logger: Logger
+    /// IXFR over UDP and TSIG-signed queries (nil: not configured).
+    private let transfers: ZoneTransferResponder?
+    private let observer: TransferObserver
 
-    init(socket: UDPSocket, engine: QueryEngine, rateLimit: ResponseRateLimiter.Configuration?, logger: Logger) {
+    init(
+        socket: UDPSocket, engine: QueryEngine, rateLimit: ResponseRateLimiter.Configuration?,
+        transfers: ZoneTransferResponder? = nil, logger: Logger
+    ) {
         self.socket = socket
         self.engine = engine
+        self.transfers = transfers
+        self.observer = TransferObserver(logger: logger)
         self.limiter = rateLimit.map { NIOLockedValueBox(ResponseRateLimiter(configuration: $0)) }
         self.needsContext = rateLimit != nil || engine.configuration.cookies != nil
         self.logger = logger
@@ -80,6 +88,21 @@ final class UDPWorker: Sendable {
                 let output = batch.responseSlot(replies)
                 let context =
                     needsContext ? QueryContext(client: batch.clientAddress(index), unixTime: clock.unixTime) : .none
+                // Transfers and signed requests are rare: one look at the question type
+                // and the last additional record, then they leave the in-place path.
+                if let transfers, ZoneTransferResponder.claims(request) {
+                    let handled = answerTransfer(
+                        request, responder: transfers, client: batch.client(index),
+                        address: batch.clientAddress(index), output: output)
+                    if let length = handled {
+                        if length > 0 {
+                            counts.count(response: UnsafeRawBufferPointer(rebasing: output[0..<length]))
+                            batch.addReply(replies, length: length, to: index)
+                            replies += 1
+                        }
+                        continue
+                    }
+                }
                 let disposition = withLimiter {
                     engine.respond(
                         udp: request, into: output, context: context, limiter: &$0, nanoseconds: clock.nanoseconds)
@@ -114,7 +137,13 @@ final class UDPWorker: Sendable {
     private func resolveLater(
         _ pending: PendingLookup, request: UnsafeRawBufferPointer, client: UDPClientAddress, context: QueryContext
     ) {
-        let request = ByteBuffer(bytes: request)
+        resolveLater(pending, request: ByteBuffer(bytes: request), client: client, context: context, signer: nil)
+    }
+
+    private func resolveLater(
+        _ pending: PendingLookup, request: ByteBuffer, client: UDPClientAddress, context: QueryContext,
+        signer: TSIGSigner?
+    ) {
         Task { [self] in
             let resolved = await engine.resolve(pending)
             let clock = needsContext ? Clock.now : Clock(unixTime: 0, nanoseconds: 0)
@@ -126,9 +155,73 @@ final class UDPWorker: Sendable {
                     resolved: resolved, limiter: &$0, nanoseconds: clock.nanoseconds)
             }
             guard case .response(let response) = disposition else { return }
-            ResponseMetrics.record(response.bytes, transport: .udp)
-            socket.send(response.bytes, to: client)
+            let bytes =
+                signer.map { ByteBuffer(bytes: Self.signed(response.bytes, signer: $0, limit: responseSlotSize)) }
+                ?? response.bytes
+            ResponseMetrics.record(bytes, transport: .udp)
+            socket.send(bytes, to: client)
         }
+    }
+
+    /// A transfer request or a signed query over UDP. Returns the length of the answer
+    /// written into `output` (0: none, or sent later), or nil when the engine answers it
+    /// as usual (unsigned, not a transfer).
+    private func answerTransfer(
+        _ request: UnsafeRawBufferPointer, responder: ZoneTransferResponder, client: UDPClientAddress,
+        address: ClientAddress?, output: UnsafeMutableRawBufferPointer
+    ) -> Int? {
+        let now = UInt64(time(nil))
+        switch responder.respond(to: request, transport: .udp, client: address, now: now) {
+        case .notForUs:
+            return nil
+        case .reply(let bytes, let event):
+            observer.record(event, client: address, transport: .udp)
+            return copy(bytes, into: output)
+        case .stream(_, let event):
+            // Never over UDP (the responder answers UDP with one message).
+            observer.record(event, client: address, transport: .udp)
+            return 0
+        case .query(let unsigned, let signer):
+            let context = QueryContext(client: address, unixTime: UInt32(truncatingIfNeeded: now))
+            switch engine.respond(
+                to: ByteBuffer(bytes: unsigned), transport: .udp, allocator: ByteBufferAllocator(), context: context)
+            {
+            case .response(let response):
+                return copy(Self.signed(response.bytes, signer: signer, limit: output.count), into: output)
+            case .drop:
+                return 0
+            case .lookup(let pending):
+                resolveLater(pending, request: ByteBuffer(bytes: unsigned), client: client, context: context, signer: signer)
+                return 0
+            }
+        }
+    }
+
+    private func copy(_ bytes: [UInt8], into output: UnsafeMutableRawBufferPointer) -> Int {
+        guard bytes.count <= output.count else { return 0 }
+        output.copyBytes(from: bytes)
+        return bytes.count
+    }
+
+    /// Signs an answer to a signed query; one that would outgrow the UDP slot is sent
+    /// as its header and question with TC set, signed (RFC 8945 5.3), so the client
+    /// retries over TCP.
+    static func signed(_ response: ByteBuffer, signer: TSIGSigner, limit: Int) -> [UInt8] {
+        var signer = signer
+        let now = UInt64(time(nil))
+        var bytes = Array(response.readableBytesView)
+        var unsent = signer
+        unsent.sign(&bytes, now: now)
+        guard bytes.count > limit else { return bytes }
+        var truncated = Array(response.readableBytesView.prefix(12))
+        truncated[2] |= 0x02
+        truncated[6...11] = [0, 0, 0, 0, 0, 0][...]
+        if let end = ZoneTransferResponder.questionEnd(of: Array(response.readableBytesView)) {
+            truncated[5] = 1
+            truncated += response.readableBytesView[response.readerIndex + 12..<response.readerIndex + end]
+        }
+        signer.sign(&truncated, now: now)
+        return truncated
     }
 
     /// The largest UDP answer the engine writes (RFC 6891 6.2.5: never below 512).

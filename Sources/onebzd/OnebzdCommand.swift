@@ -48,6 +48,9 @@ struct OnebzdCommand: AsyncParsableCommand {
     @OptionGroup(title: "HTTP gateway")
     var http: HTTPOptions
 
+    @OptionGroup(title: "Zone transfers")
+    var transfer: TransferOptions
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
@@ -65,8 +68,12 @@ struct OnebzdCommand: AsyncParsableCommand {
         let zone: Zone
         let listen: [SocketAddress]
         var signing: ZoneSigning? = nil
+        var transferSetup: TransferSetup? = nil
         do {
             settings = try loadConfiguration()
+            if settings.transfer.isEnabled || !settings.transfer.notify.isEmpty {
+                transferSetup = try TransferSetup(settings.transfer)
+            }
             listen = try settings.server.listen.map { address throws(ConfigurationError) in
                 do { return try SocketAddress(ipAddress: address.host, port: address.port) } catch {
                     throw ConfigurationError(key: "server.listen", "\(address) is not IPv4:PORT or [IPv6]:PORT")
@@ -100,10 +107,14 @@ struct OnebzdCommand: AsyncParsableCommand {
             listen: listen, tcpIdleTimeout: .nanoseconds(Int64(settings.server.tcpIdleTimeout.nanoseconds)),
             tcpMaxConnections: settings.server.tcpMaxConnections)
         serverConfiguration.rateLimit = settings.server.rateLimit
+        let transfers = try Self.transferServices(
+            transferSetup, settings: settings, runtime: runtime, zone: zone, group: group, logger: logger)
+        serverConfiguration.transfers = transfers.responder
         let server = DNSServer(
             engine: runtime.engine, configuration: serverConfiguration, group: group, logger: logger, onListening: { _ in readiness.markReady() })
         var serviceList: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server)]
         serviceList += runtime.services.map { .init(service: $0) }
+        if let notifier = transfers.notifier { serviceList.append(.init(service: notifier)) }
         do {
             // Ready once the sockets are bound and, with a chain, the follower has synced.
             let head = runtime.head
@@ -145,6 +156,7 @@ struct OnebzdCommand: AsyncParsableCommand {
         }
         try dns.apply(to: &settings)
         try upstreams.apply(to: &settings)
+        try transfer.apply(to: &settings)
         return settings
     }
 

@@ -18,6 +18,11 @@ struct Runtime {
     /// Nil without a chain (static zone only).
     let dynamic: DynamicNodeSource?
     let head: ChainHead?
+    /// What zone transfers serve: the static zone without a chain; nil with a chain
+    /// until the materialised zone is plugged in (transfers are then REFUSED).
+    let transferSource: (any ZoneTransferSource)?
+    /// Fired with every new SOA serial (NOTIFY subscribes to it).
+    let serialChanges = SerialChangeHook()
 
     init(settings: ServerConfiguration, zone: Zone, signing: ZoneSigning?, logger: Logger) {
         var engineConfiguration = QueryEngine.Configuration(
@@ -34,6 +39,7 @@ struct Runtime {
             services = staticServices
             dynamic = nil
             head = nil
+            transferSource = StaticZoneTransferSource(zone: zone)
             logger.info("no chain configured: serving the static zone only")
             return
         }
@@ -72,7 +78,7 @@ struct Runtime {
         let engine = QueryEngine(
             zone: initialZone, configuration: engineConfiguration, dynamicSource: source, signer: signing?.signer,
             unixTime: now)
-        let serial = SerialTracker(zone: zone, engine: engine)
+        let serial = SerialTracker(zone: zone, engine: engine, hook: serialChanges)
         let applier = ChainEventApplier(source: source, head: head) { _ in serial.update(to: head.highestBlock) }
 
         var followerConfiguration = EventFollower.Configuration(startBlock: chainSettings.deployBlock)
@@ -106,6 +112,7 @@ struct Runtime {
         self.services = services
         self.dynamic = source
         self.head = head
+        self.transferSource = nil
     }
 }
 
@@ -140,20 +147,38 @@ final class SerialTracker: Sendable {
     private let zone: Zone
     private let engine: QueryEngine
     private let current: NIOLockedValueBox<UInt32>
+    private let hook: SerialChangeHook?
 
-    init(zone: Zone, engine: QueryEngine) {
+    init(zone: Zone, engine: QueryEngine, hook: SerialChangeHook? = nil) {
         self.zone = zone
         self.engine = engine
+        self.hook = hook
         self.current = NIOLockedValueBox(engine.zone.serial)
     }
 
     func update(to block: UInt64) {
         let serial = UInt32(truncatingIfNeeded: block)
-        current.withLockedValue { latest in
+        let changed = current.withLockedValue { latest in
             // Under the lock: two updates cannot swap in zones out of order.
-            guard serial > latest else { return }
+            guard serial > latest else { return false }
             latest = serial
             engine.replaceZone(zone.withSerial(serial), unixTime: ZoneSigning.now())
+            return true
         }
+        if changed { hook?.fire(serial) }
+    }
+}
+
+/// Who wants to know when the zone's serial changes (the NOTIFY sender): subscribers
+/// are called in order with each new serial.
+final class SerialChangeHook: Sendable {
+    private let subscribers = NIOLockedValueBox<[@Sendable (UInt32) -> Void]>([])
+
+    func subscribe(_ subscriber: @escaping @Sendable (UInt32) -> Void) {
+        subscribers.withLockedValue { $0.append(subscriber) }
+    }
+
+    func fire(_ serial: UInt32) {
+        for subscriber in subscribers.withLockedValue({ $0 }) { subscriber(serial) }
     }
 }

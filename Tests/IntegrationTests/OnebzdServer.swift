@@ -8,15 +8,15 @@ final class OnebzdServer: Sendable {
     let directory: URL
 
     /// Starts onebzd with the shipped zone (or `zone`) and waits until TCP accepts.
-    init(zone: String? = nil, label: String = "onebzd", extraArguments: [String] = []) async throws {
-        port = FreePort.next()
+    init(zone: String? = nil, label: String = "onebzd", extraArguments: [String] = [], port: Int? = nil) async throws {
+        self.port = port ?? FreePort.next()
         directory = try Repo.scratchDirectory(label)
         let zonePath = zone ?? Repo.root.appendingPathComponent("zones/1bz.zone").path
         process = try ManagedProcess(
             name: "onebzd", executable: Repo.product("onebzd"),
-            arguments: ["--zone", zonePath, "--listen", "127.0.0.1:\(port)", "--log-level", "debug"] + extraArguments,
+            arguments: ["--zone", zonePath, "--listen", "127.0.0.1:\(self.port)", "--log-level", "debug"] + extraArguments,
             logDirectory: directory)
-        try await process.waitForTCP(port: port)
+        try await process.waitForTCP(port: self.port)
     }
 
     /// Runs `dig @127.0.0.1 -p PORT` with terse output and parses it.

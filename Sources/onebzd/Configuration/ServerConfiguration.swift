@@ -13,6 +13,8 @@ package struct ServerConfiguration: Sendable, Equatable {
     package var cache = Cache()
     package var ttl = TTL()
     package var dnssec = DNSSEC()
+    /// `[transfer]`: zone transfers to secondaries (docs/scale-out.md).
+    package var transfer = Transfer()
 
     package init() {}
 
@@ -138,7 +140,8 @@ extension ServerConfiguration {
         }
         self.init()
         let top = TableReader(root, path: "")
-        try top.onlyKeys(["server", "chain", "registry", "cache", "ttl", "dnssec"])
+        try top.onlyKeys(["server", "chain", "registry", "cache", "ttl", "dnssec", "transfer"])
+        if let t = try top.table("transfer") { transfer = try Self.transfer(t) }
         if let t = try top.table("server") {
             try t.onlyKeys([
                 "listen", "zone", "http", "identity", "version", "refuse_chaos", "tcp_idle_timeout",
@@ -325,7 +328,7 @@ extension ServerConfiguration {
 }
 
 /// Typed access to one TOML table with errors that name the full key path.
-private struct TableReader {
+struct TableReader {
     let table: TOMLTable
     let path: String
 

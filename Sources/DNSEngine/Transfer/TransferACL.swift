@@ -1,0 +1,126 @@
+import DNSWire
+
+/// Who may transfer the zone (`allow-transfer`): a list of address prefixes, each
+/// with the TSIG key a request from there must be signed with, or none. A request is
+/// allowed when one entry's prefix holds its source address and the entry asks no key
+/// or the request was signed with that key. Nothing configured: nobody.
+public struct TransferACL: Sendable {
+    public struct Entry: Sendable, Equatable {
+        public var prefix: AddressPrefix
+        /// The key the request must be signed with; nil: unsigned requests are allowed
+        /// from this prefix (written `key = ""`, like NSD's NOKEY).
+        public var key: Name?
+
+        public init(prefix: AddressPrefix, key: Name?) {
+            self.prefix = prefix
+            self.key = key?.lowercased
+        }
+    }
+
+    public var entries: [Entry]
+
+    public init(_ entries: [Entry] = []) { self.entries = entries }
+
+    /// Why a request was not allowed; nil: allowed.
+    public func denial(client: ClientAddress?, key: Name?) -> String? {
+        guard let client else { return "the client's address is unknown" }
+        let matching = entries.filter { $0.prefix.contains(client) }
+        guard !matching.isEmpty else { return "no allow entry matches the address" }
+        if matching.contains(where: { $0.key == nil || $0.key == key?.lowercased }) { return nil }
+        guard let key else { return "unsigned; a TSIG key is required from this address" }
+        return "key \(key) is not allowed from this address"
+    }
+}
+
+/// An IPv4 or IPv6 prefix (`10.53.0.0/24`, `::1/128`; a bare address is a host route).
+public struct AddressPrefix: Sendable, Equatable, CustomStringConvertible {
+    public let address: [UInt8]
+    public let length: Int
+
+    public init?(_ text: String) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let address = Self.parseAddress(String(parts[0])) else { return nil }
+        let maximum = address.count * 8
+        if parts.count == 2 {
+            guard let length = Int(parts[1]), (0...maximum).contains(length), !parts[1].hasPrefix("+") else {
+                return nil
+            }
+            self.length = length
+        } else {
+            self.length = maximum
+        }
+        self.address = address
+    }
+
+    public func contains(_ client: ClientAddress) -> Bool {
+        let bytes = client.bytes
+        guard bytes.count == address.count else { return false }
+        var remaining = length
+        for index in address.indices where remaining > 0 {
+            let bits = min(8, remaining)
+            let mask = UInt8(truncatingIfNeeded: 0xFF << (8 - bits))
+            if bytes[index] & mask != address[index] & mask { return false }
+            remaining -= bits
+        }
+        return true
+    }
+
+    public var description: String {
+        if address.count == 4 { return address.map(String.init).joined(separator: ".") + "/\(length)" }
+        let groups = stride(from: 0, to: 16, by: 2).map { String(UInt16(address[$0]) << 8 | UInt16(address[$0 + 1]), radix: 16) }
+        return groups.joined(separator: ":") + "/\(length)"
+    }
+
+    /// Dotted IPv4 or IPv6 text (with `::`, optionally an embedded IPv4 tail).
+    static func parseAddress(_ text: String) -> [UInt8]? {
+        if !text.contains(":") { return parseIPv4(text) }
+        var head: [UInt16] = []
+        var tail: [UInt16] = []
+        var sawGap = false
+        let characters = Array(text)
+        var pieces: [String] = [text]
+        for index in characters.indices.dropLast() where characters[index] == ":" && characters[index + 1] == ":" {
+            guard pieces.count == 1 else { return nil }
+            pieces = [String(characters[..<index]), String(characters[(index + 2)...])]
+        }
+        func groups(_ part: String) -> [UInt16]? {
+            if part.isEmpty { return [] }
+            var result: [UInt16] = []
+            let fields = part.split(separator: ":", omittingEmptySubsequences: false)
+            for (index, field) in fields.enumerated() {
+                if index == fields.count - 1, field.contains(".") {
+                    guard let v4 = parseIPv4(String(field)) else { return nil }
+                    result += [UInt16(v4[0]) << 8 | UInt16(v4[1]), UInt16(v4[2]) << 8 | UInt16(v4[3])]
+                } else {
+                    guard (1...4).contains(field.count), let value = UInt16(field, radix: 16) else { return nil }
+                    result.append(value)
+                }
+            }
+            return result
+        }
+        guard let first = groups(pieces[0]) else { return nil }
+        head = first
+        if pieces.count == 2 {
+            sawGap = true
+            guard let second = groups(pieces[1]) else { return nil }
+            tail = second
+        }
+        let missing = 8 - head.count - tail.count
+        guard sawGap ? missing >= 1 : missing == 0 else { return nil }
+        let all = head + Array(repeating: 0, count: sawGap ? missing : 0) + tail
+        return all.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] }
+    }
+
+    static func parseIPv4(_ text: String) -> [UInt8]? {
+        let octets = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard octets.count == 4 else { return nil }
+        var bytes: [UInt8] = []
+        for octet in octets {
+            guard (1...3).contains(octet.count), octet.allSatisfy(\.isASCII), let value = UInt8(octet) else {
+                return nil
+            }
+            bytes.append(value)
+        }
+        return bytes
+    }
+}

@@ -1,0 +1,51 @@
+import DNSEngine
+import DNSTransport
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import ZoneCache
+
+extension OnebzdCommand {
+    /// Zone transfers and NOTIFY from `[transfer]`: the responder the DNS server answers
+    /// AXFR/IXFR and TSIG with (nil: transfers REFUSED as before), and the NOTIFY
+    /// sender, subscribed to the runtime's serial changes (nil: no targets).
+    static func transferServices(
+        _ setup: TransferSetup?, settings: ServerConfiguration, runtime: Runtime, zone: Zone,
+        group: MultiThreadedEventLoopGroup, logger: Logger
+    ) throws -> (responder: ZoneTransferResponder?, notifier: NotifySender?) {
+        guard let setup else { return (nil, nil) }
+        guard let source = runtime.transferSource else {
+            logger.warning("transfers are configured but this mode has no transfer source yet: they are REFUSED")
+            return (nil, nil)
+        }
+        let responder = ZoneTransferResponder(
+            apex: zone.apex, source: source,
+            configuration: .init(keys: setup.keys, acl: setup.acl, maxUDPPayload: 1232))
+        logger.info(
+            "zone transfers served",
+            metadata: [
+                "allow": "\(setup.acl.entries.map { "\($0.prefix)=\($0.key?.description ?? "")" })",
+                "keys": "\(setup.keys.names.map(\.description).sorted())",
+            ])
+        guard !setup.notifyTargets.isEmpty else { return (responder, nil) }
+        var targets: [NotifySender.Target] = []
+        for (index, target) in setup.notifyTargets.enumerated() {
+            do {
+                targets.append(
+                    .init(address: try SocketAddress(ipAddress: target.address.host, port: target.address.port), key: target.key))
+            } catch {
+                throw ConfigurationError(key: "transfer.notify[\(index)].address", "\(target.address) is not IP:PORT")
+            }
+        }
+        let notifier = NotifySender(
+            apex: zone.apex, soa: { source.currentVersion()?.soa },
+            configuration: .init(
+                targets: targets, initialRetry: settings.transfer.notifyRetry, maxRetry: settings.transfer.notifyMaxRetry),
+            group: group, logger: logger)
+        runtime.serialChanges.subscribe { notifier.serialChanged($0) }
+        // RFC 1996 3.8 practice (Knot, NSD): a primary announces its serial when it starts.
+        if let serial = source.currentVersion()?.serial { notifier.serialChanged(serial) }
+        return (responder, notifier)
+    }
+}
