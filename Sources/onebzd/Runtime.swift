@@ -18,6 +18,11 @@ struct Runtime {
     /// Nil without a chain (static zone only).
     let dynamic: DynamicNodeSource?
     let head: ChainHead?
+    /// The materialised zone (`[chain] materialize`, on by default): what zone
+    /// transfers serve (`any ZoneTransferSource`) and what `zone dump` writes; its
+    /// `onNewSerial` observers hear every new serial (NOTIFY). Nil without a chain or
+    /// with `materialize = false`.
+    let zone: MaterializedZone?
 
     init(settings: ServerConfiguration, zone: Zone, signing: ZoneSigning?, logger: Logger) {
         var engineConfiguration = QueryEngine.Configuration(
@@ -34,6 +39,7 @@ struct Runtime {
             services = staticServices
             dynamic = nil
             head = nil
+            self.zone = nil
             logger.info("no chain configured: serving the static zone only")
             return
         }
@@ -65,15 +71,23 @@ struct Runtime {
         let head = ChainHead()
         let chainReader = Self.chainReader(
             chainSettings, rpc: rpc, template: rpcConfiguration, call: contract, logger: logger)
+        let resolver = NodeResolver(chain: chainReader, registry: registryClient)
+        let serialBox = NIOLockedValueBox<SerialTracker?>(nil)
+        let materialized = chainSettings.materialize ? Self.materializedZone(
+            zone, settings: settings, floor: { serialBox.withLockedValue { $0?.serial ?? 0 } }, logger: logger) : nil
         let source = DynamicNodeSource(
-            resolver: NodeResolver(chain: chainReader, registry: registryClient), head: head,
-            settings: sourceSettings,
-            logger: logger)
+            resolver: resolver, head: head, settings: sourceSettings, logger: logger, absence: materialized)
         let engine = QueryEngine(
             zone: initialZone, configuration: engineConfiguration, dynamicSource: source, signer: signing?.signer,
             unixTime: now)
         let serial = SerialTracker(zone: zone, engine: engine)
-        let applier = ChainEventApplier(source: source, head: head) { _ in serial.update(to: head.highestBlock) }
+        serialBox.withLockedValue { $0 = serial }
+        // The SOA serial follows the processed block until the materialised zone is
+        // live, then the zone's versions (one serial for DNS and transfers).
+        materialized?.onNewSerial { serial.update(serial: $0) }
+        let applier = ChainEventApplier(source: source, head: head, zone: materialized) { _ in
+            if materialized?.isLive != true { serial.update(to: head.highestBlock) }
+        }
 
         var followerConfiguration = EventFollower.Configuration(startBlock: chainSettings.deployBlock)
         followerConfiguration.confirmations = chainSettings.confirmations
@@ -89,11 +103,19 @@ struct Runtime {
         }
 
         var services: [any Service] = [follower]
+        if let materialized {
+            var materializerSettings = ZoneMaterializer.Settings()
+            materializerSettings.concurrency = chainSettings.materializeConcurrency
+            materializerSettings.retryInterval = chainSettings.pollInterval
+            services.append(
+                ZoneMaterializer(zone: materialized, resolver: resolver, settings: materializerSettings, logger: logger))
+        }
         if let signing { services.append(SigningService(signing: signing, engine: engine, logger: logger)) }
         if let registryClient, let registrySettings = settings.registry {
             services.append(
                 RegistryChangeFollower(
-                    client: registryClient, interval: registrySettings.pollInterval, source: source, logger: logger))
+                    client: registryClient, interval: registrySettings.pollInterval, source: source,
+                    zone: materialized, logger: logger))
         }
         logger.info(
             "serving chain names",
@@ -106,6 +128,20 @@ struct Runtime {
         self.services = services
         self.dynamic = source
         self.head = head
+        self.zone = materialized
+    }
+}
+
+extension Runtime {
+    /// The materialised zone with the server's TTLs (journal limits: defaults until
+    /// `[transfer]` sets them).
+    static func materializedZone(
+        _ zone: Zone, settings: ServerConfiguration, floor: @escaping @Sendable () -> UInt32, logger: Logger
+    ) -> MaterializedZone {
+        var zoneSettings = MaterializedZone.Settings()
+        zoneSettings.positiveTTL = settings.ttl.positive
+        zoneSettings.serialFloor = floor
+        return MaterializedZone(staticZone: zone, settings: zoneSettings, logger: logger)
     }
 }
 
@@ -147,11 +183,18 @@ final class SerialTracker: Sendable {
         self.current = NIOLockedValueBox(engine.zone.serial)
     }
 
+    /// The serial served now.
+    var serial: UInt32 { current.withLockedValue { $0 } }
+
     func update(to block: UInt64) {
-        let serial = UInt32(truncatingIfNeeded: block)
+        update(serial: UInt32(truncatingIfNeeded: block))
+    }
+
+    /// Serves `serial` if it is newer (RFC 1982) than the one served.
+    func update(serial: UInt32) {
         current.withLockedValue { latest in
             // Under the lock: two updates cannot swap in zones out of order.
-            guard serial > latest else { return }
+            guard Serial.isLess(latest, serial) else { return }
             latest = serial
             engine.replaceZone(zone.withSerial(serial), unixTime: ZoneSigning.now())
         }
