@@ -14,6 +14,8 @@ package final class ChainEventApplier: Sendable {
     private let source: DynamicNodeSource
     private let head: ChainHead
     private let onSynced: @Sendable (UInt64) -> Void
+    /// The materialised zone, fed every event (history included) when materialising.
+    private let zone: MaterializedZone?
     private let pending = NIOLockedValueBox(Pending())
 
     private struct Pending {
@@ -23,14 +25,21 @@ package final class ChainEventApplier: Sendable {
     }
 
     /// `onSynced` runs after each applied batch (the SOA serial follows the block).
-    package init(source: DynamicNodeSource, head: ChainHead, onSynced: @escaping @Sendable (UInt64) -> Void = { _ in }) {
+    package init(
+        source: DynamicNodeSource, head: ChainHead, zone: MaterializedZone? = nil,
+        onSynced: @escaping @Sendable (UInt64) -> Void = { _ in }
+    ) {
         self.source = source
         self.head = head
+        self.zone = zone
         self.onSynced = onSynced
     }
 
     /// The follower's handler: awaited per event, in chain order.
     package func handle(_ event: FollowerEvent) async {
+        // The zone takes every event, from the deploy block on: its name set must be
+        // complete. It applies them at `synced`, before the head moves.
+        zone?.note(event)
         // Until the first sync nothing is cached (lookups wait for it), so the history
         // replayed from the deploy block needs no invalidation, and is not buffered.
         if !head.isSynced, event.nodeHash != nil { return }
@@ -45,6 +54,7 @@ package final class ChainEventApplier: Sendable {
         case .reorg:
             pending.withLockedValue { $0.all = true }
         case .synced(let block):
+            zone?.synced(block: block)
             head.advance(to: block)
             let batch = pending.withLockedValue { state in
                 defer { state = Pending() }

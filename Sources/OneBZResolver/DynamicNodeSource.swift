@@ -53,11 +53,16 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
     private let now: @Sendable () -> UInt64
     private let logger: Logger
     private let metrics = DynamicMetrics()
+    /// The complete set of registered names (materialised zone): a name not in it is
+    /// NXDOMAIN without an upstream call. Nil: every miss asks the upstreams.
+    private let absence: MaterializedZone?
 
     package init(
         resolver: NodeResolver, head: ChainHead, settings: Settings, logger: Logger = Logger(label: "onebz.dynamic"),
+        absence: MaterializedZone? = nil,
         now: @escaping @Sendable () -> UInt64 = { NIODeadline.now().uptimeNanoseconds }
     ) {
+        self.absence = absence
         self.resolver = resolver
         self.head = head
         self.settings = settings
@@ -76,7 +81,13 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
         let answer: DynamicAnswer?
         switch cache.lookup(key, now: at) {
         case .fresh(let node, _), .stale(let node): answer = node.answer(for: type, now: at)
-        case .miss: answer = nil
+        case .miss:
+            // Authoritative absence: not registered at the processed block.
+            if let absence, absence.isAbsent(wire: qname) {
+                metrics.absent.increment()
+                return .nameError
+            }
+            answer = nil
         }
         if answer != nil { metrics.hits.increment() }
         return answer
@@ -87,6 +98,10 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
     package func resolve(name: Name, type: RRType) async -> DynamicAnswer {
         guard let nodeName = NodeName(dnsName: name) else {
             metrics.invalidNames.increment()
+            return .nameError
+        }
+        if let absence, name.wire.withUnsafeBytes({ absence.isAbsent(wire: $0) }) {
+            metrics.absent.increment()
             return .nameError
         }
         // The canonical key: for a node name, the same one the query's bytes give.
@@ -361,6 +376,8 @@ private struct DynamicMetrics: Sendable {
     let overloaded = Counter(label: "onebz_dynamic_overloaded_total")
     let timedOut = Counter(label: "onebz_dynamic_miss_timeouts_total")
     let invalidNames = Counter(label: "onebz_dynamic_invalid_names_total")
+    /// Unregistered names answered NXDOMAIN from the materialised name set.
+    let absent = Counter(label: "onebz_dynamic_absent_total")
     let invalidations = Counter(label: "onebz_cache_invalidated_entries_total")
     let upstreamLookups = Counter(label: "onebz_upstream_lookups_total")
     let upstreamLatency = Metrics.Timer(label: "onebz_upstream_lookup_duration_seconds")

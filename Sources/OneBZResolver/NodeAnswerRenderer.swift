@@ -84,6 +84,14 @@ package enum NodeAnswerRenderer {
         return types
     }
 
+    /// Every record a node name answers (A, AAAA, TXT, in that order): what the
+    /// materialised zone holds for it, identical to the per-type answers above.
+    package static func zoneRecords(_ facts: NodeFacts, owner: Name, ttl: UInt32) -> [ResourceRecord] {
+        let owner = owner.lowercased
+        return addressRecords(facts, owner: owner, ttl: ttl, type: .a)
+            + addressRecords(facts, owner: owner, ttl: ttl, type: .aaaa) + txtRecords(facts, owner: owner, ttl: ttl)
+    }
+
     private static func records(_ facts: NodeFacts, owner: Name, type: RRType, ttl: UInt32) -> [ResourceRecord] {
         switch type {
         case .a: addressRecords(facts, owner: owner, ttl: ttl, type: .a)

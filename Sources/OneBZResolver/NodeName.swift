@@ -59,6 +59,22 @@ package enum NodeName: Hashable, Sendable, CustomStringConvertible {
         self = parsed
     }
 
+    /// Whether a label could be an alias label (LDH or underscore, any case; the
+    /// test `aliasLabel` makes), without allocating.
+    package static func isAliasLabel(_ label: UnsafeRawBufferPointer) -> Bool {
+        guard !label.isEmpty else { return false }
+        for byte in label {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
+                continue
+            default:
+                return false
+            }
+        }
+        return true
+    }
+
     private static func isApexLabel(_ label: ArraySlice<UInt8>) -> Bool { lowercaseASCII(label) == "1bz" }
 
     private static func lowercaseASCII(_ label: ArraySlice<UInt8>) -> String {

@@ -10,12 +10,18 @@ package struct RegistryChangeFollower: Service {
     let client: RegistryClient
     let interval: Duration
     let source: DynamicNodeSource
+    /// The materialised zone: a changed node is resolved again there too.
+    let zone: MaterializedZone?
     let logger: Logger
 
-    package init(client: RegistryClient, interval: Duration, source: DynamicNodeSource, logger: Logger) {
+    package init(
+        client: RegistryClient, interval: Duration, source: DynamicNodeSource, zone: MaterializedZone? = nil,
+        logger: Logger
+    ) {
         self.client = client
         self.interval = interval
         self.source = source
+        self.zone = zone
         self.logger = logger
     }
 
@@ -49,6 +55,7 @@ package struct RegistryChangeFollower: Service {
             for change in page.changes {
                 guard let id = NodeID(hex: change.nodeID) else { continue }
                 source.invalidate(nodeHash: NodeHash(nodeID: id))
+                zone?.registryChanged(NodeHash(nodeID: id))
             }
             if page.next == cursor || page.changes.isEmpty { return page.next }
             cursor = page.next

@@ -107,6 +107,12 @@ struct UpstreamOptions: ParsableArguments {
     @Option(help: "The contract's storage layout for proofs: solidity or vyper. [chain.storage_layout]")
     var storageLayout: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Keep every registered name in memory (true) or ask the chain on every miss (false). [chain.materialize]",
+            valueName: "bool"))
+    var materialize: Bool?
+
     @Option(help: "Registry base URL, e.g. http://127.0.0.1:8080. [registry.url]")
     var registryURL: String?
 
@@ -128,6 +134,7 @@ struct UpstreamOptions: ParsableArguments {
             }
             if let deployBlock { chain.deployBlock = deployBlock }
             if let confirmations { chain.confirmations = confirmations }
+            if let materialize { chain.materialize = materialize }
             try applyVerification(to: &chain)
             configuration.chain = chain
         }

@@ -18,11 +18,16 @@ struct Runtime {
     /// Nil without a chain (static zone only).
     let dynamic: DynamicNodeSource?
     let head: ChainHead?
-    /// What zone transfers serve: the static zone without a chain; nil with a chain
-    /// until the materialised zone is plugged in (transfers are then REFUSED).
+    /// What zone transfers serve: the static zone without a chain; with a chain the
+    /// materialised zone (nil with `materialize = false`: transfers are then REFUSED).
     let transferSource: (any ZoneTransferSource)?
     /// Fired with every new SOA serial (NOTIFY subscribes to it).
     let serialChanges = SerialChangeHook()
+    /// The materialised zone (`[chain] materialize`, on by default): what zone
+    /// transfers serve (`any ZoneTransferSource`) and what `zone dump` writes; its
+    /// `onNewSerial` observers hear every new serial (NOTIFY). Nil without a chain or
+    /// with `materialize = false`.
+    let zone: MaterializedZone?
 
     init(settings: ServerConfiguration, zone: Zone, signing: ZoneSigning?, logger: Logger) {
         var engineConfiguration = QueryEngine.Configuration(
@@ -40,6 +45,7 @@ struct Runtime {
             dynamic = nil
             head = nil
             transferSource = StaticZoneTransferSource(zone: zone)
+            self.zone = nil
             logger.info("no chain configured: serving the static zone only")
             return
         }
@@ -71,15 +77,23 @@ struct Runtime {
         let head = ChainHead()
         let chainReader = Self.chainReader(
             chainSettings, rpc: rpc, template: rpcConfiguration, call: contract, logger: logger)
+        let resolver = NodeResolver(chain: chainReader, registry: registryClient)
+        let serialBox = NIOLockedValueBox<SerialTracker?>(nil)
+        let materialized = chainSettings.materialize ? Self.materializedZone(
+            zone, settings: settings, floor: { serialBox.withLockedValue { $0?.serial ?? 0 } }, logger: logger) : nil
         let source = DynamicNodeSource(
-            resolver: NodeResolver(chain: chainReader, registry: registryClient), head: head,
-            settings: sourceSettings,
-            logger: logger)
+            resolver: resolver, head: head, settings: sourceSettings, logger: logger, absence: materialized)
         let engine = QueryEngine(
             zone: initialZone, configuration: engineConfiguration, dynamicSource: source, signer: signing?.signer,
             unixTime: now)
         let serial = SerialTracker(zone: zone, engine: engine, hook: serialChanges)
-        let applier = ChainEventApplier(source: source, head: head) { _ in serial.update(to: head.highestBlock) }
+        serialBox.withLockedValue { $0 = serial }
+        // The SOA serial follows the processed block until the materialised zone is
+        // live, then the zone's versions (one serial for DNS and transfers).
+        materialized?.onNewSerial { serial.update(serial: $0) }
+        let applier = ChainEventApplier(source: source, head: head, zone: materialized) { _ in
+            if materialized?.isLive != true { serial.update(to: head.highestBlock) }
+        }
 
         var followerConfiguration = EventFollower.Configuration(startBlock: chainSettings.deployBlock)
         followerConfiguration.confirmations = chainSettings.confirmations
@@ -95,11 +109,19 @@ struct Runtime {
         }
 
         var services: [any Service] = [follower]
+        if let materialized {
+            var materializerSettings = ZoneMaterializer.Settings()
+            materializerSettings.concurrency = chainSettings.materializeConcurrency
+            materializerSettings.retryInterval = chainSettings.pollInterval
+            services.append(
+                ZoneMaterializer(zone: materialized, resolver: resolver, settings: materializerSettings, logger: logger))
+        }
         if let signing { services.append(SigningService(signing: signing, engine: engine, logger: logger)) }
         if let registryClient, let registrySettings = settings.registry {
             services.append(
                 RegistryChangeFollower(
-                    client: registryClient, interval: registrySettings.pollInterval, source: source, logger: logger))
+                    client: registryClient, interval: registrySettings.pollInterval, source: source,
+                    zone: materialized, logger: logger))
         }
         logger.info(
             "serving chain names",
@@ -112,7 +134,23 @@ struct Runtime {
         self.services = services
         self.dynamic = source
         self.head = head
-        self.transferSource = nil
+        self.transferSource = materialized
+        self.zone = materialized
+    }
+}
+
+extension Runtime {
+    /// The materialised zone with the server's TTLs (journal limits: defaults until
+    /// `[transfer]` sets them).
+    static func materializedZone(
+        _ zone: Zone, settings: ServerConfiguration, floor: @escaping @Sendable () -> UInt32, logger: Logger
+    ) -> MaterializedZone {
+        var zoneSettings = MaterializedZone.Settings()
+        zoneSettings.positiveTTL = settings.ttl.positive
+        zoneSettings.serialFloor = floor
+        zoneSettings.journal.maxVersions = settings.transfer.journalMaxVersions
+        zoneSettings.journal.maxAgeNanoseconds = UInt64(settings.transfer.journalMaxAge.components.seconds) * 1_000_000_000
+        return MaterializedZone(staticZone: zone, settings: zoneSettings, logger: logger)
     }
 }
 
@@ -156,11 +194,18 @@ final class SerialTracker: Sendable {
         self.current = NIOLockedValueBox(engine.zone.serial)
     }
 
+    /// The serial served now.
+    var serial: UInt32 { current.withLockedValue { $0 } }
+
     func update(to block: UInt64) {
-        let serial = UInt32(truncatingIfNeeded: block)
+        update(serial: UInt32(truncatingIfNeeded: block))
+    }
+
+    /// Serves `serial` if it is newer (RFC 1982) than the one served; tells the hook.
+    func update(serial: UInt32) {
         let changed = current.withLockedValue { latest in
             // Under the lock: two updates cannot swap in zones out of order.
-            guard serial > latest else { return false }
+            guard Serial.isLess(latest, serial) else { return false }
             latest = serial
             engine.replaceZone(zone.withSerial(serial), unixTime: ZoneSigning.now())
             return true

@@ -127,7 +127,17 @@ def miss_lines(miss_path: str) -> list[str]:
     return out
 
 
-def heavy_lines(heavy_path: str, rate: int) -> list[str]:
+def metric_total(path: str, name: str) -> float:
+    """Sum of a Prometheus counter's samples (all label sets) in a /metrics scrape."""
+    total = 0.0
+    with open(path) as f:
+        for line in f:
+            if line.startswith(name + " ") or line.startswith(name + "{"):
+                total += float(line.rsplit(maxsplit=1)[-1])
+    return total
+
+
+def heavy_lines(heavy_path: str, rate: int, metrics: list[str] | None = None) -> list[str]:
     with open(heavy_path) as f:
         report = f.read()
     completed = " ".join(filter(None, (dnsperf_value(report, "Queries completed", i) for i in (0, 1))))
@@ -136,7 +146,22 @@ def heavy_lines(heavy_path: str, rate: int) -> list[str]:
     codes = re.search(r"^\s*Response codes:\s*(.*)$", report, re.MULTILINE)
     return [f"miss-heavy ({rate} unique names/s offered for 5 s, all misses): "
             f"completed {completed}, lost {lost}, average latency {latency * 1000:.1f} ms",
-            "  rcodes: " + (codes.group(1) if codes else "")]
+            "  rcodes: " + (codes.group(1) if codes else "")] + heavy_upstream_lines(report, metrics)
+
+
+def heavy_upstream_lines(report: str, metrics: list[str] | None) -> list[str]:
+    """What the flood cost upstream (onebzd's /metrics before and after): eth_calls
+    (upstream lookups: one eth_call each) and names answered from the name set."""
+    if not metrics:
+        return []
+    before, after = metrics
+    delta = lambda name: int(metric_total(after, name) - metric_total(before, name))
+    completed = number(dnsperf_value(report, "Queries completed")) or 0
+    nx = re.search(r"NXDOMAIN\s+(\d+)", report)
+    share = f"{100 * int(nx.group(1)) / completed:.1f} %" if nx and completed else "?"
+    return [f"  NXDOMAIN {share} of completed; eth_calls (upstream lookups) during the step: "
+            f"{delta('onebz_upstream_lookups_total')}; answered from the name set: "
+            f"{delta('onebz_dynamic_absent_total')}"]
 
 
 def memory_lines(memory: list[str]) -> list[str]:
@@ -161,6 +186,8 @@ def main() -> int:
     report.add_argument("--heavy", required=True)
     report.add_argument("--heavy-rate", type=int, required=True)
     report.add_argument("--memory", action="append", default=[], metavar="LABEL=LINE")
+    report.add_argument("--heavy-metrics", nargs=2, metavar=("BEFORE", "AFTER"),
+                        help="onebzd /metrics scrapes around the miss-heavy step")
     args = parser.parse_args()
     if args.command == "cpu-ticks":
         print("%d %d" % cpu_ticks(args.pid))
@@ -168,7 +195,7 @@ def main() -> int:
         run = os.urandom(3).hex()
         sys.stdout.writelines(f"heavy-{run}-{i}.1bz A\n" for i in range(args.count))
     else:
-        lines = server_table(args.runs) + [""] + miss_lines(args.miss) + heavy_lines(args.heavy, args.heavy_rate)
+        lines = server_table(args.runs) + [""] + miss_lines(args.miss) + heavy_lines(args.heavy, args.heavy_rate, args.heavy_metrics)
         if args.memory:
             lines += memory_lines(args.memory)
         print("\n".join(lines))

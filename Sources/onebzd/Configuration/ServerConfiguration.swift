@@ -64,6 +64,13 @@ package struct ServerConfiguration: Sendable, Equatable {
         /// layout would prove every name free.
         package var storageLayout: StorageLayoutName?
 
+        /// Keep every registered name in memory (`materialize`, default true): unknown
+        /// names are NXDOMAIN without an RPC call once the follower synced, and the
+        /// zone can be transferred and dumped. False: every miss asks the chain.
+        package var materialize = true
+        /// Lookups in flight while materialising (`materialize_concurrency`).
+        package var materializeConcurrency = 32
+
         package enum VerifyMode: String, Sendable, Equatable { case call, proof }
         package enum StorageLayoutName: String, Sendable, Equatable { case solidity, vyper }
     }
@@ -162,7 +169,8 @@ extension ServerConfiguration {
         if let t = try top.table("chain") {
             try t.onlyKeys([
                 "rpc_urls", "contract", "lookup_contract", "deploy_block", "confirmations", "poll_interval",
-                "max_log_range", "timeout", "verify", "quorum", "storage_layout",
+                "max_log_range", "timeout", "verify", "quorum", "storage_layout", "materialize",
+                "materialize_concurrency",
             ])
             var chain = Chain(
                 rpcURLs: try t.required(t.urls("rpc_urls"), "rpc_urls"),
@@ -173,6 +181,8 @@ extension ServerConfiguration {
             if let v = try t.duration("poll_interval") { chain.pollInterval = v }
             if let v = try t.int("max_log_range", min: 1) { chain.maxLogRange = UInt64(v) }
             if let v = try t.duration("timeout") { chain.timeout = v }
+            if let v = try t.bool("materialize") { chain.materialize = v }
+            if let v = try t.int("materialize_concurrency", min: 1, max: 4096) { chain.materializeConcurrency = v }
             if let v = try t.string("verify") {
                 guard let mode = Chain.VerifyMode(rawValue: v) else {
                     throw ConfigurationError(key: t.key("verify"), "must be \"call\" or \"proof\", not \"\(v)\"")

@@ -1,0 +1,313 @@
+import Atomics
+import ChainReader
+import DNSEngine
+import DNSWire
+import Logging
+import Metrics
+import NIOConcurrencyHelpers
+import NIOCore
+import NodeRegistry
+import ZoneCache
+
+/// The zone as a secondary receives it (DESIGN.md, Scale-out): the static zone plus
+/// every name registered on chain with the records DNS answers for it, versioned by
+/// SOA serial with a journal of differences (`ZoneTransferSource`); and the complete
+/// set of registered names, which lets DNS answer an unregistered name NXDOMAIN from
+/// memory (`isAbsent(wire:)`).
+///
+/// Fed by the event follower (`note(_:)`, `synced(block:)`) and the registry change
+/// feed (`registryChanged(_:)`); `ZoneMaterializer` resolves the nodes they mark and
+/// commits the results here, one serial per commit.
+///
+/// Serial rule: each commit's serial is `Serial.next(after:block:changed:)`: the
+/// processed block when it is ahead of the current serial, else current + 1 when the
+/// content changed (a registry change within a block), else unchanged. Never backwards
+/// (RFC 1982); a reorg is a later block, so a higher serial.
+package final class MaterializedZone: ZoneTransferSource, Sendable {
+    package struct Settings: Sendable {
+        /// The TTL of node records (`[ttl] positive`): the same as DNS answers carry.
+        package var positiveTTL: UInt32 = 300
+        package var journal = ZoneJournal.Limits()
+        /// Applied to every version and difference transferred (DNSSEC: the NSEC3
+        /// signer adds DNSKEY, RRSIGs and the NSEC3 chain). Nil: unsigned.
+        package var transform: (any ZoneTransferTransform)? = nil
+        /// The lowest serial the first version may take (the serial the engine already
+        /// serves, so the SOA never goes back when the zone goes live).
+        package var serialFloor: @Sendable () -> UInt32 = { 0 }
+
+        package init() {}
+    }
+
+    private struct Pending {
+        var registered: [(NodeHash, String)] = []
+        var touched: [NodeHash] = []
+        var reorgFrom: UInt64? = nil
+    }
+
+    private struct State {
+        var names = MaterializedNames()
+        var pending = Pending()
+        /// The last block the follower reported synced (names complete up to it).
+        var block: UInt64 = 0
+        var serial: UInt32 = 0
+        var live = false
+        var journal: ZoneJournal
+        var lastMeasured: UInt64 = 0
+    }
+
+    package let staticZone: Zone
+    private let settings: Settings
+    private let state: NIOLockedValueBox<State>
+    /// Set once the follower has synced: the name set is complete up to its block.
+    private let complete = ManagedAtomic<Bool>(false)
+    private let isLiveFlag = ManagedAtomic<Bool>(false)
+    private let observers = NIOLockedValueBox<[@Sendable (UInt32) -> Void]>([])
+    private let wake: AsyncStream<Void>.Continuation
+    /// Signalled when there is work for the materialiser (one consumer).
+    package let wakeups: AsyncStream<Void>
+    private let logger: Logger
+    private let now: @Sendable () -> UInt64
+    private let metrics = ZoneMetrics()
+
+    package init(
+        staticZone: Zone, settings: Settings = Settings(), logger: Logger = Logger(label: "onebz.zone"),
+        now: @escaping @Sendable () -> UInt64 = { NIODeadline.now().uptimeNanoseconds }
+    ) {
+        self.staticZone = staticZone
+        self.settings = settings
+        self.state = NIOLockedValueBox(State(journal: ZoneJournal(limits: settings.journal)))
+        (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        self.logger = logger
+        self.now = now
+    }
+
+    // MARK: Authoritative absence (the query hot path)
+
+    /// True when `qname` (wire, any case) is node-shaped and certainly not registered
+    /// at the processed block: the name set is complete and holds no such alias or
+    /// node. False when it may exist (ask the cache and the upstreams), including
+    /// before the first sync. No allocation for aliases; a node-id name costs a base32
+    /// decode and a Keccak (still no upstream call).
+    package func isAbsent(wire qname: UnsafeRawBufferPointer) -> Bool {
+        guard complete.load(ordering: .acquiring), qname.count > 1 else { return false }
+        let first = Int(qname[0])
+        let second = 1 + first
+        guard second < qname.count else { return false }
+        let label = UnsafeRawBufferPointer(rebasing: qname[1..<second])
+        if Self.isLabel(qname, at: second, "1bz"), second + 4 < qname.count, qname[second + 4] == 0 {
+            guard NodeName.isAliasLabel(label) else { return true }
+            return !state.withLockedValue { $0.names.containsAlias(label: label) }
+        }
+        if Self.isLabel(qname, at: second, "id"), Self.isLabel(qname, at: second + 3, "1bz"),
+            second + 7 < qname.count, qname[second + 7] == 0
+        {
+            guard let id = NodeID(dnsName: String(decoding: label, as: UTF8.self)) else { return true }
+            let hash = NodeHash(nodeID: id)
+            return !state.withLockedValue { $0.names.contains(hash: hash) }
+        }
+        return false
+    }
+
+    private static func isLabel(_ wire: UnsafeRawBufferPointer, at index: Int, _ text: StaticString) -> Bool {
+        let count = text.utf8CodeUnitCount
+        guard index + count < wire.count, Int(wire[index]) == count else { return false }
+        let bytes = text.utf8Start
+        for offset in 0..<count where asciiLower(wire[index + 1 + offset]) != bytes[offset] { return false }
+        return true
+    }
+
+    /// Whether the name set is complete (the follower synced once).
+    package var isComplete: Bool { complete.load(ordering: .acquiring) }
+    /// Whether every name was materialised once: versions are served.
+    package var isLive: Bool { isLiveFlag.load(ordering: .acquiring) }
+
+    // MARK: Input: the follower and the registry
+
+    /// A follower event, in chain order (history from the deploy block included).
+    package func note(_ event: FollowerEvent) {
+        state.withLockedValue { state in
+            switch event {
+            case .registered(let hash, let name): state.pending.registered.append((hash, name))
+            case .verified(let hash), .stakeAdded(let hash, _), .trustUpdated(let hash, _):
+                state.pending.touched.append(hash)
+            case .reorg(let block):
+                state.pending.reorgFrom = min(state.pending.reorgFrom ?? block, block)
+            case .synced:
+                break
+            }
+        }
+    }
+
+    /// The follower delivered every event up to `block`: apply them. Call before the
+    /// chain head moves to `block`, so a registered name is in the set before anything
+    /// is answered at that block.
+    package func synced(block: UInt64) {
+        state.withLockedValue { state in
+            let pending = state.pending
+            state.pending = Pending()
+            if let from = pending.reorgFrom { state.names.touchAll(since: from) }
+            for (hash, name) in pending.registered {
+                var alias: String? = nil
+                if case .alias(let text)? = try? NodeName(userText: name) { alias = text }
+                state.names.register(hash: hash, alias: alias, block: block)
+            }
+            for hash in pending.touched { state.names.touch(hash: hash, block: block) }
+            state.block = block
+        }
+        if !complete.exchange(true, ordering: .acquiringAndReleasing) {
+            logger.info("registered name set complete", metadata: ["block": "\(block)", "nodes": "\(nodeCount)"])
+        }
+        wake.yield()
+    }
+
+    /// The registry changed a node's record or trust: resolve it again.
+    package func registryChanged(_ hash: NodeHash) {
+        state.withLockedValue { $0.names.touch(hash: hash, block: $0.block) }
+        wake.yield()
+    }
+
+    // MARK: The materialiser's side
+
+    /// Up to `limit` nodes to resolve, and the block to resolve them at.
+    package func takeWork(limit: Int) -> (block: UInt64, work: [MaterializedNames.Work]) {
+        state.withLockedValue { ($0.block, $0.names.takeDirty(limit: limit)) }
+    }
+
+    /// Stores resolved nodes (failures are retried later) and moves the serial.
+    /// Returns how many lookups failed.
+    @discardableResult
+    package func commit(
+        _ results: [(MaterializedNames.Work, Result<NodeLookupOutcome, UpstreamFailure>?)], at block: UInt64
+    ) -> Int {
+        let time = now()
+        let (failures, newSerial, wentLive) = state.withLockedValue { state -> (Int, UInt32?, Bool) in
+            var failures = 0
+            var removed: [ResourceRecord] = []
+            var added: [ResourceRecord] = []
+            for (work, result) in results {
+                switch result {
+                case .success(let outcome)?:
+                    let change = state.names.apply(outcome, for: work, at: block, ttl: settings.positiveTTL)
+                    if state.live {
+                        removed += change.removed
+                        added += change.added
+                    }
+                case .failure?:
+                    failures += 1
+                    state.names.retry(work)
+                case nil:
+                    state.names.markEmpty(work)
+                }
+            }
+            if !state.live {
+                guard complete.load(ordering: .acquiring), state.names.unmaterialised == 0 else { return (failures, nil, false) }
+                let floor = settings.serialFloor()
+                var serial = UInt32(truncatingIfNeeded: block)
+                if Serial.isLess(serial, floor) { serial = floor }
+                state.serial = serial
+                state.journal.start(at: serial)
+                state.live = true
+                return (failures, serial, true)
+            }
+            let changed = !removed.isEmpty || !added.isEmpty
+            let serial = Serial.next(after: state.serial, block: block, changed: changed)
+            guard serial != state.serial else { return (failures, nil, false) }
+            var difference = ZoneDifference(
+                oldSOA: soa(state.serial), newSOA: soa(serial), removed: removed, added: added)
+            if let transform = settings.transform { difference = transform.difference(difference) }
+            state.journal.advance(to: serial, removed: difference.removed, added: difference.added, now: time)
+            state.serial = serial
+            return (failures, serial, false)
+        }
+        if wentLive {
+            isLiveFlag.store(true, ordering: .releasing)
+            let (nodes, bytes) = measure(force: true)
+            logger.info(
+                "materialised zone live",
+                metadata: [
+                    "serial": "\(newSerial ?? 0)", "nodes": "\(nodes)", "bytes": "\(bytes)",
+                    "bytesPerNode": "\(nodes == 0 ? 0 : bytes / nodes)",
+                ])
+        } else if newSerial != nil {
+            _ = measure(force: false)
+        }
+        if let newSerial {
+            metrics.serial.record(Int64(newSerial))
+            for observer in observers.withLockedValue({ $0 }) { observer(newSerial) }
+        }
+        if failures > 0 { metrics.lookupFailures.increment(by: failures) }
+        return failures
+    }
+
+    /// Names and bytes held, exported as metrics (the byte count walks every entry,
+    /// so it is refreshed at most every 10 s unless forced).
+    @discardableResult
+    package func measure(force: Bool) -> (nodes: Int, bytes: Int) {
+        let time = now()
+        guard
+            let result = state.withLockedValue({ state -> (Int, Int)? in
+                guard force || time &- state.lastMeasured > 10_000_000_000 else { return nil }
+                state.lastMeasured = time
+                return (state.names.count, state.names.approximateBytes)
+            })
+        else { return (nodeCount, 0) }
+        metrics.nodes.record(Int64(result.0))
+        metrics.bytes.record(Int64(result.1))
+        return result
+    }
+
+    /// Calls `observer` with every new serial (NOTIFY, the engine's SOA), after the
+    /// version is in place. Called outside the zone's lock, in serial order.
+    package func onNewSerial(_ observer: @escaping @Sendable (UInt32) -> Void) {
+        observers.withLockedValue { $0.append(observer) }
+    }
+
+    package var nodeCount: Int { state.withLockedValue { $0.names.count } }
+    package var serial: UInt32? { state.withLockedValue { $0.live ? $0.serial : nil } }
+    package var pendingWork: Int { state.withLockedValue { $0.names.dirtyCount + $0.names.unmaterialised } }
+
+    // MARK: ZoneTransferSource
+
+    package func currentVersion() -> (any ZoneVersion)? {
+        guard let version = state.withLockedValue({ state -> MaterializedZoneVersion? in
+            guard state.live else { return nil }
+            return MaterializedZoneVersion(
+                serial: state.serial, soa: soa(state.serial), staticRecords: staticRecords,
+                entries: state.names.entries, ttl: settings.positiveTTL)
+        }) else { return nil }
+        return settings.transform?.version(version) ?? version
+    }
+
+    package func differences(since serial: UInt32) -> [ZoneDifference]? {
+        state.withLockedValue { state in
+            guard state.live else { return nil }
+            return state.journal.differences(since: serial, soa: soa)
+        }
+    }
+
+    /// The apex SOA with `serial`.
+    package func soa(_ serial: UInt32) -> ResourceRecord { staticZone.soa.withSOASerial(serial) }
+
+    /// The static zone's records but the apex SOA.
+    private var staticRecords: [ResourceRecord] {
+        staticZone.nodes.flatMap { node in
+            node.types.flatMap { type in type == .soa && node.isApex ? [] : node.rrsets[type] ?? [] }
+        }
+    }
+}
+
+/// Where DNSSEC enters zone transfers: every version and difference the materialised
+/// zone hands out goes through it (the NSEC3 signer maintains its chain per serial
+/// from the unsigned differences, in serial order).
+package protocol ZoneTransferTransform: Sendable {
+    func version(_ version: any ZoneVersion) -> any ZoneVersion
+    /// Called once per new serial, under the zone's commit, in order.
+    func difference(_ difference: ZoneDifference) -> ZoneDifference
+}
+
+private struct ZoneMetrics: Sendable {
+    let nodes = Gauge(label: "onebz_zone_nodes")
+    let bytes = Gauge(label: "onebz_zone_bytes")
+    let serial = Gauge(label: "onebz_zone_serial")
+    let lookupFailures = Counter(label: "onebz_zone_lookup_failures_total")
+}

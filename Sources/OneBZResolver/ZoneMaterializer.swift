@@ -1,0 +1,107 @@
+import Logging
+import ServiceLifecycle
+
+/// Resolves the nodes the materialised zone marks (every node once after the first
+/// sync, then those each block's events and registry changes touch) with the same
+/// `NodeResolver` DNS misses use, at most `concurrency` at a time, and commits them:
+/// one round per wake-up (a synced block or a registry change), in chunks.
+/// Failed lookups are retried every `retryInterval` until they succeed; the zone goes
+/// live (transfers are served) once every node was materialised.
+package struct ZoneMaterializer: Service {
+    package struct Settings: Sendable {
+        /// Lookups in flight at once (`[chain] materialize_concurrency`).
+        package var concurrency = 32
+        /// Nodes committed together (one serial at most per chunk once live).
+        package var chunk = 4096
+        package var retryInterval: Duration = .seconds(2)
+
+        package init() {}
+    }
+
+    let zone: MaterializedZone
+    let resolver: NodeResolver
+    let settings: Settings
+    let logger: Logger
+
+    package init(zone: MaterializedZone, resolver: NodeResolver, settings: Settings, logger: Logger) {
+        self.zone = zone
+        self.resolver = resolver
+        self.settings = settings
+        self.logger = logger
+    }
+
+    package func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            var retrying = false
+            var wakeups = zone.wakeups.makeAsyncIterator()
+            while !Task.isCancelled {
+                if !retrying {
+                    guard await wakeups.next() != nil else { return }
+                }
+                let failures = await round()
+                retrying = failures > 0
+                if retrying { try await Task.sleep(for: settings.retryInterval) }
+            }
+        }
+    }
+
+    /// Resolves and commits everything marked now; returns how many lookups failed
+    /// (the round stops at the first chunk with failures: they are retried later).
+    @discardableResult
+    package func round() async -> Int {
+        while true {
+            let (block, work) = zone.takeWork(limit: settings.chunk)
+            let results = await resolve(work, at: block)
+            let failures = zone.commit(results, at: block)
+            if failures > 0 {
+                logger.warning(
+                    "materialising: lookups failed, retrying", metadata: ["failed": "\(failures)", "of": "\(work.count)"])
+                return failures
+            }
+            if work.isEmpty || zone.pendingWork == 0 { return 0 }
+        }
+    }
+
+    /// Runs until the zone is live (every node materialised once), for `onebzd zone
+    /// dump`: rounds as long as there is work, waiting `retryInterval` after failures.
+    package func materializeOnce() async throws {
+        while !zone.isLive {
+            try Task.checkCancellation()
+            if await round() > 0 || !zone.isComplete {
+                try await Task.sleep(for: settings.retryInterval)
+            }
+        }
+    }
+
+    private func resolve(
+        _ work: [MaterializedNames.Work], at block: UInt64
+    ) async -> [(MaterializedNames.Work, Result<NodeLookupOutcome, UpstreamFailure>?)] {
+        guard !work.isEmpty else { return [] }
+        let resolver = self.resolver
+        return await withTaskGroup(
+            of: (MaterializedNames.Work, Result<NodeLookupOutcome, UpstreamFailure>?).self
+        ) { group in
+            var results: [(MaterializedNames.Work, Result<NodeLookupOutcome, UpstreamFailure>?)] = []
+            results.reserveCapacity(work.count)
+            var next = 0
+            func add() {
+                let item = work[next]
+                next += 1
+                group.addTask {
+                    guard let name = item.name else { return (item, nil) }
+                    do throws(UpstreamFailure) {
+                        return (item, .success(try await resolver.resolve(name, at: block)))
+                    } catch {
+                        return (item, .failure(error))
+                    }
+                }
+            }
+            while next < min(settings.concurrency, work.count) { add() }
+            while let result = await group.next() {
+                results.append(result)
+                if next < work.count { add() }
+            }
+            return results
+        }
+    }
+}

@@ -1,0 +1,147 @@
+import ArgumentParser
+import ChainReader
+import DNSWire
+import Foundation
+import Logging
+import NodeRegistry
+import OneBZResolver
+import ZoneCache
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `onebzd zone dump`: the materialised zone as a master file.
+struct ZoneCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "zone",
+        abstract: "The materialised zone: every registered name with the records onebzd answers.",
+        subcommands: [Dump.self])
+
+    struct Dump: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Sync from the chain and registry, materialise every name, write the zone as a master file.",
+            discussion: """
+                Takes the server's configuration (--config and the same flags), follows the chain
+                from the deploy block until synced, resolves every registered name as onebzd answers
+                it, writes the static zone plus every node name (SOA first, serial = processed block)
+                as an RFC 1035 master file to stdout or --output, and exits. A backup and an audit:
+                diff it against the chain. Without a chain, the static zone alone.
+                """)
+
+        @Option(help: "TOML configuration file (docs/configuration.md); flags override it.")
+        var config: String?
+
+        @OptionGroup(title: "DNS")
+        var dns: DNSOptions
+
+        @OptionGroup(title: "Chain and registry")
+        var upstreams: UpstreamOptions
+
+        @Option(help: "Write the zone to FILE instead of stdout.")
+        var output: String?
+
+        @Option(help: "Log level (logs go to stderr).")
+        var logLevel: Logger.Level = .warning
+
+        func run() async throws {
+            var logger = Logger(label: "onebzd.zone", factory: StreamLogHandler.standardError)
+            logger.logLevel = logLevel
+            let settings: ServerConfiguration
+            let zone: Zone
+            do {
+                settings = try loadConfiguration()
+                let origin: Name
+                do { origin = try Name(dns.origin) } catch {
+                    throw ConfigurationError(key: "--origin", "'\(dns.origin)' is not a domain name")
+                }
+                zone = try Zone(file: settings.server.zoneFile, apex: origin)
+            } catch {
+                throw DNSSECCommand.failure("\(error)")
+            }
+            let materialized = try await Self.materialize(settings: settings, zone: zone, logger: logger)
+            guard let version = materialized.currentVersion() else { throw DNSSECCommand.failure("no zone version") }
+            var lines: [String] = []
+            var records = version.makeRecordIterator()
+            var unprintable = 0
+            for record in [version.soa] + Array(IteratorSequence(records: &records)) {
+                if let line = MasterFileWriter.line(record) { lines.append(line) } else { unprintable += 1 }
+            }
+            if unprintable > 0 { throw DNSSECCommand.failure("\(unprintable) records could not be written") }
+            let text = lines.joined(separator: "\n") + "\n"
+            if let output {
+                do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
+                    throw DNSSECCommand.failure("cannot write \(output): \(error.localizedDescription)")
+                }
+            } else {
+                FileHandle.standardOutput.write(Data(text.utf8))
+            }
+            logger.info("zone written", metadata: ["serial": "\(version.serial)", "records": "\(lines.count)"])
+        }
+
+        /// Follows the chain until synced and resolves every name; the static zone alone
+        /// without a chain.
+        static func materialize(settings: ServerConfiguration, zone: Zone, logger: Logger) async throws -> MaterializedZone {
+            var zoneSettings = MaterializedZone.Settings()
+            zoneSettings.positiveTTL = settings.ttl.positive
+            let materialized = MaterializedZone(staticZone: zone, settings: zoneSettings, logger: logger)
+            guard let chain = settings.chain else {
+                materialized.synced(block: UInt64(zone.serial))
+                materialized.commit([], at: UInt64(zone.serial))
+                return materialized
+            }
+            var rpcConfiguration = JSONRPCClient.Configuration(endpoints: chain.rpcURLs.compactMap(URL.init(string:)))
+            rpcConfiguration.timeout = chain.timeout
+            let rpc = JSONRPCClient(configuration: rpcConfiguration, logger: logger)
+            let contract = BizNodeRegistry(
+                client: rpc, address: EthereumAddress(hex: chain.contract)!,
+                lookupAddress: chain.lookupContract.flatMap { EthereumAddress(hex: $0) })
+            let registry = settings.registry.map { RegistryClient(baseURL: $0.url, timeout: $0.timeout) }
+            let reader = Runtime.chainReader(chain, rpc: rpc, template: rpcConfiguration, call: contract, logger: logger)
+            var followerConfiguration = EventFollower.Configuration(startBlock: chain.deployBlock)
+            followerConfiguration.confirmations = chain.confirmations
+            followerConfiguration.pollInterval = chain.pollInterval
+            followerConfiguration.maxRange = chain.maxLogRange
+            let follower = EventFollower(registry: contract, configuration: followerConfiguration, logger: logger) {
+                event in
+                materialized.note(event)
+                if case .synced(let block) = event { materialized.synced(block: block) }
+            }
+            var materializerSettings = ZoneMaterializer.Settings()
+            materializerSettings.concurrency = chain.materializeConcurrency
+            materializerSettings.retryInterval = chain.pollInterval
+            let materializer = ZoneMaterializer(
+                zone: materialized, resolver: NodeResolver(chain: reader, registry: registry),
+                settings: materializerSettings, logger: logger)
+            let following = Task { try await follower.run() }
+            defer { following.cancel() }
+            try await materializer.materializeOnce()
+            return materialized
+        }
+
+        private func loadConfiguration() throws -> ServerConfiguration {
+            var settings = ServerConfiguration()
+            if let config {
+                guard let data = FileManager.default.contents(atPath: config) else {
+                    throw ConfigurationError(key: "--config", "cannot read \(config)")
+                }
+                guard let text = String(data: data, encoding: .utf8) else {
+                    throw ConfigurationError(key: "--config", "\(config) is not UTF-8 text")
+                }
+                settings = try ServerConfiguration(toml: text)
+            }
+            try dns.apply(to: &settings)
+            try upstreams.apply(to: &settings)
+            return settings
+        }
+    }
+}
+
+/// Drains an iterator (the version's records) into a sequence.
+private struct IteratorSequence: Sequence, IteratorProtocol {
+    var records: any IteratorProtocol<ResourceRecord>
+
+    init(records: inout any IteratorProtocol<ResourceRecord>) { self.records = records }
+
+    mutating func next() -> ResourceRecord? { records.next() }
+}

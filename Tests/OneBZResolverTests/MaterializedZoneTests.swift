@@ -1,0 +1,329 @@
+import ChainReader
+import DNSEngine
+import DNSTestSupport
+import DNSWire
+import NIOConcurrencyHelpers
+import NodeRegistry
+import Testing
+import ZoneCache
+
+@testable import OneBZResolver
+
+/// The materialised zone without sockets: the name set and authoritative absence, the
+/// records (the renderer's), versions, the journal and serial rules, reorgs, memory.
+/// The chain is the fault-injecting fake of DynamicNodeSourceTests (it counts calls).
+@Suite("MaterializedZone", .timeLimit(.minutes(3)))
+struct MaterializedZoneTests {
+    typealias Chain = DynamicNodeSourceTests.FaultInjectingChain
+
+    static func hash(_ byte: UInt8) -> NodeHash { Bytes32(Array(repeating: byte, count: 32))! }
+
+    static func node(_ name: String, _ byte: UInt8, verified: Bool = true) -> ResolvedNode {
+        ResolvedNode(
+            nodeHash: hash(byte),
+            node: Node(
+                wallet: DynamicNodeSourceTests.wallet, dnsName: name, verified: verified, stakeAmount: .zero,
+                registeredAt: 1))
+    }
+
+    /// A zone fed like the follower feeds it, with a materialiser over the fake chain.
+    struct Fixture {
+        let chain: Chain
+        let zone: MaterializedZone
+        let materializer: ZoneMaterializer
+        let serials = NIOLockedValueBox<[UInt32]>([])
+        let clock = NIOLockedValueBox<UInt64>(1_000)
+
+        init(_ names: [String: ResolvedNode], journal: ZoneJournal.Limits = .init()) {
+            chain = Chain(names)
+            var settings = MaterializedZone.Settings()
+            settings.positiveTTL = 60
+            settings.journal = journal
+            let clock = self.clock
+            zone = MaterializedZone(
+                staticZone: EngineFixture.shippedZone, settings: settings, now: { clock.withLockedValue { $0 } })
+            var materializerSettings = ZoneMaterializer.Settings()
+            materializerSettings.concurrency = 4
+            materializerSettings.chunk = 3
+            materializer = ZoneMaterializer(
+                zone: zone, resolver: NodeResolver(chain: chain, registry: nil), settings: materializerSettings,
+                logger: .init(label: "test"))
+            let serials = self.serials
+            zone.onNewSerial { serial in serials.withLockedValue { $0.append(serial) } }
+        }
+
+        /// Delivers registrations then `synced(block)`, as the follower does.
+        func sync(_ block: UInt64, registering names: [String] = [], events: [FollowerEvent] = []) {
+            for name in names {
+                guard let node = chain.nodes.withLockedValue({ $0[name] }) else { continue }
+                zone.note(.registered(nodeHash: node.nodeHash, name: name))
+            }
+            for event in events { zone.note(event) }
+            zone.synced(block: block)
+        }
+
+        func absent(_ name: String) throws -> Bool {
+            try Name(name).wire.withUnsafeBytes { zone.isAbsent(wire: $0) }
+        }
+
+        func records() -> Set<ResourceRecord> {
+            guard let version = zone.currentVersion() else { return [] }
+            var iterator = version.makeRecordIterator()
+            var out = Set<ResourceRecord>()
+            while let record = iterator.next() { out.insert(record) }
+            return out
+        }
+    }
+
+    static let names = [
+        "shashi.1bz": node("shashi.1bz", 0x11), "alice.1bz": node("alice.1bz", 0x12, verified: false),
+        "bob.1bz": node("bob.1bz", 0x13), "carol-2.1bz": node("carol-2.1bz", 0x14),
+    ]
+
+    // MARK: The name set and authoritative absence
+
+    @Test func absenceOnlyOnceTheSetIsComplete() throws {
+        let f = Fixture(Self.names)
+        #expect(try !f.absent("nobody.1bz"), "before the first sync every name may exist")
+        f.sync(7, registering: Array(Self.names.keys))
+        #expect(try f.absent("nobody.1bz"))
+        #expect(try f.absent("NoBody.1BZ"))
+        for name in Self.names.keys { #expect(try !f.absent(name.uppercased())) }
+        // A node-id name exists iff keccak(node id) is a registered hash.
+        let id = NodeID(bytes: Array(repeating: 7, count: 32))!
+        #expect(try f.absent(id.dnsName))
+        f.chain.nodes.withLockedValue { $0["idnode.1bz"] = ResolvedNode(nodeHash: id.nodeHash, node: Self.node("idnode.1bz", 0).node) }
+        f.sync(8, registering: ["idnode.1bz"])
+        #expect(try !f.absent(id.dnsName) && !f.absent(id.dnsName.uppercased()))
+        // Not base32 / not LDH: can never be registered.
+        #expect(try f.absent(String(repeating: "1", count: 52) + ".id.1bz"))
+        #expect(try f.absent("a*b.1bz"))
+        // Not node-shaped: not this check's business.
+        #expect(try !f.absent("a.b.1bz") && !f.absent("1bz"))
+    }
+
+    @Test func unregisteredNamesAreNXDOMAINWithoutAnUpstreamCall() async throws {
+        let f = Fixture(Self.names)
+        let head = ChainHead()
+        let source = DynamicNodeSource(
+            resolver: NodeResolver(chain: f.chain, registry: nil), head: head, settings: .init(), absence: f.zone)
+        let engine = QueryEngine(zone: EngineFixture.shippedZone, dynamicSource: source)
+        let applier = ChainEventApplier(source: source, head: head, zone: f.zone)
+        for (name, node) in Self.names { await applier.handle(.registered(nodeHash: node.nodeHash, name: name)) }
+        await applier.handle(.synced(block: 7))
+        for index in 0..<1000 {
+            let request = EngineFixture.query("rnd\(index)x.1bz", .a)
+            // Answered on the hot path (no lookup), NXDOMAIN.
+            let answer = try #require(engine.respond(to: request, transport: .udp))
+            #expect(try Message(decoding: answer).rcode == .nxDomain)
+        }
+        #expect(try await source.resolve(name: Name("other.1bz"), type: .txt).isNameError)
+        #expect(f.chain.calls.withLockedValue { $0 } == 0)
+        // A registered name still goes to the chain (and answers).
+        #expect(engine.respond(to: EngineFixture.query("shashi.1bz", .txt), transport: .udp) == nil)
+        let answer = await source.resolve(name: try Name("shashi.1bz"), type: .txt)
+        #expect(!answer.isNameError)
+        #expect(f.chain.calls.withLockedValue { $0 } == 1)
+    }
+
+    @Test func withoutTheSetAMissAsksTheChain() async throws {
+        let f = Fixture(Self.names)
+        let head = ChainHead()
+        head.advance(to: 7)
+        // The follower has not synced into the zone: the RPC miss path works as today.
+        let source = DynamicNodeSource(
+            resolver: NodeResolver(chain: f.chain, registry: nil), head: head, settings: .init(), absence: f.zone)
+        #expect(try await source.resolve(name: Name("nobody.1bz"), type: .txt).isNameError)
+        #expect(f.chain.calls.withLockedValue { $0 } == 1)
+    }
+
+    // MARK: Materialisation and versions
+
+    @Test func liveOnceEveryNameIsMaterialisedWithTheRenderersRecords() async throws {
+        let f = Fixture(Self.names)
+        #expect(f.zone.currentVersion() == nil)
+        f.sync(7, registering: Array(Self.names.keys))
+        #expect(f.zone.currentVersion() == nil, "set complete, records not yet")
+        await f.materializer.round()
+        let version = try #require(f.zone.currentVersion())
+        #expect(version.serial == 7 && version.soa == f.zone.soa(7))
+        // The union of what DNS answers for every name and type, plus the static zone.
+        let head = ChainHead()
+        head.advance(to: 7)
+        var sourceSettings = DynamicNodeSource.Settings()
+        sourceSettings.positiveTTL = 60
+        let source = DynamicNodeSource(
+            resolver: NodeResolver(chain: f.chain, registry: nil), head: head, settings: sourceSettings)
+        let engine = QueryEngine(zone: EngineFixture.shippedZone, dynamicSource: source)
+        var expected = Set(Self.staticRecords)
+        for name in Self.names.keys {
+            for type in [RRType.a, .aaaa, .txt] {
+                let request = EngineFixture.query(name, type)
+                let resolved = await source.resolve(name: try Name(name), type: type)
+                let answer = try #require(engine.respond(to: request, transport: .udp, resolved: resolved))
+                expected.formUnion(try Message(decoding: answer).answers)
+            }
+        }
+        #expect(f.records() == expected)
+        #expect(f.serials.withLockedValue { $0 } == [7])
+        #expect(f.zone.differences(since: 7) == [])
+    }
+
+    static var staticRecords: [ResourceRecord] {
+        EngineFixture.shippedZone.nodes.flatMap { node in
+            node.types.flatMap { type in type == .soa && node.isApex ? [] : node.rrsets[type] ?? [] }
+        }
+    }
+
+    @Test func aRegistrationIsOneDifferenceAtTheNextBlock() async throws {
+        var names = Self.names
+        let f = Fixture(names)
+        f.sync(7, registering: Array(names.keys))
+        await f.materializer.round()
+        let before = f.records()
+        names["dave.1bz"] = Self.node("dave.1bz", 0x15)
+        f.chain.nodes.withLockedValue { $0 = names }
+        f.sync(8, registering: ["dave.1bz"])
+        #expect(try !f.absent("dave.1bz"), "in the set before the serial moves")
+        await f.materializer.round()
+        #expect(f.zone.serial == 8)
+        let steps = try #require(f.zone.differences(since: 7))
+        #expect(steps.count == 1 && steps[0].removed.isEmpty)
+        #expect(Set(steps[0].added) == f.records().subtracting(before))
+        #expect(steps[0].added.allSatisfy { $0.name == (try? Name("dave.1bz")) })
+        #expect(steps[0].oldSOA == f.zone.soa(7) && steps[0].newSOA == f.zone.soa(8))
+        // Blocks without changes move the serial with nothing in the journal.
+        f.sync(9)
+        await f.materializer.round()
+        #expect(f.zone.serial == 9)
+        let fromSeven = try #require(f.zone.differences(since: 7))
+        #expect(fromSeven.count == 1 && fromSeven[0].newSOA == f.zone.soa(9))
+        let fromEight = try #require(f.zone.differences(since: 8))
+        #expect(fromEight == [ZoneDifference(oldSOA: f.zone.soa(8), newSOA: f.zone.soa(9), removed: [], added: [])])
+        #expect(f.zone.differences(since: 6) == nil, "older than the journal: AXFR")
+        #expect(f.zone.differences(since: 10) == nil, "newer than the zone")
+        #expect(f.serials.withLockedValue { $0 } == [7, 8, 9])
+    }
+
+    @Test func aChangeWithoutANewBlockBumpsTheSerialByOne() async throws {
+        let f = Fixture(Self.names)
+        f.sync(7, registering: Array(Self.names.keys))
+        await f.materializer.round()
+        // The registry changed alice: same block, new facts (verified now).
+        f.chain.nodes.withLockedValue { $0["alice.1bz"] = Self.node("alice.1bz", 0x12, verified: true) }
+        f.zone.registryChanged(Self.hash(0x12))
+        await f.materializer.round()
+        #expect(f.zone.serial == 8)
+        let step = try #require(f.zone.differences(since: 7)?.first)
+        #expect(step.removed.map { String(decoding: $0.rdata.dropFirst(), as: UTF8.self) } == ["verified=no"])
+        #expect(step.added.map { String(decoding: $0.rdata.dropFirst(), as: UTF8.self) } == ["verified=yes"])
+        // Block 8 arrives: the serial is already 8, nothing changed: no new version.
+        f.sync(8)
+        await f.materializer.round()
+        #expect(f.zone.serial == 8 && f.serials.withLockedValue { $0 } == [7, 8])
+    }
+
+    @Test func aReorgRemovesAnOrphanedRegistrationWithAHigherSerial() async throws {
+        var names = Self.names
+        names["ghost.1bz"] = Self.node("ghost.1bz", 0x16)
+        let f = Fixture(names)
+        f.sync(7, registering: Array(Self.names.keys))
+        await f.materializer.round()
+        f.sync(9, registering: ["ghost.1bz"])
+        await f.materializer.round()
+        #expect(try !f.absent("ghost.1bz"))
+        // Blocks from 9 on are replaced; ghost's registration is not on the new chain.
+        f.chain.nodes.withLockedValue { $0["ghost.1bz"] = nil }
+        f.sync(10, events: [.reorg(fromBlock: 9)])
+        await f.materializer.round()
+        #expect(try f.absent("ghost.1bz"))
+        #expect(f.zone.serial == 10)
+        let step = try #require(f.zone.differences(since: 9)?.first)
+        #expect(!step.removed.isEmpty && step.removed.allSatisfy { $0.name == (try? Name("ghost.1bz")) })
+        #expect(step.added.isEmpty)
+        // Nodes registered before the reorg point were not asked again.
+        #expect(!f.records().isEmpty && f.records().contains { $0.name == (try? Name("shashi.1bz")) })
+    }
+
+    @Test func failedLookupsNeverRemoveANameAndAreRetried() async throws {
+        let f = Fixture(Self.names)
+        f.chain.failing.withLockedValue { $0 = true }
+        f.sync(7, registering: Array(Self.names.keys))
+        #expect(await f.materializer.round() > 0)
+        #expect(f.zone.currentVersion() == nil)
+        for name in Self.names.keys { #expect(try !f.absent(name)) }
+        f.chain.failing.withLockedValue { $0 = false }
+        #expect(await f.materializer.round() == 0)
+        #expect(f.zone.currentVersion() != nil)
+    }
+
+    // MARK: Journal and serial rules
+
+    @Test func serialArithmetic() {
+        #expect(Serial.next(after: 7, block: 9, changed: false) == 9)
+        #expect(Serial.next(after: 9, block: 9, changed: false) == 9)
+        #expect(Serial.next(after: 9, block: 9, changed: true) == 10)
+        #expect(Serial.next(after: 10, block: 9, changed: false) == 10, "a reorg's lower block never lowers it")
+        #expect(Serial.next(after: 10, block: 9, changed: true) == 11)
+        // RFC 1982: past 2^32 the serial wraps and still counts as newer.
+        #expect(Serial.next(after: UInt32.max, block: UInt64(UInt32.max) + 5, changed: false) == 4)
+        #expect(Serial.isLess(UInt32.max, 4) && !Serial.isLess(4, UInt32.max))
+    }
+
+    @Test func journalIsBoundedInVersionsAndAge() throws {
+        let soa = EngineFixture.shippedZone.soa
+        let record = EngineFixture.record("x.1bz.", .txt, [1, 0x61])
+        var journal = ZoneJournal(limits: .init(maxVersions: 2, maxAgeNanoseconds: 100, maxRecords: 1000))
+        journal.start(at: 10)
+        journal.advance(to: 11, removed: [], added: [record], now: 0)
+        journal.advance(to: 12, removed: [record], added: [], now: 10)
+        #expect(journal.differences(since: 10, soa: soa.withSOASerial)?.count == 2)
+        journal.advance(to: 13, removed: [], added: [record], now: 20)
+        #expect(journal.differences(since: 10, soa: soa.withSOASerial) == nil, "trimmed to two changes")
+        #expect(journal.differences(since: 11, soa: soa.withSOASerial)?.count == 2)
+        journal.trim(now: 115)
+        #expect(journal.differences(since: 11, soa: soa.withSOASerial) == nil, "older than the age limit")
+        #expect(journal.differences(since: 12, soa: soa.withSOASerial)?.count == 1)
+    }
+
+    // MARK: Memory
+
+    /// Bytes per node for nodes with everything (alias, node id, key, one IPv4 and one
+    /// IPv6 address, five TXT strings): within the cache's per-name budget.
+    @Test func memoryPerNameIsWithinTheCacheBudget() throws {
+        let key = Ed25519PrivateKey(seed: Array(repeating: 9, count: 32))
+        let metadata = try NodeMetadata.signed(by: key, ipv4: ["192.0.2.10"], ipv6: ["2001:db8::10"], seq: 1).verify()
+        let node = Self.node("x.1bz", 1).node
+        var names = MaterializedNames()
+        let count = 100_000
+        for index in 0..<count {
+            var bytes = Array(repeating: UInt8(0), count: 32)
+            withUnsafeBytes(of: UInt64(index).bigEndian) { bytes.replaceSubrange(24..<32, with: $0) }
+            bytes[0] = UInt8(truncatingIfNeeded: index &* 31)
+            let hash = Bytes32(bytes)!
+            names.register(hash: hash, alias: "node-\(index).1bz", block: 1)
+        }
+        for work in names.takeDirty() {
+            let facts = NodeFacts(
+                name: work.name!, nodeHash: work.hash, node: node, nodeID: nil, metadata: .verified(metadata), trust: 50,
+                block: 1)
+            _ = names.apply(.found(facts), for: work, at: 1, ttl: 300)
+        }
+        #expect(names.count == count && names.unmaterialised == 0)
+        let perName = names.approximateBytes / count
+        let budget = (512 << 20) / 1_000_000  // cache.max_bytes / cache.max_entries (defaults)
+        print("materialised zone: \(perName) bytes per node (\(count) nodes), budget \(budget)")
+        #expect(perName < budget)
+        var probe = names.entries[0].decoded!
+        #expect(probe.records?.map(\.type) == [.a, .aaaa, .txt, .txt, .txt, .txt, .txt, .txt])
+        probe.records = nil
+        #expect(NodePayload(encoded: probe.encoded()) == probe)
+    }
+}
+
+extension DynamicAnswer {
+    fileprivate var isNameError: Bool {
+        if case .nameError = self { return true }
+        return false
+    }
+}
