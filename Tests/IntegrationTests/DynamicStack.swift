@@ -34,7 +34,7 @@ final class DynamicStack: @unchecked Sendable {
 
     init(
         label: String, positiveTTL: Int = 300, maxStale: String = "1d", pollMilliseconds: Int = 200,
-        registryURL: String? = nil, publish: Bool = true, extraConfig: String = ""
+        registryURL: String? = nil, publish: Bool = true, extraConfig: String = "", onebzdArguments: [String] = []
     ) async throws {
         directory = try Repo.scratchDirectory(label)
         pollInterval = .milliseconds(pollMilliseconds)
@@ -82,7 +82,7 @@ final class DynamicStack: @unchecked Sendable {
         """.write(to: config, atomically: true, encoding: .utf8)
         httpPort = FreePort.next()
         onebzd = try await OnebzdServer(
-            label: label + "-onebzd", extraArguments: ["--config", config.path, "--http", "127.0.0.1:\(httpPort)"])
+            label: label + "-onebzd", extraArguments: ["--config", config.path, "--http", "127.0.0.1:\(httpPort)"] + onebzdArguments)
         try await waitUntilReady()
     }
 
