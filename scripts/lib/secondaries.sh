@@ -170,8 +170,8 @@ acl:
     key: $tsig_name
     action: transfer
 
-remote:
 CONF
+    [ $# = 0 ] || echo "remote:"
     for target in "$@"; do
       i=$((i + 1))
       printf '  - id: secondary%d\n    address: %s\n    key: %s\n' "$i" "$target" "$tsig_name"
@@ -186,8 +186,8 @@ zone:
     zonefile-sync: -1
     journal-content: changes
     acl: transfer-with-key
-    notify: [$ids]
 CONF
+    [ -z "$ids" ] || echo "    notify: [$ids]"
   } >"$dir/knot.conf"
   knotc -c "$dir/knot.conf" conf-check >/dev/null
 }
