@@ -22,9 +22,11 @@ struct Runtime {
     /// until the materialised zone is plugged in (transfers are then REFUSED).
     let transferSource: (any ZoneTransferSource)?
     /// Fired with every new SOA serial (NOTIFY subscribes to it).
-    let serialChanges = SerialChangeHook()
+    let serialChanges: SerialChangeHook
 
     init(settings: ServerConfiguration, zone: Zone, signing: ZoneSigning?, logger: Logger) {
+        let serialChanges = SerialChangeHook()
+        self.serialChanges = serialChanges
         var engineConfiguration = QueryEngine.Configuration(
             identity: settings.server.refuseChaos ? nil : settings.server.identity,
             version: settings.server.refuseChaos ? nil : settings.server.version)
