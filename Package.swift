@@ -137,7 +137,9 @@ let package = Package(
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", nioCore]),
         .testTarget(name: "DNSSECTests", dependencies: ["DNSSEC", "DNSWire"]),
         .testTarget(name: "ZoneCacheTests", dependencies: ["ZoneCache", "DNSWire"]),
-        .target(name: "DNSTestSupport", dependencies: ["DNSEngine", "ZoneCache", "DNSWire"], path: "Tests/DNSTestSupport"),
+        .target(
+            name: "DNSTestSupport", dependencies: ["DNSEngine", "ZoneCache", "DNSWire", nioConcurrency],
+            path: "Tests/DNSTestSupport"),
         .testTarget(
             name: "DNSEngineTests",
             dependencies: ["DNSEngine", "DNSSEC", "DNSTestSupport", "ZoneCache", "DNSWire", nioCore]),

@@ -70,7 +70,9 @@ public final class NotifySender: Service, Sendable, CustomStringConvertible {
             maxDelay: UInt64(max(1, configuration.maxRetry.nanoseconds)))
         states = NIOLockedValueBox(
             configuration.targets.map { _ in TargetState(schedule: schedule, signer: nil) })
-        (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        wakeups = stream
+        wake = continuation
     }
 
     public var description: String { "NotifySender(\(configuration.targets.count) targets)" }
@@ -103,7 +105,7 @@ public final class NotifySender: Service, Sendable, CustomStringConvertible {
                 // Wake at the next deadline or on a new serial, at least every 100 ms.
                 await withTaskGroup(of: Void.self) { group in
                     group.addTask { try? await Task.sleep(for: .milliseconds(100)) }
-                    group.addTask { [wakeups] in
+                    group.addTask { [wakeups = self.wakeups] in
                         var iterator = wakeups.makeAsyncIterator()
                         _ = await iterator.next()
                     }
@@ -115,8 +117,8 @@ public final class NotifySender: Service, Sendable, CustomStringConvertible {
     }
 
     /// One unbound UDP channel per address family the targets use.
-    private func bind() async throws -> [Int: any Channel] {
-        var channels: [Int: any Channel] = [:]
+    private func bind() async throws -> [Int32: any Channel] {
+        var channels: [Int32: any Channel] = [:]
         for target in configuration.targets where channels[target.address.protocol.rawValue] == nil {
             let local = target.address.protocol == .inet6 ? "::" : "0.0.0.0"
             let channel = try await DatagramBootstrap(group: group)
@@ -131,7 +133,7 @@ public final class NotifySender: Service, Sendable, CustomStringConvertible {
         return channels
     }
 
-    private func sendDue(_ channels: [Int: any Channel]) {
+    private func sendDue(_ channels: [Int32: any Channel]) {
         let now = NIODeadline.now().uptimeNanoseconds
         let soa = self.soa()
         var outgoing: [(Int, ByteBuffer, UInt32, Int)] = []

@@ -213,12 +213,13 @@ final class UDPWorker: Sendable {
         var unsent = signer
         unsent.sign(&bytes, now: now)
         guard bytes.count > limit else { return bytes }
-        var truncated = Array(response.readableBytesView.prefix(12))
+        let unsigned = Array(response.readableBytesView)
+        var truncated = Array(unsigned.prefix(12))
         truncated[2] |= 0x02
-        truncated[6...11] = [0, 0, 0, 0, 0, 0][...]
-        if let end = ZoneTransferResponder.questionEnd(of: Array(response.readableBytesView)) {
+        truncated[4...11] = [0, 0, 0, 0, 0, 0, 0, 0][...]
+        if let end = ZoneTransferResponder.questionEnd(of: unsigned) {
             truncated[5] = 1
-            truncated += response.readableBytesView[response.readerIndex + 12..<response.readerIndex + end]
+            truncated += unsigned[12..<end]
         }
         signer.sign(&truncated, now: now)
         return truncated

@@ -1,5 +1,6 @@
 import DNSEngine
 import DNSTransport
+import DNSWire
 import Logging
 import NIOCore
 import NIOPosix

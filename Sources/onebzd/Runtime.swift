@@ -22,7 +22,7 @@ struct Runtime {
     /// materialised zone (nil with `materialize = false`: transfers are then REFUSED).
     let transferSource: (any ZoneTransferSource)?
     /// Fired with every new SOA serial (NOTIFY subscribes to it).
-    let serialChanges = SerialChangeHook()
+    let serialChanges: SerialChangeHook
     /// The materialised zone (`[chain] materialize`, on by default): what zone
     /// transfers serve (`any ZoneTransferSource`) and what `zone dump` writes; its
     /// `onNewSerial` observers hear every new serial (NOTIFY). Nil without a chain or
@@ -30,6 +30,8 @@ struct Runtime {
     let zone: MaterializedZone?
 
     init(settings: ServerConfiguration, zone: Zone, signing: ZoneSigning?, logger: Logger) {
+        let serialChanges = SerialChangeHook()
+        self.serialChanges = serialChanges
         var engineConfiguration = QueryEngine.Configuration(
             identity: settings.server.refuseChaos ? nil : settings.server.identity,
             version: settings.server.refuseChaos ? nil : settings.server.version)

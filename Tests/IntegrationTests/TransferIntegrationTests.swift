@@ -76,6 +76,11 @@ import TestSupport
         }
     }
 
+    /// A record line of dig/kdig output (not a comment, not the TSIG pseudo-records).
+    static func isRecord(_ line: Substring) -> Bool {
+        !line.hasPrefix(";") && !line.isEmpty && !line.contains("TSIG")
+    }
+
     /// Records in the zone file: SOA, NS, A, TXT, CNAME, MX and the hosts.
     static let zoneRecords = names + 6
 
@@ -84,7 +89,7 @@ import TestSupport
         let server = try await setup.start()
         let dig = try Command.run(
             "dig", ["@127.0.0.1", "-p", "\(server.port)", "-k", setup.keyFile, "+time=5", "+tries=1", "1bz", "AXFR"])
-        let records = dig.stdout.split(separator: "\n").filter { !$0.hasPrefix(";") && !$0.isEmpty }
+        let records = dig.stdout.split(separator: "\n").filter(Self.isRecord)
         #expect(records.count == Self.zoneRecords + 1, "\(dig.stdout.suffix(600))")
         #expect(records.first?.contains("SOA") == true && records.last?.contains("SOA") == true)
         // dig checks every message's TSIG; a bad one ends the transfer with an error.
@@ -98,7 +103,7 @@ import TestSupport
                 "@127.0.0.1", "-p", "\(server.port)", "-y", "hmac-sha256:\(Self.keyName):\(Self.secret)", "+time=5",
                 "+retry=0", "1bz", "AXFR",
             ])
-        let kdigRecords = kdig.stdout.split(separator: "\n").filter { !$0.hasPrefix(";") && !$0.isEmpty }
+        let kdigRecords = kdig.stdout.split(separator: "\n").filter(Self.isRecord)
         #expect(kdigRecords.count == Self.zoneRecords + 1, "\(kdig.stdout.suffix(600)) \(kdig.stderr)")
         #expect(!kdig.stdout.contains("WARNING") && !kdig.stderr.contains("WARNING"), "\(kdig.stderr)")
         #expect(server.process.stderr().contains("transfer finished"))
@@ -135,13 +140,13 @@ import TestSupport
         for transport in ["+tcp", "+notcp"] {
             let dig = try Command.run(
                 "dig", ["@127.0.0.1", "-p", "\(server.port)", "-k", setup.keyFile, transport, "+time=3", "+tries=1", "1bz", "IXFR=42"])
-            let records = dig.stdout.split(separator: "\n").filter { !$0.hasPrefix(";") && !$0.isEmpty }
+            let records = dig.stdout.split(separator: "\n").filter(Self.isRecord)
             #expect(records.count == 1 && records[0].contains("SOA") && records[0].contains(" 42 "), "\(dig.stdout)")
         }
         // An older serial with no journal: the whole zone, AXFR-style.
         let older = try Command.run(
             "dig", ["@127.0.0.1", "-p", "\(server.port)", "-k", setup.keyFile, "+time=5", "+tries=1", "1bz", "IXFR=41"])
-        let records = older.stdout.split(separator: "\n").filter { !$0.hasPrefix(";") && !$0.isEmpty }
+        let records = older.stdout.split(separator: "\n").filter(Self.isRecord)
         #expect(records.count == Self.zoneRecords + 1, "\(older.stdout.suffix(500))")
     }
 
@@ -204,7 +209,7 @@ import TestSupport
             server.process.stderr().contains("notify acknowledged")
         }
         #expect(try Self.answers(port: knotPort, "1bz", "TXT").contains("serial 101"))
-        #expect(knot.process.stderr().contains("NOTIFY") || knot.process.stdout().contains("NOTIFY"))
+        #expect(knot.process.stderr().contains("notify, incoming"), "\(knot.process.stderr())")
     }
 }
 

@@ -90,7 +90,7 @@ public enum TSIG {
             return .malformed
         }
         let tsig = located.record
-        let questionEnd = questionEnd(raw)
+        let questionEnd = Self.questionEnd(raw)
         guard let key = keys[tsig.keyName], key.algorithm.name == tsig.algorithm else {
             return .rejected(
                 response: errorResponse(raw, questionEnd: questionEnd, tsig: tsig, error: .badKey, signer: nil),

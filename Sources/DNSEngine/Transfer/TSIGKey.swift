@@ -1,5 +1,6 @@
 import Crypto
 import DNSWire
+import Foundation
 
 /// A TSIG MAC algorithm (RFC 8945 6): the HMAC-SHA2 family, named by a domain name on
 /// the wire. HMAC-MD5 and HMAC-SHA1 are not offered (RFC 8945 6: SHA-256 is mandatory).

@@ -35,11 +35,15 @@ public enum TSIGKeyFile {
     public static func parse(_ text: String, file: String = "key file") throws(TSIGKeyFileError) -> [TSIGKey] {
         var tokens = try tokenize(text, file: file)[...]
         var keys: [TSIGKey] = []
+        var lastLine = 1
         func fail(_ line: Int, _ reason: String) -> TSIGKeyFileError {
             TSIGKeyFileError(file: file, line: line, reason: reason)
         }
         func next(_ what: String, after line: Int) throws(TSIGKeyFileError) -> Token {
-            guard let token = tokens.popFirst() else { throw fail(line, "unexpected end of file, expected \(what)") }
+            guard let token = tokens.popFirst() else {
+                throw fail(lastLine, "unexpected end of file, expected \(what)")
+            }
+            lastLine = token.line
             return token
         }
         func expect(_ symbol: String, after line: Int) throws(TSIGKeyFileError) {

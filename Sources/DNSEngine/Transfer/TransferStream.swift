@@ -53,8 +53,16 @@ public struct TransferStream {
         first = false
         let limit = messageSize - (signer == nil ? 0 : Self.tsigReserve)
         var count = 0
-        while let record = pending ?? nextRecord() {
-            pending = nil
+        while true {
+            let record: ResourceRecord
+            if let held = pending {
+                record = held
+                pending = nil
+            } else if let fresh = nextRecord() {
+                record = fresh
+            } else {
+                break
+            }
             // The uncompressed size bounds the written one.
             let worst = record.name.wire.count + 10 + record.rdata.count
             if count > 0, encoder.bytes.count + worst > limit {
