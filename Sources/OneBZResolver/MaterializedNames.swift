@@ -19,7 +19,7 @@ package struct MaterializedNames: Sendable {
         let w3: UInt64
 
         package init(_ hash: NodeHash) {
-            func word(_ at: Int) -> UInt64 { hash.bytes[at..<at + 8].reduce(0) { $0 << 8 | UInt64($1) } }
+            func word(_ at: Int) -> UInt64 { hash.bytes[at..<at + 8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
             (w0, w1, w2, w3) = (word(0), word(8), word(16), word(24))
         }
 
@@ -253,9 +253,9 @@ package struct MaterializedNames: Sendable {
         if byHash[key.w0] == slot {
             byHash[key.w0] = nil
             // Promote an overflowed hash with the same first word, if any.
-            if let (other, otherSlot) = hashOverflow.first(where: { $0.key.w0 == key.w0 }) {
-                hashOverflow[other] = nil
-                byHash[key.w0] = otherSlot
+            if let other = hashOverflow.first(where: { $0.key.w0 == key.w0 }) {
+                hashOverflow[other.key] = nil
+                byHash[key.w0] = other.value
             }
         } else {
             hashOverflow[key] = nil
@@ -290,11 +290,11 @@ package struct MaterializedNames: Sendable {
         let fingerprint = label.withUnsafeBytes { Self.fingerprint($0) }
         if byAlias[fingerprint] == slot {
             byAlias[fingerprint] = nil
-            if let (other, otherSlot) = aliasOverflow.first(where: { entry in
+            if let other = aliasOverflow.first(where: { entry in
                 entry.key.withUnsafeBytes { Self.fingerprint($0) } == fingerprint
             }) {
-                aliasOverflow[other] = nil
-                byAlias[fingerprint] = otherSlot
+                aliasOverflow[other.key] = nil
+                byAlias[fingerprint] = other.value
             }
         } else if aliasOverflow[label] == slot {
             aliasOverflow[label] = nil
