@@ -173,33 +173,26 @@ package struct MaterializedNames: Sendable {
         let slot = Int(work.slot)
         let old = entries[slot].decoded ?? NodePayload(alias: [])
         let before = old.zoneRecords(ttl: ttl)
-        switch outcome {
         // Nonexistent at `block`, or the alias now names another node (a reorg): this
         // registration is gone, unless an event newer than `block` brought it back.
-        case .nonexistent, .found(_) where !Self.isNode(outcome, work.hash):
+        guard case .found(let facts) = outcome, facts.nodeHash == work.hash else {
             guard entries[slot].touched <= block, !entries[slot].dirty else { return ([], []) }
             remove(Int32(slot), alias: old.alias)
             return (before, [])
-        case .found(let facts):
-            var new = old
-            if let id = facts.nodeID { new.nodeID = id }
-            let owner = new.aliasName ?? new.nodeIDName ?? .root
-            new.records = NodeAnswerRenderer.zoneRecords(facts, owner: owner, ttl: ttl).map {
-                NodePayload.Record(type: $0.type, rdata: $0.rdata)
-            }
-            entries[slot].payload = new.encoded()
-            if !entries[slot].materialised {
-                entries[slot].materialised = true
-                unmaterialised -= 1
-            }
-            let after = new.zoneRecords(ttl: ttl)
-            return Self.difference(before, after)
         }
-    }
-
-    private static func isNode(_ outcome: NodeLookupOutcome, _ hash: NodeHash) -> Bool {
-        if case .found(let facts) = outcome { return facts.nodeHash == hash }
-        return false
+        var new = old
+        if let id = facts.nodeID { new.nodeID = id }
+        let owner = new.aliasName ?? new.nodeIDName ?? .root
+        new.records = NodeAnswerRenderer.zoneRecords(facts, owner: owner, ttl: ttl).map {
+            NodePayload.Record(type: $0.type, rdata: $0.rdata)
+        }
+        entries[slot].payload = new.encoded()
+        if !entries[slot].materialised {
+            entries[slot].materialised = true
+            unmaterialised -= 1
+        }
+        let after = new.zoneRecords(ttl: ttl)
+        return Self.difference(before, after)
     }
 
     /// A node with nothing to ask for (no alias, no node id): nothing to list.
