@@ -19,7 +19,7 @@ package struct MaterializedNames: Sendable {
         let w3: UInt64
 
         package init(_ hash: NodeHash) {
-            func word(_ at: Int) -> UInt64 { hash.bytes[at..<at + 8].reduce(0) { $0 << 8 | UInt64($1) } }
+            func word(_ at: Int) -> UInt64 { hash.bytes[at..<at + 8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
             (w0, w1, w2, w3) = (word(0), word(8), word(16), word(24))
         }
 
@@ -173,33 +173,26 @@ package struct MaterializedNames: Sendable {
         let slot = Int(work.slot)
         let old = entries[slot].decoded ?? NodePayload(alias: [])
         let before = old.zoneRecords(ttl: ttl)
-        switch outcome {
         // Nonexistent at `block`, or the alias now names another node (a reorg): this
         // registration is gone, unless an event newer than `block` brought it back.
-        case .nonexistent, .found(_) where !Self.isNode(outcome, work.hash):
+        guard case .found(let facts) = outcome, facts.nodeHash == work.hash else {
             guard entries[slot].touched <= block, !entries[slot].dirty else { return ([], []) }
             remove(Int32(slot), alias: old.alias)
             return (before, [])
-        case .found(let facts):
-            var new = old
-            if let id = facts.nodeID { new.nodeID = id }
-            let owner = new.aliasName ?? new.nodeIDName ?? .root
-            new.records = NodeAnswerRenderer.zoneRecords(facts, owner: owner, ttl: ttl).map {
-                NodePayload.Record(type: $0.type, rdata: $0.rdata)
-            }
-            entries[slot].payload = new.encoded()
-            if !entries[slot].materialised {
-                entries[slot].materialised = true
-                unmaterialised -= 1
-            }
-            let after = new.zoneRecords(ttl: ttl)
-            return Self.difference(before, after)
         }
-    }
-
-    private static func isNode(_ outcome: NodeLookupOutcome, _ hash: NodeHash) -> Bool {
-        if case .found(let facts) = outcome { return facts.nodeHash == hash }
-        return false
+        var new = old
+        if let id = facts.nodeID { new.nodeID = id }
+        let owner = new.aliasName ?? new.nodeIDName ?? .root
+        new.records = NodeAnswerRenderer.zoneRecords(facts, owner: owner, ttl: ttl).map {
+            NodePayload.Record(type: $0.type, rdata: $0.rdata)
+        }
+        entries[slot].payload = new.encoded()
+        if !entries[slot].materialised {
+            entries[slot].materialised = true
+            unmaterialised -= 1
+        }
+        let after = new.zoneRecords(ttl: ttl)
+        return Self.difference(before, after)
     }
 
     /// A node with nothing to ask for (no alias, no node id): nothing to list.
@@ -253,9 +246,9 @@ package struct MaterializedNames: Sendable {
         if byHash[key.w0] == slot {
             byHash[key.w0] = nil
             // Promote an overflowed hash with the same first word, if any.
-            if let (other, otherSlot) = hashOverflow.first(where: { $0.key.w0 == key.w0 }) {
-                hashOverflow[other] = nil
-                byHash[key.w0] = otherSlot
+            if let other = hashOverflow.first(where: { $0.key.w0 == key.w0 }) {
+                hashOverflow[other.key] = nil
+                byHash[key.w0] = other.value
             }
         } else {
             hashOverflow[key] = nil
@@ -290,11 +283,11 @@ package struct MaterializedNames: Sendable {
         let fingerprint = label.withUnsafeBytes { Self.fingerprint($0) }
         if byAlias[fingerprint] == slot {
             byAlias[fingerprint] = nil
-            if let (other, otherSlot) = aliasOverflow.first(where: { entry in
+            if let other = aliasOverflow.first(where: { entry in
                 entry.key.withUnsafeBytes { Self.fingerprint($0) } == fingerprint
             }) {
-                aliasOverflow[other] = nil
-                byAlias[fingerprint] = otherSlot
+                aliasOverflow[other.key] = nil
+                byAlias[fingerprint] = other.value
             }
         } else if aliasOverflow[label] == slot {
             aliasOverflow[label] = nil

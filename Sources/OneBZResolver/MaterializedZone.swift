@@ -76,9 +76,20 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
         self.staticZone = staticZone
         self.settings = settings
         self.state = NIOLockedValueBox(State(journal: ZoneJournal(limits: settings.journal)))
-        (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        self.wakeups = stream
+        self.wake = continuation
         self.logger = logger
         self.now = now
+    }
+
+    /// The static zone alone, live at its own serial (no chain configured): what
+    /// transfers serve and `zone dump` writes then.
+    package static func staticOnly(_ zone: Zone, settings: Settings = Settings()) -> MaterializedZone {
+        let materialized = MaterializedZone(staticZone: zone, settings: settings)
+        materialized.synced(block: UInt64(zone.serial))
+        materialized.commit([], at: UInt64(zone.serial))
+        return materialized
     }
 
     // MARK: Authoritative absence (the query hot path)
@@ -275,7 +286,8 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
                 serial: state.serial, soa: soa(state.serial), staticRecords: staticRecords,
                 entries: state.names.entries, ttl: settings.positiveTTL)
         }) else { return nil }
-        return settings.transform?.version(version) ?? version
+        guard let transform = settings.transform else { return version }
+        return transform.version(version)
     }
 
     package func differences(since serial: UInt32) -> [ZoneDifference]? {

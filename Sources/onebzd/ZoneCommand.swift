@@ -45,7 +45,7 @@ struct ZoneCommand: AsyncParsableCommand {
         var logLevel: Logger.Level = .warning
 
         func run() async throws {
-            var logger = Logger(label: "onebzd.zone", factory: StreamLogHandler.standardError)
+            var logger = Logger(label: "onebzd.zone") { StreamLogHandler.standardError(label: $0) }
             logger.logLevel = logLevel
             let settings: ServerConfiguration
             let zone: Zone
@@ -64,8 +64,10 @@ struct ZoneCommand: AsyncParsableCommand {
             var lines: [String] = []
             var records = version.makeRecordIterator()
             var unprintable = 0
-            for record in [version.soa] + Array(IteratorSequence(records: &records)) {
+            var next: ResourceRecord? = version.soa
+            while let record = next {
                 if let line = MasterFileWriter.line(record) { lines.append(line) } else { unprintable += 1 }
+                next = records.next()
             }
             if unprintable > 0 { throw DNSSECCommand.failure("\(unprintable) records could not be written") }
             let text = lines.joined(separator: "\n") + "\n"
@@ -84,12 +86,8 @@ struct ZoneCommand: AsyncParsableCommand {
         static func materialize(settings: ServerConfiguration, zone: Zone, logger: Logger) async throws -> MaterializedZone {
             var zoneSettings = MaterializedZone.Settings()
             zoneSettings.positiveTTL = settings.ttl.positive
+            guard let chain = settings.chain else { return MaterializedZone.staticOnly(zone, settings: zoneSettings) }
             let materialized = MaterializedZone(staticZone: zone, settings: zoneSettings, logger: logger)
-            guard let chain = settings.chain else {
-                materialized.synced(block: UInt64(zone.serial))
-                materialized.commit([], at: UInt64(zone.serial))
-                return materialized
-            }
             var rpcConfiguration = JSONRPCClient.Configuration(endpoints: chain.rpcURLs.compactMap(URL.init(string:)))
             rpcConfiguration.timeout = chain.timeout
             let rpc = JSONRPCClient(configuration: rpcConfiguration, logger: logger)
@@ -135,13 +133,4 @@ struct ZoneCommand: AsyncParsableCommand {
             return settings
         }
     }
-}
-
-/// Drains an iterator (the version's records) into a sequence.
-private struct IteratorSequence: Sequence, IteratorProtocol {
-    var records: any IteratorProtocol<ResourceRecord>
-
-    init(records: inout any IteratorProtocol<ResourceRecord>) { self.records = records }
-
-    mutating func next() -> ResourceRecord? { records.next() }
 }

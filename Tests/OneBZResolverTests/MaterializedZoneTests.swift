@@ -297,15 +297,19 @@ struct MaterializedZoneTests {
         var names = MaterializedNames()
         let count = 100_000
         for index in 0..<count {
+            // Keccak output is uniform: spread the index over the first word too.
             var bytes = Array(repeating: UInt8(0), count: 32)
+            withUnsafeBytes(of: (UInt64(index) &* 0x9E37_79B9_7F4A_7C15).bigEndian) {
+                bytes.replaceSubrange(0..<8, with: $0)
+            }
             withUnsafeBytes(of: UInt64(index).bigEndian) { bytes.replaceSubrange(24..<32, with: $0) }
-            bytes[0] = UInt8(truncatingIfNeeded: index &* 31)
             let hash = Bytes32(bytes)!
             names.register(hash: hash, alias: "node-\(index).1bz", block: 1)
         }
         for work in names.takeDirty() {
             let facts = NodeFacts(
-                name: work.name!, nodeHash: work.hash, node: node, nodeID: nil, metadata: .verified(metadata), trust: 50,
+                name: work.name!, nodeHash: work.hash, node: node, nodeID: metadata.nodeID, metadata: .verified(metadata),
+                trust: 50,
                 block: 1)
             _ = names.apply(.found(facts), for: work, at: 1, ttl: 300)
         }
