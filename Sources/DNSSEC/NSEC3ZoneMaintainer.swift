@@ -167,9 +167,12 @@ public struct NSEC3ZoneMaintainer: Sendable {
     /// Applies a change of the unsigned zone (records removed, records added, the new
     /// SOA; a SOA among `added` counts as the new SOA) and returns the change of the
     /// signed zone, signed at `now`. Removing an absent record or adding a present one
-    /// changes nothing.
+    /// changes nothing. Signatures due for renewal at `now` are renewed in the same
+    /// change (unless `refreshing` is false), so a primary whose zone changes more often
+    /// than the refresh window never needs a serial for `refresh` alone.
     public mutating func apply(
-        removed: [ResourceRecord], added: [ResourceRecord], newSOA: ResourceRecord? = nil, now: UInt32
+        removed: [ResourceRecord], added: [ResourceRecord], newSOA: ResourceRecord? = nil, now: UInt32,
+        refreshing: Bool = true
     ) throws(DNSSECError) -> SignedZoneChange {
         for record in removed + added + (newSOA.map { [$0] } ?? []) where !record.name.isSubdomain(of: apex) {
             throw DNSSECError("\(record.name) is not in the zone \(apex)")
@@ -180,17 +183,27 @@ public struct NSEC3ZoneMaintainer: Sendable {
         }
         try stage(&work, removed: removed, added: added)
         try settle(&work)
-        return try commit(&work, now: now, sign: true)
+        let due = refreshing && now >= nextRefresh
+        if due { try touchDue(&work, now: now, all: false) }
+        let change = try commit(&work, now: now, sign: true)
+        if due { nextRefresh = entries.reduce(UInt32.max) { min($0, $1.due) } }
+        return change
     }
 
     /// Re-signs every RRset and NSEC3 whose signatures enter the refresh window at `now`
     /// (nothing before `nextRefresh`). With `signer`, the keys are replaced first: the
     /// DNSKEY, CDS and CDNSKEY sets follow it, and when the signing keys differ every
     /// signature is made again with the new ones (a key rollover's double signature).
-    public mutating func refresh(now: UInt32, signer newSigner: ZoneSigner? = nil) throws(DNSSECError)
-        -> SignedZoneChange
-    {
+    /// A non-empty change is a new version of the zone: pass its SOA (a higher serial)
+    /// as `newSOA`, or the secondaries never see it.
+    public mutating func refresh(
+        now: UInt32, signer newSigner: ZoneSigner? = nil, newSOA: ResourceRecord? = nil
+    ) throws(DNSSECError) -> SignedZoneChange {
         var work = Work(capture: true)
+        if let newSOA {
+            guard newSOA.name == apex else { throw DNSSECError("\(newSOA.name) is not the apex of \(apex)") }
+            try setSOA(&work, newSOA)
+        }
         var keysChanged = false
         if let newSigner {
             guard newSigner.apex == apex else {
@@ -200,11 +213,7 @@ public struct NSEC3ZoneMaintainer: Sendable {
             signer = newSigner
             try setApexKeys(&work)
         }
-        if keysChanged || now >= nextRefresh {
-            for index in entries.indices where keysChanged || now >= entries[index].due {
-                try touch(&work, entries[index].hash, owner: nil)
-            }
-        }
+        if keysChanged || now >= nextRefresh { try touchDue(&work, now: now, all: keysChanged) }
         let change = try commit(&work, now: now, sign: true)
         nextRefresh = entries.reduce(UInt32.max) { min($0, $1.due) }
         return change
@@ -227,6 +236,13 @@ public struct NSEC3ZoneMaintainer: Sendable {
         var wasDelegation: Bool
         /// Whether the parent's `children` counts this name.
         var counted: Bool
+    }
+
+    /// Brings in every name with a signature due at `now` (or all of them).
+    private func touchDue(_ work: inout Work, now: UInt32, all: Bool) throws(DNSSECError) {
+        for index in entries.indices where all || now >= entries[index].due {
+            try touch(&work, entries[index].hash, owner: nil)
+        }
     }
 
     /// Brings a name into the work (once), unpacked, remembering its records.

@@ -62,10 +62,15 @@ struct NSEC3ZoneNode: Sendable, Equatable {
     mutating func remove(type: RRType, rdata: [UInt8]) {
         guard let index = rrsets.firstIndex(where: { $0.type == type }) else { return }
         let canonical = canonicalKey(type: type, rdata: rdata)
-        let before = rrsets[index].rdatas.count
-        rrsets[index].rdatas.removeAll { canonicalKey(type: type, rdata: $0) == canonical }
-        guard rrsets[index].rdatas.count != before else { return }
-        if rrsets[index].rdatas.isEmpty { rrsets.remove(at: index) } else { rrsets[index].signatures = [] }
+        var rdatas = rrsets[index].rdatas
+        rdatas.removeAll { canonicalKey(type: type, rdata: $0) == canonical }
+        guard rdatas.count != rrsets[index].rdatas.count else { return }
+        if rdatas.isEmpty {
+            rrsets.remove(at: index)
+        } else {
+            rrsets[index].rdatas = rdatas
+            rrsets[index].signatures = []
+        }
     }
 
     /// Replaces an RRset whole (SOA, the apex key sets); unchanged content keeps its signatures.
