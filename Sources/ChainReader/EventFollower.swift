@@ -167,7 +167,13 @@ public final class EventFollower: Service, Sendable {
             claimed[log.blockNumber] = log.blockHash
         }
         for (number, hash) in claimed.sorted(by: { $0.key < $1.key }) {
-            let agreed = try await blocks.agreed(number)
+            var agreed = try await blocks.agreed(number)
+            if agreed.hash != hash {
+                // Agreed before a reorg (the reorg event that would forget it comes after
+                // this check), or a lie: agree afresh before deciding.
+                blocks.forget(from: number)
+                agreed = try await blocks.agreed(number)
+            }
             guard agreed.hash == hash else { throw FollowerQuorumError(number: number, claimed: hash, agreed: agreed.hash) }
         }
     }
