@@ -104,9 +104,10 @@ struct Runtime {
         // Proof mode remembers agreed blocks by number: a reorg makes them wrong from there on.
         let agreedBlocks = (chainReader as? ProvenRegistry)?.blocks
         let follower = EventFollower(
-            registry: contract, configuration: followerConfiguration, logger: logger
+            registry: contract, configuration: followerConfiguration, blocks: agreedBlocks, logger: logger
         ) { event in
             if case .reorg(let fromBlock) = event { agreedBlocks?.forget(from: fromBlock) }
+            if case .registered(let hash, let name) = event { (chainReader as? ProvenRegistry)?.hint(name: name, nodeHash: hash) }
             await applier.handle(event)
         }
 
