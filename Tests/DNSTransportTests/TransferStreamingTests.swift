@@ -26,7 +26,7 @@ import Testing
     }
 
     @Test func axfrStreamsWithBackpressureThenAnswersThePipelinedQuery() throws {
-        let zone = TransferFixture.zone(serial: 5, names: 4000)
+        let zone = TransferFixture.zone(serial: 5, names: 10_000)
         let responder = ZoneTransferResponder(
             apex: TransferFixture.apex, source: StaticZoneTransferSource(zone: zone),
             configuration: .init(
@@ -60,7 +60,7 @@ import Testing
         #expect(received.last?.header.id == 2 && received.last?.answers.first?.type == .soa)
         #expect(received.dropLast().allSatisfy { $0.header.id == 1 })
         let records = transfer.flatMap(\.answers)
-        #expect(records.count == 4000 + 2 + 2)
+        #expect(records.count == 10_000 + 2 + 2)
         #expect(records.first?.type == .soa && records.last?.type == .soa)
         #expect(transfer.count > TCPQueryHandler.messagesPerTurn)
     }
