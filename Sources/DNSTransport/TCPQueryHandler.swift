@@ -200,6 +200,8 @@ final class TCPQueryHandler: ChannelDuplexHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IdleStateHandler.IdleStateEvent {
+            // A transfer reads nothing while it sends: the connection is busy, not idle.
+            guard stream == nil else { return }
             context.close(promise: nil)  // RFC 7766 6.2.3: the server may close idle connections
         } else {
             context.fireUserInboundEventTriggered(event)

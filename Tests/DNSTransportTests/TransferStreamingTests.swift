@@ -46,6 +46,9 @@ import Testing
         // First turn: one batch of messages, no more.
         var received = try frames(channel)
         #expect(received.count == TCPQueryHandler.messagesPerTurn)
+        // No reads while sending is not idleness: the idle timer does not cut a transfer.
+        channel.pipeline.fireUserInboundEventTriggered(IdleStateHandler.IdleStateEvent.read)
+        #expect(channel.isActive)
         // Not writable: the next turn sends nothing.
         channel.isWritable = false
         channel.pipeline.fireChannelWritabilityChanged()
