@@ -68,6 +68,26 @@ import Testing
         #expect(transfer.count > TCPQueryHandler.messagesPerTurn)
     }
 
+    @Test func aTransferTheClientStopsTakingIsAbandoned() throws {
+        let zone = TransferFixture.zone(serial: 5, names: 10_000)
+        let responder = ZoneTransferResponder(
+            apex: TransferFixture.apex, source: StaticZoneTransferSource(zone: zone),
+            configuration: .init(
+                keys: TSIGKeyring(), acl: TransferACL([.init(prefix: AddressPrefix("127.0.0.0/8")!, key: nil)])))
+        let loop = EmbeddedEventLoop()
+        let channel = EmbeddedChannel(loop: loop)
+        try channel.pipeline.syncOperations.addHandlers([
+            ByteToMessageHandler(DNSFrameDecoder()), TCPQueryHandler(engine: QueryEngine(zone: zone), transfers: responder),
+        ])
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 53)).wait()
+        channel.isWritable = false
+        try channel.writeInbound(ByteBuffer(bytes: Self.framed(TransferFixture.request(.axfr))))
+        loop.advanceTime(by: TCPQueryHandler.transferStallTimeout - .seconds(1))
+        #expect(channel.isActive)
+        loop.advanceTime(by: .seconds(2))
+        #expect(!channel.isActive, "a stalled transfer holds its connection")
+    }
+
     @Test func refusedTransferIsOneMessage() throws {
         let zone = TransferFixture.zone(serial: 5, names: 10)
         let responder = ZoneTransferResponder(
