@@ -156,10 +156,16 @@ public final class EventFollower: Service, Sendable {
     /// an agreed block, which the lookups at it then find agreed already). Logs are not
     /// proven (a receipt proof per log would be): an endpoint can still hide or invent
     /// events of agreed blocks, which only delays or causes cache invalidations.
-    static func checkAgainstQuorum(
+    package static func checkAgainstQuorum(
         _ blocks: BlockAgreement, first: BlockHeader, last: BlockHeader, logs: [RegistryLog]
     ) async throws {
-        var claimed: [UInt64: Bytes32] = [first.number: first.hash, last.number: last.hash]
+        var claimed: [UInt64: Bytes32] = [:]
+        for header in [first, last] {
+            if let other = claimed[header.number], other != header.hash {
+                throw FollowerQuorumError(number: header.number, claimed: header.hash, agreed: other)
+            }
+            claimed[header.number] = header.hash
+        }
         for log in logs {
             if let other = claimed[log.blockNumber], other != log.blockHash {
                 throw FollowerQuorumError(number: log.blockNumber, claimed: log.blockHash, agreed: other)

@@ -86,11 +86,14 @@ public struct ProvenRegistry: Sendable {
             let (values, _) = try await read([nameSlot] + slots.initial, at: block)
             proven = Bytes32(unchecked: values[nameSlot]!.bigEndianBytes)
             if proven.isZero { return nil }  // not registered yet at this (older) block
-            if proven == hinted, try layout.nameWords(head: values[slots.nameHead]!) <= 1 {
+            if proven == hinted {
                 hintOutcomes.hit.increment()
-                return try layout.node(from: values, slots: slots).map { ResolvedNode(nodeHash: hinted, node: $0) }
-            }
-            if proven != hinted {
+                // A name longer than one word: its node's remaining words, one more request.
+                let words = try layout.nameWords(head: values[slots.nameHead]!)
+                var all = values
+                if words > 1 { all = try await read(slots.needed(nameWords: words), at: block).0 }
+                return try layout.node(from: all, slots: slots).map { ResolvedNode(nodeHash: hinted, node: $0) }
+            } else {
                 hintOutcomes.wrong.increment()
                 logger.info(
                     "a name hint was wrong; reading the proven node instead",

@@ -135,6 +135,26 @@ import Testing
     }
 }
 
+extension BlockAgreementTests {
+    /// The follower's check (proof mode): a one-block range (first == last) whose hash is
+    /// the agreed one passes; another hash, for the range or a log's block, does not.
+    @Test func followerRangesAreCheckedAgainstTheAgreedBlock() async throws {
+        let (agreement, servers) = try await Self.agreement([try Self.header("a", "1")], quorum: 1)
+        let agreed = try #require(Bytes32(hex: try Self.hash("a", "1")))
+        let header = BlockHeader(number: 7, hash: agreed, parentHash: .zero, timestamp: 1)
+        try await EventFollower.checkAgainstQuorum(agreement, first: header, last: header, logs: [])
+        let other = BlockHeader(number: 7, hash: Bytes32(unchecked: [UInt8](repeating: 0x22, count: 32)), parentHash: .zero, timestamp: 1)
+        await #expect(throws: FollowerQuorumError.self) {
+            try await EventFollower.checkAgainstQuorum(agreement, first: other, last: other, logs: [])
+        }
+        let log = RegistryLog(event: .verified(nodeHash: agreed), blockNumber: 7, blockHash: other.hash, logIndex: 0, transactionHash: nil)
+        await #expect(throws: FollowerQuorumError.self) {
+            try await EventFollower.checkAgainstQuorum(agreement, first: header, last: header, logs: [log])
+        }
+        for server in servers { await server.close() }
+    }
+}
+
 extension JSONRPCClient {
     /// scheme://host:port, as AgreedBlock.endpoints names endpoints.
     static func redactedForTests(_ url: URL) -> String { "http://\(url.host!):\(url.port!)" }

@@ -1,4 +1,5 @@
 import Foundation
+import NodeRegistry
 import TestSupport
 import Testing
 
@@ -35,8 +36,8 @@ import Testing
         // preferred endpoint's header request).
         try await stack.devnet.mine(1)
         try await Task.sleep(for: .milliseconds(1200))
-        let nodeID = stack.devnet.sample("acme.1bz")!.nodeID
-        for name in ["onerequest.1bz", "\(nodeID).1bz"] {
+        let idName = NodeID(hex: stack.devnet.sample("bob.1bz")!.nodeID)!.dnsName
+        for name in ["onerequest.1bz", idName] {
             let proofs = stack.rpc.map { $0.count("eth_getProof") }.reduce(0, +)
             _ = try stack.dig([name, "TXT"])
             #expect(stack.rpc.map { $0.count("eth_getProof") }.reduce(0, +) == proofs + 1, "\(name)")

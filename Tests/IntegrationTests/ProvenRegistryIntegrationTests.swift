@@ -37,6 +37,7 @@ import Testing
         let expectedLong = try await call.lookup(long.name, at: .number(now))
         #expect(expectedLong != nil)
         #expect(try await proven.lookup(long.name, at: now) == expectedLong)
+        #expect(try await proven.lookup(long.name, at: now) == expectedLong, "again, with its hint")
         // Before the sample registrations: every name is proven free.
         #expect(try await proven.lookup("shashi.1bz", at: devnet.deployBlock) == nil)
         let block = try await proven.blocks.agreed(head)
