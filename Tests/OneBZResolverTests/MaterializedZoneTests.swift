@@ -34,11 +34,15 @@ struct MaterializedZoneTests {
         let serials = NIOLockedValueBox<[UInt32]>([])
         let clock = NIOLockedValueBox<UInt64>(1_000)
 
-        init(_ names: [String: ResolvedNode], journal: ZoneJournal.Limits = .init()) {
+        init(
+            _ names: [String: ResolvedNode], journal: ZoneJournal.Limits = .init(),
+            transform: (any ZoneTransferTransform)? = nil
+        ) {
             chain = Chain(names)
             var settings = MaterializedZone.Settings()
             settings.positiveTTL = 60
             settings.journal = journal
+            settings.transform = transform
             let clock = self.clock
             zone = MaterializedZone(
                 staticZone: EngineFixture.shippedZone, settings: settings, now: { clock.withLockedValue { $0 } })
