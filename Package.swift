@@ -135,7 +135,7 @@ let package = Package(
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", nioCore]),
-        .testTarget(name: "DNSSECTests", dependencies: ["DNSSEC", "DNSWire"]),
+        .testTarget(name: "DNSSECTests", dependencies: ["DNSSEC", "DNSWire", "TestSupport"]),
         .testTarget(name: "ZoneCacheTests", dependencies: ["ZoneCache", "DNSWire"]),
         .target(
             name: "DNSTestSupport", dependencies: ["DNSEngine", "ZoneCache", "DNSWire", nioConcurrency],

@@ -183,21 +183,46 @@ class Dispatcher:
         return number
 
     def _block_json(self, block: dict) -> dict:
-        return {
-            "number": quantity(block["number"]),
-            "hash": block["hash"],
-            "parentHash": block["parent_hash"],
-            "timestamp": quantity(block["timestamp"]),
-            "gasLimit": quantity(block["gas_limit"]),
-            "gasUsed": quantity(block["gas_used"]),
-            "miner": block["coinbase"],
-            "stateRoot": block["state_root"],
-            "transactionsRoot": block["transactions_root"],
-            "receiptsRoot": block["receipts_root"],
-            "logsBloom": "0x%0512x" % block["logs_bloom"] if isinstance(block["logs_bloom"], int) else block["logs_bloom"],
-            "baseFeePerGas": quantity(block.get("base_fee_per_gas") or 0),
+        """Every header field, as geth names them, taken from py-evm's header (eth-tester's
+        dict pads extraData), so that keccak(rlp(header)) of the JSON is the block hash
+        (ChainReader checks it): the Yellow Paper's 15 fields plus those of the fork
+        eth-tester runs (Prague: baseFeePerGas ... requestsHash)."""
+        header = self.tester.backend.chain.get_block_header_by_hash(bytes.fromhex(block["hash"][2:]))
+
+        def data(value: bytes) -> str:
+            return "0x" + bytes(value).hex()
+
+        out = {
+            "number": quantity(header.block_number),
+            "hash": data(header.hash),
+            "parentHash": data(header.parent_hash),
+            "sha3Uncles": data(header.uncles_hash),
+            "miner": data(header.coinbase),
+            "stateRoot": data(header.state_root),
+            "transactionsRoot": data(header.transaction_root),
+            "receiptsRoot": data(header.receipt_root),
+            "logsBloom": "0x%0512x" % header.bloom,
+            "difficulty": quantity(header.difficulty),
+            "gasLimit": quantity(header.gas_limit),
+            "gasUsed": quantity(header.gas_used),
+            "timestamp": quantity(header.timestamp),
+            "extraData": data(header.extra_data),
+            "mixHash": data(header.mix_hash),
+            "nonce": data(header.nonce),
+            "size": quantity(block["size"]),
+            "uncles": list(block.get("uncles") or []),
             "transactions": [t if isinstance(t, str) else t["hash"] for t in block["transactions"]],
         }
+        # Later forks' fields, only when the header has them (as a node sends them).
+        for attribute, name, kind in (
+                ("base_fee_per_gas", "baseFeePerGas", quantity), ("withdrawals_root", "withdrawalsRoot", data),
+                ("blob_gas_used", "blobGasUsed", quantity), ("excess_blob_gas", "excessBlobGas", quantity),
+                ("parent_beacon_block_root", "parentBeaconBlockRoot", data), ("requests_hash", "requestsHash", data)):
+            if hasattr(header, attribute):
+                out[name] = kind(getattr(header, attribute))
+        if hasattr(header, "withdrawals_root"):
+            out["withdrawals"] = list(block.get("withdrawals") or [])
+        return out
 
     def _tx(self, obj, require_from=True) -> dict:
         if not isinstance(obj, dict):

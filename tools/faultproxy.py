@@ -28,15 +28,21 @@ runtime by rewriting that file:
                                               0x11..11 and one proof node is altered
     {"mode": "other_hash"}                    eth_getBlockByNumber: another hash and
                                               stateRoot for the same block
+    {"mode": "forge_state_root"}              eth_getBlockByNumber: the true hash with
+                                              another stateRoot (0x44..44)
     {"mode": "withhold", "head": 5}           pretend the chain ends at block "head":
                                               eth_blockNumber says so, later blocks are
                                               null, reads at them "header not found"
 
 Optional keys restrict the fault: "methods": ["eth_call"] (JSON-RPC method names),
 "paths": ["/v1/nodes"] (URL path prefixes). Requests that do not match are forwarded.
+JSON-RPC batches (a JSON array of calls) are forwarded as one request; the lies above
+apply to each call of a batch that matches, and "rpc_error" answers each call with an
+error.
 
-Counts go to --stats (JSON): JSON-RPC methods and paths seen, and "fault:<mode>" per
-injected fault. Only loopback addresses are accepted.
+Counts go to --stats (JSON): "http_requests" (HTTP requests), "batch" (batches among
+them), the JSON-RPC methods (each call of a batch counts) or paths seen, and
+"fault:<mode>" per injected fault. Only loopback addresses are accepted.
 """
 import argparse
 import http.client
@@ -107,23 +113,34 @@ def make_handler(target, control_path, stats):
         def handle_any(self):
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            rpc_id, method = None, None
+            calls = []  # the JSON-RPC calls of the request (several for a batch)
+            batch = False
             if body:
                 try:
                     request = json.loads(body)
                     if isinstance(request, dict):
-                        rpc_id, method = request.get("id"), request.get("method")
+                        calls = [request]
+                    elif isinstance(request, list):
+                        calls, batch = [c for c in request if isinstance(c, dict)], True
                 except ValueError:
                     pass
-            stats.add(method if method else self.path.split("?")[0])
+            stats.add("http_requests")
+            if batch:
+                stats.add("batch")
+            for call in calls:
+                stats.add(call.get("method") or "?")
+            if not calls:
+                stats.add(self.path.split("?")[0])
             control = load_control(control_path)
             mode = control.get("mode", "pass")
-            if mode != "pass" and not self.matches(control, method):
+            matching = [c for c in calls if self.matches(control, c.get("method"))]
+            if mode != "pass" and not (matching or (not calls and self.matches(control, None))):
                 mode = "pass"
             if mode != "pass":
                 stats.add("fault:" + mode)
-                sys.stderr.write(f"faultproxy: {mode} for {method or self.path}\n")
-            self.inject(mode, control, body, rpc_id)
+                names = ",".join(c.get("method") or "?" for c in matching) or self.path
+                sys.stderr.write(f"faultproxy: {mode} for {names}\n")
+            self.inject(mode, control, body, calls, batch)
 
         def matches(self, control, method):
             methods, paths = control.get("methods"), control.get("paths")
@@ -133,7 +150,7 @@ def make_handler(target, control_path, stats):
                 return True
             return paths is not None and any(self.path.startswith(p) for p in paths)
 
-        def inject(self, mode, control, body, rpc_id):
+        def inject(self, mode, control, body, calls, batch):
             if mode == "hang":
                 time.sleep(float(control.get("delay", 30)))
                 self.close_connection = True
@@ -148,22 +165,52 @@ def make_handler(target, control_path, stats):
             if mode == "http500":
                 return self.reply(500, b"internal server error (injected)", "text/plain")
             if mode == "rpc_error":
-                error = {"jsonrpc": "2.0", "id": rpc_id, "error": {"code": -32000, "message": "injected fault"}}
-                return self.reply(200, json.dumps(error).encode())
+                errors = [{"jsonrpc": "2.0", "id": c.get("id"), "error": {"code": -32000, "message": "injected fault"}}
+                          for c in (calls or [{}])]
+                return self.reply(200, json.dumps(errors if batch else errors[0]).encode())
             if mode == "malformed":
                 return self.reply(200, b'{"jsonrpc": "2.0", "id": 1, "result": "0x00')
-            if mode == "withhold" and self.withheld(control, body):
-                return self.reply(200, json.dumps(self.withheld(control, body)).encode())
+            if not calls:  # not JSON-RPC (the registry)
+                status, content_type, answer = self.forward(body)
+                if mode == "forge" and status == 200:
+                    answer = self.forge(answer)
+                return self.reply(status, answer, content_type)
+            # JSON-RPC: a call beyond a withheld head gets a canned answer; the rest is
+            # forwarded (rewritten for proof_other_block), then each answer may be a lie.
+            canned = {}
+            if mode == "withhold":
+                for c in calls:
+                    answer = self.withheld(control, c)
+                    if answer is not None:
+                        canned[id(c)] = answer
+            forwarded = [c for c in calls if id(c) not in canned]
             if mode == "proof_other_block":
-                body = self.other_block(control, body)
-            status, content_type, answer = self.forward(body)
-            if mode in ("rewrite_call", "forge_proof", "other_hash", "withhold"):
-                answer = self.lie(mode, control, answer, body)
-            if mode in ("short_result", "wrong_id"):
-                answer = self.rewrite_rpc(mode, answer)
-            elif mode == "forge" and status == 200:
-                answer = self.forge(answer)
-            self.reply(status, answer, content_type)
+                forwarded = [self.other_block(control, c) if self.matches(control, c.get("method")) else c
+                             for c in forwarded]
+            answers = {}
+            status, content_type = 200, "application/json"
+            if forwarded:
+                payload = forwarded if batch else forwarded[0]
+                status, content_type, raw = self.forward(json.dumps(payload).encode())
+                try:
+                    decoded = json.loads(raw)
+                except ValueError:
+                    return self.reply(status, raw, content_type)
+                for answer in (decoded if isinstance(decoded, list) else [decoded]):
+                    if isinstance(answer, dict):
+                        answers[json.dumps(answer.get("id"))] = answer
+            out = []
+            for c in calls:
+                answer = canned.get(id(c)) or answers.get(json.dumps(c.get("id")))
+                if answer is None:
+                    continue
+                if self.matches(control, c.get("method")):
+                    if mode in ("rewrite_call", "forge_proof", "other_hash", "forge_state_root", "withhold"):
+                        answer = self.lie(mode, control, answer, c)
+                    elif mode in ("short_result", "wrong_id"):
+                        answer = self.rewrite_rpc(mode, answer)
+                out.append(answer)
+            self.reply(status, json.dumps(out if batch else (out[0] if out else {})).encode(), content_type)
 
         def forward(self, body):
             connection = http.client.HTTPConnection(*target, timeout=30)
@@ -176,32 +223,28 @@ def make_handler(target, control_path, stats):
                 connection.close()
 
         @staticmethod
-        def rewrite_rpc(mode, answer):
-            try:
-                decoded = json.loads(answer)
-            except ValueError:
-                return answer
+        def rewrite_rpc(mode, decoded):
             if mode == "wrong_id":
                 decoded["id"] = 987654321
             elif isinstance(decoded.get("result"), str) and decoded["result"].startswith("0x"):
                 hexdata = decoded["result"][2:]
                 decoded["result"] = "0x" + hexdata[: (len(hexdata) // 4) * 2]
-            return json.dumps(decoded).encode()
+            return decoded
 
         @staticmethod
-        def other_block(control, body):
-            request = json.loads(body)
-            if request.get("method") == "eth_getProof" and len(request.get("params", [])) > 2:
-                request["params"][2] = control.get("block", "0x1")
-            return json.dumps(request).encode()
+        def other_block(control, call):
+            call = dict(call)
+            if call.get("method") == "eth_getProof" and len(call.get("params", [])) > 2:
+                call["params"] = list(call["params"])
+                call["params"][2] = control.get("block", "0x1")
+            return call
 
         @staticmethod
-        def withheld(control, body):
-            """The canned answer for a request beyond the pretended head, else None."""
+        def withheld(control, call):
+            """The canned answer for a call beyond the pretended head, else None."""
             head = int(control.get("head", 0))
-            request = json.loads(body)
-            method, params = request.get("method"), request.get("params", [])
-            answer = {"jsonrpc": "2.0", "id": request.get("id")}
+            method, params = call.get("method"), call.get("params", [])
+            answer = {"jsonrpc": "2.0", "id": call.get("id")}
             block = None
             if method == "eth_getBlockByNumber" and params:
                 block = params[0]
@@ -218,11 +261,7 @@ def make_handler(target, control_path, stats):
             return None
 
         @staticmethod
-        def lie(mode, control, answer, body):
-            try:
-                decoded = json.loads(answer)
-            except ValueError:
-                return answer
+        def lie(mode, control, decoded, call):
             result = decoded.get("result")
             if mode == "rewrite_call" and isinstance(result, str) and len(result) == 66:
                 decoded["result"] = "0x" + "11" * 32
@@ -235,11 +274,13 @@ def make_handler(target, control_path, stats):
             elif mode == "other_hash" and isinstance(result, dict) and "hash" in result:
                 result["hash"] = "0x" + "22" * 32
                 result["stateRoot"] = "0x" + "33" * 32
-            elif mode == "withhold" and json.loads(body).get("method") == "eth_blockNumber" and isinstance(result, str):
+            elif mode == "forge_state_root" and isinstance(result, dict) and "stateRoot" in result:
+                result["stateRoot"] = "0x" + "44" * 32
+            elif mode == "withhold" and call.get("method") == "eth_blockNumber" and isinstance(result, str):
                 head = int(control.get("head", 0))
-                if int(result, 16) > head:  # eth_blockNumber
+                if int(result, 16) > head:
                     decoded["result"] = hex(head)
-            return json.dumps(decoded).encode()
+            return decoded
 
         @staticmethod
         def forge(answer):

@@ -4,7 +4,9 @@ import Metrics
 import NIOConcurrencyHelpers
 
 /// Asks every configured endpoint for a block's header and accepts the block only when
-/// `quorum` of them report the same (hash, stateRoot); `quorum` is capped at the number
+/// `quorum` of them report the same (hash, stateRoot), each header's hash recomputed from
+/// its fields (`BlockHeader+RLP`: a header whose fields do not hash to its hash is a lie
+/// and does not vote, `onebz_chain_header_hash_mismatch_total`); `quorum` is capped at the number
 /// of endpoints; two different blocks that both reach a (sub-majority) quorum are a
 /// disagreement, never a choice. Agreed blocks are remembered, so
 /// a block is agreed once, not per cache miss. An endpoint that reports another hash or
@@ -17,10 +19,11 @@ public final class BlockAgreement: Sendable {
     private let names: [String]
     private let logger: Logger
     private let cache = NIOLockedValueBox<[UInt64: AgreedBlock]>([:])
-    private let inFlight = NIOLockedValueBox<[UInt64: Task<AgreedBlock, any Error>]>([:])
+    private let inFlight = NIOLockedValueBox<[UInt64: Task<Outcome, any Error>]>([:])
     private static let cacheLimit = 256
     private let disagreements = Counter(label: "onebz_chain_block_disagreements_total")
     private let failures = Counter(label: "onebz_chain_block_agreement_failures_total")
+    private let forgedHeaders = Counter(label: "onebz_chain_header_hash_mismatch_total")
 
     /// - Parameter quorum: endpoints that must agree; nil = a majority (n/2 + 1).
     public init(endpoints: [JSONRPCClient], quorum: Int? = nil, logger: Logger = Logger(label: "onebz.chain.quorum")) {
@@ -42,23 +45,66 @@ public final class BlockAgreement: Sendable {
         }
     }
 
+    /// A call to send in the same HTTP request as one endpoint's header request (a
+    /// JSON-RPC batch), so that a miss at a block not agreed yet still costs one round
+    /// trip: the proof rides along with the header.
+    public struct Piggyback: Sendable {
+        public let method: String
+        public let params: [JSONValue]
+        /// The endpoint to send it to (one of `endpoints`; else the first).
+        public let endpoint: URL
+
+        public init(method: String, params: [JSONValue], endpoint: URL) {
+            self.method = method
+            self.params = params
+            self.endpoint = endpoint
+        }
+    }
+
+    /// An agreed block and, for the caller that started the agreement, its piggyback's
+    /// answer (nil when there was none or the batch could not be sent).
+    public struct Outcome: Sendable {
+        public let block: AgreedBlock
+        public let piggyback: Result<JSONValue, any Error>?
+    }
+
+    /// Where block `number` stands for a caller.
+    public enum Progress: Sendable {
+        /// Agreed before.
+        case known(AgreedBlock)
+        /// This call started the agreement; the piggyback's answer comes with it.
+        case started(Task<Outcome, any Error>)
+        /// Another caller's agreement is under way (without this caller's piggyback).
+        case joined(Task<Outcome, any Error>)
+    }
+
     /// The agreed header of block `number` (cached), or BlockAgreementError. Misses that
     /// arrive together for a new block share one round of header requests.
     public func agreed(_ number: UInt64) async throws -> AgreedBlock {
-        if let known = cache.withLockedValue({ $0[number] }) { return known }
-        let task = inFlight.withLockedValue { running in
-            if let task = running[number] { return task }
-            let task = Task { try await self.agree(number) }
+        switch begin(number) {
+        case .known(let block): return block
+        case .started(let task), .joined(let task): return try await task.value.block
+        }
+    }
+
+    /// The agreed block if known; else starts agreeing on it (sending `piggyback` along
+    /// with one endpoint's header request) or joins the agreement under way.
+    public func begin(_ number: UInt64, piggyback: Piggyback? = nil) -> Progress {
+        if let known = cache.withLockedValue({ $0[number] }) { return .known(known) }
+        return inFlight.withLockedValue { running in
+            if let task = running[number] { return .joined(task) }
+            let task = Task {
+                defer { _ = self.inFlight.withLockedValue { $0.removeValue(forKey: number) } }
+                let outcome = try await self.agree(number, piggyback: piggyback)
+                self.cache.withLockedValue { cache in
+                    if cache.count >= Self.cacheLimit, let oldest = cache.keys.min() { cache[oldest] = nil }
+                    cache[number] = outcome.block
+                }
+                return outcome
+            }
             running[number] = task
-            return task
+            return .started(task)
         }
-        defer { _ = inFlight.withLockedValue { $0.removeValue(forKey: number) } }
-        let block = try await task.value
-        cache.withLockedValue { cache in
-            if cache.count >= Self.cacheLimit, let oldest = cache.keys.min() { cache[oldest] = nil }
-            cache[number] = block
-        }
-        return block
     }
 
     /// Forgets agreed blocks from `number` on (after a reorg).
@@ -71,23 +117,37 @@ public final class BlockAgreement: Sendable {
         let stateRoot: Bytes32
     }
 
-    private func agree(_ number: UInt64) async throws -> AgreedBlock {
+    private typealias Answer = (index: Int, header: Result<BlockHeader?, any Error>, piggyback: Result<JSONValue, any Error>?)
+
+    private func agree(_ number: UInt64, piggyback: Piggyback?) async throws -> Outcome {
         let quorum = quorum
-        return try await withThrowingTaskGroup(of: (Int, Result<BlockHeader?, any Error>).self) { group in
+        let carrier = piggyback.map { p in endpoints.firstIndex { $0.configuration.endpoints[0] == p.endpoint } ?? 0 }
+        return try await withThrowingTaskGroup(of: Answer.self) { group in
             for (index, client) in endpoints.enumerated() {
-                group.addTask {
-                    do { return (index, .success(try await client.block(.number(number)))) } catch {
-                        return (index, .failure(error))
-                    }
-                }
+                let extra = index == carrier ? piggyback : nil
+                group.addTask { await Self.ask(client, index: index, number: number, piggyback: extra) }
             }
             var votes: [Vote: [Int]] = [:]
             var answers: [Int: String] = [:]
-            for try await (index, result) in group {
-                switch result {
+            var carried: Result<JSONValue, any Error>?
+            for try await answer in group {
+                let index = answer.index
+                if let piggyback = answer.piggyback { carried = piggyback }
+                switch answer.header {
                 case .success(let header?):
                     guard header.number == number, let root = header.stateRoot else {
                         answers[index] = "sent a header without stateRoot or for block \(header.number)"
+                        continue
+                    }
+                    guard header.isSelfConsistent else {
+                        // The agreed hash may be true while this root is not: a lie (or a
+                        // fork whose header fields we do not know), never a vote.
+                        answers[index] =
+                            "sent a header whose fields hash to \(header.recomputedHash?.hex ?? "nothing (fields missing)"), not to its hash \(header.hash.hex)"
+                        forgedHeaders.increment()
+                        logger.warning(
+                            "an endpoint sent a block header that does not hash to its hash; its vote is ignored",
+                            metadata: ["block": "\(number)", "endpoint": "\(names[index])", "detail": "\(answers[index]!)"])
                         continue
                     }
                     let vote = Vote(hash: header.hash, stateRoot: root)
@@ -104,9 +164,10 @@ public final class BlockAgreement: Sendable {
             let winners = votes.filter { $0.value.count >= quorum }
             if winners.count == 1, let (vote, voters) = winners.first {
                 report(number, agreed: vote, votes: votes, answers: answers)
-                return AgreedBlock(
+                let block = AgreedBlock(
                     number: number, hash: vote.hash, stateRoot: vote.stateRoot,
                     endpoints: voters.sorted().map { names[$0] })
+                return Outcome(block: block, piggyback: carried)
             }
             failures.increment()
             let error = BlockAgreementError(
@@ -115,6 +176,32 @@ public final class BlockAgreement: Sendable {
             if votes.count > 1 { disagreements.increment() }
             logger.warning("no block agreement", metadata: ["block": "\(number)", "detail": "\(error)"])
             throw error
+        }
+    }
+
+    /// One endpoint's header (with the piggyback in the same request when there is one).
+    /// An endpoint that refuses or garbles the batch is asked again for the header alone.
+    private static func ask(_ client: JSONRPCClient, index: Int, number: UInt64, piggyback: Piggyback?) async
+        -> Answer
+    {
+        if let piggyback {
+            do {
+                let calls: [(method: String, params: [JSONValue])] = [
+                    ("eth_getBlockByNumber", JSONRPCClient.blockParams(.number(number))),
+                    (piggyback.method, piggyback.params),
+                ]
+                let (header, extra) = try await client.batch(calls) { results in
+                    (try client.blockHeader(from: results[0].get()), results[1])
+                }
+                return (index, .success(header), extra.mapError { $0 as any Error })
+            } catch let error as JSONRPCError where error.kind == .timeout || error.kind == .transport {
+                return (index, .failure(error), .failure(error))
+            } catch {
+                // Fall through: the header alone.
+            }
+        }
+        do { return (index, .success(try await client.block(.number(number))), nil) } catch {
+            return (index, .failure(error), nil)
         }
     }
 

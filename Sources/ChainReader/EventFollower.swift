@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import ServiceLifecycle
 
 /// Follows BizNodeRegistry's events (DESIGN.md, Resolution 5): a `Service` whose
@@ -49,23 +50,30 @@ public final class EventFollower: Service, Sendable {
 
     public let registry: BizNodeRegistry
     public let configuration: Configuration
+    /// Proof mode: what the follower reports is checked against blocks `blocks`' quorum
+    /// agrees on (`checkAgainstQuorum`); nil believes the preferred endpoint.
+    public let blocks: BlockAgreement?
     private let logger: Logger
     private let handler: Handler
+    private let rejectedRanges = Counter(label: "onebz_chain_follower_rejected_total")
     private let onFinish: @Sendable () -> Void
 
     public convenience init(
-        registry: BizNodeRegistry, configuration: Configuration,
+        registry: BizNodeRegistry, configuration: Configuration, blocks: BlockAgreement? = nil,
         logger: Logger = Logger(label: "onebz.chain.follower"), handler: @escaping Handler
     ) {
-        self.init(registry: registry, configuration: configuration, logger: logger, handler: handler, onFinish: {})
+        self.init(
+            registry: registry, configuration: configuration, blocks: blocks, logger: logger, handler: handler,
+            onFinish: {})
     }
 
     private init(
-        registry: BizNodeRegistry, configuration: Configuration, logger: Logger, handler: @escaping Handler,
-        onFinish: @escaping @Sendable () -> Void
+        registry: BizNodeRegistry, configuration: Configuration, blocks: BlockAgreement?, logger: Logger,
+        handler: @escaping Handler, onFinish: @escaping @Sendable () -> Void
     ) {
         self.registry = registry
         self.configuration = configuration
+        self.blocks = blocks
         self.logger = logger
         self.handler = handler
         self.onFinish = onFinish
@@ -74,12 +82,12 @@ public final class EventFollower: Service, Sendable {
     /// A follower whose events arrive on an AsyncStream (one consumer; unbounded buffer,
     /// the follower does not wait for the consumer).
     public static func makeStream(
-        registry: BizNodeRegistry, configuration: Configuration,
+        registry: BizNodeRegistry, configuration: Configuration, blocks: BlockAgreement? = nil,
         logger: Logger = Logger(label: "onebz.chain.follower")
     ) -> (EventFollower, AsyncStream<FollowerEvent>) {
         let (stream, continuation) = AsyncStream<FollowerEvent>.makeStream()
         let follower = EventFollower(
-            registry: registry, configuration: configuration, logger: logger,
+            registry: registry, configuration: configuration, blocks: blocks, logger: logger,
             handler: { continuation.yield($0) }, onFinish: { continuation.finish() })
         return (follower, stream)
     }
@@ -114,6 +122,7 @@ public final class EventFollower: Service, Sendable {
                     let first = try await header(range.lowerBound)
                     let last = range.count == 1 ? first : try await header(range.upperBound)
                     let logs = try await registry.logs(from: range.lowerBound, to: range.upperBound)
+                    if let blocks { try await Self.checkAgainstQuorum(blocks, first: first, last: last, logs: logs) }
                     try await deliver(machine.rangeReceived(range, logs: logs, first: first, last: last))
                 case .fetchHeader(let number):
                     let header = try await registry.block(number)
@@ -128,10 +137,50 @@ public final class EventFollower: Service, Sendable {
                 }
             } catch is CancellationError {
                 throw CancellationError()
+            } catch let error as FollowerQuorumError {
+                rejectedRanges.increment()
+                registry.client.distrustPreferredEndpoint()
+                logger.warning(
+                    "the follower's endpoint reported blocks or logs the quorum does not agree with; retrying",
+                    metadata: ["action": "\(action)", "error": "\(error)"])
+                machine.failed()
             } catch {
                 logger.warning("follower poll failed, retrying", metadata: ["action": "\(action)", "error": "\(error)"])
                 machine.failed()
             }
+        }
+    }
+
+    /// Proof mode: the range's first and last blocks, and every block a log comes from,
+    /// must be the blocks the quorum agrees on at those heights (so `synced(last)` names
+    /// an agreed block, which the lookups at it then find agreed already). Logs are not
+    /// proven (a receipt proof per log would be): an endpoint can still hide or invent
+    /// events of agreed blocks, which only delays or causes cache invalidations.
+    package static func checkAgainstQuorum(
+        _ blocks: BlockAgreement, first: BlockHeader, last: BlockHeader, logs: [RegistryLog]
+    ) async throws {
+        var claimed: [UInt64: Bytes32] = [:]
+        for header in [first, last] {
+            if let other = claimed[header.number], other != header.hash {
+                throw FollowerQuorumError(number: header.number, claimed: header.hash, agreed: other)
+            }
+            claimed[header.number] = header.hash
+        }
+        for log in logs {
+            if let other = claimed[log.blockNumber], other != log.blockHash {
+                throw FollowerQuorumError(number: log.blockNumber, claimed: log.blockHash, agreed: other)
+            }
+            claimed[log.blockNumber] = log.blockHash
+        }
+        for (number, hash) in claimed.sorted(by: { $0.key < $1.key }) {
+            var agreed = try await blocks.agreed(number)
+            if agreed.hash != hash {
+                // Agreed before a reorg (the reorg event that would forget it comes after
+                // this check), or a lie: agree afresh before deciding.
+                blocks.forget(from: number)
+                agreed = try await blocks.agreed(number)
+            }
+            guard agreed.hash == hash else { throw FollowerQuorumError(number: number, claimed: hash, agreed: agreed.hash) }
         }
     }
 

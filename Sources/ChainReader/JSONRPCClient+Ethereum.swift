@@ -12,9 +12,17 @@ extension JSONRPCClient {
     }
 
     /// eth_getBlockByNumber (without transactions); nil when the block does not exist (yet).
+    /// A result that does not parse fails over to the next endpoint.
     public func block(_ tag: BlockTag) async throws -> BlockHeader? {
+        try await call("eth_getBlockByNumber", Self.blockParams(tag)) { try self.blockHeader(from: $0) }
+    }
+
+    static func blockParams(_ tag: BlockTag) -> [JSONValue] { [tag.jsonValue, false] }
+
+    /// An eth_getBlockByNumber result (null: no such block), with its hash recomputed
+    /// from its fields (`BlockHeader.recomputedHash`).
+    func blockHeader(from result: JSONValue) throws -> BlockHeader? {
         let method = "eth_getBlockByNumber"
-        let result = try await call(method, [tag.jsonValue, false])
         if result.isNull { return nil }
         guard case .object(let object) = result else { throw invalid(method, "result is not an object") }
         return BlockHeader(
@@ -22,7 +30,8 @@ extension JSONRPCClient {
             hash: try bytes32(object["hash"], method: method, field: "hash"),
             parentHash: try bytes32(object["parentHash"], method: method, field: "parentHash"),
             timestamp: try quantity(object["timestamp"], method: method, field: "timestamp"),
-            stateRoot: try object["stateRoot"].map { try bytes32($0, method: method, field: "stateRoot") })
+            stateRoot: try object["stateRoot"].map { try bytes32($0, method: method, field: "stateRoot") },
+            recomputedHash: BlockHeader.recomputedHash(json: object))
     }
 
     /// eth_call: the return data of calling `to` with `data` on the state at `block`.

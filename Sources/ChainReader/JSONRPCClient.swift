@@ -78,9 +78,47 @@ public final class JSONRPCClient: Sendable {
     public func call<T>(
         _ method: String, _ params: [JSONValue] = [], decode: (JSONValue) throws -> T
     ) async throws -> T {
+        try await withFailover(method) { index in
+            let id = state.withLockedValue { $0.nextID() }
+            let result = try await perform(method, params, id: id, endpoint: index)
+            do { return try decode(result) } catch {
+                let message = (error as? JSONRPCError)?.message ?? "result does not decode: \(error)"
+                throw JSONRPCError(.invalidResponse, method: method, endpoint: names[index], message: message)
+            }
+        }
+    }
+
+    /// Several calls in one HTTP request (a JSON-RPC 2.0 batch, section 6): one round
+    /// trip for calls that do not depend on each other. `decode` gets one result per call,
+    /// in the order of `calls` whatever the order of the answers; an element's error
+    /// object is that element's `.failure` (kind `.rpc`). The whole batch fails over like
+    /// one call: on a transport failure, or when `decode` throws (a JSON-RPC error it
+    /// rethrows keeps its kind, so a revert is final and "header not found" is retried;
+    /// anything else counts as an invalid response of that endpoint).
+    public func batch<T>(
+        _ calls: [(method: String, params: [JSONValue])],
+        decode: ([Result<JSONValue, JSONRPCError>]) throws -> T
+    ) async throws -> T {
+        precondition(!calls.isEmpty, "an empty JSON-RPC batch")
+        let label = calls.map(\.method).joined(separator: "+")
+        return try await withFailover(label) { index in
+            let firstID = state.withLockedValue { $0.nextIDs(calls.count) }
+            let results = try await performBatch(calls, firstID: firstID, label: label, endpoint: index)
+            do { return try decode(results) } catch let error as JSONRPCError where error.kind == .rpc {
+                throw error
+            } catch {
+                let message = (error as? JSONRPCError)?.message ?? "batch results do not decode: \(error)"
+                throw JSONRPCError(.invalidResponse, method: label, endpoint: names[index], message: message)
+            }
+        }
+    }
+
+    /// Runs `attempt` on the endpoint to use, moving on to the next endpoint (with
+    /// backoff and Retry-After) while it fails with a retryable error.
+    private func withFailover<T>(_ method: String, _ attempt: (Int) async throws -> T) async throws -> T {
         var lastError: JSONRPCError?
         let clock = ContinuousClock()
-        for attempt in 0..<max(1, configuration.maxAttempts) {
+        for attemptNumber in 0..<max(1, configuration.maxAttempts) {
             try Task.checkCancellation()
             let (index, readyAt) = state.withLockedValue { $0.pick(now: clock.now) }
             if let readyAt {
@@ -92,17 +130,11 @@ public final class JSONRPCClient: Sendable {
                             message: "every endpoint asked us to wait, the shortest for \(wait)", retryAfter: wait)
                 }
                 try await Task.sleep(until: readyAt, clock: clock)
-            } else if attempt > 0, attempt % configuration.endpoints.count == 0 {
-                try await Task.sleep(for: backoff(round: attempt / configuration.endpoints.count))
+            } else if attemptNumber > 0, attemptNumber % configuration.endpoints.count == 0 {
+                try await Task.sleep(for: backoff(round: attemptNumber / configuration.endpoints.count))
             }
-            let id = state.withLockedValue { $0.nextID() }
             do {
-                let result = try await perform(method, params, id: id, endpoint: index)
-                let value: T
-                do { value = try decode(result) } catch {
-                    let message = (error as? JSONRPCError)?.message ?? "result does not decode: \(error)"
-                    throw JSONRPCError(.invalidResponse, method: method, endpoint: names[index], message: message)
-                }
+                let value = try await attempt(index)
                 state.withLockedValue { $0.succeeded(index) }
                 return value
             } catch let error as JSONRPCError where error.isRetryable {
@@ -120,6 +152,19 @@ public final class JSONRPCClient: Sendable {
         throw lastError!
     }
 
+    /// The answer the preferred endpoint just gave turned out to be a lie once checked
+    /// (after the call returned: e.g. a block the quorum does not agree with): the next
+    /// call goes to the next endpoint, as after a failed attempt.
+    public func distrustPreferredEndpoint() {
+        state.withLockedValue { $0.failed($0.preferred, coolDownUntil: nil) }
+    }
+
+    /// The endpoint the next call goes to first (the preferred one, unless it is
+    /// cooling down after a 429).
+    public var currentEndpoint: URL {
+        configuration.endpoints[state.withLockedValue { $0.pick(now: .now).0 }]
+    }
+
     private func backoff(round: Int) -> Duration {
         var delay = configuration.backoff
         for _ in 1..<max(1, round) { delay = min(delay * 2, configuration.maxBackoff) }
@@ -132,43 +177,11 @@ public final class JSONRPCClient: Sendable {
         -> JSONValue
     {
         let name = names[index]
-        func failure(
-            _ kind: JSONRPCError.Kind, _ message: String, status: Int? = nil, retryAfter: Duration? = nil
-        ) -> JSONRPCError {
-            JSONRPCError(kind, method: method, endpoint: name, message: message, httpStatus: status, retryAfter: retryAfter)
+        func failure(_ kind: JSONRPCError.Kind, _ message: String, status: Int? = nil) -> JSONRPCError {
+            JSONRPCError(kind, method: method, endpoint: name, message: message, httpStatus: status)
         }
-        var request = HTTPClientRequest(url: configuration.endpoints[index].absoluteString)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "Accept", value: "application/json")
         let body = try JSONEncoder().encode(RequestBody(id: id, method: method, params: params))
-        request.body = .bytes(ByteBuffer(data: body))
-
-        let status: Int
-        let bytes: ByteBuffer
-        let retryAfterHeader: String?
-        do {
-            let response = try await httpClient.execute(request, timeout: Self.timeAmount(configuration.timeout), logger: logger)
-            status = Int(response.status.code)
-            retryAfterHeader = response.headers.first(name: "Retry-After")
-            bytes = try await response.body.collect(upTo: configuration.maxResponseBytes)
-        } catch let error as HTTPClientError {
-            if error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
-                throw failure(.timeout, "no answer within \(configuration.timeout)")
-            }
-            throw failure(.transport, "\(error)")
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch let error as NIOTooManyBytesError {
-            throw failure(.invalidResponse, "response larger than \(configuration.maxResponseBytes) bytes (\(error))")
-        } catch {
-            throw failure(.transport, "\(error)")
-        }
-
-        if status == 429 {
-            let retryAfter = retryAfterHeader.flatMap(Self.parseRetryAfter) ?? .seconds(1)
-            throw failure(.rateLimited, "HTTP 429 Too Many Requests", status: status, retryAfter: retryAfter)
-        }
+        let (status, bytes) = try await post(body, label: method, endpoint: index)
         let decoded: ResponseBody
         do {
             decoded = try JSONDecoder().decode(ResponseBody.self, from: bytes)
@@ -193,6 +206,96 @@ public final class JSONRPCClient: Sendable {
             throw failure(.invalidResponse, "response has neither result nor error: \(Self.snippet(bytes))", status: status)
         }
         return result
+    }
+
+    /// One batch attempt: the results in the order of `calls` (ids firstID, firstID + 1...).
+    private func performBatch(
+        _ calls: [(method: String, params: [JSONValue])], firstID: Int, label: String, endpoint index: Int
+    ) async throws -> [Result<JSONValue, JSONRPCError>] {
+        let name = names[index]
+        func failure(_ kind: JSONRPCError.Kind, _ message: String, status: Int? = nil) -> JSONRPCError {
+            JSONRPCError(kind, method: label, endpoint: name, message: message, httpStatus: status)
+        }
+        let requests = calls.enumerated().map { RequestBody(id: firstID + $0.offset, method: $0.element.method, params: $0.element.params) }
+        let (status, bytes) = try await post(try JSONEncoder().encode(requests), label: label, endpoint: index)
+        guard let answers = try? JSONDecoder().decode([ResponseBody].self, from: bytes) else {
+            // A server without batches answers one error object (-32600 and the like).
+            if let single = try? JSONDecoder().decode(ResponseBody.self, from: bytes), let error = single.error {
+                throw JSONRPCError(
+                    .rpc, method: label, endpoint: name, message: error.message, rpcCode: error.code,
+                    data: error.data.flatMap(Self.jsonText), httpStatus: status)
+            }
+            if !(200..<300).contains(status) {
+                throw failure(.httpStatus, "HTTP \(status): \(Self.snippet(bytes))", status: status)
+            }
+            throw failure(.invalidResponse, "not a JSON-RPC batch response: \(Self.snippet(bytes))", status: status)
+        }
+        guard (200..<300).contains(status) else {
+            throw failure(.httpStatus, "HTTP \(status): \(Self.snippet(bytes))", status: status)
+        }
+        var results = [Result<JSONValue, JSONRPCError>?](repeating: nil, count: calls.count)
+        for answer in answers {
+            guard case .number(let number)? = answer.id, let position = Int(exactly: number).map({ $0 - firstID }),
+                results.indices.contains(position), results[position] == nil
+            else {
+                throw failure(.invalidResponse, "batch answer with an unknown or repeated id: \(answer.id.map { "\($0)" } ?? "missing")", status: status)
+            }
+            let method = calls[position].method
+            if let error = answer.error {
+                results[position] = .failure(
+                    JSONRPCError(
+                        .rpc, method: method, endpoint: name, message: error.message, rpcCode: error.code,
+                        data: error.data.flatMap(Self.jsonText), httpStatus: status))
+            } else if let result = answer.result {
+                results[position] = .success(result)
+            } else {
+                throw failure(.invalidResponse, "batch answer \(method) has neither result nor error", status: status)
+            }
+        }
+        guard let missing = results.firstIndex(where: { $0 == nil }) else { return results.map { $0! } }
+        throw failure(.invalidResponse, "batch answer lacks \(calls[missing].method) (id \(firstID + missing))", status: status)
+    }
+
+    /// POSTs `body`; the status and the whole response body, or a transport, timeout,
+    /// too-large or 429 error.
+    private func post(_ body: Data, label: String, endpoint index: Int) async throws -> (Int, ByteBuffer) {
+        let name = names[index]
+        func failure(
+            _ kind: JSONRPCError.Kind, _ message: String, status: Int? = nil, retryAfter: Duration? = nil
+        ) -> JSONRPCError {
+            JSONRPCError(kind, method: label, endpoint: name, message: message, httpStatus: status, retryAfter: retryAfter)
+        }
+        var request = HTTPClientRequest(url: configuration.endpoints[index].absoluteString)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "Accept", value: "application/json")
+        request.body = .bytes(ByteBuffer(data: body))
+
+        let status: Int
+        let bytes: ByteBuffer
+        let retryAfterHeader: String?
+        do {
+            let response = try await httpClient.execute(request, timeout: Self.timeAmount(configuration.timeout), logger: logger)
+            status = Int(response.status.code)
+            retryAfterHeader = response.headers.first(name: "Retry-After")
+            bytes = try await response.body.collect(upTo: configuration.maxResponseBytes)
+        } catch let error as HTTPClientError {
+            if error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+                throw failure(.timeout, "no answer within \(configuration.timeout)")
+            }
+            throw failure(.transport, "\(error)")
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch let error as NIOTooManyBytesError {
+            throw failure(.invalidResponse, "response larger than \(configuration.maxResponseBytes) bytes (\(error))")
+        } catch {
+            throw failure(.transport, "\(error)")
+        }
+        if status == 429 {
+            let retryAfter = retryAfterHeader.flatMap(Self.parseRetryAfter) ?? .seconds(1)
+            throw failure(.rateLimited, "HTTP 429 Too Many Requests", status: status, retryAfter: retryAfter)
+        }
+        return (status, bytes)
     }
 
     // MARK: helpers
@@ -270,9 +373,14 @@ struct EndpointState: Sendable {
 
     init(count: Int) { coolDownUntil = Array(repeating: nil, count: count) }
 
-    mutating func nextID() -> Int {
-        lastID &+= 1
-        return lastID
+    mutating func nextID() -> Int { nextIDs(1) }
+
+    /// The first of `count` consecutive request ids.
+    mutating func nextIDs(_ count: Int) -> Int {
+        if lastID > Int.max / 2 { lastID = 0 }
+        let first = lastID + 1
+        lastID += count
+        return first
     }
 
     /// The endpoint to try, and the instant to wait for when every endpoint is cooling.

@@ -17,6 +17,10 @@ public struct ProvenRegistry: Sendable {
     /// name -> the node hash it was last proven to have: hints for one-request lookups.
     private let hints = NIOLockedValueBox<[String: Bytes32]>([:])
     private static let maxHints = 100_000
+    private let hintOutcomes = (
+        hit: Counter(label: "onebz_chain_proof_hints_total", dimensions: [("outcome", "hit")]),
+        wrong: Counter(label: "onebz_chain_proof_hints_total", dimensions: [("outcome", "wrong")])
+    )
 
     public init(
         client: JSONRPCClient, address: EthereumAddress, layout: RegistryStorageLayout, blocks: BlockAgreement,
@@ -68,24 +72,48 @@ public struct ProvenRegistry: Sendable {
     }
 
     /// Name -> nodeHash and node, both proven at `block`. The node's slots follow from the
-    /// hash, so a name seen before is read in one request with the hash it had (the
-    /// contract never re-assigns a name; the hint is checked like everything else); a new
-    /// name, or a hint the proof contradicts, takes a second request.
+    /// hash, so with a hint for the name (an earlier lookup's, or `hint(name:nodeHash:)`'s)
+    /// the name's slot and the node's slots are read in one eth_getProof, and the proof
+    /// must show that the name's slot holds the hinted hash; without a hint, or when the
+    /// proof contradicts it, the node is read in a second request (the contract never
+    /// re-assigns a name, so a hint is only wrong when it was fed wrong).
     public func lookup(_ name: String, at block: UInt64) async throws -> ResolvedNode? {
         guard name.utf8.count <= BizNodeRegistry.maxNameBytes else { return nil }
+        let nameSlot = layout.dnsToNodeSlot(name: name)
+        let proven: Bytes32
         if let hinted = hints.withLockedValue({ $0[name] }) {
-            let nameSlot = layout.dnsToNodeSlot(name: name)
             let slots = layout.nodeSlots(hinted)
             let (values, _) = try await read([nameSlot] + slots.initial, at: block)
-            let proven = Bytes32(unchecked: values[nameSlot]!.bigEndianBytes)
-            if proven.isZero { return nil }
-            if proven == hinted, try layout.nameWords(head: values[slots.nameHead]!) <= 1 {
-                return try layout.node(from: values, slots: slots).map { ResolvedNode(nodeHash: hinted, node: $0) }
+            proven = Bytes32(unchecked: values[nameSlot]!.bigEndianBytes)
+            if proven.isZero { return nil }  // not registered yet at this (older) block
+            if proven == hinted {
+                hintOutcomes.hit.increment()
+                // A name longer than one word: its node's remaining words, one more request.
+                let words = try layout.nameWords(head: values[slots.nameHead]!)
+                var all = values
+                if words > 1 { all = try await read(slots.needed(nameWords: words), at: block).0 }
+                return try layout.node(from: all, slots: slots).map { ResolvedNode(nodeHash: hinted, node: $0) }
+            } else {
+                hintOutcomes.wrong.increment()
+                logger.info(
+                    "a name hint was wrong; reading the proven node instead",
+                    metadata: ["name": "\(name)", "hint": "\(hinted.hex)", "proven": "\(proven.hex)"])
+                remember(name, proven)
             }
+        } else {
+            guard let hash = try await resolveDNS(name, at: block) else { return nil }
+            remember(name, hash)
+            proven = hash
         }
-        guard let hash = try await resolveDNS(name, at: block) else { return nil }
-        remember(name, hash)
-        return try await node(hash, at: block).map { ResolvedNode(nodeHash: hash, node: $0) }
+        return try await node(proven, at: block).map { ResolvedNode(nodeHash: proven, node: $0) }
+    }
+
+    /// Tells the registry that `name` (lowercase, as looked up) was registered for
+    /// `nodeHash`, e.g. from the event follower's NodeRegistered events, so that its first
+    /// lookup is one request too. A hint is never believed: the proof checks it, and a
+    /// wrong one only costs a second request.
+    public func hint(name: String, nodeHash: Bytes32) {
+        remember(name, nodeHash)
     }
 
     private func remember(_ name: String, _ hash: Bytes32) {
@@ -95,20 +123,35 @@ public struct ProvenRegistry: Sendable {
         }
     }
 
-    /// The proven values of `slots` at block `number`. A block not agreed yet is agreed
-    /// while the proof is on its way (the two round trips overlap, so a miss at a new block
-    /// still costs about one); the proof is checked once the root is known. A proof that
-    /// does not verify is asked for again through the verifying call, which fails over
-    /// past the endpoint that sent it.
+    /// The proven values of `slots` at block `number`: one eth_getProof, checked against
+    /// the agreed block's root. At a block not agreed yet, the proof rides in the same
+    /// HTTP request as the preferred endpoint's header (a batch; `BlockAgreement.begin`),
+    /// or, when another miss already started the agreement, is asked for while it runs:
+    /// either way about one round trip. A proof that does not verify is reported and
+    /// asked for again through the verifying call, which fails over past the endpoint
+    /// that sent it.
     private func read(_ slots: [UInt256], at number: UInt64) async throws -> ([UInt256: UInt256], Evidence) {
         let rejected = rejectionReporter(number)
-        async let agreement = blocks.agreed(number)
-        let early = try? await client.proof(address: address, slots: slots, at: .number(number))
-        let block = try await agreement
+        let params = JSONRPCClient.proofParams(address, slots, .number(number))
+        let piggyback = BlockAgreement.Piggyback(method: "eth_getProof", params: params, endpoint: client.currentEndpoint)
+        let block: AgreedBlock
+        let early: JSONValue?
+        switch blocks.begin(number, piggyback: piggyback) {
+        case .known(let known):
+            (block, early) = (known, nil)
+        case .started(let agreement):
+            let outcome = try await agreement.value
+            (block, early) = (outcome.block, try? outcome.piggyback?.get())
+        case .joined(let agreement):
+            async let proof = try? client.call("eth_getProof", params)
+            let agreed = try await agreement.value.block
+            (block, early) = (agreed, await proof)
+        }
         if let early {
             do throws(ProofError) {
-                let values = try early.verify(stateRoot: block.stateRoot, address: address, slots: slots)
-                return (values, Evidence(block: block, proof: early, slots: slots))
+                let proof = try AccountProof(json: early)
+                let values = try proof.verify(stateRoot: block.stateRoot, address: address, slots: slots)
+                return (values, Evidence(block: block, proof: proof, slots: slots))
             } catch {
                 rejected(error)
             }

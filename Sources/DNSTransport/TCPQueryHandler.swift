@@ -32,6 +32,10 @@ final class TCPQueryHandler: ChannelDuplexHandler {
 
     /// Messages written per event-loop turn before yielding to other connections.
     static let messagesPerTurn = 8
+    /// A transfer whose client takes nothing for this long is abandoned (Knot's
+    /// tcp-io-timeout does the same), so a stalled secondary cannot hold a connection.
+    static let transferStallTimeout: TimeAmount = .seconds(60)
+    private var stallCheck: Scheduled<Void>?
 
     init(
         engine: QueryEngine, transfers: ZoneTransferResponder? = nil, observer: TransferObserver? = nil,
@@ -147,12 +151,30 @@ final class TCPQueryHandler: ChannelDuplexHandler {
             stream = nil
             context.channel.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
             drainQueued(context: context)
-        } else if context.channel.isWritable, !resumeScheduled {
+        } else if !context.channel.isWritable {
+            watchForStall(context: context)
+        } else if !resumeScheduled {
             resumeScheduled = true
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             context.eventLoop.execute {
                 bound.value.0.resumeScheduled = false
                 bound.value.0.pump(context: bound.value.1)
+            }
+        }
+    }
+
+    /// Closes the connection if the transfer has not moved when the timeout passes.
+    private func watchForStall(context: ChannelHandlerContext) {
+        guard stallCheck == nil, let sent = stream?.messageCount else { return }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        stallCheck = context.eventLoop.scheduleTask(in: Self.transferStallTimeout) {
+            let (handler, context) = bound.value
+            handler.stallCheck = nil
+            guard let transfer = handler.stream else { return }
+            if transfer.messageCount == sent {
+                context.close(promise: nil)
+            } else if !context.channel.isWritable {
+                handler.watchForStall(context: context)
             }
         }
     }
@@ -174,6 +196,8 @@ final class TCPQueryHandler: ChannelDuplexHandler {
             observer?.finished(transfer, client: client, completed: false)
             stream = nil
         }
+        stallCheck?.cancel()
+        stallCheck = nil
         context.fireChannelInactive()
     }
 
@@ -200,6 +224,8 @@ final class TCPQueryHandler: ChannelDuplexHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IdleStateHandler.IdleStateEvent {
+            // A transfer reads nothing while it sends: the connection is busy, not idle.
+            guard stream == nil else { return }
             context.close(promise: nil)  // RFC 7766 6.2.3: the server may close idle connections
         } else {
             context.fireUserInboundEventTriggered(event)

@@ -75,6 +75,9 @@ public struct ProofBundle: Codable, Sendable, Equatable {
                 "block \(block.number) is \(header.hash.hex) on your endpoint, \(block.hash.hex) in the bundle")
         }
         guard header.stateRoot == block.stateRoot else { throw ProofError("state root differs from your endpoint's") }
+        guard header.isSelfConsistent else {
+            throw ProofError("your endpoint's header of block \(block.number) does not hash to its hash: its state root cannot be trusted")
+        }
         let layout: RegistryStorageLayout
         switch storageLayout {
         case "solidity": layout = .solidity

@@ -220,17 +220,31 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
                 state.live = true
                 return (failures, serial, true)
             }
-            let changed = !removed.isEmpty || !added.isEmpty
+            // DNSSEC: signatures due for renewal (or new keys) make a version of their own.
+            let changed = !removed.isEmpty || !added.isEmpty || settings.transform?.isDue() == true
             let serial = Serial.next(after: state.serial, block: block, changed: changed)
             guard serial != state.serial else { return (failures, nil, false) }
             var difference = ZoneDifference(
                 oldSOA: soa(state.serial), newSOA: soa(serial), removed: removed, added: added)
-            if let transform = settings.transform { difference = transform.difference(difference) }
+            if let transform = settings.transform {
+                if let transformed = transform.difference(difference) {
+                    difference = transformed
+                } else {
+                    // Not signed: secondaries must not get it by IXFR; they fall back to AXFR.
+                    state.journal.start(at: serial)
+                    state.serial = serial
+                    return (failures, serial, false)
+                }
+            }
             state.journal.advance(to: serial, removed: difference.removed, added: difference.added, now: time)
             state.serial = serial
             return (failures, serial, false)
         }
         if wentLive {
+            // Signing the first version can take a while: outside the lock (the hot
+            // path's absence checks take it). Commits come one at a time (the
+            // materialiser), so no difference can reach the transform before it.
+            if let transform = settings.transform, let version = unsignedVersion() { transform.start(version) }
             isLiveFlag.store(true, ordering: .releasing)
             let (nodes, bytes) = measure(force: true)
             logger.info(
@@ -280,14 +294,27 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
     // MARK: ZoneTransferSource
 
     package func currentVersion() -> (any ZoneVersion)? {
-        guard let version = state.withLockedValue({ state -> MaterializedZoneVersion? in
+        guard let version = unsignedVersion() else { return nil }
+        guard let transform = settings.transform else { return version }
+        return transform.version(version)
+    }
+
+    /// The version as materialised, before any transform (DNSSEC).
+    private func unsignedVersion() -> MaterializedZoneVersion? {
+        state.withLockedValue { state in
             guard state.live else { return nil }
             return MaterializedZoneVersion(
                 serial: state.serial, soa: soa(state.serial), staticRecords: staticRecords,
                 entries: state.names.entries, ttl: settings.positiveTTL)
-        }) else { return nil }
-        guard let transform = settings.transform else { return version }
-        return transform.version(version)
+        }
+    }
+
+    /// DNSSEC: a new version when signatures are due for renewal or the keys changed,
+    /// even if nothing else did (checked by the signing service every `check_interval`;
+    /// a zone that changes often renews them with its changes).
+    package func renewSignaturesIfDue() {
+        guard isLive, settings.transform?.isDue() == true else { return }
+        commit([], at: state.withLockedValue { $0.block })
     }
 
     package func differences(since serial: UInt32) -> [ZoneDifference]? {
@@ -312,9 +339,15 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
 /// zone hands out goes through it (the NSEC3 signer maintains its chain per serial
 /// from the unsigned differences, in serial order).
 package protocol ZoneTransferTransform: Sendable {
-    func version(_ version: any ZoneVersion) -> any ZoneVersion
-    /// Called once per new serial, under the zone's commit, in order.
-    func difference(_ difference: ZoneDifference) -> ZoneDifference
+    /// The first version (the zone went live): build whatever state the transform keeps.
+    func start(_ version: any ZoneVersion)
+    /// The transformed version; nil when it cannot be served (transfers get SERVFAIL).
+    func version(_ version: any ZoneVersion) -> (any ZoneVersion)?
+    /// Called once per new serial, under the zone's commit, in order. Nil when it
+    /// cannot be transformed: the journal restarts there (IXFR answers AXFR-style).
+    func difference(_ difference: ZoneDifference) -> ZoneDifference?
+    /// Whether a new serial is needed though nothing changed (signatures to renew).
+    func isDue() -> Bool
 }
 
 private struct ZoneMetrics: Sendable {

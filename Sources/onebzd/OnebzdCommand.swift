@@ -143,7 +143,7 @@ struct OnebzdCommand: AsyncParsableCommand {
     }
 
     /// Defaults, then the file, then the flags.
-    private func loadConfiguration() throws -> ServerConfiguration {
+    func loadConfiguration() throws -> ServerConfiguration {
         var settings = ServerConfiguration()
         if let config {
             guard let data = FileManager.default.contents(atPath: config) else {
@@ -160,7 +160,7 @@ struct OnebzdCommand: AsyncParsableCommand {
         return settings
     }
 
-    private func originName() throws -> Name {
+    func originName() throws -> Name {
         do { return try Name(dns.origin) } catch {
             throw ConfigurationError(key: "--origin", "'\(dns.origin)' is not a domain name")
         }

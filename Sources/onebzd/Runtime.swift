@@ -41,12 +41,25 @@ struct Runtime {
             let staticEngine = QueryEngine(
                 zone: zone, configuration: engineConfiguration, signer: signing?.signer, unixTime: now)
             var staticServices: [any Service] = []
-            if let signing { staticServices.append(SigningService(signing: signing, engine: staticEngine, logger: logger)) }
             engine = staticEngine
-            services = staticServices
             dynamic = nil
             head = nil
-            transferSource = StaticZoneTransferSource(zone: zone)
+            if let signing {
+                // Transfers serve the static zone signed with an NSEC3 chain; renewing its
+                // signatures makes a new serial, which the engine's SOA follows.
+                var zoneSettings = MaterializedZone.Settings()
+                zoneSettings.transform = NSEC3ZoneTransform(
+                    signer: { signing.signer }, clock: { ZoneSigning.now() }, logger: logger)
+                let signed = MaterializedZone.staticOnly(zone, settings: zoneSettings)
+                let serial = SerialTracker(zone: zone, engine: staticEngine, hook: serialChanges)
+                signed.onNewSerial { serial.update(serial: $0) }
+                staticServices.append(
+                    SigningService(signing: signing, engine: staticEngine, transfers: signed, logger: logger))
+                transferSource = signed
+            } else {
+                transferSource = StaticZoneTransferSource(zone: zone)
+            }
+            services = staticServices
             self.zone = nil
             logger.info("no chain configured: serving the static zone only")
             return
@@ -82,7 +95,8 @@ struct Runtime {
         let resolver = NodeResolver(chain: chainReader, registry: registryClient)
         let serialBox = NIOLockedValueBox<SerialTracker?>(nil)
         let materialized = chainSettings.materialize ? Self.materializedZone(
-            zone, settings: settings, floor: { serialBox.withLockedValue { $0?.serial ?? 0 } }, logger: logger) : nil
+            zone, settings: settings, signing: signing, floor: { serialBox.withLockedValue { $0?.serial ?? 0 } },
+            logger: logger) : nil
         let source = DynamicNodeSource(
             resolver: resolver, head: head, settings: sourceSettings, logger: logger, absence: materialized)
         let engine = QueryEngine(
@@ -104,9 +118,10 @@ struct Runtime {
         // Proof mode remembers agreed blocks by number: a reorg makes them wrong from there on.
         let agreedBlocks = (chainReader as? ProvenRegistry)?.blocks
         let follower = EventFollower(
-            registry: contract, configuration: followerConfiguration, logger: logger
+            registry: contract, configuration: followerConfiguration, blocks: agreedBlocks, logger: logger
         ) { event in
             if case .reorg(let fromBlock) = event { agreedBlocks?.forget(from: fromBlock) }
+            if case .registered(let hash, let name) = event { (chainReader as? ProvenRegistry)?.hint(name: name, nodeHash: hash) }
             await applier.handle(event)
         }
 
@@ -118,7 +133,9 @@ struct Runtime {
             services.append(
                 ZoneMaterializer(zone: materialized, resolver: resolver, settings: materializerSettings, logger: logger))
         }
-        if let signing { services.append(SigningService(signing: signing, engine: engine, logger: logger)) }
+        if let signing {
+            services.append(SigningService(signing: signing, engine: engine, transfers: materialized, logger: logger))
+        }
         if let registryClient, let registrySettings = settings.registry {
             services.append(
                 RegistryChangeFollower(
@@ -145,9 +162,13 @@ extension Runtime {
     /// The materialised zone with the server's TTLs (journal limits: defaults until
     /// `[transfer]` sets them).
     static func materializedZone(
-        _ zone: Zone, settings: ServerConfiguration, floor: @escaping @Sendable () -> UInt32, logger: Logger
+        _ zone: Zone, settings: ServerConfiguration, signing: ZoneSigning?, floor: @escaping @Sendable () -> UInt32,
+        logger: Logger
     ) -> MaterializedZone {
         var zoneSettings = MaterializedZone.Settings()
+        if let signing {
+            zoneSettings.transform = NSEC3ZoneTransform(signer: { signing.signer }, clock: { ZoneSigning.now() }, logger: logger)
+        }
         zoneSettings.positiveTTL = settings.ttl.positive
         zoneSettings.serialFloor = floor
         zoneSettings.journal.maxVersions = settings.transfer.journalMaxVersions

@@ -29,33 +29,21 @@ struct ZoneCommand: AsyncParsableCommand {
                 diff it against the chain. Without a chain, the static zone alone.
                 """)
 
-        @Option(help: "TOML configuration file (docs/configuration.md); flags override it.")
-        var config: String?
-
-        @OptionGroup(title: "DNS")
-        var dns: DNSOptions
-
-        @OptionGroup(title: "Chain and registry")
-        var upstreams: UpstreamOptions
+        /// The server's options (--config, --zone, --rpc-url, ...): the same parsing and
+        /// validation as the server, since the root command takes them wherever they are.
+        @ParentCommand var server: OnebzdCommand
 
         @Option(help: "Write the zone to FILE instead of stdout.")
         var output: String?
 
-        @Option(help: "Log level (logs go to stderr).")
-        var logLevel: Logger.Level = .warning
-
         func run() async throws {
             var logger = Logger(label: "onebzd.zone") { StreamLogHandler.standardError(label: $0) }
-            logger.logLevel = logLevel
+            logger.logLevel = server.logLevel
             let settings: ServerConfiguration
             let zone: Zone
             do {
-                settings = try loadConfiguration()
-                let origin: Name
-                do { origin = try Name(dns.origin) } catch {
-                    throw ConfigurationError(key: "--origin", "'\(dns.origin)' is not a domain name")
-                }
-                zone = try Zone(file: settings.server.zoneFile, apex: origin)
+                settings = try server.loadConfiguration()
+                zone = try Zone(file: settings.server.zoneFile, apex: try server.originName())
             } catch {
                 throw DNSSECCommand.failure("\(error)")
             }
@@ -115,22 +103,6 @@ struct ZoneCommand: AsyncParsableCommand {
             defer { following.cancel() }
             try await materializer.materializeOnce()
             return materialized
-        }
-
-        private func loadConfiguration() throws -> ServerConfiguration {
-            var settings = ServerConfiguration()
-            if let config {
-                guard let data = FileManager.default.contents(atPath: config) else {
-                    throw ConfigurationError(key: "--config", "cannot read \(config)")
-                }
-                guard let text = String(data: data, encoding: .utf8) else {
-                    throw ConfigurationError(key: "--config", "\(config) is not UTF-8 text")
-                }
-                settings = try ServerConfiguration(toml: text)
-            }
-            try dns.apply(to: &settings)
-            try upstreams.apply(to: &settings)
-            return settings
         }
     }
 }

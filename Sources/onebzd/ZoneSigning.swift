@@ -4,6 +4,7 @@ import DNSWire
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import OneBZResolver
 import ServiceLifecycle
 
 /// The zone's DNSSEC keys as onebzd uses them: read from the key directory (a key is
@@ -99,6 +100,9 @@ final class ZoneSigning: Sendable {
 struct SigningService: Service {
     let signing: ZoneSigning
     let engine: QueryEngine
+    /// The zone transfers serve (signed with NSEC3): renewed here when nothing else
+    /// changes it for a refresh window.
+    var transfers: MaterializedZone? = nil
     let logger: Logger
 
     func run() async throws {
@@ -121,6 +125,7 @@ struct SigningService: Service {
                 engine.resign(with: signing.signer, unixTime: now)
                 logFailure()
             }
+            transfers?.renewSignaturesIfDue()
         }
     }
 

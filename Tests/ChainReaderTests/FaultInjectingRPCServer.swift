@@ -15,6 +15,8 @@ final class FaultInjectingRPCServer: Sendable {
         case raw(status: Int, headers: [String: String], body: String)
         /// Never answer (the client's timeout must fire).
         case hang
+        /// A batch request: the body made from the request's calls (id, method) in order.
+        case batch(@Sendable (_ calls: [(id: Int, method: String)]) -> String)
     }
 
     private let channel: any Channel
@@ -79,6 +81,10 @@ final class FaultInjectingRPCServer: Sendable {
                 write(context: context, status: 200, headers: [:], body: #"{"jsonrpc":"2.0","id":\#(idText),"result":\#(json)}"#)
             case .raw(let status, let headers, let text):
                 write(context: context, status: status, headers: headers, body: text)
+            case .batch(let answer):
+                let calls = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [[String: Any]]) ?? []
+                let ids = calls.map { (id: $0["id"] as? Int ?? -1, method: $0["method"] as? String ?? "") }
+                write(context: context, status: 200, headers: [:], body: answer(ids))
             }
         }
 

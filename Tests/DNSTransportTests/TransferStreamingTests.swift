@@ -26,7 +26,7 @@ import Testing
     }
 
     @Test func axfrStreamsWithBackpressureThenAnswersThePipelinedQuery() throws {
-        let zone = TransferFixture.zone(serial: 5, names: 4000)
+        let zone = TransferFixture.zone(serial: 5, names: 10_000)
         let responder = ZoneTransferResponder(
             apex: TransferFixture.apex, source: StaticZoneTransferSource(zone: zone),
             configuration: .init(
@@ -46,6 +46,9 @@ import Testing
         // First turn: one batch of messages, no more.
         var received = try frames(channel)
         #expect(received.count == TCPQueryHandler.messagesPerTurn)
+        // No reads while sending is not idleness: the idle timer does not cut a transfer.
+        channel.pipeline.fireUserInboundEventTriggered(IdleStateHandler.IdleStateEvent.read)
+        #expect(channel.isActive)
         // Not writable: the next turn sends nothing.
         channel.isWritable = false
         channel.pipeline.fireChannelWritabilityChanged()
@@ -60,9 +63,29 @@ import Testing
         #expect(received.last?.header.id == 2 && received.last?.answers.first?.type == .soa)
         #expect(received.dropLast().allSatisfy { $0.header.id == 1 })
         let records = transfer.flatMap(\.answers)
-        #expect(records.count == 4000 + 2 + 2)
+        #expect(records.count == 10_000 + 2 + 2)
         #expect(records.first?.type == .soa && records.last?.type == .soa)
         #expect(transfer.count > TCPQueryHandler.messagesPerTurn)
+    }
+
+    @Test func aTransferTheClientStopsTakingIsAbandoned() throws {
+        let zone = TransferFixture.zone(serial: 5, names: 10_000)
+        let responder = ZoneTransferResponder(
+            apex: TransferFixture.apex, source: StaticZoneTransferSource(zone: zone),
+            configuration: .init(
+                keys: TSIGKeyring(), acl: TransferACL([.init(prefix: AddressPrefix("127.0.0.0/8")!, key: nil)])))
+        let loop = EmbeddedEventLoop()
+        let channel = EmbeddedChannel(loop: loop)
+        try channel.pipeline.syncOperations.addHandlers([
+            ByteToMessageHandler(DNSFrameDecoder()), TCPQueryHandler(engine: QueryEngine(zone: zone), transfers: responder),
+        ])
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 53)).wait()
+        channel.isWritable = false
+        try channel.writeInbound(ByteBuffer(bytes: Self.framed(TransferFixture.request(.axfr))))
+        loop.advanceTime(by: TCPQueryHandler.transferStallTimeout - .seconds(1))
+        #expect(channel.isActive)
+        loop.advanceTime(by: .seconds(2))
+        #expect(!channel.isActive, "a stalled transfer holds its connection")
     }
 
     @Test func refusedTransferIsOneMessage() throws {

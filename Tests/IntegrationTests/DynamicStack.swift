@@ -22,6 +22,8 @@ final class DynamicStack: @unchecked Sendable {
     let httpPort: Int
     var gatewayURL: String { "http://127.0.0.1:\(httpPort)" }
     let pollInterval: Duration
+    /// `[chain] materialize` is on (the default; `extraConfig` can turn it off).
+    let materializing: Bool
 
     /// The sample nodes' published addresses.
     static func addresses(of name: String) -> (ipv4: [String], ipv6: [String]) {
@@ -38,6 +40,7 @@ final class DynamicStack: @unchecked Sendable {
     ) async throws {
         directory = try Repo.scratchDirectory(label)
         pollInterval = .milliseconds(pollMilliseconds)
+        materializing = !extraConfig.contains("materialize = false")
         devnet = try await Devnet.start(label: label + "-devnet")
 
         proxyPort = FreePort.next()
@@ -99,10 +102,13 @@ final class DynamicStack: @unchecked Sendable {
         _ = try await RegistryClient(baseURL: "http://127.0.0.1:\(registryPort)", timeout: .seconds(5)).publish(record)
     }
 
-    /// onebzd answers dynamic names only once its follower has synced: wait for that.
+    /// onebzd answers dynamic names only once its follower has synced: wait for that,
+    /// and (materialising, the default) for the zone to go live, so the materialiser's
+    /// own lookups are over before a test counts eth_calls.
     func waitUntilReady() async throws {
         try await onebzd.process.waitUntil(timeout: .seconds(60)) {
             (try? self.onebzd.dig(["shashi.1bz", "TXT"]))?.status == "NOERROR"
+                && (!self.materializing || (try? self.get("/metrics").body.contains("onebz_zone_serial")) == true)
         }
     }
 

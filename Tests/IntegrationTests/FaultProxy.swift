@@ -15,7 +15,7 @@ final class FaultProxy: @unchecked Sendable {
         case wrongID = "wrong_id", forge
         // Well-formed chain lies (tools/faultproxy.py): proof mode must see through them.
         case rewriteCall = "rewrite_call", proofOtherBlock = "proof_other_block", forgeProof = "forge_proof"
-        case otherHash = "other_hash", withhold
+        case otherHash = "other_hash", withhold, forgeStateRoot = "forge_state_root"
     }
 
     let port: Int

@@ -7,6 +7,11 @@ import TestSupport
 /// in that order, so `rpc[0]` is the preferred endpoint) and `registryProxy` before the
 /// real onebz-registry. Short TTLs (positive and stale 1 s) so that a fault is seen by
 /// the next query, and stale answers are told apart by their TTL.
+///
+/// `materialize = false` by default: these suites exercise the RPC miss path (the
+/// fallback mode), where an unknown name costs a lookup and a failing upstream makes it
+/// SERVFAIL. With the materialised name set an unregistered name is NXDOMAIN from
+/// memory whatever the upstreams do (MaterializedZoneIntegrationTests).
 final class FaultStack: Sendable {
     let directory: URL
     let devnet: Devnet
@@ -18,7 +23,7 @@ final class FaultStack: Sendable {
     /// - Parameter chainSettings: more `[chain]` lines (e.g. proof mode's `verify`).
     init(
         label: String, endpoints: Int = 1, chainTimeout: String = "1s", registryTimeout: String = "1s",
-        chainSettings: String = "", httpPort: Int? = nil
+        chainSettings: String = "", httpPort: Int? = nil, materialize: Bool = false
     ) async throws {
         directory = try Repo.scratchDirectory(label)
         devnet = try await Devnet.start(label: label + "-devnet")
@@ -51,6 +56,7 @@ final class FaultStack: Sendable {
         deploy_block = \(devnet.deployBlock)
         poll_interval = "200ms"
         timeout = "\(chainTimeout)"
+        materialize = \(materialize)
         \(chainSettings)
 
         [registry]

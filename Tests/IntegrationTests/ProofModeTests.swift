@@ -1,4 +1,5 @@
 import Foundation
+import NodeRegistry
 import TestSupport
 import Testing
 
@@ -30,6 +31,17 @@ import Testing
         // Proof mode reads storage, never eth_call.
         #expect(stack.rpc.map { $0.count("eth_getProof") }.reduce(0, +) > 0)
         #expect(stack.rpc.map { $0.count("eth_call") }.reduce(0, +) == 0)
+        // A miss is one eth_getProof (a free name; a node id), also at a new block: the
+        // follower agreed on the block before the miss (or the proof rides along in the
+        // preferred endpoint's header request).
+        try await stack.devnet.mine(1)
+        try await Task.sleep(for: .milliseconds(1200))
+        let idName = NodeID(hex: stack.devnet.sample("bob.1bz")!.nodeID)!.dnsName
+        for name in ["onerequest.1bz", idName] {
+            let proofs = stack.rpc.map { $0.count("eth_getProof") }.reduce(0, +)
+            _ = try stack.dig([name, "TXT"])
+            #expect(stack.rpc.map { $0.count("eth_getProof") }.reduce(0, +) == proofs + 1, "\(name)")
+        }
     }
 
     @Test func evidenceBundleIsCheckedByOnebzVerify() async throws {
@@ -71,7 +83,10 @@ import Testing
         (.rewriteCall, [:], ""),  // proof mode makes no eth_call: nothing to see
         (.proofOtherBlock, ["block": "0x1"], "does not verify"),
         (.forgeProof, [:], "does not verify"),
-        (.otherHash, [:], "disagree"),
+        // Another hash (and root) for the block: its fields do not hash to it; the
+        // follower (which follows the liar) is told its blocks are not the quorum's.
+        (.otherHash, [:], "does not hash to its hash"),
+        (.forgeStateRoot, [:], "does not hash to its hash"),
         (.withhold, ["head": "1"], ""),
     ]
 
@@ -99,6 +114,11 @@ import Testing
             if !logText.isEmpty {
                 do { try await stack.eventually { stack.log(since: mark).contains(logText) } } catch {
                     Issue.record("\(fault): no log line with \"\(logText)\"")
+                }
+            }
+            if fault == .otherHash {
+                do { try await stack.eventually { stack.log(since: mark).contains("quorum does not agree with") } } catch {
+                    Issue.record("\(fault): the follower believed the liar's blocks")
                 }
             }
             // The liar was asked (and lied), except for eth_call, which proof mode never sends.
@@ -144,21 +164,34 @@ import Testing
         for other in stack.rpc.dropFirst() { try other.inject(.pass) }
     }
 
-    @Test func noQuorumIsSERVFAILNeverAGuess() async throws {
+    /// The SOA serial: the block the answers are proven at.
+    static func serial(_ stack: FaultStack) throws -> UInt64? {
+        let line = try stack.dig(["1bz", "SOA"]).answer.first { $0.contains("SOA") }
+        let fields = line?.split(whereSeparator: { $0 == " " || $0 == "\t" }) ?? []
+        return fields.count > 6 ? UInt64(fields[6]) : nil
+    }
+
+    /// Without a quorum for new blocks the follower reports none of them: answers stay
+    /// proven at the last agreed block (the SOA serial says which), never a guess; with
+    /// the quorum back, they move on.
+    @Test func noQuorumHoldsAnswersAtTheLastAgreedBlock() async throws {
         let stack = try await Self.stack("proof-noquorum")
         #expect(try Set(stack.dig(["shashi.1bz", "A"]).rdata("A")) == Self.shashiV4)
+        let head = try await stack.devnet.blockNumber()
+        try await stack.eventually { try Self.serial(stack) == head }
         let mark = stack.logLength
         try stack.rpc[0].inject(.otherHash)
         try stack.rpc[1].inject(.reset)
         try await stack.devnet.mine(1)
-        try await Task.sleep(for: .milliseconds(1200))
-        // Cached: stale; never looked up: SERVFAIL (one honest vote is not a quorum).
-        #expect(try Set(stack.dig(["shashi.1bz", "A"]).rdata("A")) == Self.shashiV4)
-        #expect(try stack.dig(["noquorum.1bz", "A"]).status == "SERVFAIL")
         try await stack.eventually { stack.log(since: mark).contains("no block agreement") }
+        try await Task.sleep(for: .milliseconds(1200))
+        #expect(try Self.serial(stack) == head, "the serial moved to a block no quorum agrees on")
+        #expect(try Set(stack.dig(["shashi.1bz", "A"]).rdata("A")) == Self.shashiV4)
+        #expect(try stack.dig(["noquorum.1bz", "A"]).status == "NXDOMAIN")  // proven at `head`
         try stack.rpc[0].inject(.pass)
         try stack.rpc[1].inject(.pass)
         try await stack.devnet.mine(1)
-        try await stack.eventually { try stack.dig(["noquorum.1bz", "A"]).status == "NXDOMAIN" }
+        try await stack.eventually { (try Self.serial(stack) ?? 0) >= head + 2 }
+        #expect(try stack.dig(["noquorum2.1bz", "A"]).status == "NXDOMAIN")
     }
 }

@@ -7,7 +7,10 @@ import Testing
 /// at an older block; and (with ONEBZ_PROOF_BENCH=1) the numbers for docs/chain.md.
 @Suite struct ProvenRegistryIntegrationTests {
     static func proven(_ devnet: Devnet, endpoints: Int = 1) -> ProvenRegistry {
-        let urls = Array(repeating: devnet.rpcURL, count: endpoints)
+        proven(devnet, urls: Array(repeating: devnet.rpcURL, count: endpoints))
+    }
+
+    static func proven(_ devnet: Devnet, urls: [URL]) -> ProvenRegistry {
         let configuration = JSONRPCClient.Configuration(endpoints: urls)
         return ProvenRegistry(
             client: JSONRPCClient(configuration: configuration),
@@ -34,10 +37,63 @@ import Testing
         let expectedLong = try await call.lookup(long.name, at: .number(now))
         #expect(expectedLong != nil)
         #expect(try await proven.lookup(long.name, at: now) == expectedLong)
+        #expect(try await proven.lookup(long.name, at: now) == expectedLong, "again, with its hint")
         // Before the sample registrations: every name is proven free.
         #expect(try await proven.lookup("shashi.1bz", at: devnet.deployBlock) == nil)
         let block = try await proven.blocks.agreed(head)
         #expect(block.endpoints.count == 3)
+    }
+
+    /// HTTP requests per miss, counted by a proxy (tools/faultproxy.py) before the devnet:
+    /// one where the slots are known up front (a node id, a free name, an alias with a
+    /// right hint), also at a block not agreed yet (the proof rides in the header's
+    /// request); two for an alias without a hint or with a wrong one (still right).
+    @Test func requestsPerMiss() async throws {
+        let devnet = try await SharedDevnet.get()
+        let call = SharedDevnet.registry(devnet)
+        let proxy = try await FaultProxy(
+            name: "counting", targetPort: devnet.port, directory: try Repo.scratchDirectory("proof-requests"))
+        let proven = Self.proven(devnet, urls: [URL(string: proxy.url)!])
+        let shashi = Bytes32(hex: devnet.sample("shashi.1bz")!.nodeHash)!
+        let acme = Bytes32(hex: devnet.sample("acme.1bz")!.nodeHash)!
+        func requests(_ label: String, _ body: () async throws -> Void) async throws -> (http: Int, batches: Int) {
+            let (http, batches) = (proxy.count("http_requests"), proxy.count("batch"))
+            try await body()
+            return (proxy.count("http_requests") - http, proxy.count("batch") - batches)
+        }
+        func expectLookup(_ name: String, at block: UInt64) async throws {
+            let expected = try await call.lookup(name, at: .number(block))
+            #expect(try await proven.lookup(name, at: block) == expected, "\(name)")
+        }
+
+        try await devnet.mine(1)
+        var head = try await call.blockNumber()
+        // A new block: the header and the proof in one batch, one HTTP request.
+        let expectedNode = try await call.node(shashi, at: .number(head))
+        var counted = try await requests("node id, new block") {
+            let node = try await proven.node(shashi, at: head)
+            #expect(node == expectedNode)
+        }
+        #expect(counted == (1, 1), "node id at a new block: \(counted)")
+        counted = try await requests("alias, no hint") { try await expectLookup("acme.1bz", at: head) }
+        #expect(counted == (2, 0), "alias without a hint: \(counted)")
+        counted = try await requests("alias, learned hint") { try await expectLookup("acme.1bz", at: head) }
+        #expect(counted == (1, 0), "alias with the hint its first lookup left: \(counted)")
+        proven.hint(name: "bob.1bz", nodeHash: Bytes32(hex: devnet.sample("bob.1bz")!.nodeHash)!)
+        counted = try await requests("alias, fed hint") { try await expectLookup("bob.1bz", at: head) }
+        #expect(counted == (1, 0), "alias with a fed hint: \(counted)")
+        proven.hint(name: "shashi.1bz", nodeHash: acme)  // wrong (stale, or fed wrong)
+        counted = try await requests("alias, wrong hint") { try await expectLookup("shashi.1bz", at: head) }
+        #expect(counted == (2, 0), "alias with a wrong hint: \(counted)")
+        counted = try await requests("alias, corrected hint") { try await expectLookup("shashi.1bz", at: head) }
+        #expect(counted == (1, 0), "the wrong hint was replaced by the proven hash: \(counted)")
+        counted = try await requests("free name") { try await expectLookup("nobody-\(head).1bz", at: head) }
+        #expect(counted == (1, 0), "a free name: \(counted)")
+
+        try await devnet.mine(1)
+        head = try await call.blockNumber()
+        counted = try await requests("alias with hint, new block") { try await expectLookup("acme.1bz", at: head) }
+        #expect(counted == (1, 1), "alias with a hint at a new block: \(counted)")
     }
 
     @Test(.enabled(if: ProcessInfo.processInfo.environment["ONEBZ_PROOF_BENCH"] == "1"))

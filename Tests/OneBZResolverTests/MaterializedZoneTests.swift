@@ -289,13 +289,13 @@ struct MaterializedZoneTests {
     // MARK: Memory
 
     /// Bytes per node for nodes with everything (alias, node id, key, one IPv4 and one
-    /// IPv6 address, five TXT strings): within the cache's per-name budget.
+    /// IPv6 address, five TXT strings; 20k nodes, light enough for a debug build beside other suites): within the cache's per-name budget.
     @Test func memoryPerNameIsWithinTheCacheBudget() throws {
         let key = Ed25519PrivateKey(seed: Array(repeating: 9, count: 32))
         let metadata = try NodeMetadata.signed(by: key, ipv4: ["192.0.2.10"], ipv6: ["2001:db8::10"], seq: 1).verify()
         let node = Self.node("x.1bz", 1).node
         var names = MaterializedNames()
-        let count = 100_000
+        let count = 20_000
         for index in 0..<count {
             // Keccak output is uniform: spread the index over the first word too.
             var bytes = Array(repeating: UInt8(0), count: 32)
@@ -319,7 +319,7 @@ struct MaterializedZoneTests {
         print("materialised zone: \(perName) bytes per node (\(count) nodes), budget \(budget)")
         #expect(perName < budget)
         var probe = names.entries[0].decoded!
-        #expect(probe.records?.map(\.type) == [.a, .aaaa, .txt, .txt, .txt, .txt, .txt, .txt])
+        #expect(probe.records?.map(\.type) == [.a, .aaaa, .txt, .txt, .txt, .txt, .txt])
         probe.records = nil
         #expect(NodePayload(encoded: probe.encoded()) == probe)
     }

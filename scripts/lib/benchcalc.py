@@ -20,7 +20,7 @@ import sys
 
 SERVERS = ("onebzd", "nsd", "knot")
 MODES = ("udp", "tcp")
-MISS_KEYS = ("rpc", "registry", "miss_absent", "miss_found", "hit_python")
+MISS_KEYS = ("rpc", "rpc_proof", "registry", "miss_absent", "miss_found", "hit_python")
 
 
 def stat_fields(pid: int) -> list[str]:

@@ -1,0 +1,142 @@
+import DNSEngine
+import DNSSEC
+import DNSWire
+import Logging
+import NIOConcurrencyHelpers
+
+/// DNSSEC for zone transfers (DESIGN.md, Trust end to end): the materialised zone's
+/// versions and differences, signed with an NSEC3 chain (RFC 5155, RFC 9276 settings)
+/// that `NSEC3ZoneMaintainer` keeps current difference by difference, so secondaries
+/// serve validated answers and denials holding no keys. onebzd's own answers keep
+/// compact denial; only what is transferred carries the chain.
+///
+/// Keys follow the server's signer: a difference made after the signing keys changed
+/// re-signs the zone with the new keys (and publishes the new DNSKEY set) in the same
+/// difference. Signatures due for renewal are renewed with the next difference;
+/// `isDue` asks for a difference of its own when nothing else changes.
+/// A signing failure stops transfers (SERVFAIL) rather than serving an unsigned or
+/// half-signed zone, and is logged; the journal restarts (IXFR falls back to AXFR) and
+/// the next transfer rebuilds the signed zone from the version it is asked for.
+package final class NSEC3ZoneTransform: ZoneTransferTransform {
+    private let signer: @Sendable () -> ZoneSigner?
+    private let clock: @Sendable () -> UInt32
+    private let logger: Logger
+    /// Nil before `start`, and after a failure.
+    private let maintainer = NIOLockedValueBox<NSEC3ZoneMaintainer?>(nil)
+
+    package init(
+        signer: @escaping @Sendable () -> ZoneSigner?, clock: @escaping @Sendable () -> UInt32,
+        logger: Logger = Logger(label: "onebz.zone.nsec3")
+    ) {
+        self.signer = signer
+        self.clock = clock
+        self.logger = logger
+    }
+
+    package func start(_ version: any ZoneVersion) {
+        guard let built = build(version) else { return }
+        // Kept unless a difference already moved the zone past this version.
+        maintainer.withLockedValue { state in
+            if state == nil || Self.serial(of: state!.soa) == version.serial { state = built }
+        }
+    }
+
+    /// The signed zone; after a failure, rebuilt from `version` (a difference that does
+    /// not start at the rebuilt serial drops it again, so a stale rebuild never serves).
+    package func version(_ version: any ZoneVersion) -> (any ZoneVersion)? {
+        if let signed = maintainer.withLockedValue({ $0?.signedZone }) { return signed }
+        start(version)
+        return maintainer.withLockedValue { $0?.signedZone }
+    }
+
+    private func build(_ version: any ZoneVersion) -> NSEC3ZoneMaintainer? {
+        guard let signer = signer() else {
+            logger.error("zone transfers: DNSSEC is on but no signing key is active; transfers refused until one is")
+            return nil
+        }
+        var records = [version.soa]
+        var iterator = version.makeRecordIterator()
+        while let record = iterator.next() { records.append(record) }
+        do {
+            let built = try NSEC3ZoneMaintainer(zone: records, signer: signer, now: clock())
+            logger.info(
+                "zone transfers: signed zone with NSEC3 chain built",
+                metadata: ["serial": "\(version.serial)", "names": "\(built.nameCount)", "bytes": "\(built.storageBytes)"])
+            return built
+        } catch {
+            logger.error("zone transfers: signing the zone failed", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    package func difference(_ difference: ZoneDifference) -> ZoneDifference? {
+        let now = clock()
+        let current = signer()
+        return maintainer.withLockedValue { state in
+            guard var zone = state, let current, Self.serial(of: zone.soa) == Self.serial(of: difference.oldSOA) else {
+                state = nil
+                return nil
+            }
+            do {
+                var change = SignedZoneChange()
+                if Self.keyTags(current) != Self.keyTags(zone.signer) {
+                    change = try zone.refresh(now: now, signer: current)
+                }
+                let applied = try zone.apply(
+                    removed: difference.removed, added: difference.added, newSOA: difference.newSOA, now: now)
+                change = Self.combine(change, then: applied)
+                state = zone
+                return ZoneDifference(
+                    oldSOA: difference.oldSOA, newSOA: difference.newSOA,
+                    removed: change.removed.filter { !Self.isApexSOA($0, zone.apex) },
+                    added: change.added.filter { !Self.isApexSOA($0, zone.apex) })
+            } catch {
+                logger.error(
+                    "zone transfers: signing a difference failed; transfers refused until the next version",
+                    metadata: ["serial": "\(Self.serial(of: difference.newSOA))", "error": "\(error)"])
+                state = nil
+                return nil
+            }
+        }
+    }
+
+    package func isDue() -> Bool {
+        let now = clock()
+        let current = signer()
+        return maintainer.withLockedValue { state in
+            guard let zone = state else { return false }
+            if let current, Self.keyTags(current) != Self.keyTags(zone.signer) { return true }
+            return now >= zone.nextRefresh
+        }
+    }
+
+    /// Whether a version is being served (false before `start` and after a failure).
+    package var isReady: Bool { maintainer.withLockedValue { $0 != nil } }
+
+    private static func keyTags(_ signer: ZoneSigner) -> Set<UInt16> {
+        Set(signer.activeKeys.map(\.keyTag) + signer.keys.map(\.keyTag))
+    }
+
+    private static func serial(of soa: ResourceRecord) -> UInt32 {
+        soa.rdata.count >= 20 ? soa.rdata.suffix(20).prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) } : 0
+    }
+
+    private static func isApexSOA(_ record: ResourceRecord, _ apex: Name) -> Bool {
+        record.type == .soa && record.name == apex
+    }
+
+    /// Two changes made one after the other as one IXFR step: a record the second
+    /// removes that the first added was never in the old zone, and the reverse.
+    static func combine(_ first: SignedZoneChange, then second: SignedZoneChange) -> SignedZoneChange {
+        guard !first.isEmpty else { return second }
+        let removedLater = Set(second.removed)
+        let addedLater = Set(second.added)
+        let addedFirst = Set(first.added)
+        let removedFirst = Set(first.removed)
+        return SignedZoneChange(
+            removed: first.removed.filter { !addedLater.contains($0) }
+                + second.removed.filter { !addedFirst.contains($0) },
+            added: first.added.filter { !removedLater.contains($0) }
+                + second.added.filter { !removedFirst.contains($0) })
+    }
+}
