@@ -127,9 +127,8 @@ link_cut() {
 
 link_restore() {
   if [ "$fleet_mode" = netns ]; then
+    # IPv4 addresses stay on an interface that goes down; only the link comes back.
     ip -n "$(netns_name "$1")" link set eth0 up
-    ip -n "$(netns_name "$1")" addr show dev eth0 | grep -q "${netns_addr[$1]}" || \
-      ip -n "$(netns_name "$1")" addr add "${netns_addr[$1]}/24" dev eth0
     netns_wait_forwarding "$1"
   else
     kill -CONT "$2"
