@@ -65,13 +65,8 @@ struct Runtime {
             return
         }
 
-        var rpcConfiguration = JSONRPCClient.Configuration(endpoints: chainSettings.rpcURLs.compactMap(URL.init(string:)))
-        rpcConfiguration.timeout = chainSettings.timeout
-        let rpc = JSONRPCClient(configuration: rpcConfiguration, logger: logger)
-        // Addresses were validated when the configuration was read.
-        let contract = BizNodeRegistry(
-            client: rpc, address: EthereumAddress(hex: chainSettings.contract)!,
-            lookupAddress: chainSettings.lookupContract.flatMap { EthereumAddress(hex: $0) })
+        let clients = ChainClients(chainSettings, logger: logger)
+        let contract = clients.contract
         let registryClient = settings.registry.map { RegistryClient(baseURL: $0.url, timeout: $0.timeout) }
 
         var sourceSettings = DynamicNodeSource.Settings()
@@ -90,8 +85,7 @@ struct Runtime {
         // follower's first sync, then every processed block (never going back).
         let initialZone = zone.withSerial(UInt32(truncatingIfNeeded: chainSettings.deployBlock))
         let head = ChainHead()
-        let chainReader = Self.chainReader(
-            chainSettings, rpc: rpc, template: rpcConfiguration, call: contract, logger: logger)
+        let chainReader = clients.reader
         let resolver = NodeResolver(chain: chainReader, registry: registryClient)
         let serialBox = NIOLockedValueBox<SerialTracker?>(nil)
         let materialized = chainSettings.materialize ? Self.materializedZone(
@@ -111,14 +105,10 @@ struct Runtime {
             if materialized?.isLive != true { serial.update(to: head.highestBlock) }
         }
 
-        var followerConfiguration = EventFollower.Configuration(startBlock: chainSettings.deployBlock)
-        followerConfiguration.confirmations = chainSettings.confirmations
-        followerConfiguration.pollInterval = chainSettings.pollInterval
-        followerConfiguration.maxRange = chainSettings.maxLogRange
         // Proof mode remembers agreed blocks by number: a reorg makes them wrong from there on.
-        let agreedBlocks = (chainReader as? ProvenRegistry)?.blocks
+        let agreedBlocks = clients.agreedBlocks
         let follower = EventFollower(
-            registry: contract, configuration: followerConfiguration, blocks: agreedBlocks, logger: logger
+            registry: contract, configuration: clients.follower, blocks: agreedBlocks, logger: logger
         ) { event in
             if case .reorg(let fromBlock) = event { agreedBlocks?.forget(from: fromBlock) }
             if case .registered(let hash, let name) = event { (chainReader as? ProvenRegistry)?.hint(name: name, nodeHash: hash) }
@@ -127,11 +117,9 @@ struct Runtime {
 
         var services: [any Service] = [follower]
         if let materialized {
-            var materializerSettings = ZoneMaterializer.Settings()
-            materializerSettings.concurrency = chainSettings.materializeConcurrency
-            materializerSettings.retryInterval = chainSettings.pollInterval
             services.append(
-                ZoneMaterializer(zone: materialized, resolver: resolver, settings: materializerSettings, logger: logger))
+                ZoneMaterializer(
+                    zone: materialized, resolver: resolver, settings: clients.materializer, logger: logger))
         }
         if let signing {
             services.append(SigningService(signing: signing, engine: engine, transfers: materialized, logger: logger))
@@ -175,6 +163,39 @@ extension Runtime {
         zoneSettings.journal.maxAgeNanoseconds = UInt64(settings.transfer.journalMaxAge.components.seconds) * 1_000_000_000
         return MaterializedZone(staticZone: zone, settings: zoneSettings, logger: logger)
     }
+}
+
+/// The chain side a configuration names, built the same way for the server and for
+/// `onebzd zone dump`: the JSON-RPC client, the contract (events, call-mode reads), the
+/// reader lookups use (call or proof mode), the follower's and materialiser's settings.
+struct ChainClients {
+    let contract: BizNodeRegistry
+    let reader: any ChainNodeReader
+    let follower: EventFollower.Configuration
+    let materializer: ZoneMaterializer.Settings
+
+    init(_ chain: ServerConfiguration.Chain, logger: Logger) {
+        var rpcConfiguration = JSONRPCClient.Configuration(endpoints: chain.rpcURLs.compactMap(URL.init(string:)))
+        rpcConfiguration.timeout = chain.timeout
+        let rpc = JSONRPCClient(configuration: rpcConfiguration, logger: logger)
+        // Addresses were validated when the configuration was read.
+        contract = BizNodeRegistry(
+            client: rpc, address: EthereumAddress(hex: chain.contract)!,
+            lookupAddress: chain.lookupContract.flatMap { EthereumAddress(hex: $0) })
+        reader = Runtime.chainReader(chain, rpc: rpc, template: rpcConfiguration, call: contract, logger: logger)
+        var follower = EventFollower.Configuration(startBlock: chain.deployBlock)
+        follower.confirmations = chain.confirmations
+        follower.pollInterval = chain.pollInterval
+        follower.maxRange = chain.maxLogRange
+        self.follower = follower
+        var materializer = ZoneMaterializer.Settings()
+        materializer.concurrency = chain.materializeConcurrency
+        materializer.retryInterval = chain.pollInterval
+        self.materializer = materializer
+    }
+
+    /// Proof mode's agreed blocks (the follower checks its ranges against them).
+    var agreedBlocks: BlockAgreement? { (reader as? ProvenRegistry)?.blocks }
 }
 
 extension Runtime {

@@ -76,29 +76,18 @@ struct ZoneCommand: AsyncParsableCommand {
             zoneSettings.positiveTTL = settings.ttl.positive
             guard let chain = settings.chain else { return MaterializedZone.staticOnly(zone, settings: zoneSettings) }
             let materialized = MaterializedZone(staticZone: zone, settings: zoneSettings, logger: logger)
-            var rpcConfiguration = JSONRPCClient.Configuration(endpoints: chain.rpcURLs.compactMap(URL.init(string:)))
-            rpcConfiguration.timeout = chain.timeout
-            let rpc = JSONRPCClient(configuration: rpcConfiguration, logger: logger)
-            let contract = BizNodeRegistry(
-                client: rpc, address: EthereumAddress(hex: chain.contract)!,
-                lookupAddress: chain.lookupContract.flatMap { EthereumAddress(hex: $0) })
+            let clients = ChainClients(chain, logger: logger)
             let registry = settings.registry.map { RegistryClient(baseURL: $0.url, timeout: $0.timeout) }
-            let reader = Runtime.chainReader(chain, rpc: rpc, template: rpcConfiguration, call: contract, logger: logger)
-            var followerConfiguration = EventFollower.Configuration(startBlock: chain.deployBlock)
-            followerConfiguration.confirmations = chain.confirmations
-            followerConfiguration.pollInterval = chain.pollInterval
-            followerConfiguration.maxRange = chain.maxLogRange
-            let follower = EventFollower(registry: contract, configuration: followerConfiguration, logger: logger) {
-                event in
+            let follower = EventFollower(
+                registry: clients.contract, configuration: clients.follower, blocks: clients.agreedBlocks,
+                logger: logger
+            ) { event in
                 materialized.note(event)
                 if case .synced(let block) = event { materialized.synced(block: block) }
             }
-            var materializerSettings = ZoneMaterializer.Settings()
-            materializerSettings.concurrency = chain.materializeConcurrency
-            materializerSettings.retryInterval = chain.pollInterval
             let materializer = ZoneMaterializer(
-                zone: materialized, resolver: NodeResolver(chain: reader, registry: registry),
-                settings: materializerSettings, logger: logger)
+                zone: materialized, resolver: NodeResolver(chain: clients.reader, registry: registry),
+                settings: clients.materializer, logger: logger)
             let following = Task { try await follower.run() }
             defer { following.cancel() }
             try await materializer.materializeOnce()

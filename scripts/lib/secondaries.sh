@@ -81,13 +81,11 @@ CONF
 
 nsd_command() { echo nsd -d -c "$1/nsd.conf"; }
 
-# write_knot_secondary DIR LISTEN_ADDR PORT PRIMARY_ADDR PRIMARY_PORT [ZONE]: DIR/knot.conf,
-# storage, journal, control socket and log in DIR. Knot asks for IXFR (falling back to
-# AXFR) and logs which it got ("IXFR, incoming" / "AXFR, incoming").
-write_knot_secondary() {
-  local dir=$1 addr=$2 port=$3 primary=$4 primary_port=$5 zone=${6:-1bz}
-  mkdir -p "$dir/storage"
-  cat >"$dir/knot.conf" <<CONF
+# knot_common DIR ADDR PORT: the server, control, log, database and TSIG key sections
+# every Knot of the fleet shares (its files in DIR, listening on ADDR@PORT).
+knot_common() {
+  local dir=$1 addr=$2 port=$3
+  cat <<CONF
 server:
     rundir: "$dir"
     pidfile: "$dir/knot.pid"
@@ -109,7 +107,18 @@ key:
   - id: $tsig_name
     algorithm: $tsig_algorithm
     secret: $tsig_secret
+CONF
+}
 
+# write_knot_secondary DIR LISTEN_ADDR PORT PRIMARY_ADDR PRIMARY_PORT [ZONE]: DIR/knot.conf,
+# storage, journal, control socket and log in DIR. Knot asks for IXFR (falling back to
+# AXFR) and logs which it got ("IXFR, incoming" / "AXFR, incoming").
+write_knot_secondary() {
+  local dir=$1 addr=$2 port=$3 primary=$4 primary_port=$5 zone=${6:-1bz}
+  mkdir -p "$dir/storage"
+  {
+    knot_common "$dir" "$addr" "$port"
+    cat <<CONF
 remote:
   - id: primary
     address: $primary@$primary_port
@@ -132,6 +141,7 @@ zone:
     master: primary
     acl: notify-from-primary
 CONF
+  } >"$dir/knot.conf"
   knotc -c "$dir/knot.conf" conf-check >/dev/null
 }
 
@@ -144,27 +154,8 @@ write_knot_primary() {
   shift 4
   mkdir -p "$dir/storage"
   {
+    knot_common "$dir" "$addr" "$port"
     cat <<CONF
-server:
-    rundir: "$dir"
-    pidfile: "$dir/knot.pid"
-    listen: $addr@$port
-
-control:
-    listen: "$dir/knot.sock"
-
-log:
-  - target: "$dir/knot.log"
-    any: info
-
-database:
-    storage: "$dir/storage"
-
-key:
-  - id: $tsig_name
-    algorithm: $tsig_algorithm
-    secret: $tsig_secret
-
 acl:
   - id: transfer-with-key
     key: $tsig_name
