@@ -73,35 +73,40 @@ package struct ZoneMaterializer: Service {
         }
     }
 
-    private func resolve(
-        _ work: [MaterializedNames.Work], at block: UInt64
-    ) async -> [(MaterializedNames.Work, Result<NodeLookupOutcome, UpstreamFailure>?)] {
+    private typealias Outcome = (MaterializedNames.Work, Result<NodeLookupOutcome, UpstreamFailure>?)
+
+    private func resolve(_ work: [MaterializedNames.Work], at block: UInt64) async -> [Outcome] {
         guard !work.isEmpty else { return [] }
         let resolver = self.resolver
-        return await withTaskGroup(
-            of: (MaterializedNames.Work, Result<NodeLookupOutcome, UpstreamFailure>?).self
-        ) { group in
-            var results: [(MaterializedNames.Work, Result<NodeLookupOutcome, UpstreamFailure>?)] = []
-            results.reserveCapacity(work.count)
-            var next = 0
-            func add() {
-                let item = work[next]
-                next += 1
-                group.addTask {
-                    guard let name = item.name else { return (item, nil) }
-                    do throws(UpstreamFailure) {
-                        return (item, .success(try await resolver.resolve(name, at: block)))
-                    } catch {
-                        return (item, .failure(error))
-                    }
-                }
+        // The usual bounded group: `concurrency` children, one more as each finishes.
+        // (No nested function capturing the group: a release build of that shape
+        // crashed in the runtime's task-group completion, "pure virtual method called".)
+        return await withTaskGroup(of: Outcome.self) { group in
+            var pending = work.makeIterator()
+            for _ in 0..<min(settings.concurrency, work.count) {
+                guard let item = pending.next() else { break }
+                group.addTask { await Self.lookup(item, resolver: resolver, at: block) }
             }
-            while next < min(settings.concurrency, work.count) { add() }
+            var results: [Outcome] = []
+            results.reserveCapacity(work.count)
             while let result = await group.next() {
                 results.append(result)
-                if next < work.count { add() }
+                if let item = pending.next() {
+                    group.addTask { await Self.lookup(item, resolver: resolver, at: block) }
+                }
             }
             return results
+        }
+    }
+
+    private static func lookup(
+        _ item: MaterializedNames.Work, resolver: NodeResolver, at block: UInt64
+    ) async -> Outcome {
+        guard let name = item.name else { return (item, nil) }
+        do throws(UpstreamFailure) {
+            return (item, .success(try await resolver.resolve(name, at: block)))
+        } catch {
+            return (item, .failure(error))
         }
     }
 }
