@@ -37,7 +37,7 @@ package final class NSEC3ZoneTransform: ZoneTransferTransform {
         guard let built = build(version) else { return }
         // Kept unless a difference already moved the zone past this version.
         maintainer.withLockedValue { state in
-            if state == nil || Self.serial(of: state!.soa) == version.serial { state = built }
+            if state == nil || SerialNumber.of(soa: state!.soa) == version.serial { state = built }
         }
     }
 
@@ -73,7 +73,7 @@ package final class NSEC3ZoneTransform: ZoneTransferTransform {
         let now = clock()
         let current = signer()
         return maintainer.withLockedValue { state in
-            guard var zone = state, let current, Self.serial(of: zone.soa) == Self.serial(of: difference.oldSOA) else {
+            guard var zone = state, let current, SerialNumber.of(soa: zone.soa) == SerialNumber.of(soa: difference.oldSOA) else {
                 state = nil
                 return nil
             }
@@ -93,7 +93,7 @@ package final class NSEC3ZoneTransform: ZoneTransferTransform {
             } catch {
                 logger.error(
                     "zone transfers: signing a difference failed; transfers refused until the next version",
-                    metadata: ["serial": "\(Self.serial(of: difference.newSOA))", "error": "\(error)"])
+                    metadata: ["serial": "\(SerialNumber.of(soa: difference.newSOA) ?? 0)", "error": "\(error)"])
                 state = nil
                 return nil
             }
@@ -115,10 +115,6 @@ package final class NSEC3ZoneTransform: ZoneTransferTransform {
 
     private static func keyTags(_ signer: ZoneSigner) -> Set<UInt16> {
         Set(signer.activeKeys.map(\.keyTag) + signer.keys.map(\.keyTag))
-    }
-
-    private static func serial(of soa: ResourceRecord) -> UInt32 {
-        soa.rdata.count >= 20 ? soa.rdata.suffix(20).prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) } : 0
     }
 
     private static func isApexSOA(_ record: ResourceRecord, _ apex: Name) -> Bool {
