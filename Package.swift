@@ -64,11 +64,14 @@ let package = Package(
         .target(
             name: "ZoneCache",
             dependencies: ["DNSWire", "CLDNS", nioCore, atomics, nioConcurrency, deque]),
+        // Files that hold secrets: mode 0600 from creation, refused when open to others.
+        .target(name: "SecretFile"),
         // DNSSEC: keys (BIND files), key tags, DS, canonical RRset signing (swift-crypto). Pure: time is an argument.
-        .target(name: "DNSSEC", dependencies: ["DNSWire", crypto]),
+        .target(name: "DNSSEC", dependencies: ["DNSWire", "SecretFile", crypto]),
         // Pure: request bytes -> response plan -> bytes. No sockets, no clocks.
         .target(
-            name: "DNSEngine", dependencies: ["DNSWire", "ZoneCache", "DNSSEC", nioCore, atomics, nioConcurrency, crypto]),
+            name: "DNSEngine",
+            dependencies: ["DNSWire", "ZoneCache", "DNSSEC", "SecretFile", nioCore, atomics, nioConcurrency, crypto]),
         // Sockets: the UDP fast path (threads, recvmmsg/sendmmsg), TCP (NIO), DNSServer.
         .target(
             name: "DNSTransport",
@@ -117,7 +120,7 @@ let package = Package(
         .executableTarget(
             name: "onebz",
             dependencies: [
-                "NodeRegistry", "ChainReader", "ChainWallet", "DNSWire", argumentParser, asyncHTTPClient,
+                "NodeRegistry", "ChainReader", "ChainWallet", "DNSWire", "SecretFile", argumentParser, asyncHTTPClient,
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ]),
 
@@ -136,7 +139,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", nioCore]),
         .testTarget(name: "DNSSECTests", dependencies: ["DNSSEC", "DNSWire", "TestSupport"]),
-        .testTarget(name: "ZoneCacheTests", dependencies: ["ZoneCache", "DNSWire"]),
+        .testTarget(name: "ZoneCacheTests", dependencies: ["ZoneCache", "DNSWire", nioConcurrency]),
         .target(
             name: "DNSTestSupport", dependencies: ["DNSEngine", "ZoneCache", "DNSWire", nioConcurrency],
             path: "Tests/DNSTestSupport"),

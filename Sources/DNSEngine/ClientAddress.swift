@@ -10,13 +10,25 @@ public struct ClientAddress: Sendable, Hashable {
     /// The address bytes in network order, then zero padding.
     private let words: (UInt64, UInt64)
 
-    /// `bytes` must hold 4 (IPv4) or 16 (IPv6) bytes; nil otherwise.
+    /// `bytes` must hold 4 (IPv4) or 16 (IPv6) bytes; nil otherwise. An IPv4-mapped
+    /// IPv6 address (`::ffff:a.b.c.d`, RFC 4291 2.5.5.2, what a `[::]` socket without
+    /// IPV6_V6ONLY reports for IPv4 clients) becomes the IPv4 address, so rate limits,
+    /// ACL prefixes and cookies classify the client as the IPv4 client it is.
     public init?(bytes: UnsafeRawBufferPointer) {
         guard bytes.count == 4 || bytes.count == 16 else { return nil }
+        let raw = Self.isIPv4Mapped(bytes) ? UnsafeRawBufferPointer(rebasing: bytes[12..<16]) : bytes
         var words: (UInt64, UInt64) = (0, 0)
-        withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: bytes) }
-        self.count = bytes.count
+        withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: raw) }
+        self.count = raw.count
         self.words = words
+    }
+
+    /// `::ffff:0:0/96`.
+    @inline(__always)
+    static func isIPv4Mapped(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count == 16, bytes[10] == 0xFF, bytes[11] == 0xFF else { return false }
+        for index in 0..<10 where bytes[index] != 0 { return false }
+        return true
     }
 
     public init?(_ bytes: [UInt8]) {

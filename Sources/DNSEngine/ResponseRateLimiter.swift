@@ -10,9 +10,14 @@
 /// traffic from many ports may be counted on several sockets: the effective limit is
 /// then up to `rate` x sockets (documented in docs/robustness.md).
 ///
-/// The table is a fixed array of buckets indexed by a hash of the netblock (Knot's
-/// design): memory is bounded whatever the number of clients; a collision makes two
-/// netblocks share a bucket (and its budget) until one of them goes quiet.
+/// The table is a fixed array of buckets indexed by a keyed hash of the netblock
+/// (SipHash-2-4, a random key per limiter, so collisions cannot be chosen from outside):
+/// memory is bounded whatever the number of clients. Netblocks that share a bucket share
+/// its budget: a colliding netblock charges the bucket, it never refills it (before,
+/// alternating two colliding netblocks reset the budget each time and was never limited).
+///
+/// Loopback clients are exempt by default (`exempt`): a loopback source cannot be
+/// spoofed from off the host, so it can neither be reflected at nor amplify.
 package struct ResponseRateLimiter: Sendable {
     package struct Configuration: Sendable, Equatable {
         /// Responses per second per netblock; also the burst.
@@ -23,6 +28,12 @@ package struct ResponseRateLimiter: Sendable {
         package var ipv6PrefixLength: Int = 56
         /// Number of buckets (rounded up to a power of two).
         package var tableSize: Int = 1 << 16
+        /// Clients never limited (`rrl_exempt`).
+        package var exempt: [AddressPrefix] = Self.loopback
+
+        /// 200 responses per second per netblock, as NSD's default `rrl-ratelimit`.
+        package static let defaultRate = 200
+        package static let loopback = [AddressPrefix("127.0.0.0/8")!, AddressPrefix("::1/128")!]
 
         package init(responsesPerSecond: Int) { self.responsesPerSecond = responsesPerSecond }
     }
@@ -46,10 +57,14 @@ package struct ResponseRateLimiter: Sendable {
     package let configuration: Configuration
     private var buckets: [Bucket]
     private let mask: Int
+    private let key: SipHash24.Key
 
-    package init(configuration: Configuration) {
+    /// `key`: the bucket hash's key; random unless a test fixes it.
+    package init(configuration: Configuration, key: SipHash24.Key? = nil) {
         precondition(configuration.responsesPerSecond > 0, "rate must be positive")
         self.configuration = configuration
+        var random = SystemRandomNumberGenerator()
+        self.key = key ?? SipHash24.Key((0..<16).map { _ in UInt8.random(in: 0...255, using: &random) })
         var size = 1
         while size < max(1, configuration.tableSize) { size <<= 1 }
         buckets = Array(repeating: Bucket(), count: size)
@@ -58,22 +73,22 @@ package struct ResponseRateLimiter: Sendable {
 
     /// Whether to send a response to `client` at `nanoseconds` (a monotonic clock).
     package mutating func decide(client: ClientAddress, nanoseconds: UInt64) -> Decision {
-        decide(netblock: Self.netblock(client, configuration: configuration), nanoseconds: nanoseconds)
+        for prefix in configuration.exempt where prefix.contains(client) { return .send }
+        return decide(netblock: netblock(client), nanoseconds: nanoseconds)
     }
 
     package mutating func decide(netblock: UInt64, nanoseconds: UInt64) -> Decision {
         let second = nanoseconds / 1_000_000_000
         let rate = configuration.responsesPerSecond
-        let index = Int(truncatingIfNeeded: Self.mix(netblock)) & mask
+        let index = Int(truncatingIfNeeded: bucketHash(netblock)) & mask
         var bucket = buckets[index]
-        if !bucket.used || bucket.netblock != netblock {
-            // A new netblock (or one that took over a quiet bucket): full budget.
-            bucket = Bucket(netblock: netblock, second: second, tokens: rate, limited: 0, used: true)
-        } else if second > bucket.second {
-            // A new second: a full second's worth again (the burst is one second).
-            bucket.tokens = rate
-            bucket.second = second
+        if !bucket.used || second > bucket.second {
+            // A new second: a full second's worth again (the burst is one second), for
+            // whichever netblock holds the bucket now.
+            if bucket.netblock != netblock { bucket.limited = 0 }
+            bucket = Bucket(netblock: netblock, second: second, tokens: rate, limited: bucket.limited, used: true)
         }
+        // Within a second, every netblock hashing here spends this bucket's budget.
         let decision: Decision
         if bucket.tokens > 0 {
             bucket.tokens -= 1
@@ -87,9 +102,10 @@ package struct ResponseRateLimiter: Sendable {
         return decision
     }
 
-    /// The client's netblock as a 64-bit key (address masked to the prefix, family
-    /// mixed in).
-    package static func netblock(_ address: ClientAddress, configuration: Configuration) -> UInt64 {
+    /// The client's netblock as a 64-bit key: the address masked to the prefix, with
+    /// the family in the top byte. Exact for IPv4 and IPv6 prefixes up to /56; a longer
+    /// IPv6 prefix is hashed with the limiter's key (so its collisions are not chosen).
+    package func netblock(_ address: ClientAddress) -> UInt64 {
         address.withBytes { raw in
             if raw.count == 4 {
                 let host = raw.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
@@ -98,21 +114,21 @@ package struct ResponseRateLimiter: Sendable {
                 return UInt64(masked) | (4 << 56)
             }
             let bits = min(128, max(0, configuration.ipv6PrefixLength))
-            var key: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a over the masked prefix
-            for (index, byte) in raw.enumerated() {
+            // The masked address as two big-endian words (no allocation per packet).
+            var words: (UInt64, UInt64) = (0, 0)
+            for index in 0..<16 {
                 let keep = max(0, min(8, bits - index * 8))
-                let maskedByte = keep == 0 ? 0 : byte & UInt8(truncatingIfNeeded: 0xFF << (8 - keep))
-                key = (key ^ UInt64(maskedByte)) &* 0x100_0000_01b3
+                let byte = UInt64(keep == 0 ? 0 : raw[index] & UInt8(truncatingIfNeeded: 0xFF << (8 - keep)))
+                if index < 8 { words.0 = words.0 << 8 | byte } else { words.1 = words.1 << 8 | byte }
             }
-            return key | (6 << 56)
+            if bits <= 56 { return words.0 >> 8 | (6 << 56) }
+            return withUnsafeBytes(of: words) { SipHash24.hash(key: key, $0) } | (6 << 56)
         }
     }
 
-    /// SplitMix64's finaliser: spreads netblocks that differ in a few bits.
-    private static func mix(_ value: UInt64) -> UInt64 {
-        var z = value &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+    /// The bucket of a netblock: keyed, so which netblocks collide is not known outside.
+    @inline(__always)
+    private func bucketHash(_ netblock: UInt64) -> UInt64 {
+        withUnsafeBytes(of: netblock.littleEndian) { SipHash24.hash(key: key, $0) }
     }
 }

@@ -1,5 +1,6 @@
 import DNSWire
 import Foundation
+import SecretFile
 
 /// A key in BIND's key-file format (`K<zone>+<alg>+<tag>.key` with the DNSKEY RR,
 /// `.private` with `Private-key-format: v1.x`), as `dnssec-keygen`, `ldns-keygen` and
@@ -67,16 +68,19 @@ public struct BINDKeyFile: Sendable {
         return text
     }
 
-    /// Writes both files into `directory` (the private one readable by the owner only).
+    /// Writes both files into `directory` (the private one readable by the owner only
+    /// from its creation; a missing directory is created mode 0700).
     public func write(to directory: String) throws(DNSSECError) {
         let base = (directory as NSString).appendingPathComponent(baseName)
-        let manager = FileManager.default
-        guard
-            manager.createFile(atPath: base + ".private", contents: Data(privateFileText.utf8), attributes: [
-                .posixPermissions: 0o600
-            ]),
-            manager.createFile(atPath: base + ".key", contents: Data(publicFileText.utf8))
-        else { throw DNSSECError("cannot write \(base).key/.private") }
+        do {
+            try SecretFile.createPrivateDirectory(directory)
+            try SecretFile.write(base + ".private", text: privateFileText)
+        } catch {
+            throw DNSSECError("cannot write the private key: \(error)")
+        }
+        guard FileManager.default.createFile(atPath: base + ".key", contents: Data(publicFileText.utf8)) else {
+            throw DNSSECError("cannot write \(base).key")
+        }
     }
 
     // MARK: Reading

@@ -1,4 +1,3 @@
-import Atomics
 import DNSEngine
 import Logging
 import NIOCore
@@ -17,6 +16,8 @@ public struct DNSServer: Service, CustomStringConvertible {
         public var listen: [SocketAddress]
         public var tcpIdleTimeout: TimeAmount
         public var tcpMaxConnections: Int
+        /// TCP connections one client (an IPv4 address or IPv6 /64) may hold at once.
+        public var tcpMaxConnectionsPerClient: Int
         /// UDP response-rate limiting (nil: off); each UDP socket limits on its own.
         /// (Cookies are the engine's: `QueryEngine.Configuration.cookies`.)
         package var rateLimit: ResponseRateLimiter.Configuration?
@@ -25,11 +26,13 @@ public struct DNSServer: Service, CustomStringConvertible {
         public var transfers: ZoneTransferResponder?
 
         public init(
-            listen: [SocketAddress], tcpIdleTimeout: TimeAmount = .seconds(10), tcpMaxConnections: Int = 1024
+            listen: [SocketAddress], tcpIdleTimeout: TimeAmount = .seconds(10), tcpMaxConnections: Int = 1024,
+            tcpMaxConnectionsPerClient: Int = 64
         ) {
             self.listen = listen
             self.tcpIdleTimeout = tcpIdleTimeout
             self.tcpMaxConnections = tcpMaxConnections
+            self.tcpMaxConnectionsPerClient = tcpMaxConnectionsPerClient
         }
     }
 
@@ -143,8 +146,8 @@ public struct DNSServer: Service, CustomStringConvertible {
     private func bindTCP(_ address: SocketAddress) async throws -> any Channel {
         let engine = self.engine
         let idle = configuration.tcpIdleTimeout
-        let maxConnections = configuration.tcpMaxConnections
-        let open = ManagedAtomic<Int>(0)
+        let limiter = ConnectionLimiter(
+            maxConnections: configuration.tcpMaxConnections, maxPerClient: configuration.tcpMaxConnectionsPerClient)
         let logger = self.logger
         let transfers = configuration.transfers
         let observer = TransferObserver(logger: logger)
@@ -153,15 +156,22 @@ public struct DNSServer: Service, CustomStringConvertible {
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
-                // Connection cap: beyond it, new connections are closed at once.
-                let admitted = open.wrappingIncrementThenLoad(ordering: .relaxed) <= maxConnections
-                channel.closeFuture.whenComplete { _ in open.wrappingDecrement(ordering: .relaxed) }
-                guard admitted else {
-                    logger.debug("tcp connection refused: cap reached", metadata: ["cap": "\(maxConnections)"])
+                // Connection caps (the listener's, one client's): beyond them, new
+                // connections are closed at once.
+                let client = channel.remoteAddress.flatMap(ClientAddress.init)
+                let admission = limiter.admit(client)
+                guard admission == .admitted else {
+                    logger.debug(
+                        "tcp connection refused: cap reached",
+                        metadata: [
+                            "cap": "\(admission == .listenerFull ? limiter.maxConnections : limiter.maxPerClient)",
+                            "reason": "\(admission)", "client": "\(channel.remoteAddress.map { "\($0)" } ?? "?")",
+                        ])
                     return channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(CloseOnActiveHandler())
                     }
                 }
+                channel.closeFuture.whenComplete { _ in limiter.release(client) }
                 return channel.eventLoop.makeCompletedFuture {
                     let operations = channel.pipeline.syncOperations
                     try operations.addHandler(IdleStateHandler(readTimeout: idle))

@@ -47,7 +47,7 @@ package final class ChainEventApplier: Sendable {
         case .registered(let hash, let name):
             pending.withLockedValue {
                 $0.nodes.append(hash)
-                if let nodeName = try? NodeName(userText: name), case .alias = nodeName { $0.names.append(nodeName) }
+                if let nodeName = NodeName(chainString: name) { $0.names.append(nodeName) }
             }
         case .verified(let hash), .stakeAdded(let hash, _), .trustUpdated(let hash, _):
             pending.withLockedValue { $0.nodes.append(hash) }

@@ -84,9 +84,9 @@ package struct MaterializedNames: Sendable {
             var payload = entries[Int(slot)].decoded ?? NodePayload(alias: [])
             if payload.alias != label, !label.isEmpty {
                 unindexAlias(payload.alias, slot: slot)
-                takeAlias(label, for: slot)
                 payload.alias = label
                 entries[Int(slot)].payload = payload.encoded()
+                claimAlias(label, for: slot)
             }
             touch(slot, block: block)
             return
@@ -107,8 +107,8 @@ package struct MaterializedNames: Sendable {
         dirtyCount += 1
         indexHash(key, slot: slot)
         if !label.isEmpty {
-            takeAlias(label, for: slot)
             entries[Int(slot)].payload = NodePayload(alias: label).encoded()
+            claimAlias(label, for: slot)
         }
     }
 
@@ -180,6 +180,9 @@ package struct MaterializedNames: Sendable {
             remove(Int32(slot), alias: old.alias)
             return (before, [])
         }
+        // The chain says the alias is this node's (`resolveDNS(alias)` returned it): it
+        // takes the alias from whichever node held it, and only now.
+        if !old.alias.isEmpty, aliasOwner(old.alias) != work.slot { takeAlias(old.alias, for: work.slot) }
         var new = old
         if let id = facts.nodeID { new.nodeID = id }
         let owner = new.aliasName ?? new.nodeIDName ?? .root
@@ -255,15 +258,32 @@ package struct MaterializedNames: Sendable {
         }
     }
 
-    /// Gives `label` to `slot`, taking it from another node that held it (after a
-    /// reorg the chain decides again whose it is: both are re-resolved).
-    private mutating func takeAlias(_ label: [UInt8], for slot: Int32) {
-        let owner = label.withUnsafeBytes { raw -> Int32? in
+    /// The slot whose alias `label` is, if any.
+    private func aliasOwner(_ label: [UInt8]) -> Int32? {
+        label.withUnsafeBytes { raw -> Int32? in
             if let other = byAlias[Self.fingerprint(raw)], NodePayload.alias(of: entries[Int(other)].payload, equals: raw) {
                 return other
             }
             return aliasOverflow[label]
         }
+    }
+
+    /// A registration naming `label`: the node gets the alias when nobody holds it. When
+    /// another node holds it (a reorg, or a contract that let a name be registered
+    /// twice), nothing moves yet: both are resolved again and `apply` gives the alias to
+    /// the node `resolveDNS(alias)` returns. A registration alone never takes a name.
+    private mutating func claimAlias(_ label: [UInt8], for slot: Int32) {
+        switch aliasOwner(label) {
+        case nil: takeAlias(label, for: slot)
+        case let owner? where owner != slot: touch(owner, block: entries[Int(owner)].touched)
+        default: break
+        }
+    }
+
+    /// Gives `label` to `slot`, taking it from another node that held it (the chain
+    /// said whose it is; the former holder is resolved again).
+    private mutating func takeAlias(_ label: [UInt8], for slot: Int32) {
+        let owner = aliasOwner(label)
         if let owner, owner != slot, var payload = entries[Int(owner)].decoded {
             unindexAlias(label, slot: owner)
             payload.alias = []

@@ -159,7 +159,7 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
             if let from = pending.reorgFrom { state.names.touchAll(since: from) }
             for (hash, name) in pending.registered {
                 var alias: String? = nil
-                if case .alias(let text)? = try? NodeName(userText: name) { alias = text }
+                if case .alias(let text)? = NodeName(chainString: name) { alias = text }
                 state.names.register(hash: hash, alias: alias, block: block)
             }
             for hash in pending.touched { state.names.touch(hash: hash, block: block) }

@@ -59,6 +59,20 @@ package enum NodeName: Hashable, Sendable, CustomStringConvertible {
         self = parsed
     }
 
+    /// The name a `NodeRegistered` event carries, taken only when the contract's string
+    /// is already canonical: exactly what `RegistryName.validate` accepts unchanged (one
+    /// lowercase LDH label under `1bz`, no trailing dot, within the length limits, not
+    /// `id`). Anything else (`SHASHI.1bz`, `shashi.1bz.`, ` shashi.1bz`) is not a 1bz
+    /// name: it never touches the zone, so a variant registered by someone else cannot
+    /// move or drop the alias that `resolveDNS(canonical)` gives its owner
+    /// (docs/robustness.md, "Names on chain").
+    package init?(chainString: String) {
+        guard case .success(let canonical) = RegistryName.validate(chainString), canonical == chainString else {
+            return nil
+        }
+        self = .alias(chainString)
+    }
+
     /// Whether a label could be an alias label (LDH or underscore, any case; the
     /// test `aliasLabel` makes), without allocating.
     package static func isAliasLabel(_ label: UnsafeRawBufferPointer) -> Bool {

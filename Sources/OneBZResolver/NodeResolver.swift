@@ -36,10 +36,13 @@ extension RegistryClient: MetadataSource {}
 package struct NodeResolver: Sendable {
     package let chain: any ChainNodeReader
     package let registry: (any MetadataSource)?
+    /// The highest record seq seen per node: an older record is a replay.
+    package let sequence: RecordSequence
 
-    package init(chain: any ChainNodeReader, registry: (any MetadataSource)?) {
+    package init(chain: any ChainNodeReader, registry: (any MetadataSource)?, sequence: RecordSequence = RecordSequence()) {
         self.chain = chain
         self.registry = registry
+        self.sequence = sequence
     }
 
     package func resolve(_ name: NodeName, at block: UInt64) async throws(UpstreamFailure) -> NodeLookupOutcome {
@@ -86,8 +89,12 @@ package struct NodeResolver: Sendable {
         _ name: NodeName, _ hash: NodeHash, _ node: Node, _ id: NodeID?, _ fetched: (NodeFacts.Metadata, Int?),
         _ block: UInt64
     ) -> NodeFacts {
+        var metadata = fetched.0
+        if case .verified(let record) = metadata, let floor = sequence.admit(hash, seq: record.seq) {
+            metadata = .rejected("record seq \(record.seq) is older than seq \(floor) already seen (a replayed record)")
+        }
         var facts = NodeFacts(
-            name: name, nodeHash: hash, node: node, nodeID: id, metadata: fetched.0, trust: fetched.1, block: block)
+            name: name, nodeHash: hash, node: node, nodeID: id, metadata: metadata, trust: fetched.1, block: block)
         if let verified = facts.verifiedMetadata { facts.nodeID = verified.nodeID }
         return facts
     }

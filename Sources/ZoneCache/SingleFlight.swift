@@ -6,65 +6,99 @@ import NIOConcurrencyHelpers
 /// of distinct keys in flight, so a flood of random names cannot open unbounded
 /// upstream calls: past the bound, `run` throws ``SingleFlightError/overloaded``.
 package final class SingleFlight<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-    private let inFlight = NIOLockedValueBox<[Key: Task<Value, any Error>]>([:])
-    package let maxInFlight: Int
-
-    package init(maxInFlight: Int) {
-        precondition(maxInFlight > 0)
-        self.maxInFlight = maxInFlight
+    /// A caller waiting with a deadline: resumed by whichever comes first, the result or
+    /// its timer. Nothing else waits on its behalf.
+    private struct Waiter {
+        let continuation: CheckedContinuation<Value, any Error>
+        let timer: Task<Void, Never>
     }
 
-    package var count: Int { inFlight.withLockedValue { $0.count } }
+    private struct Flight {
+        let task: Task<Value, any Error>
+        var waiters: [Int: Waiter] = [:]
+    }
+
+    private struct State {
+        var flights: [Key: Flight] = [:]
+        var nextWaiter = 0
+    }
+
+    private let state = NIOLockedValueBox(State())
+    package let maxInFlight: Int
+    /// How a deadline waits (injected by tests: `Task.sleep` by default).
+    private let sleep: @Sendable (Duration) async throws -> Void
+
+    package init(
+        maxInFlight: Int, sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+    ) {
+        precondition(maxInFlight > 0)
+        self.maxInFlight = maxInFlight
+        self.sleep = sleep
+    }
+
+    package var count: Int { state.withLockedValue { $0.flights.count } }
+    /// Callers waiting with a deadline, over all keys (a timed-out one is gone at once).
+    package var waiting: Int { state.withLockedValue { $0.flights.values.reduce(0) { $0 + $1.waiters.count } } }
 
     /// Runs `operation` for `key`, or joins the run already in flight for it.
     /// `started` tells whether this call started the operation (for metrics). With
     /// `maxWait`, this caller stops waiting after that long and gets
-    /// ``SingleFlightError/timedOut``; the operation runs on for the other waiters.
+    /// ``SingleFlightError/timedOut``; the operation runs on for the other waiters, and
+    /// nothing is left waiting for it on this caller's behalf.
     package func run(
         _ key: Key, maxWait: Duration? = nil, operation: @escaping @Sendable () async throws -> Value
     ) async throws -> (value: Value, started: Bool) {
-        let (task, started): (Task<Value, any Error>, Bool) = try inFlight.withLockedValue { tasks in
-            if let running = tasks[key] { return (running, false) }
-            guard tasks.count < maxInFlight else { throw SingleFlightError.overloaded }
+        let (task, started): (Task<Value, any Error>, Bool) = try state.withLockedValue { state in
+            if let running = state.flights[key] { return (running.task, false) }
+            guard state.flights.count < maxInFlight else { throw SingleFlightError.overloaded }
             // The task outlives any one waiter: a cancelled query does not cancel the
             // lookup other queries (and the cache) are waiting for.
             let task = Task<Value, any Error> {
-                defer { self.finish(key) }
-                return try await operation()
+                let result: Result<Value, any Error>
+                do { result = .success(try await operation()) } catch { result = .failure(error) }
+                self.finish(key, result)
+                return try result.get()
             }
-            tasks[key] = task
+            state.flights[key] = Flight(task: task)
             return (task, true)
         }
         guard let maxWait else { return (try await task.value, started) }
-        return (try await Self.value(of: task, waitingAtMost: maxWait), started)
+        return (try await wait(for: key, task: task, atMost: maxWait), started)
     }
 
-    /// The task's value, or `timedOut` after `maxWait`, whichever comes first. Neither
-    /// side is awaited past the other: the loser just finds the waiter resumed.
-    private static func value(of task: Task<Value, any Error>, waitingAtMost maxWait: Duration) async throws -> Value {
-        let waiter = NIOLockedValueBox<CheckedContinuation<Value, any Error>?>(nil)
-        let resume: @Sendable (Result<Value, any Error>) -> Void = { result in
-            waiter.withLockedValue { continuation in
-                continuation?.resume(with: result)
-                continuation = nil
+    /// Registers this caller with the flight and a timer; `finish` or the timer resumes it.
+    private func wait(for key: Key, task: Task<Value, any Error>, atMost maxWait: Duration) async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            let registered = state.withLockedValue { state -> Bool in
+                guard state.flights[key]?.task == task else { return false }
+                let id = state.nextWaiter
+                state.nextWaiter &+= 1
+                let timer = Task {
+                    guard (try? await self.sleep(maxWait)) != nil, !Task.isCancelled else { return }
+                    self.timeOut(key, waiter: id)
+                }
+                state.flights[key]!.waiters[id] = Waiter(continuation: continuation, timer: timer)
+                return true
             }
-        }
-        return try await withCheckedThrowingContinuation { continuation in
-            waiter.withLockedValue { $0 = continuation }
-            let timer = Task {
-                try? await Task.sleep(for: maxWait)
-                if !Task.isCancelled { resume(.failure(SingleFlightError.timedOut)) }
-            }
-            Task {
-                let result = await task.result
-                timer.cancel()
-                resume(result)
-            }
+            // Finished between joining and registering: its value is there already.
+            if !registered { Task { continuation.resume(with: await task.result) } }
         }
     }
 
-    private func finish(_ key: Key) {
-        inFlight.withLockedValue { _ = $0.removeValue(forKey: key) }
+    private func timeOut(_ key: Key, waiter id: Int) {
+        let waiter = state.withLockedValue { $0.flights[key]?.waiters.removeValue(forKey: id) }
+        waiter?.continuation.resume(throwing: SingleFlightError.timedOut)
+    }
+
+    private func finish(_ key: Key, _ result: Result<Value, any Error>) {
+        let waiters: [Waiter] = state.withLockedValue { state in
+            guard let flight = state.flights.removeValue(forKey: key) else { return [] }
+            return Array(flight.waiters.values)
+        }
+        for waiter in waiters {
+            waiter.timer.cancel()
+            waiter.continuation.resume(with: result)
+        }
     }
 }
 

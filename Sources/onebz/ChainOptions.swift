@@ -6,16 +6,18 @@ import NodeRegistry
 
 /// Where the chain is: one JSON-RPC URL and the BizNodeRegistry address.
 struct ChainOptions: ParsableArguments {
-    @Option(help: "Chain JSON-RPC URL (a Polygon endpoint, or the devnet's, e.g. http://127.0.0.1:8545).")
+    @Option(
+        help:
+            "Chain JSON-RPC URL (a Polygon endpoint, or the devnet's, e.g. http://127.0.0.1:8545); env:NAME or @FILE keeps an API key out of ps."
+    )
     var rpc: String
 
     @Option(help: "BizNodeRegistry contract address (0x + 40 hex).")
     var contract: String
 
     func registry() throws -> BizNodeRegistry {
-        guard let url = URL(string: rpc), url.scheme == "http" || url.scheme == "https", url.host != nil else {
-            throw ValidationError("--rpc must be an http(s) URL, got \(rpc)")
-        }
+        let url: URL
+        do { url = try RPCURLArgument.resolve(rpc, flag: "--rpc") } catch { throw ValidationError(error.description) }
         guard let address = EthereumAddress(hex: contract) else {
             throw ValidationError("--contract must be 0x + 40 hex digits, got \(contract)")
         }

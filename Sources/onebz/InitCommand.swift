@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NodeRegistry
+import SecretFile
 
 /// `onebz init --out DIR`: a new node identity exactly as the seed's identity.py makes one.
 struct InitCommand: ParsableCommand {
@@ -44,12 +45,13 @@ struct InitCommand: ParsableCommand {
         } else {
             privatePEM = key.pem
         }
-        try fm.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let publicPEM = key.publicKey.pem
         let id = NodeID(publicKeyPEM: Array(publicPEM.utf8))
+        do {
+            try SecretFile.createPrivateDirectory(dir.path)
+            try SecretFile.write(files[0].path, text: privatePEM)
+        } catch { throw CLIError("cannot write the private key: \(error)") }
         guard
-            fm.createFile(
-                atPath: files[0].path, contents: Data(privatePEM.utf8), attributes: [.posixPermissions: 0o600]),
             fm.createFile(atPath: files[1].path, contents: Data(publicPEM.utf8)),
             fm.createFile(atPath: files[2].path, contents: Data(id.hex.utf8))
         else { throw CLIError("cannot write the identity files in \(dir.path)") }

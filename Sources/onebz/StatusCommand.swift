@@ -17,7 +17,7 @@ struct StatusCommand: AsyncParsableCommand {
     @Argument(help: "A name (shashi.1bz) or a node id (64 hex).")
     var node: String
 
-    @Option(help: "Chain JSON-RPC URL.") var rpc: String?
+    @Option(help: "Chain JSON-RPC URL (or env:NAME, @FILE).") var rpc: String?
     @Option(help: "BizNodeRegistry contract address.") var contract: String?
     @Option(help: "Registry base URL, e.g. http://127.0.0.1:8080.") var registry: String?
     @Option(help: "The onebzd to ask, HOST:PORT (e.g. 127.0.0.1:5353).") var dns: String?

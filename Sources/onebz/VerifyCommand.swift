@@ -21,7 +21,7 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(help: "onebzd's HTTP gateway, e.g. http://127.0.0.1:8053.")
     var gateway: String
 
-    @Option(help: "A JSON-RPC endpoint you trust for block hashes and state roots.")
+    @Option(help: "A JSON-RPC endpoint you trust for block hashes and state roots (URL, env:NAME or @FILE).")
     var rpc: String
 
     /// The /resolve answer: the claims, and the bundle that should back them.
@@ -41,9 +41,8 @@ struct VerifyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard let rpcURL = URL(string: rpc), rpcURL.scheme?.hasPrefix("http") == true else {
-            throw CLIError("--rpc: not an http(s) URL: \(rpc)")
-        }
+        let rpcURL: URL
+        do { rpcURL = try RPCURLArgument.resolve(rpc, flag: "--rpc") } catch { throw CLIError(error.description) }
         let answer = try await fetch()
         let bundle = answer.proof
         guard let header = try await JSONRPCClient(url: rpcURL).block(.number(bundle.block.number)) else {
@@ -65,7 +64,7 @@ struct VerifyCommand: AsyncParsableCommand {
             throw CLIError("REJECTED: the gateway's claims differ from what the proofs show: "
                 + problems.joined(separator: ", "))
         }
-        print("proof checked at block \(bundle.block.number) (\(bundle.block.hash.hex), from \(rpcURL.host ?? rpc))")
+        print("proof checked at block \(bundle.block.number) (\(bundle.block.hash.hex), from \(rpcURL.host ?? "?"))")
         print("name:     \(bundle.name ?? name)")
         print("nodeHash: \(checked.nodeHash.hex)")
         print("wallet:   \(checked.node.wallet.hex)")

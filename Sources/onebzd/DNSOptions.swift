@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChainReader
 import DNSEngine
 
 /// Flags of the DNS service. Each overrides the config file's key of the same meaning;
@@ -31,6 +32,12 @@ struct DNSOptions: ParsableArguments {
     @Option(help: "Most TCP connections open at once; further ones are closed immediately. [server.tcp_max_connections, default 1024]")
     var tcpMaxConnections: Int?
 
+    @Option(
+        help:
+            "Most TCP connections one client (IPv4 address, IPv6 /64) may hold. [server.tcp_max_connections_per_client, default 64]"
+    )
+    var tcpMaxConnectionsPerClient: Int?
+
     @Option(help: "Event loop threads (default: one per core).")
     var threads: Int?
 
@@ -48,6 +55,9 @@ struct DNSOptions: ParsableArguments {
         if let tcpIdleTimeout, tcpIdleTimeout <= 0 { throw ValidationError("--tcp-idle-timeout must be positive") }
         if let tcpMaxConnections, tcpMaxConnections <= 0 {
             throw ValidationError("--tcp-max-connections must be positive")
+        }
+        if let tcpMaxConnectionsPerClient, tcpMaxConnectionsPerClient <= 0 {
+            throw ValidationError("--tcp-max-connections-per-client must be positive")
         }
         if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
     }
@@ -69,6 +79,7 @@ struct DNSOptions: ParsableArguments {
         if noChaos { configuration.server.refuseChaos = true }
         if let tcpIdleTimeout { configuration.server.tcpIdleTimeout = .seconds(tcpIdleTimeout) }
         if let tcpMaxConnections { configuration.server.tcpMaxConnections = tcpMaxConnections }
+        if let tcpMaxConnectionsPerClient { configuration.server.tcpMaxConnectionsPerClient = tcpMaxConnectionsPerClient }
         if dnssec { configuration.dnssec.enabled = true }
         if let dnssecKeyDir {
             configuration.dnssec.enabled = true
@@ -83,7 +94,9 @@ struct DNSOptions: ParsableArguments {
 /// Flags for the chain and the registry (dynamic names). Without `--rpc-url` (or a
 /// `[chain]` table) only the static zone is served.
 struct UpstreamOptions: ParsableArguments {
-    @Option(name: .customLong("rpc-url"), help: "Chain JSON-RPC endpoint; repeat for failover. [chain.rpc_urls]")
+    @Option(
+        name: .customLong("rpc-url"),
+        help: "Chain JSON-RPC endpoint; repeat for failover; env:NAME or @FILE keeps an API key out of ps. [chain.rpc_urls]")
     var rpcURLs: [String] = []
 
     @Option(help: "BizNodeRegistry contract address, 0x + 40 hex. [chain.contract]")
@@ -119,7 +132,9 @@ struct UpstreamOptions: ParsableArguments {
     func apply(to configuration: inout ServerConfiguration) throws(ConfigurationError) {
         if !rpcURLs.isEmpty || contract != nil || configuration.chain != nil {
             let urls = try rpcURLs.map { url throws(ConfigurationError) in
-                try ServerConfiguration.httpURL(url, key: "--rpc-url")
+                do { return try RPCURLArgument.resolve(url, flag: "--rpc-url").absoluteString } catch {
+                    throw ConfigurationError(key: "--rpc-url", "\(error)")
+                }
             }
             guard let base = configuration.chain ?? Self.fresh(urls, contract)
             else {

@@ -49,7 +49,6 @@ struct DNSSECCommand: ParsableCommand {
             }
             let zone = try common.zone()
             do {
-                try FileManager.default.createDirectory(atPath: common.keyDir, withIntermediateDirectories: true)
                 let key = try SigningKey.generate(algorithm: algorithm)
                 let file = BINDKeyFile(zone: zone, key: key, created: Self.now)
                 try file.write(to: common.keyDir)

@@ -100,12 +100,21 @@ struct OnebzdCommand: AsyncParsableCommand {
                     "keys": "\(signer.keys.map(\.keyTag))", "algorithms": "\(signer.activeKeys.map(\.algorithm.mnemonic))",
                 ])
         }
-        let runtime = Runtime(settings: settings, zone: zone, signing: signing, logger: logger)
+        let recordSequence: RecordSequence
+        do {
+            recordSequence = try settings.registry?.seqFile.map(RecordSequence.init(path:)) ?? RecordSequence()
+        } catch {
+            printError("onebzd: error: \(ConfigurationError(key: "registry.seq_file", "\(error)"))")
+            throw ExitCode(1)
+        }
+        let runtime = Runtime(
+            settings: settings, zone: zone, signing: signing, recordSequence: recordSequence, logger: logger)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: dns.threads ?? System.coreCount)
         let readiness = ReadinessFlag()
         var serverConfiguration = DNSServer.Configuration(
             listen: listen, tcpIdleTimeout: .nanoseconds(Int64(settings.server.tcpIdleTimeout.nanoseconds)),
-            tcpMaxConnections: settings.server.tcpMaxConnections)
+            tcpMaxConnections: settings.server.tcpMaxConnections,
+            tcpMaxConnectionsPerClient: settings.server.tcpMaxConnectionsPerClient)
         serverConfiguration.rateLimit = settings.server.rateLimit
         let transfers = try Self.transferServices(
             transferSetup, settings: settings, runtime: runtime, zone: zone, group: group, logger: logger)

@@ -29,7 +29,10 @@ struct Runtime {
     /// with `materialize = false`.
     let zone: MaterializedZone?
 
-    init(settings: ServerConfiguration, zone: Zone, signing: ZoneSigning?, logger: Logger) {
+    init(
+        settings: ServerConfiguration, zone: Zone, signing: ZoneSigning?, recordSequence: RecordSequence = RecordSequence(),
+        logger: Logger
+    ) {
         let serialChanges = SerialChangeHook()
         self.serialChanges = serialChanges
         var engineConfiguration = QueryEngine.Configuration(
@@ -86,7 +89,7 @@ struct Runtime {
         let initialZone = zone.withSerial(UInt32(truncatingIfNeeded: chainSettings.deployBlock))
         let head = ChainHead()
         let chainReader = clients.reader
-        let resolver = NodeResolver(chain: chainReader, registry: registryClient)
+        let resolver = NodeResolver(chain: chainReader, registry: registryClient, sequence: recordSequence)
         let serialBox = NIOLockedValueBox<SerialTracker?>(nil)
         let materialized = chainSettings.materialize ? Self.materializedZone(
             zone, settings: settings, signing: signing, floor: { serialBox.withLockedValue { $0?.serial ?? 0 } },

@@ -23,9 +23,6 @@ final class ZoneSigning: Sendable {
         var files = try BINDKeyFile.load(directory: settings.keyDir, zone: zone)
         if files.isEmpty {
             let algorithm = DNSSECAlgorithm(text: settings.algorithm) ?? .ecdsaP256SHA256
-            do { try FileManager.default.createDirectory(atPath: settings.keyDir, withIntermediateDirectories: true) } catch {
-                throw DNSSECError("\(settings.keyDir): cannot create the key directory (\(error.localizedDescription))")
-            }
             let file = BINDKeyFile(zone: zone, key: try SigningKey.generate(algorithm: algorithm), created: Self.now())
             try file.write(to: settings.keyDir)
             logger.notice(

@@ -149,12 +149,12 @@ import Testing
             };
             /* a second
                key */
-            key other. { algorithm HMAC-SHA512; secret "YWJj"; };
+            key other. { algorithm HMAC-SHA512; secret "MDEyMzQ1Njc4OWFiY2RlZg=="; };
             """
         let keys = try TSIGKeyFile.parse(text, file: "k.conf")
         #expect(keys.map(\.name) == [try Name("transfer.1bz."), try Name("other.")])
         #expect(keys.map(\.algorithm) == [.hmacSHA256, .hmacSHA512])
-        #expect(keys[1].secret == Array("abc".utf8))
+        #expect(keys[1].secret == Array("0123456789abcdef".utf8))
     }
 
     struct Bad: Sendable, CustomTestStringConvertible {
@@ -165,16 +165,18 @@ import Testing
     }
 
     @Test(arguments: [
-        Bad(text: "key \"a\" {\n algorithm hmac-md5;\n secret \"YWJj\";\n};", line: 2, fragment: "unsupported algorithm"),
+        Bad(text: "key \"a\" {\n algorithm hmac-md5;\n secret \"MDEyMzQ1Njc4OWFiY2RlZg==\";\n};", line: 2, fragment: "unsupported algorithm"),
         Bad(text: "key \"a\" {\n algorithm hmac-sha256;\n secret \"!!\";\n};", line: 3, fragment: "not base64"),
         Bad(text: "key \"a\" {\n algorithm hmac-sha256;\n};", line: 1, fragment: "has no secret"),
-        Bad(text: "key \"a\" {\n secret \"YWJj\";\n};", line: 1, fragment: "has no algorithm"),
-        Bad(text: "key \"a\" {\n algorithm hmac-sha256\n secret \"YWJj\";\n};", line: 3, fragment: "expected ';'"),
+        Bad(text: "key \"a\" {\n secret \"MDEyMzQ1Njc4OWFiY2RlZg==\";\n};", line: 1, fragment: "has no algorithm"),
+        Bad(text: "key \"a\" {\n algorithm hmac-sha256\n secret \"MDEyMzQ1Njc4OWFiY2RlZg==\";\n};", line: 3, fragment: "expected ';'"),
         Bad(text: "zone \"a\" {};", line: 1, fragment: "expected 'key'"),
-        Bad(text: "key \"a\" {\n algorithm hmac-sha256;\n secret \"YWJj\";\n", line: 3, fragment: "unexpected end"),
-        Bad(text: "key \"a\" { algorithm hmac-sha256; secret \"YWJj\"; };\nkey \"A.\" { algorithm hmac-sha256; secret \"YWJj\"; };", line: 2, fragment: "defined twice"),
-        Bad(text: "key \"a\" { algorithm hmac-sha256; secret \"YWJj\"; owner x; };", line: 1, fragment: "unknown key field"),
+        Bad(text: "key \"a\" {\n algorithm hmac-sha256;\n secret \"MDEyMzQ1Njc4OWFiY2RlZg==\";\n", line: 3, fragment: "unexpected end"),
+        Bad(text: "key \"a\" { algorithm hmac-sha256; secret \"MDEyMzQ1Njc4OWFiY2RlZg==\"; };\nkey \"A.\" { algorithm hmac-sha256; secret \"MDEyMzQ1Njc4OWFiY2RlZg==\"; };", line: 2, fragment: "defined twice"),
+        Bad(text: "key \"a\" { algorithm hmac-sha256; secret \"MDEyMzQ1Njc4OWFiY2RlZg==\"; owner x; };", line: 1, fragment: "unknown key field"),
         Bad(text: "/* never closed\nkey", line: 1, fragment: "unterminated"),
+        // Issue 21, finding 9: a 3-byte secret was accepted.
+        Bad(text: "key \"a\" {\n algorithm hmac-sha256;\n secret \"YWJj\";\n};", line: 1, fragment: "is 3 bytes; at least 16"),
     ])
     func badFilesNameTheLine(bad: Bad) {
         do {

@@ -88,6 +88,23 @@ import Testing
         #expect(try BINDKeyFile.load(directory: dir, zone: try Name("1bz.")).count == 2)
     }
 
+    /// Issue 21, finding 9: a private key is never readable by others, not even for a
+    /// moment: the file is created 0600 (before: written 0644, then chmod-ed) and a new
+    /// key directory is 0700 (before: 0755); rewriting a key replaces it atomically.
+    @Test func privateKeysAreOwnerOnlyFromTheStart() throws {
+        let dir = NSTemporaryDirectory() + "dnssec-modes-\(UUID().uuidString)/keys"
+        let file = BINDKeyFile(zone: try Name("1bz."), key: try SigningKey.generate(algorithm: .ed25519), created: 1)
+        try file.write(to: dir)
+        func mode(_ path: String) throws -> Int {
+            try #require(FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+        }
+        #expect(try mode(dir) == 0o700)
+        #expect(try mode("\(dir)/\(file.baseName).private") == 0o600)
+        try file.write(to: dir)  // a rewrite (new timing metadata) replaces the file
+        #expect(try mode("\(dir)/\(file.baseName).private") == 0o600)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).count == 2, "no temporary file left")
+    }
+
     @Test func badKeyFileNamesTheFile() throws {
         let dir = NSTemporaryDirectory() + "dnssec-bad-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -50,6 +50,21 @@ struct MaterializedZoneIntegrationTests {
         }
         print("materialised: registration answered \(took) after its block was mined (poll \(stack.pollInterval))")
         #expect(try stack.dig([fresh, "TXT"]).txt["verified"] == "no")
+
+        // Issue 21, finding 1: variants of a registered name, registered from another
+        // account, are not 1bz names. Before the rule, shashi.1bz was NXDOMAIN 6 s later.
+        let shashi = try stack.dig(["shashi.1bz", "A"])
+        #expect(shashi.status == "NOERROR")
+        for variant in ["SHASHI.1bz", "Shashi.1bz", "shashi.1bz."] {
+            _ = try await stack.registerNewNode(variant, account: 4)
+        }
+        // A canary registered after them: once it answers, the variants' blocks were applied.
+        let canary = "canary-\(run).1bz"
+        try await stack.registerNewNode(canary, account: 3)
+        _ = try await stack.eventually(timeout: .seconds(10)) { try stack.dig([canary, "TXT"]).status == "NOERROR" }
+        let after = try stack.dig(["shashi.1bz", "A"])
+        #expect(after.status == "NOERROR" && Set(after.answer) == Set(shashi.answer) && !after.answer.isEmpty, "\(after)")
+        #expect(try stack.dig(["SHASHI.1bz", "A"]).status == "NOERROR")
     }
 
     /// `onebzd zone dump` writes what onebzd answers: for every node name in the file,

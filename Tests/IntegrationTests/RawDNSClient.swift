@@ -12,11 +12,24 @@ struct RawDNSClient {
 
     struct SocketError: Error, CustomStringConvertible { let description: String }
 
-    func connectSocket(type: Int32, timeout: Int = 3) throws -> Int32 {
+    /// `source`: the loopback address to send from (any of 127.0.0.0/8; default: the kernel's choice).
+    func connectSocket(type: Int32, timeout: Int = 3, source: String? = nil) throws -> Int32 {
         let fd = socket(AF_INET, type, 0)
         guard fd >= 0 else { throw SocketError(description: "socket failed") }
         var tv = timeval(tv_sec: timeout, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            inet_pton(AF_INET, source, &local.sin_addr)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else {
+                close(fd)
+                throw SocketError(description: "bind \(source) failed: \(errno)")
+            }
+        }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -85,8 +98,8 @@ struct RawDNSClient {
         }
     }
 
-    func tcp(timeout: Int = 3) throws -> Connection {
-        Connection(fd: try connectSocket(type: Int32(SOCK_STREAM.rawValue), timeout: timeout))
+    func tcp(timeout: Int = 3, from source: String? = nil) throws -> Connection {
+        Connection(fd: try connectSocket(type: Int32(SOCK_STREAM.rawValue), timeout: timeout, source: source))
     }
 
     /// Sends all `queries` back to back on one socket before reading any answer (so they

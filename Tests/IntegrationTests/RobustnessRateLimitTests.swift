@@ -15,6 +15,7 @@ import Testing
         [server]
         rrl_responses_per_second = 5
         rrl_slip = 2
+        rrl_exempt = []
         cookies = true
         """.write(to: config, atomically: true, encoding: .utf8)
         let server = try await OnebzdServer(label: "rrl-onebzd", extraArguments: ["--config", config.path])

@@ -16,6 +16,7 @@ import TestSupport
         try """
             key "\(key)" { algorithm hmac-sha256; secret "\(secret)"; };
             """.write(toFile: keyFile, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyFile)
         return """
 
             [transfer]

@@ -1,3 +1,4 @@
+import DNSWire
 import Foundation
 import Testing
 import TestSupport
@@ -30,6 +31,7 @@ import TestSupport
                     secret "\(secret)";
                 };
                 """.write(toFile: keyFile, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyFile)
             var toml = """
                 [transfer]
                 tsig_key_files = ["\(keyFile)"]
@@ -107,6 +109,34 @@ import TestSupport
         #expect(kdigRecords.count == Self.zoneRecords + 1, "\(kdig.stdout.suffix(600)) \(kdig.stderr)")
         #expect(!kdig.stdout.contains("WARNING") && !kdig.stderr.contains("WARNING"), "\(kdig.stderr)")
         #expect(server.process.stderr().contains("transfer finished"))
+    }
+
+    /// Issue 21, finding 0: a response (QR=1) is never answered, whatever its opcode or
+    /// question, on UDP or TCP, even with transfers configured. Before the fix the
+    /// transfer check ran before the QR check: 8 of these (QR=1 AXFR/IXFR with opcode
+    /// QUERY, NOTIFY or UPDATE) got REFUSED or FORMERR, enough for one spoofed packet to
+    /// bounce between two servers for ever.
+    @Test func responsesAreNeverAnsweredOnAnyTransport() async throws {
+        let setup = try Setup(serial: 9, label: "xfr-qr")
+        let server = try await setup.start()
+        let client = RawDNSClient(port: server.port)
+        var responses: [[UInt8]] = []
+        for opcode in 0..<16 {
+            for type in [RRType.axfr, .ixfr, .soa, .a] {
+                var packet = RawDNSClient.query("1bz", type, id: UInt16(opcode << 4 | responses.count % 4))
+                packet[2] |= 0x80 | UInt8(opcode << 3)
+                responses.append(packet)
+            }
+        }
+        let probe = RawDNSClient.query("1bz", .soa, id: 0xFFFF)
+        let udp = try client.udpBurst(responses + [probe], timeout: .seconds(3))
+        #expect(udp.map { UInt16($0[0]) << 8 | UInt16($0[1]) } == [0xFFFF], "answered: \(udp.count - 1) of \(responses.count)")
+
+        let tcp = try client.tcp(timeout: 2)
+        tcp.send((responses + [probe]).flatMap(RawDNSClient.framed))
+        var ids: [UInt16] = []
+        while let message = tcp.readMessage() { ids.append(UInt16(message[0]) << 8 | UInt16(message[1])) }
+        #expect(ids == [0xFFFF], "TCP answered \(ids.count - 1) responses")
     }
 
     @Test func withoutTheKeyOrWithAWrongOneItIsRefused() async throws {

@@ -77,4 +77,23 @@ import Testing
         #expect(first.readMessage() != nil)
         _ = second
     }
+
+    /// Issue 21, finding 9: one host cannot hold every TCP slot. Before, 1,024
+    /// connections from one address took them all; now a client (an IPv4 address, an
+    /// IPv6 /64) holds at most `tcp_max_connections_per_client`, and others still get in.
+    @Test func oneClientCannotHoldEveryTCPSlot() async throws {
+        let server = try await OnebzdServer(
+            label: "cap-client", extraArguments: ["--tcp-max-connections", "100", "--tcp-max-connections-per-client", "3"])
+        let client = RawDNSClient(port: server.port)
+        try await Task.sleep(for: .milliseconds(500))  // the readiness probe's connection goes
+        let held = try (0..<3).map { _ in try client.tcp(from: "127.0.0.7") }
+        try await Task.sleep(for: .milliseconds(200))
+        let fourth = try client.tcp(from: "127.0.0.7")
+        #expect(fourth.isClosedByPeer(), "a 4th connection from one client is closed")
+        let other = try client.tcp(from: "127.0.0.8")
+        other.send(RawDNSClient.framed(RawDNSClient.query("www.1bz", .a, id: 2)))
+        #expect(other.readMessage() != nil, "another client still gets in")
+        held[0].send(RawDNSClient.framed(RawDNSClient.query("www.1bz", .a, id: 3)))
+        #expect(held[0].readMessage() != nil, "the admitted ones work")
+    }
 }

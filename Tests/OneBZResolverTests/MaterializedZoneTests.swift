@@ -249,6 +249,42 @@ struct MaterializedZoneTests {
         #expect(!f.records().isEmpty && f.records().contains { $0.name == (try? Name("shashi.1bz")) })
     }
 
+    /// Issue 21, finding 1: `registerNode` takes any string, case-sensitively. Variants
+    /// of a registered name (other case, a trailing dot, spaces) registered by someone
+    /// else are not 1bz names and never touch the zone; the canonical name keeps its
+    /// node's records. Before the rule, the variants normalised to `shashi.1bz`, took
+    /// the alias and the real name went NXDOMAIN.
+    @Test func variantsOfARegisteredNameCannotTakeIt() async throws {
+        let f = Fixture(Self.names)
+        f.sync(7, registering: Array(Self.names.keys))
+        await f.materializer.round()
+        let before = f.records()
+        #expect(before.contains { $0.name == (try? Name("shashi.1bz")) })
+        let variants = ["SHASHI.1bz", "Shashi.1bz", "shashi.1bz.", " shashi.1bz", "shashi.1BZ", "shashi.1bz\u{0}"]
+        let events = variants.enumerated().map { index, name in
+            FollowerEvent.registered(nodeHash: Self.hash(0x40 + UInt8(index)), name: name)
+        }
+        f.sync(8, events: events)
+        await f.materializer.round()
+        #expect(try !f.absent("shashi.1bz"))
+        #expect(f.records() == before, "the zone did not change: \(f.records().symmetricDifference(before))")
+    }
+
+    /// The contract refuses a name twice, but if an event ever named a held alias again
+    /// (a reorg, another contract), the chain decides: the alias stays with the node
+    /// `resolveDNS(alias)` returns, and the newcomer gets nothing.
+    @Test func aSecondRegistrationOfAHeldAliasDoesNotTakeIt() async throws {
+        let f = Fixture(Self.names)
+        f.sync(7, registering: Array(Self.names.keys))
+        await f.materializer.round()
+        let before = f.records()
+        f.sync(8, events: [.registered(nodeHash: Self.hash(0x50), name: "shashi.1bz")])
+        #expect(try !f.absent("shashi.1bz"), "the alias is never dropped meanwhile")
+        await f.materializer.round()
+        #expect(try !f.absent("shashi.1bz"))
+        #expect(f.records() == before)
+    }
+
     @Test func failedLookupsNeverRemoveANameAndAreRetried() async throws {
         let f = Fixture(Self.names)
         f.chain.failing.withLockedValue { $0 = true }

@@ -1,8 +1,10 @@
 import ChainReader
 import DNSEngine
 import NIOConcurrencyHelpers
-import NodeRegistry
+import Foundation
 import Testing
+
+@testable import NodeRegistry
 
 @testable import OneBZResolver
 
@@ -52,5 +54,55 @@ import Testing
         #expect(facts.nodeHash == Self.shashi.nodeHash)
         #expect(facts.verifiedMetadata == nil)
         #expect(registry.byHashCalls.withLockedValue { $0 } == byHashCalls)
+    }
+
+    /// FAKE registry serving one node's record signed with whatever seq the test sets,
+    /// as a compromised registry replaying an old record would.
+    final class ReplayingRegistry: MetadataSource {
+        let key = Ed25519PrivateKey(seed: Array(repeating: 9, count: 32))
+        let seq = NIOLockedValueBox<UInt64>(5)
+
+        func entry() throws(RegistryClientError) -> VerifiedRegistryEntry {
+            let seq = self.seq.withLockedValue { $0 }
+            do {
+                let record = try NodeMetadata.signed(by: key, ipv4: ["192.0.2.\(seq)"], ipv6: [], seq: seq)
+                return VerifiedRegistryEntry(
+                    metadata: try record.verify(), trust: 50, tier: "t", registered: true, verified: true, stakeWei: "0",
+                    updatedAt: 0)
+            } catch { throw RegistryClientError(kind: .rejected, detail: "\(error)") }
+        }
+        func fetch(nodeHash: NodeHash) async throws(RegistryClientError) -> VerifiedRegistryEntry { try entry() }
+        func fetch(nodeId: NodeID) async throws(RegistryClientError) -> VerifiedRegistryEntry { try entry() }
+        func fetch(name: String) async throws(RegistryClientError) -> VerifiedRegistryEntry { try entry() }
+    }
+
+    /// Issue 21, finding 7: an older signed record is refused once a newer one was seen,
+    /// also after a restart (the floor is kept in `seq_file`). Before, the replayed
+    /// record's old address was served.
+    @Test func anOlderRecordThanOneSeenIsAReplay() async throws {
+        let registry = ReplayingRegistry()
+        let node = ResolvedNode(
+            nodeHash: registry.key.publicKey.nodeID.nodeHash,
+            node: Node(wallet: DynamicNodeSourceTests.wallet, dnsName: "replay.1bz", verified: true, stakeAmount: .zero, registeredAt: 1))
+        let chain = DynamicNodeSourceTests.FaultInjectingChain(["replay.1bz": node])
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("seq-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+
+        func addresses(_ resolver: NodeResolver) async throws -> [String]? {
+            guard case .found(let facts) = try await resolver.resolve(.alias("replay.1bz"), at: 1) else { return nil }
+            return facts.verifiedMetadata?.ipv4
+        }
+        let resolver = NodeResolver(chain: chain, registry: registry, sequence: try RecordSequence(path: path))
+        #expect(try await addresses(resolver) == ["192.0.2.5"])
+        registry.seq.withLockedValue { $0 = 3 }
+        #expect(try await addresses(resolver) == nil, "seq 3 after seq 5 is a replay")
+        registry.seq.withLockedValue { $0 = 5 }
+        #expect(try await addresses(resolver) == ["192.0.2.5"], "the same seq again is fine")
+        registry.seq.withLockedValue { $0 = 7 }
+        #expect(try await addresses(resolver) == ["192.0.2.7"])
+        // A restart reads the floor back.
+        registry.seq.withLockedValue { $0 = 6 }
+        let restarted = NodeResolver(chain: chain, registry: registry, sequence: try RecordSequence(path: path))
+        #expect(try await addresses(restarted) == nil)
     }
 }

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Testing
 
 @testable import ZoneCache
@@ -199,27 +200,61 @@ struct SingleFlightTests {
         func bump() { calls += 1 }
     }
 
-    /// A waiter with `maxWait` gets `timedOut` long before a slow lookup ends; the
-    /// lookup runs on, once, and a waiter without a limit gets its value.
+    /// Opens once; whoever waits before or after gets through (no sleeps in tests).
+    final class Gate: Sendable {
+        private let state = NIOLockedValueBox<(open: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
+        func wait() async {
+            await withCheckedContinuation { continuation in
+                let open = state.withLockedValue { state -> Bool in
+                    if !state.open { state.waiting.append(continuation) }
+                    return state.open
+                }
+                if open { continuation.resume() }
+            }
+        }
+        func open() {
+            let waiting = state.withLockedValue { state in
+                state.open = true
+                defer { state.waiting = [] }
+                return state.waiting
+            }
+            for continuation in waiting { continuation.resume() }
+        }
+    }
+
+    /// A waiter with `maxWait` gets `timedOut` when its deadline passes (the injected
+    /// clock), while the lookup runs on, once, and a waiter without a limit gets its
+    /// value. Nothing stays waiting for the lookup on the timed-out waiter's behalf
+    /// (issue 21, finding 9: before, a helper task per timed-out waiter ran until the
+    /// lookup ended).
     @Test func maxWaitTimesOutOneWaiterNotTheLookup() async throws {
-        let flight = SingleFlight<String, Int>(maxInFlight: 10)
+        let deadline = Gate()
+        let lookupEnds = Gate()
+        let flight = SingleFlight<String, Int>(maxInFlight: 10, sleep: { _ in await deadline.wait() })
         let counter = Counter()
         let slow: @Sendable () async throws -> Int = {
             await counter.bump()
-            try await Task.sleep(for: .milliseconds(800))
+            await lookupEnds.wait()
             return 7
         }
         async let patient = flight.run("name", operation: slow)
-        try await Task.sleep(for: .milliseconds(20))
-        let started = ContinuousClock.now
-        await #expect(throws: SingleFlightError.timedOut) {
-            _ = try await flight.run("name", maxWait: .milliseconds(50), operation: slow)
-        }
-        #expect(ContinuousClock.now - started < .milliseconds(600), "the waiter did not wait for the lookup")
+        async let impatient: (any Error)? = {
+            do {
+                _ = try await flight.run("name", maxWait: .milliseconds(50), operation: slow)
+                return nil
+            } catch { return error }
+        }()
+        while flight.waiting == 0 { await Task.yield() }
+        deadline.open()
+        #expect(await impatient as? SingleFlightError == .timedOut)
+        #expect(flight.waiting == 0 && flight.count == 1, "the lookup runs on, nobody waits for it but the patient")
+        lookupEnds.open()
         #expect(try await patient.value == 7)
         #expect(await counter.calls == 1)
+        #expect(flight.count == 0)
         // A lookup faster than maxWait answers normally.
-        #expect(try await flight.run("fast", maxWait: .seconds(5)) { 9 }.value == 9)
+        let never = SingleFlight<String, Int>(maxInFlight: 1, sleep: { _ in try await Task.sleep(for: .seconds(3600)) })
+        #expect(try await never.run("fast", maxWait: .seconds(5)) { 9 }.value == 9)
     }
 
     @Test func concurrentCallersShareOneRun() async throws {

@@ -68,15 +68,25 @@ struct TransferConfigurationTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("tsig.key").path
-        try "key \"transfer.1bz\" { algorithm hmac-sha256; secret \"YWJjZA==\"; };\n"
+        try "key \"transfer.1bz\" { algorithm hmac-sha256; secret \"MDEyMzQ1Njc4OWFiY2RlZg==\"; };\n"
             .write(toFile: file, atomically: true, encoding: .utf8)
+        // World-readable (as written): refused, naming the file and the fix.
+        do {
+            var readable = ServerConfiguration.Transfer()
+            readable.tsigKeyFiles = [file]
+            _ = try TransferSetup(readable)
+            Issue.record("a world-readable key file was accepted")
+        } catch {
+            #expect(error.key == "transfer.tsig_key_files[0]" && error.problem.contains("chmod 600"), "\(error)")
+        }
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
         var transfer = ServerConfiguration.Transfer()
         transfer.tsigKeyFiles = [file]
         transfer.allow = [.init(address: "127.0.0.0/8", key: "transfer.1bz"), .init(address: "::1", key: nil)]
         transfer.notify = [.init(address: HostPort(host: "127.0.0.1", port: 5354), key: "transfer.1bz.")]
         let setup = try TransferSetup(transfer)
         #expect(setup.acl.entries.count == 2 && setup.acl.entries[1].key == nil)
-        #expect(setup.notifyTargets.first?.key?.secret == Array("abcd".utf8))
+        #expect(setup.notifyTargets.first?.key?.secret == Array("0123456789abcdef".utf8))
 
         transfer.allow[0].key = "missing.key"
         #expect(throws: ConfigurationError.self) { try TransferSetup(transfer) }

@@ -1,5 +1,6 @@
 import DNSWire
 import Foundation
+import SecretFile
 
 /// A problem in a TSIG key file, with the file and line (`keys.conf:3: unknown
 /// algorithm hmac-md5`).
@@ -20,8 +21,15 @@ public struct TSIGKeyFileError: Error, CustomStringConvertible, Equatable {
 ///
 /// Several keys per file; `#`, `//` and `/* */` comments; the name quoted or bare.
 public enum TSIGKeyFile {
-    /// Reads every key in the file at `path`.
+    /// The shortest secret accepted, in bytes.
+    public static let minimumSecretBytes = 16
+
+    /// Reads every key in the file at `path` (refused when other users can read it).
     public static func load(path: String) throws -> [TSIGKey] {
+        // A secret others could read is no secret (as OpenSSH refuses such keys).
+        if let exposed = SecretFile.exposure(of: path) {
+            throw TSIGKeyFileError(file: path, line: 0, reason: exposed.reason)
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TSIGKeyFileError(file: path, line: 0, reason: "cannot read the file")
         }
@@ -89,6 +97,14 @@ public enum TSIGKeyFile {
             try expect(";", after: nameToken.line)
             guard let algorithm else { throw fail(nameToken.line, "key \(nameToken.text) has no algorithm") }
             guard let secret else { throw fail(nameToken.line, "key \(nameToken.text) has no secret") }
+            // RFC 8945 6.1 / RFC 2104 3: a key shorter than the hash is weak; 16 bytes
+            // (128 bits) is the floor we accept (tsig-keygen makes 32 for hmac-sha256).
+            guard secret.count >= minimumSecretBytes else {
+                throw fail(
+                    nameToken.line,
+                    "the secret of key \(nameToken.text) is \(secret.count) bytes; at least \(minimumSecretBytes) are needed (tsig-keygen makes 32)"
+                )
+            }
             keys.append(TSIGKey(name: name, algorithm: algorithm, secret: secret))
         }
         return keys

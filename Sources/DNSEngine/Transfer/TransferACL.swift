@@ -41,28 +41,36 @@ public struct AddressPrefix: Sendable, Equatable, CustomStringConvertible {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count <= 2, let address = Self.parseAddress(String(parts[0])) else { return nil }
         let maximum = address.count * 8
+        var length = maximum
         if parts.count == 2 {
-            guard let length = Int(parts[1]), (0...maximum).contains(length), !parts[1].hasPrefix("+") else {
+            guard let given = Int(parts[1]), (0...maximum).contains(given), !parts[1].hasPrefix("+") else {
                 return nil
             }
-            self.length = length
-        } else {
-            self.length = maximum
+            length = given
         }
-        self.address = address
+        // `::ffff:a.b.c.d/N` (N >= 96) is the IPv4 prefix a.b.c.d/(N - 96): client
+        // addresses are unmapped (`ClientAddress`), so prefixes are too.
+        if address.withUnsafeBytes(ClientAddress.isIPv4Mapped), length >= 96 {
+            self.address = Array(address[12...])
+            self.length = length - 96
+        } else {
+            self.address = address
+            self.length = length
+        }
     }
 
     public func contains(_ client: ClientAddress) -> Bool {
-        let bytes = client.bytes
-        guard bytes.count == address.count else { return false }
-        var remaining = length
-        for index in address.indices where remaining > 0 {
-            let bits = min(8, remaining)
-            let mask = UInt8(truncatingIfNeeded: 0xFF << (8 - bits))
-            if bytes[index] & mask != address[index] & mask { return false }
-            remaining -= bits
+        client.withBytes { bytes in
+            guard bytes.count == address.count else { return false }
+            var remaining = length
+            for index in address.indices where remaining > 0 {
+                let bits = min(8, remaining)
+                let mask = UInt8(truncatingIfNeeded: 0xFF << (8 - bits))
+                if bytes[index] & mask != address[index] & mask { return false }
+                remaining -= bits
+            }
+            return true
         }
-        return true
     }
 
     public var description: String {

@@ -72,8 +72,16 @@ public struct ZoneTransferResponder: Sendable {
     /// Whether the request needs this responder: an AXFR/IXFR question or a TSIG record.
     @inline(__always)
     public static func claims(_ raw: UnsafeRawBufferPointer) -> Bool {
+        // A response (QR=1) is never answered, whatever it asks (RFC 1035 4.1.1): the
+        // engine drops it. Answering one lets a spoofed packet bounce between servers.
+        guard !isResponse(raw) else { return false }
         if let type = questionType(raw), type == .axfr || type == .ixfr { return true }
         return TSIG.isSigned(raw)
+    }
+
+    @inline(__always)
+    static func isResponse(_ raw: UnsafeRawBufferPointer) -> Bool {
+        raw.count < 12 || raw[2] & 0x80 != 0
     }
 
     /// The end of a message's single question (nil: not exactly one readable question).
@@ -90,6 +98,7 @@ public struct ZoneTransferResponder: Sendable {
     public func respond(
         to raw: UnsafeRawBufferPointer, transport: Transport, client: ClientAddress?, now: UInt64
     ) -> Outcome {
+        guard !Self.isResponse(raw) else { return .notForUs }
         let type = Self.questionType(raw) ?? RRType(0)
         var event = TransferEvent(type: type, rcode: .noError)
         let request: [UInt8]

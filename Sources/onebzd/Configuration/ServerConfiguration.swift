@@ -30,8 +30,11 @@ package struct ServerConfiguration: Sendable, Equatable {
         package var refuseChaos = false
         package var tcpIdleTimeout: Duration = .seconds(10)
         package var tcpMaxConnections = 1024
-        /// UDP response-rate limiting (`rrl_*` keys); nil (the default): off.
-        package var rateLimit: ResponseRateLimiter.Configuration?
+        package var tcpMaxConnectionsPerClient = 64
+        /// UDP response-rate limiting (`rrl_*` keys): on by default at NSD's 200
+        /// responses/s per netblock, loopback exempt; nil (`rrl_responses_per_second = 0`): off.
+        package var rateLimit: ResponseRateLimiter.Configuration? = .init(
+            responsesPerSecond: ResponseRateLimiter.Configuration.defaultRate)
         /// DNS cookies (`cookies`, `cookie_secret`); nil (the default): off.
         package var cookies: DNSCookies.Configuration?
     }
@@ -82,6 +85,8 @@ package struct ServerConfiguration: Sendable, Equatable {
 
         package var pollInterval: Duration = .seconds(2)
         package var timeout: Duration = .seconds(2)
+        /// Where the highest record seq per node is kept across restarts (nil: memory only).
+        package var seqFile: String? = nil
     }
 
     package struct Cache: Sendable, Equatable {
@@ -152,8 +157,8 @@ extension ServerConfiguration {
         if let t = try top.table("server") {
             try t.onlyKeys([
                 "listen", "zone", "http", "identity", "version", "refuse_chaos", "tcp_idle_timeout",
-                "tcp_max_connections", "rrl_responses_per_second", "rrl_slip", "rrl_ipv4_prefix", "rrl_ipv6_prefix",
-                "cookies", "cookie_secret",
+                "tcp_max_connections", "tcp_max_connections_per_client", "rrl_responses_per_second", "rrl_slip",
+                "rrl_ipv4_prefix", "rrl_ipv6_prefix", "rrl_exempt", "cookies", "cookie_secret",
             ])
             if let v = try t.hostPorts("listen") { server.listen = v }
             if let v = try t.string("zone") { server.zoneFile = v }
@@ -163,6 +168,7 @@ extension ServerConfiguration {
             if let v = try t.bool("refuse_chaos") { server.refuseChaos = v }
             if let v = try t.duration("tcp_idle_timeout") { server.tcpIdleTimeout = v }
             if let v = try t.int("tcp_max_connections", min: 1) { server.tcpMaxConnections = v }
+            if let v = try t.int("tcp_max_connections_per_client", min: 1) { server.tcpMaxConnectionsPerClient = v }
             server.rateLimit = try Self.rateLimit(t)
             server.cookies = try Self.cookies(t)
         }
@@ -204,13 +210,14 @@ extension ServerConfiguration {
             self.chain = chain
         }
         if let t = try top.table("registry") {
-            try t.onlyKeys(["url", "poll_interval", "timeout"])
+            try t.onlyKeys(["url", "poll_interval", "timeout", "seq_file"])
             guard let url = try t.urls("url", single: true)?.first else {
                 throw ConfigurationError(key: t.key("url"), "is required in [registry]")
             }
             var registry = Registry(url: url)
             if let v = try t.duration("poll_interval") { registry.pollInterval = v }
             if let v = try t.duration("timeout") { registry.timeout = v }
+            registry.seqFile = try t.string("seq_file")
             self.registry = registry
         }
         if let t = try top.table("cache") {
@@ -272,15 +279,24 @@ extension ServerConfiguration {
 }
 
 extension ServerConfiguration {
-    /// `[server] rrl_*`: on when rrl_responses_per_second > 0 (0 or absent: off).
+    /// `[server] rrl_*`: on unless rrl_responses_per_second = 0 (absent: NSD's 200).
     private static func rateLimit(_ t: TableReader) throws(ConfigurationError) -> ResponseRateLimiter.Configuration? {
-        guard let rate = try t.int("rrl_responses_per_second", min: 0), rate > 0 else {
-            for key in ["rrl_slip", "rrl_ipv4_prefix", "rrl_ipv6_prefix"] where t.table[key] != nil {
+        let rate = try t.int("rrl_responses_per_second", min: 0) ?? ResponseRateLimiter.Configuration.defaultRate
+        guard rate > 0 else {
+            for key in ["rrl_slip", "rrl_ipv4_prefix", "rrl_ipv6_prefix", "rrl_exempt"] where t.table[key] != nil {
                 throw ConfigurationError(key: t.key(key), "needs rrl_responses_per_second > 0 (RRL is off)")
             }
             return nil
         }
         var rrl = ResponseRateLimiter.Configuration(responsesPerSecond: rate)
+        if let list = try t.strings("rrl_exempt") {
+            rrl.exempt = try list.enumerated().map { index, text throws(ConfigurationError) in
+                guard let prefix = AddressPrefix(text) else {
+                    throw ConfigurationError(key: t.key("rrl_exempt[\(index)]"), "\"\(text)\" is not an address or CIDR prefix")
+                }
+                return prefix
+            }
+        }
         if let v = try t.int("rrl_slip", min: 0, max: 100) { rrl.slip = v }
         if let v = try t.int("rrl_ipv4_prefix", min: 8, max: 32) { rrl.ipv4PrefixLength = v }
         if let v = try t.int("rrl_ipv6_prefix", min: 16, max: 128) { rrl.ipv6PrefixLength = v }
