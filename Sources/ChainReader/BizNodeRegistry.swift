@@ -40,7 +40,8 @@ public struct BizNodeRegistry: Sendable {
     }
 
     /// `resolveDNS(name)`: the nodeHash, or nil when the name is not registered (zero).
-    /// `name` is used as given: lowercase it first (DESIGN.md, Identity and names).
+    /// `name` is used as given: lowercase it first
+    /// (docs/design.md#names-and-their-canonical-form).
     public func resolveDNS(_ name: String, at block: BlockTag = .latest) async throws -> Bytes32? {
         guard name.utf8.count <= Self.maxNameBytes else { return nil }
         let hash = try await client.ethCall(

@@ -1,5 +1,5 @@
-/// Which state a read sees: a block number or one of the standard tags.
-/// Polygon's `finalized` (milestones) is final within seconds (DESIGN.md Resolution 6).
+/// Which state a read sees: a block number or one of the standard tags. Polygon's
+/// `finalized` (milestones) is final within seconds (docs/design.md#chain).
 public enum BlockTag: Sendable, Hashable, CustomStringConvertible {
     case latest
     case finalized

@@ -2,8 +2,8 @@ import Logging
 import Metrics
 import ServiceLifecycle
 
-/// Follows BizNodeRegistry's events (DESIGN.md, Resolution 5): a `Service` whose
-/// `run()` polls the chain until cancelled or shut down gracefully, driving an
+/// Follows BizNodeRegistry's events (docs/design.md#chain): a `Service` whose `run()`
+/// polls the chain until cancelled or shut down gracefully, driving an
 /// `EventFollowerStateMachine`, and hands each `FollowerEvent` to the consumer in chain
 /// order. The consumer is awaited before the next event (back-pressure).
 ///

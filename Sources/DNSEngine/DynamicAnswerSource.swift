@@ -10,7 +10,8 @@ import DNSWire
 /// negative never carries an old serial and the source needs no engine of its own.
 ///
 /// Which names are dynamic: one label below the apex, or one label below `id.`, not a
-/// node of the static zone and not below a delegation (DESIGN.md: static names win).
+/// node of the static zone and not below a delegation
+/// (docs/design.md#static-names-win).
 public protocol DynamicAnswerSource: Sendable {
     /// Non-blocking cache lookup for the query name as wire bytes (uncompressed,
     /// validated, any case) straight from the request: nil on a miss. The hot path:

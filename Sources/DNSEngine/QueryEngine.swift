@@ -374,9 +374,9 @@ public struct QueryEngine: Sendable {
         }
     }
 
-    /// Dynamic names (DESIGN.md, Identity and names): one label under the apex (an
-    /// alias), or one label under `id.` (a node-id name), when the static zone holds
-    /// neither. Deeper names are NXDOMAIN without asking the chain.
+    /// Dynamic names (docs/design.md#names-and-their-canonical-form): one label under
+    /// the apex (an alias), or one label under `id.` (a node-id name), when the static
+    /// zone holds neither. Deeper names are NXDOMAIN without asking the chain.
     @inline(__always)
     private static func isDynamicShape(_ qname: UnsafeRawBufferPointer, extraLabels: Int) -> Bool {
         if extraLabels == 1 { return true }

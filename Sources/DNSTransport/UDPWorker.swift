@@ -10,12 +10,12 @@ import NIOCore
 import Glibc
 #endif
 
-/// The UDP fast path (DESIGN.md): one thread per socket, each socket SO_REUSEPORT on
-/// the same address, as NSD runs one server process per core. A thread receives a burst
-/// with recvmmsg, answers every datagram in place into a preallocated slot from the
-/// engine's immutable snapshot, and sends the burst with one sendmmsg. Nothing is
-/// allocated and no lock is taken for a cached answer; the only shared writes are the
-/// metrics counters, added once per burst.
+/// The UDP fast path (docs/design.md#transport): one thread per socket, each socket
+/// SO_REUSEPORT on the same address, as NSD runs one server process per core. A thread
+/// receives a burst with recvmmsg, answers every datagram in place into a preallocated
+/// slot from the engine's immutable snapshot, and sends the burst with one sendmmsg.
+/// Nothing is allocated and no lock is taken for a cached answer; the only shared
+/// writes are the metrics counters, added once per burst.
 ///
 /// Dynamic names not yet cached leave the thread: the lookup runs as a task, and its
 /// answer goes out through `UDPSocket.send` when the upstreams reply.

@@ -7,8 +7,8 @@ import Logging
 import NIOCore
 import Prometheus
 
-/// The HTTP face of onebzd (DESIGN.md "HTTP gateway"): DoH (RFC 8484), `/resolve`
-/// JSON, the lookup page, Prometheus `/metrics` and the health probes.
+/// The HTTP face of onebzd (docs/design.md#gateway): DoH (RFC 8484), `/resolve` JSON,
+/// the lookup page, Prometheus `/metrics` and the health probes.
 ///
 /// DNS answers come from the same `QueryEngine` value the UDP/TCP servers use, so
 /// there is one answer path and one cache. The gateway itself holds no state beyond

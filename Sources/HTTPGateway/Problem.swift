@@ -3,7 +3,7 @@ import Hummingbird
 import NIOCore
 
 /// The JSON error body every endpoint uses: `{"error": "<code>", "detail": "<what to do>"}`
-/// (the same shape as the registry's errors, DESIGN.md "Registry API").
+/// (the same shape as the registry's errors, docs/design.md#registry).
 enum Problem {
     static func response(_ status: HTTPResponse.Status, _ error: String, _ detail: String) -> Response {
         let body = (try? encoder.encode(["error": error, "detail": detail])) ?? Data("{}".utf8)

@@ -1,7 +1,8 @@
 import ChainReader
 
-/// A node's identity: the SHA-256 of its public key PEM file bytes (DESIGN.md, "Identity
-/// and names"). Text form: 64 lowercase hex digits. DNS form: `<base32, 52 chars>.id.1bz`.
+/// A node's identity: the SHA-256 of its public key PEM file bytes
+/// (docs/design.md#names-and-their-canonical-form). Text form: 64 lowercase hex digits.
+/// DNS form: `<base32, 52 chars>.id.1bz`.
 public struct NodeID: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The 32 digest bytes.
     public let bytes: [UInt8]

@@ -1,5 +1,5 @@
-/// A node's signed metadata record (DESIGN.md, "Metadata record"). The JSON keys are the
-/// wire format shared by the registry, the CLI and onebzd.
+/// A node's signed metadata record (docs/design.md#metadata-records-and-signatures).
+/// The JSON keys are the wire format shared by the registry, the CLI and onebzd.
 ///
 /// Canonical signed bytes (UTF-8, `\n` = 0x0A, no trailing newline):
 /// `"1bz-meta-v1\n" + node_id + "\n" + decimal(seq) + "\n" + join(",", sorted(addresses))`

@@ -1,7 +1,8 @@
-/// The rules a name must meet before `registerNode` is sent (DESIGN.md, Identity and
-/// names): one LDH label directly under `1bz`, lowercase, as the contract stores it and
-/// onebzd looks it up. The chain would accept anything up to 253 bytes; a name that DNS
-/// can never ask for would waste the fee and the name.
+/// The rules a name must meet before `registerNode` is sent
+/// (docs/design.md#names-and-their-canonical-form): one LDH label directly under `1bz`,
+/// lowercase, as the contract stores it and onebzd looks it up. The chain would accept
+/// anything up to 253 bytes; a name that DNS can never ask for would waste the fee and
+/// the name.
 public enum RegistryName {
     /// The contract's String[253] bound.
     public static let maxBytes = 253

@@ -3,7 +3,8 @@ import DNSEngine
 import NIOConcurrencyHelpers
 import NodeRegistry
 
-/// Turns the event follower's events into cache invalidations (DESIGN.md, Resolution 5).
+/// Turns the event follower's events into cache invalidations
+/// (docs/design.md#caching-and-invalidation).
 ///
 /// Invalidations are held until the follower reports `synced(block)`, and applied
 /// only after the chain head moved to that block: a query arriving in between then

@@ -10,11 +10,12 @@ import NIOCore
 import NodeRegistry
 import ZoneCache
 
-/// Answers node names from chain + registry through one cache (DESIGN.md, Resolution,
-/// caching and invalidation): per name, a ``CachedNode`` holding the facts (what the
-/// upstreams said, also used by the JSON gateway and for stale answers) and the answers
-/// rendered from them per type, so a hit is a lookup and a patch. Entries expire with
-/// their facts and are tagged by node hash; a name is dropped by its key.
+/// Answers node names from chain + registry through one cache
+/// (docs/design.md#caching-and-invalidation): per name, a ``CachedNode`` holding the
+/// facts (what the upstreams said, also used by the JSON gateway and for stale answers)
+/// and the answers rendered from them per type, so a hit is a lookup and a patch.
+/// Entries expire with their facts and are tagged by node hash; a name is dropped by
+/// its key.
 ///
 /// Miss path: one upstream lookup per name at a time (singleflight), bounded in number;
 /// upstream failure serves the stale answer (RFC 8767) or SERVFAIL, never NXDOMAIN.

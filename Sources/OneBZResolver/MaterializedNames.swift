@@ -3,8 +3,8 @@ import DNSWire
 import NodeRegistry
 
 /// Every node registered on chain, with its records once resolved: the materialised
-/// zone's contents (DESIGN.md, Scale-out). Pure (no locks, no I/O): `MaterializedZone`
-/// holds one behind a lock.
+/// zone's contents (docs/design.md#the-materialised-zone). Pure (no locks, no I/O):
+/// `MaterializedZone` holds one behind a lock.
 ///
 /// Memory: one entry per node (hash inline, one packed `NodePayload` array) in a
 /// contiguous array, and two indexes keyed by 64-bit fingerprints (alias label, first

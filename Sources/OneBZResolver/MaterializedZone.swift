@@ -9,11 +9,11 @@ import NIOCore
 import NodeRegistry
 import ZoneCache
 
-/// The zone as a secondary receives it (DESIGN.md, Scale-out): the static zone plus
-/// every name registered on chain with the records DNS answers for it, versioned by
-/// SOA serial with a journal of differences (`ZoneTransferSource`); and the complete
-/// set of registered names, which lets DNS answer an unregistered name NXDOMAIN from
-/// memory (`isAbsent(wire:)`).
+/// The zone as a secondary receives it (docs/design.md#the-materialised-zone): the
+/// static zone plus every name registered on chain with the records DNS answers for it,
+/// versioned by SOA serial with a journal of differences (`ZoneTransferSource`); and
+/// the complete set of registered names, which lets DNS answer an unregistered name
+/// NXDOMAIN from memory (`isAbsent(wire:)`).
 ///
 /// Fed by the event follower (`note(_:)`, `synced(block:)`) and the registry change
 /// feed (`registryChanged(_:)`); `ZoneMaterializer` resolves the nodes they mark and

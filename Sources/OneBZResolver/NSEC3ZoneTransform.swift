@@ -4,11 +4,12 @@ import DNSWire
 import Logging
 import NIOConcurrencyHelpers
 
-/// DNSSEC for zone transfers (DESIGN.md, Trust end to end): the materialised zone's
-/// versions and differences, signed with an NSEC3 chain (RFC 5155, RFC 9276 settings)
-/// that `NSEC3ZoneMaintainer` keeps current difference by difference, so secondaries
-/// serve validated answers and denials holding no keys. onebzd's own answers keep
-/// compact denial; only what is transferred carries the chain.
+/// DNSSEC for zone transfers (docs/design.md#transfers, docs/dnssec.md): the
+/// materialised zone's versions and differences, signed with an NSEC3 chain (RFC 5155,
+/// RFC 9276 settings) that `NSEC3ZoneMaintainer` keeps current difference by
+/// difference, so secondaries serve validated answers and denials holding no keys.
+/// onebzd's own answers keep compact denial; only what is transferred carries the
+/// chain.
 ///
 /// Keys follow the server's signer: a difference made after the signing keys changed
 /// re-signs the zone with the new keys (and publishes the new DNSKEY set) in the same

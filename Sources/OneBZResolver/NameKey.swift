@@ -1,8 +1,9 @@
 import DNSWire
 
 /// The dynamic cache's key: a node name in wire form, lowercased, held inline, so a
-/// cache hit builds its key straight from the request bytes without allocating
-/// (DESIGN.md: no allocation per cached query beyond the output buffer).
+/// cache hit builds its key straight from the request bytes without allocating (no
+/// allocation per cached query beyond the output buffer:
+/// docs/design.md#a-cached-answer-is-a-copy-and-a-patch).
 ///
 /// Node names are short: an alias is one label (≤ 63 octets) under the apex, a node-id
 /// name 52 base32 characters under `id.`; in wire form at most 69 octets. Longer names

@@ -4,9 +4,9 @@ import DNSSEC
 import DNSWire
 import NodeRegistry
 
-/// Renders what a node name answers (DESIGN.md, What a node name answers) into
-/// pre-rendered DNS answers. Negative answers are only named (`.noData`,
-/// `.nameError`): the engine renders them with the SOA of the zone it serves.
+/// Renders what a node name answers (docs/design.md#what-a-node-name-answers) into
+/// pre-rendered DNS answers. Negative answers are only named (`.noData`, `.nameError`):
+/// the engine renders them with the SOA of the zone it serves.
 package enum NodeAnswerRenderer {
     /// The answer for `type` at `name` (the query name; rendered in lowercase), with
     /// `ttl` on the positive records.

@@ -2,9 +2,10 @@ import DNSEngine
 import DNSWire
 import NodeRegistry
 
-/// A name under `1bz.` that the chain answers (DESIGN.md, Identity and names):
-/// an alias registered with `registerNode` (`shashi.1bz`), or a node-id name
-/// (`<base32 of node_id>.id.1bz`). The JSON gateway also accepts `<64 hex>.1bz`.
+/// A name under `1bz.` that the chain answers
+/// (docs/design.md#names-and-their-canonical-form): an alias registered with
+/// `registerNode` (`shashi.1bz`), or a node-id name (`<base32 of node_id>.id.1bz`). The
+/// JSON gateway also accepts `<64 hex>.1bz`.
 package enum NodeName: Hashable, Sendable, CustomStringConvertible {
     /// Full lowercase name without the trailing dot, as the contract stores it.
     case alias(String)

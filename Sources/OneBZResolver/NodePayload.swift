@@ -2,7 +2,8 @@ import DNSWire
 import NodeRegistry
 
 /// One registered node in the materialised zone, packed into one byte array (one heap
-/// block per node, DESIGN.md memory budget: the cache's bytes per name):
+/// block per node, within the cache's bytes per name,
+/// docs/design.md#the-materialised-zone):
 ///
 ///     [alias length] [alias label, lowercase]            (length 0: no alias)
 ///     [flags]        bit 0: node id follows, bit 1: records follow

@@ -28,7 +28,7 @@ package protocol MetadataSource: Sendable {
 
 extension RegistryClient: MetadataSource {}
 
-/// Name -> verified node (DESIGN.md, Resolution 3): the chain read pinned to the
+/// Name -> verified node (docs/design.md#the-miss-path): the chain read pinned to the
 /// follower's block and the registry fetched concurrently, so a miss costs about the
 /// slower of the two, not their sum. For aliases the registry is asked by name (its
 /// view of the chain); the chain's node hash decides whether that record is the right

@@ -106,7 +106,7 @@ package enum Serial {
         a != b && (b &- a) < 0x8000_0000
     }
 
-    /// The serial after `current` for a new version at `block` (DESIGN.md, Scale-out):
+    /// The serial after `current` for a new version at `block` (docs/design.md#serials):
     /// the block when it is ahead; otherwise, if the content changed without a new
     /// block (a registry change, a retried lookup), `current + 1`; otherwise no change.
     package static func next(after current: UInt32, block: UInt64, changed: Bool) -> UInt32 {

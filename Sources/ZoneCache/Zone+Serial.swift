@@ -8,8 +8,8 @@ extension Zone {
     }
 
     /// The same zone with another SOA serial. With a chain configured the serial is the
-    /// block number the answers reflect (DESIGN.md, What a node name answers), so the
-    /// zone is swapped whole each time the follower advances; the rest is unchanged.
+    /// block number the answers reflect (docs/design.md#serials), so the zone is
+    /// swapped whole each time the follower advances; the rest is unchanged.
     public func withSerial(_ serial: UInt32) -> Zone {
         guard let offset = Self.serialOffset(soa.rdata) else { return self }
         var records: [ResourceRecord] = []
