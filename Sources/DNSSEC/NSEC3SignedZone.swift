@@ -10,7 +10,7 @@ public struct NSEC3SignedZone: Sequence, Sendable {
     let entries: [NSEC3ZoneMaintainer.Entry]
     let renderer: NSEC3ZoneMaintainer.Renderer
 
-    public var serial: UInt32 { soa.rdata.count >= 20 ? UInt32(bigEndianBytes: soa.rdata.suffix(20).prefix(4)) : 0 }
+    public var serial: UInt32 { SerialNumber.of(soa: soa) ?? 0 }
 
     /// Names held: with data, empty non-terminals, glue.
     public var nameCount: Int { entries.count }

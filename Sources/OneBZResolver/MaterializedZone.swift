@@ -214,7 +214,7 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
                 guard complete.load(ordering: .acquiring), state.names.unmaterialised == 0 else { return (failures, nil, false) }
                 let floor = settings.serialFloor()
                 var serial = UInt32(truncatingIfNeeded: block)
-                if Serial.isLess(serial, floor) { serial = floor }
+                if SerialNumber.isLess(serial, floor) { serial = floor }
                 state.serial = serial
                 state.journal.start(at: serial)
                 state.live = true

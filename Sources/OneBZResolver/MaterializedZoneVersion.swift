@@ -42,18 +42,3 @@ package struct MaterializedZoneVersion: ZoneVersion {
         }
     }
 }
-
-extension ResourceRecord {
-    /// This SOA with another serial (RFC 1035 3.3.13: after MNAME and RNAME).
-    func withSOASerial(_ serial: UInt32) -> ResourceRecord {
-        var index = 0
-        for _ in 0..<2 {
-            while index < rdata.count, rdata[index] != 0 { index += 1 + Int(rdata[index]) }
-            index += 1
-        }
-        guard index + 20 <= rdata.count else { return self }
-        var record = self
-        record.rdata.replaceSubrange(index..<index + 4, with: withUnsafeBytes(of: serial.bigEndian, Array.init))
-        return record
-    }
-}

@@ -83,8 +83,8 @@ package struct ZoneJournal: Sendable {
     ) -> [ZoneDifference]? {
         guard let current, let oldest else { return nil }
         if serial == current { return [] }
-        guard !Serial.isLess(serial, oldest), Serial.isLess(serial, current) else { return nil }
-        let later = changes.filter { Serial.isLess(serial, $0.serial) }
+        guard !SerialNumber.isLess(serial, oldest), SerialNumber.isLess(serial, current) else { return nil }
+        let later = changes.filter { SerialNumber.isLess(serial, $0.serial) }
         guard !later.isEmpty else {
             return [ZoneDifference(oldSOA: soa(serial), newSOA: soa(current), removed: [], added: [])]
         }
@@ -99,19 +99,14 @@ package struct ZoneJournal: Sendable {
     }
 }
 
-/// RFC 1982 serial number arithmetic (32 bits).
+/// The serial rule of the materialised zone (comparisons: `SerialNumber`, DNSWire).
 package enum Serial {
-    /// `a` < `b` in serial arithmetic (RFC 1982 3.2).
-    package static func isLess(_ a: UInt32, _ b: UInt32) -> Bool {
-        a != b && (b &- a) < 0x8000_0000
-    }
-
     /// The serial after `current` for a new version at `block` (docs/design.md#serials):
     /// the block when it is ahead; otherwise, if the content changed without a new
     /// block (a registry change, a retried lookup), `current + 1`; otherwise no change.
     package static func next(after current: UInt32, block: UInt64, changed: Bool) -> UInt32 {
         let candidate = UInt32(truncatingIfNeeded: block)
-        if isLess(current, candidate) { return candidate }
+        if SerialNumber.isLess(current, candidate) { return candidate }
         return changed ? current &+ 1 : current
     }
 }

@@ -1,6 +1,7 @@
 import ChainReader
 import DNSEngine
 import DNSSEC
+import DNSWire
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -252,7 +253,7 @@ final class SerialTracker: Sendable {
     func update(serial: UInt32) {
         let changed = current.withLockedValue { latest in
             // Under the lock: two updates cannot swap in zones out of order.
-            guard Serial.isLess(latest, serial) else { return false }
+            guard SerialNumber.isLess(latest, serial) else { return false }
             latest = serial
             engine.replaceZone(zone.withSerial(serial), unixTime: ZoneSigning.now())
             return true

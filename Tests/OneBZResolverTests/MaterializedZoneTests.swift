@@ -307,7 +307,6 @@ struct MaterializedZoneTests {
         #expect(Serial.next(after: 10, block: 9, changed: true) == 11)
         // RFC 1982: past 2^32 the serial wraps and still counts as newer.
         #expect(Serial.next(after: UInt32.max, block: UInt64(UInt32.max) + 5, changed: false) == 4)
-        #expect(Serial.isLess(UInt32.max, 4) && !Serial.isLess(4, UInt32.max))
     }
 
     @Test func journalIsBoundedInVersionsAndAge() throws {

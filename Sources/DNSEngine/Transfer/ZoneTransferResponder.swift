@@ -165,7 +165,11 @@ public struct ZoneTransferResponder: Sendable {
                 return error(.formErr, request: request, signer: signer, now: now, event: event)
             }
             event.clientSerial = clientSerial
-            if !SerialNumber.isOlder(clientSerial, than: version.serial) {
+            // Up to date when the client's serial is ours or newer. Exactly 2^31 apart
+            // is undefined (RFC 1982 3.2): the client gets the zone rather than being
+            // told it is current, as Knot does (`serial_compare` INCOMPARABLE).
+            let order = SerialNumber.compare(clientSerial, version.serial)
+            if order == .equal || order == .greater {
                 kind = .upToDate
                 records = TransferRecords(head: [version.soa])
             } else if let differences = source.differences(since: clientSerial), !differences.isEmpty {
@@ -211,27 +215,5 @@ public struct ZoneTransferResponder: Sendable {
         }
         if var signer { signer.sign(&response, now: now) }
         return .reply(response, event)
-    }
-}
-
-/// RFC 1982 serial number arithmetic, as SOA serials compare.
-public enum SerialNumber {
-    /// Whether `lhs` is older than `rhs`. The undefined case (exactly 2^31 apart)
-    /// counts as older, so the client is sent the zone rather than told it is current.
-    public static func isOlder(_ lhs: UInt32, than rhs: UInt32) -> Bool {
-        let distance = rhs &- lhs
-        return distance != 0 && distance <= 0x8000_0000
-    }
-
-    /// The serial of SOA RDATA (after MNAME and RNAME).
-    public static func of(soa: ResourceRecord) -> UInt32? {
-        guard soa.type == .soa else { return nil }
-        var index = 0
-        for _ in 0..<2 {
-            while index < soa.rdata.count, soa.rdata[index] != 0 { index += 1 + Int(soa.rdata[index]) }
-            index += 1
-        }
-        guard index + 20 <= soa.rdata.count else { return nil }
-        return soa.rdata[index..<index + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
     }
 }
