@@ -111,7 +111,7 @@ let package = Package(
         // MARK: Registry (issue: registry)
         .target(name: "NodeRegistry",
             dependencies: [
-                "CSodium", "ChainReader", asyncHTTPClient, nioCore, .product(name: "NIOHTTP1", package: "swift-nio"),
+                "CSodium", "ChainReader", "DNSWire", asyncHTTPClient, nioCore, .product(name: "NIOHTTP1", package: "swift-nio"),
                 logging, cryptoExtras,
             ]),
         .executableTarget(
@@ -167,7 +167,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
-        .testTarget(name: "NodeRegistryTests", dependencies: ["NodeRegistry", "TestSupport"]),
+        .testTarget(name: "NodeRegistryTests", dependencies: ["NodeRegistry", "DNSWire", "TestSupport"]),
         .testTarget(name: "ChainWalletTests", dependencies: ["ChainWallet", "ChainReader", "TestSupport"]),
         .testTarget(
             name: "IntegrationTests", dependencies: ["TestSupport", "DNSWire", "NodeRegistry", "ChainReader", logging]),

@@ -1,3 +1,5 @@
+import DNSWire
+
 /// An NSEC3 hashed owner name (RFC 5155 3.1.7): the 20 bytes of SHA-1, ordered as the
 /// NSEC3 chain orders them (as unsigned big-endian numbers, i.e. bytewise). Kept as
 /// three integers so a chain of a million names is a flat array without allocations.
@@ -29,7 +31,7 @@ public struct NSEC3Hash: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 
     /// The owner label: base32hex without padding, lowercase (RFC 5155 3.3, RFC 4648 7).
-    public var base32hex: String { NSEC3Parameters.base32hex(bytes) }
+    public var base32hex: String { Base32.encode(bytes, alphabet: .extendedHex) }
 
     public var description: String { base32hex }
 

@@ -57,42 +57,6 @@ public struct NSEC3Parameters: Sendable, Hashable {
         out += TypeBitmap.encode(types)
         return out
     }
-
-    private static let alphabet = Array("0123456789abcdefghijklmnopqrstuv".utf8)
-
-    /// Base32 with the extended hex alphabet (RFC 4648 7), lowercase, no padding.
-    public static func base32hex(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        var buffer: UInt32 = 0
-        var bits = 0
-        for byte in bytes {
-            buffer = buffer << 8 | UInt32(byte)
-            bits += 8
-            while bits >= 5 {
-                bits -= 5
-                out.append(alphabet[Int((buffer >> UInt32(bits)) & 31)])
-            }
-        }
-        if bits > 0 { out.append(alphabet[Int((buffer << UInt32(5 - bits)) & 31)]) }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// The bytes of a base32hex string (either case); nil if it is not base32hex.
-    public static func decodeBase32hex(_ text: String) -> [UInt8]? {
-        var out: [UInt8] = []
-        var buffer: UInt32 = 0
-        var bits = 0
-        for char in text.lowercased().utf8 {
-            guard let value = alphabet.firstIndex(of: char) else { return nil }
-            buffer = buffer << 5 | UInt32(value)
-            bits += 5
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
-            }
-        }
-        return out
-    }
 }
 
 extension RRType {

@@ -1,4 +1,5 @@
 import ChainReader
+import DNSWire
 
 /// A node's identity: the SHA-256 of its public key PEM file bytes
 /// (docs/design.md#names-and-their-canonical-form). Text form: 64 lowercase hex digits.

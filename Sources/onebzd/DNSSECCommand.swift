@@ -53,7 +53,7 @@ struct DNSSECCommand: ParsableCommand {
                 let file = BINDKeyFile(zone: zone, key: key, created: Self.now)
                 try file.write(to: common.keyDir)
                 print(file.baseName)
-            } catch let error as DNSSECError {
+            } catch {
                 throw DNSSECCommand.failure(error.description)
             }
         }

@@ -1,3 +1,4 @@
+import DNSWire
 import Testing
 
 @testable import NodeRegistry
@@ -11,6 +12,19 @@ import Testing
         #expect(Base32.encode(Array(plain.utf8)) == encoded)
         #expect(Base32.decode(encoded) == Array(plain.utf8))
         #expect(Base32.decode(encoded.uppercased()) == Array(plain.utf8))
+    }
+
+    /// RFC 4648 10's base32hex vectors (NSEC3 owner names), and the same strictness:
+    /// NSEC3's own decoder used to accept non-zero trailing bits.
+    @Test(arguments: [
+        ("", ""), ("f", "co"), ("fo", "cpng"), ("foo", "cpnmu"), ("foob", "cpnmuog"),
+        ("fooba", "cpnmuoj1"), ("foobar", "cpnmuoj1e8"),
+    ])
+    func rfc4648ExtendedHexVectors(_ plain: String, _ encoded: String) {
+        #expect(Base32.encode(Array(plain.utf8), alphabet: .extendedHex) == encoded)
+        #expect(Base32.decode(encoded.uppercased(), alphabet: .extendedHex) == Array(plain.utf8))
+        #expect(Base32.decode("cp", alphabet: .extendedHex) == nil, "non-zero trailing bits")
+        #expect(Base32.decode("w", alphabet: .extendedHex) == nil && Base32.decode("co", alphabet: .standard) == nil)
     }
 
     @Test(arguments: ["my======", "m1", "m0", "mz xq", "mz", "m", "mzxw6ytbo-"])
