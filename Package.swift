@@ -60,10 +60,10 @@ let package = Package(
         .target(name: "CUDPBatch"),
 
         // MARK: DNS: wire format, zone and cache, the pure engine, the transports
-        .target(name: "DNSWire", dependencies: [nioCore]),
+        .target(name: "DNSWire"),
         .target(
             name: "ZoneCache",
-            dependencies: ["DNSWire", "CLDNS", nioCore, atomics, nioConcurrency, deque]),
+            dependencies: ["DNSWire", "CLDNS", atomics, nioConcurrency, deque]),
         // Files that hold secrets: mode 0600 from creation, refused when open to others.
         .target(name: "SecretFile"),
         // DNSSEC: keys (BIND files), key tags, DS, canonical RRset signing (swift-crypto). Pure: time is an argument.
@@ -106,22 +106,22 @@ let package = Package(
         // signed with libsecp256k1, and sending them (nonce, fees, gas, receipt, revert
         // reason). Apart from ChainReader so that the readers (onebzd, onebz-registry) never
         // link signing code.
-        .target(name: "ChainWallet", dependencies: ["ChainReader", "CSecp256k1", cryptoExtras, logging]),
+        .target(name: "ChainWallet", dependencies: ["ChainReader", "CSecp256k1", crypto, cryptoExtras]),
 
         // MARK: Registry (issue: registry)
         .target(name: "NodeRegistry",
             dependencies: [
                 "CSodium", "ChainReader", "DNSWire", asyncHTTPClient, nioCore, .product(name: "NIOHTTP1", package: "swift-nio"),
-                logging, cryptoExtras,
+                crypto, cryptoExtras,
             ]),
         .executableTarget(
             name: "onebz-registry",
-            dependencies: ["NodeRegistry", "ChainReader", hummingbird, grdb, argumentParser, serviceLifecycle, logging]),
+            dependencies: ["NodeRegistry", "ChainReader", hummingbird, grdb, argumentParser, serviceLifecycle, logging, nioCore]),
         .executableTarget(
             name: "onebz",
             dependencies: [
                 "NodeRegistry", "ChainReader", "ChainWallet", "DNSWire", "SecretFile", argumentParser, asyncHTTPClient,
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                nioCore,
             ]),
 
         // MARK: HTTP gateway (issue: gateway)
@@ -137,7 +137,7 @@ let package = Package(
 
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", nioCore]),
+        .testTarget(name: "DNSWireTests", dependencies: ["DNSWire"]),
         .testTarget(name: "DNSSECTests", dependencies: ["DNSSEC", "DNSWire", "TestSupport"]),
         .testTarget(name: "ZoneCacheTests", dependencies: ["ZoneCache", "DNSWire", nioConcurrency]),
         .target(
@@ -149,7 +149,7 @@ let package = Package(
         .testTarget(
             name: "DNSTransportTests",
             dependencies: [
-                "DNSTransport", "DNSEngine", "DNSTestSupport", "ZoneCache", "DNSWire", nioCore, nioPosix, nioConcurrency,
+                "DNSTransport", "DNSEngine", "DNSTestSupport", "DNSWire", nioCore, nioPosix,
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"), logging, serviceLifecycle,
             ]),
@@ -157,24 +157,25 @@ let package = Package(
             name: "OneBZResolverTests",
             dependencies: [
                 "OneBZResolver", "DNSEngine", "DNSSEC", "DNSTestSupport", "ZoneCache", "DNSWire", "ChainReader",
-                "NodeRegistry", nioCore, logging,
+                "NodeRegistry", nioConcurrency,
             ]),
-        .testTarget(name: "onebzdTests", dependencies: ["onebzd", "DNSEngine"]),
+        .testTarget(name: "onebzdTests", dependencies: ["onebzd"]),
         .testTarget(
             name: "ChainReaderTests",
             dependencies: [
-                "ChainReader", "TestSupport", logging, serviceLifecycle, nioCore, nioPosix,
+                "ChainReader", nioCore, nioPosix,
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
         .testTarget(name: "NodeRegistryTests", dependencies: ["NodeRegistry", "DNSWire", "TestSupport"]),
-        .testTarget(name: "ChainWalletTests", dependencies: ["ChainWallet", "ChainReader", "TestSupport"]),
+        .testTarget(name: "ChainWalletTests", dependencies: ["ChainWallet", "ChainReader"]),
         .testTarget(
             name: "IntegrationTests", dependencies: ["TestSupport", "DNSWire", "NodeRegistry", "ChainReader", logging]),
         .testTarget(
             name: "HTTPGatewayTests",
             dependencies: [
-                "HTTPGateway", "DNSEngine", "ZoneCache", "DNSWire", "TestSupport", hummingbird, nioCore, nioConcurrency,
+                "HTTPGateway", "DNSEngine", "ZoneCache", "DNSWire", "TestSupport", hummingbird, nioCore, nioPosix,
+                nioConcurrency, logging,
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),

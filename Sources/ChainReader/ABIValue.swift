@@ -23,5 +23,4 @@ public indirect enum ABIValue: Sendable, Hashable {
     public var boolValue: Bool? { if case .bool(let v) = self { v } else { nil } }
     public var bytes32Value: Bytes32? { if case .bytes32(let v) = self { v } else { nil } }
     public var stringValue: String? { if case .string(let v) = self { v } else { nil } }
-    public var tupleValue: [ABIValue]? { if case .tuple(let v) = self { v } else { nil } }
 }

@@ -67,9 +67,6 @@ public struct EventFollowerStateMachine: Sendable {
         self.maxRange = configuration.maxRange
     }
 
-    /// The newest block whose events were all delivered (nil before the first range).
-    public var scannedThrough: UInt64? { nextBlock > configuration.startBlock ? nextBlock - 1 : nil }
-
     public func nextAction() -> Action {
         switch state {
         case .needHead: return .fetchHead

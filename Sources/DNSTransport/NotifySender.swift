@@ -221,9 +221,6 @@ public final class NotifySender: Service, Sendable, CustomStringConvertible {
             answers: soa.map { [$0] } ?? [])
         return (try? message.encoded()) ?? []
     }
-
-    /// The acknowledgement state of each target (for tests and status).
-    public var pendingSerials: [UInt32?] { states.withLockedValue { $0.map(\.schedule.serial) } }
 }
 
 /// Hands datagrams to the sender.

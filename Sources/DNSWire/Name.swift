@@ -104,13 +104,6 @@ public struct Name: Hashable, Sendable, CustomStringConvertible {
         return wire[index...].elementsEqual(other.wire) { asciiLower($0) == asciiLower($1) }
     }
 
-    /// Prepends one label (`www` + `1bz.` = `www.1bz.`).
-    public func prepending(label: some Collection<UInt8>) throws(DNSWireError) -> Name {
-        guard !label.isEmpty, label.count <= 63 else { throw .labelTooLong(at: 0) }
-        guard wire.count + label.count + 1 <= 255 else { throw .nameTooLong(at: 0) }
-        return Name(uncheckedWire: [UInt8(label.count)] + label + wire)
-    }
-
     public static func == (lhs: Name, rhs: Name) -> Bool {
         lhs.wire.count == rhs.wire.count
             && lhs.wire.elementsEqual(rhs.wire) { asciiLower($0) == asciiLower($1) }

@@ -206,9 +206,6 @@ public struct TSIGSigner: Sendable {
     /// A signer for a request we send (NOTIFY): no prior MAC.
     public static func forRequest(key: TSIGKey) -> TSIGSigner { TSIGSigner(key: key, requestMAC: []) }
 
-    /// The MAC of the last message signed (a client verifies the response with it).
-    public var lastMAC: [UInt8] { priorMAC }
-
     /// Appends the TSIG record to `message` (a complete message without one) and bumps
     /// ARCOUNT.
     public mutating func sign(
