@@ -159,7 +159,7 @@ let package = Package(
                 "OneBZResolver", "DNSEngine", "DNSSEC", "DNSTestSupport", "ZoneCache", "DNSWire", "ChainReader",
                 "NodeRegistry", nioConcurrency,
             ]),
-        .testTarget(name: "onebzdTests", dependencies: ["onebzd"]),
+        .testTarget(name: "onebzdTests", dependencies: ["onebzd", "DNSEngine"]),
         .testTarget(
             name: "ChainReaderTests",
             dependencies: [

@@ -122,10 +122,7 @@ final class TCPQueryHandler: ChannelDuplexHandler {
     }
 
     static func signed(_ response: ByteBuffer, signer: TSIGSigner, now: UInt64) -> ByteBuffer {
-        var signer = signer
-        var bytes = Array(response.readableBytesView)
-        signer.sign(&bytes, now: now)
-        return ByteBuffer(bytes: bytes)
+        ByteBuffer(bytes: signer.signedAnswer(Array(response.readableBytesView), limit: nil, now: now))
     }
 
     /// Writes the transfer's messages while the channel is writable, a few per turn of

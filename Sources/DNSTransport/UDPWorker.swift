@@ -156,8 +156,13 @@ final class UDPWorker: Sendable {
             }
             guard case .response(let response) = disposition else { return }
             let bytes =
-                signer.map { ByteBuffer(bytes: Self.signed(response.bytes, signer: $0, limit: responseSlotSize)) }
-                ?? response.bytes
+                signer.map { signer in
+                    let limit = ZoneTransferResponder.udpLimit(
+                        ofRequest: Array(request.readableBytesView), maxUDPPayload: responseSlotSize)
+                    return ByteBuffer(
+                        bytes: signer.signedAnswer(
+                            Array(response.bytes.readableBytesView), limit: limit, now: UInt64(time(nil))))
+                } ?? response.bytes
             ResponseMetrics.record(bytes, transport: .udp)
             socket.send(bytes, to: client)
         }
@@ -187,7 +192,9 @@ final class UDPWorker: Sendable {
                 to: ByteBuffer(bytes: unsigned), transport: .udp, allocator: ByteBufferAllocator(), context: context)
             {
             case .response(let response):
-                return copy(Self.signed(response.bytes, signer: signer, limit: output.count), into: output)
+                // The client's size, not our slot's: the TSIG record must fit what it takes.
+                let limit = ZoneTransferResponder.udpLimit(ofRequest: unsigned, maxUDPPayload: output.count)
+                return copy(signer.signedAnswer(Array(response.bytes.readableBytesView), limit: limit, now: now), into: output)
             case .drop:
                 return 0
             case .lookup(let pending):
@@ -201,28 +208,6 @@ final class UDPWorker: Sendable {
         guard bytes.count <= output.count else { return 0 }
         output.copyBytes(from: bytes)
         return bytes.count
-    }
-
-    /// Signs an answer to a signed query; one that would outgrow the UDP slot is sent
-    /// as its header and question with TC set, signed (RFC 8945 5.3), so the client
-    /// retries over TCP.
-    static func signed(_ response: ByteBuffer, signer: TSIGSigner, limit: Int) -> [UInt8] {
-        var signer = signer
-        let now = UInt64(time(nil))
-        var bytes = Array(response.readableBytesView)
-        var unsent = signer
-        unsent.sign(&bytes, now: now)
-        guard bytes.count > limit else { return bytes }
-        let unsigned = Array(response.readableBytesView)
-        var truncated = Array(unsigned.prefix(12))
-        truncated[2] |= 0x02
-        truncated[4...11] = [0, 0, 0, 0, 0, 0, 0, 0][...]
-        if let end = ZoneTransferResponder.questionEnd(of: unsigned) {
-            truncated[5] = 1
-            truncated += unsigned[12..<end]
-        }
-        signer.sign(&truncated, now: now)
-        return truncated
     }
 
     /// The largest UDP answer the engine writes (RFC 6891 6.2.5: never below 512).

@@ -125,6 +125,31 @@ import Testing
         #expect(!tampered.withUnsafeBytes { client.verifiesResponse($0) })
     }
 
+    /// Issue 22: a TSIG-signed UDP answer is sized to what the client takes (512 without
+    /// EDNS, its EDNS size otherwise, at most ours), not to onebzd's UDP slot: before,
+    /// a 480-byte answer to a client without EDNS went out as ~570 bytes with its TSIG.
+    /// Too big once signed, it is the header and question with TC=1, signed (RFC 8945 5.3).
+    @Test func signedUDPAnswersFitTheClientsSize() throws {
+        let key = Self.kdigKey
+        var request = TransferFixture.request(.soa)
+        var client = TSIGSigner.forRequest(key: key)
+        client.sign(&request, now: 1_000_000)
+        guard case .verified(let unsigned, let server) = verify(request, keys: [key], now: 1_000_000) else {
+            Issue.record("did not verify"); return
+        }
+        #expect(ZoneTransferResponder.udpLimit(ofRequest: unsigned, maxUDPPayload: 1232) == 512, "no EDNS: 512")
+        var answer = Array(unsigned.prefix(12)) + Array(unsigned[12...])
+        answer[2] |= 0x80
+        answer += Array(repeating: 0, count: 480 - answer.count)  // padding stands in for records
+        let fits = server.signedAnswer(answer, limit: nil, now: 1_000_000)
+        #expect(fits.count > 512, "over TCP the whole answer, signed")
+        let cut = server.signedAnswer(answer, limit: 512, now: 1_000_000)
+        #expect(cut.count <= 512 && cut[2] & 0x02 != 0, "TC set")
+        #expect(cut.withUnsafeBytes { client.verifiesResponse($0) }, "and signed")
+        let message = try Message(decoding: cut)
+        #expect(message.questions.count == 1 && message.answers.isEmpty)
+    }
+
     func expectTSIGError(_ response: [UInt8], _ error: TSIGErrorCode, signed: Bool) throws {
         let message = try Message(decoding: response)
         #expect(message.header.isResponse && message.rcode == .notAuth)

@@ -1,3 +1,4 @@
+import DNSEngine
 import Testing
 
 @testable import onebzd
@@ -124,14 +125,29 @@ struct ServerConfigurationTests {
         #expect(on.dnssec.refresh == .seconds(6 * 3600) && on.dnssec.checkInterval == .seconds(30))
     }
 
-    @Test func rateLimitKeysAndOffByDefault() throws {
-        #expect(try ServerConfiguration(toml: "[server]\n").server.rateLimit == nil)
+    /// On by default at NSD's 200/s with loopback exempt (issue 21, finding 5); 0 turns
+    /// it off, and then the other rrl_ keys are an error.
+    @Test func rateLimitKeysAndOnByDefault() throws {
+        for toml in ["", "[server]\n"] {
+            let defaults = try #require(try ServerConfiguration(toml: toml).server.rateLimit)
+            #expect(defaults.responsesPerSecond == 200 && defaults.slip == 2)
+            #expect(defaults.exempt == [AddressPrefix("127.0.0.0/8")!, AddressPrefix("::1")!])
+        }
+        #expect(try ServerConfiguration(toml: "[server]\nrrl_responses_per_second = 0\n").server.rateLimit == nil)
+        #expect(throws: ConfigurationError.self) {
+            try ServerConfiguration(toml: "[server]\nrrl_responses_per_second = 0\nrrl_slip = 2\n")
+        }
+        let exempt = try ServerConfiguration(toml: "[server]\nrrl_exempt = [\"10.0.0.0/8\", \"::ffff:192.0.2.0/120\"]\n")
+        #expect(exempt.server.rateLimit?.exempt == [AddressPrefix("10.0.0.0/8")!, AddressPrefix("192.0.2.0/24")!])
+        do {
+            _ = try ServerConfiguration(toml: "[server]\nrrl_exempt = [\"10.0.0.0/8\", \"nonsense\"]\n")
+            Issue.record("a bad rrl_exempt entry was accepted")
+        } catch { #expect(error.key == "server.rrl_exempt[1]", "\(error)") }
         let on = try ServerConfiguration(
             toml: "[server]\nrrl_responses_per_second = 20\nrrl_slip = 3\nrrl_ipv4_prefix = 32\nrrl_ipv6_prefix = 64\n")
         #expect(on.server.rateLimit?.responsesPerSecond == 20)
         #expect(on.server.rateLimit?.slip == 3 && on.server.rateLimit?.ipv4PrefixLength == 32)
         #expect(on.server.rateLimit?.ipv6PrefixLength == 64)
-        #expect(throws: ConfigurationError.self) { try ServerConfiguration(toml: "[server]\nrrl_slip = 2\n") }
         #expect(throws: ConfigurationError.self) {
             try ServerConfiguration(toml: "[server]\nrrl_responses_per_second = 5\nrrl_ipv4_prefix = 40\n")
         }

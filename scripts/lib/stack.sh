@@ -177,6 +177,7 @@ poll_interval = "1s"
 [registry]
 url = "http://127.0.0.1:$5"
 poll_interval = "1s"
+seq_file = "$stack_state/record-seq"
 ${7:-}
 TOML
 }
