@@ -90,7 +90,7 @@ let package = Package(
             name: "onebzd",
             dependencies: [
                 "DNSEngine", "DNSTransport", "OneBZResolver", "ZoneCache", "DNSWire", "ChainReader", "NodeRegistry",
-                "HTTPGateway", "DNSSEC", argumentParser, logging, metrics, serviceLifecycle, nioCore, nioPosix, nioConcurrency,
+                "HTTPGateway", "HTTPServerGuard", "DNSSEC", argumentParser, logging, metrics, serviceLifecycle, nioCore, nioPosix, nioConcurrency,
                 tomlKit, .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
 
@@ -116,7 +116,10 @@ let package = Package(
             ]),
         .executableTarget(
             name: "onebz-registry",
-            dependencies: ["NodeRegistry", "ChainReader", hummingbird, grdb, argumentParser, serviceLifecycle, logging, nioCore]),
+            dependencies: [
+                "NodeRegistry", "ChainReader", "HTTPServerGuard", hummingbird, grdb, argumentParser, serviceLifecycle,
+                logging, nioCore,
+            ]),
         .executableTarget(
             name: "onebz",
             dependencies: [
@@ -125,10 +128,18 @@ let package = Package(
             ]),
 
         // MARK: HTTP gateway (issue: gateway)
+        // Timeouts and connection caps shared by the gateway and the registry (issue 21).
+        .target(
+            name: "HTTPServerGuard",
+            dependencies: [
+                nioCore, nioConcurrency, metrics, logging, .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdHTTP2", package: "hummingbird"),
+            ]),
         .target(
             name: "HTTPGateway",
             dependencies: [
-                "DNSEngine", "DNSWire", hummingbird, nioCore, logging, metrics,
+                "DNSEngine", "DNSWire", "HTTPServerGuard", hummingbird, nioCore, nioConcurrency, logging, metrics,
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -174,8 +185,8 @@ let package = Package(
         .testTarget(
             name: "HTTPGatewayTests",
             dependencies: [
-                "HTTPGateway", "DNSEngine", "ZoneCache", "DNSWire", "TestSupport", hummingbird, nioCore, nioPosix,
-                nioConcurrency, logging,
+                "HTTPGateway", "HTTPServerGuard", "DNSEngine", "ZoneCache", "DNSWire", "TestSupport", hummingbird, nioCore,
+                nioPosix, nioConcurrency, logging, .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),

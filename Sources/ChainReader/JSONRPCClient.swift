@@ -40,9 +40,12 @@ public final class JSONRPCClient: Sendable {
 
     /// The process-wide pool all clients share by default (keep-alive connections per
     /// endpoint). Unlike `HTTPClient.shared` it does not retry a refused connection until
-    /// the deadline: a dead endpoint fails at once, so failover is quick. Never shut down.
+    /// the deadline: a dead endpoint fails at once, so failover is quick. It follows no
+    /// redirects: an RPC endpoint or registry that answers 3xx gets no request sent where
+    /// it points (another host, a plain-HTTP URL). Never shut down.
     public static let sharedHTTPClient: HTTPClient = {
         var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
         configuration.timeout = .init(connect: .seconds(2), read: .seconds(30))
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
         configuration.connectionPool.retryConnectionEstablishment = false

@@ -7,26 +7,40 @@ import NIOCore
 /// with an `application/dns-message` body. The answer is what the engine gives a TCP
 /// client (DoH is not bound by the UDP size limit), byte for byte; the ID is echoed
 /// (RFC 8484 4.1: clients should send 0).
-struct DoHEndpoint: Sendable {
+public struct DoHEndpoint: Sendable {
     static let mediaType = "application/dns-message"
     /// RFC 8484 6 / RFC 1035 4.2.2: a DNS message is at most 65535 bytes.
-    static let maxMessageSize = 65535
+    public static let maxMessageSize = 65535
 
     let engine: QueryEngine
     let metrics: GatewayMetrics
 
     func get(_ request: Request, context: GatewayRequestContext) async -> Response {
-        guard let parameter = request.uri.queryParameters["dns"] else {
-            return Problem.response(
-                .badRequest, "missing_dns", "GET /dns-query needs ?dns=<base64url DNS message> (RFC 8484 4.1)")
+        do throws(DoHParameterError) {
+            let bytes = try Self.parseDNSParameter(request.uri.queryParameters["dns"].map(String.init))
+            return await answer(ByteBuffer(bytes: bytes), from: context.remoteAddress)
+        } catch {
+            return Problem.response(error.status, error.code, error.detail)
         }
-        guard let bytes = Base64URL.decode(parameter), !bytes.isEmpty else {
-            return Problem.response(.badRequest, "invalid_dns", "?dns= is not base64url without padding (RFC 8484 4.1)")
+    }
+
+    /// The `dns` parameter of a GET (already percent-decoded) to the DNS message bytes:
+    /// a pure function, so fuzz targets call what the endpoint calls.
+    public static func parseDNSParameter(_ parameter: String?) throws(DoHParameterError) -> [UInt8] {
+        guard let parameter else {
+            throw DoHParameterError(
+                status: .badRequest, code: "missing_dns",
+                detail: "GET /dns-query needs ?dns=<base64url DNS message> (RFC 8484 4.1)")
         }
-        guard bytes.count <= Self.maxMessageSize else {
-            return Problem.response(.contentTooLarge, "too_large", "a DNS message is at most 65535 bytes")
+        guard let bytes = Base64URL.decode(Substring(parameter)), !bytes.isEmpty else {
+            throw DoHParameterError(
+                status: .badRequest, code: "invalid_dns", detail: "?dns= is not base64url without padding (RFC 8484 4.1)")
         }
-        return await answer(ByteBuffer(bytes: bytes), from: context.remoteAddress)
+        guard bytes.count <= maxMessageSize else {
+            throw DoHParameterError(
+                status: .contentTooLarge, code: "too_large", detail: "a DNS message is at most 65535 bytes")
+        }
+        return bytes
     }
 
     func post(_ request: Request, context: GatewayRequestContext) async -> Response {
@@ -76,4 +90,11 @@ struct DoHEndpoint: Sendable {
         let media = contentType.split(separator: ";", maxSplits: 1).first ?? ""
         return media.trimmingCharacters(in: .whitespaces).lowercased() == mediaType
     }
+}
+
+/// Why a DoH GET's `dns` parameter was refused: the HTTP status and the JSON error.
+public struct DoHParameterError: Error, Hashable {
+    public let status: HTTPResponse.Status
+    public let code: String
+    public let detail: String
 }

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdHTTP2
 import DNSEngine
+import HTTPServerGuard
 import Logging
 import NIOCore
 import Prometheus
@@ -21,17 +22,27 @@ public struct HTTPGateway: Sendable {
     /// `/readyz` is 200 only while this returns true (e.g. the chain follower has synced).
     public let isReady: @Sendable () -> Bool
     public let registry: PrometheusCollectorRegistry
+    public let settings: GatewaySettings
     let metrics: GatewayMetrics
+    let resolveGuard: ResolveGuard
+    /// Connection counts and caps of the server `application(...)` builds (in `/metrics`).
+    public let connectionGuard: HTTPConnectionGuard
 
+    /// - Parameter now: monotonic nanoseconds for the `/resolve` rate limiter and proof cache.
     public init(
         engine: QueryEngine, nodeLookup: (any NodeLookupService)?, registry: PrometheusCollectorRegistry,
-        isReady: @escaping @Sendable () -> Bool
+        isReady: @escaping @Sendable () -> Bool, settings: GatewaySettings = GatewaySettings(),
+        now: @escaping @Sendable () -> UInt64 = { NIODeadline.now().uptimeNanoseconds }
     ) {
         self.engine = engine
         self.nodeLookup = nodeLookup
         self.isReady = isReady
         self.registry = registry
+        self.settings = settings
         metrics = GatewayMetrics(registry: registry)
+        resolveGuard = ResolveGuard(settings: settings, now: now)
+        connectionGuard = HTTPConnectionGuard(
+            limits: settings.server, metricsFactory: PrometheusMetricsFactory(registry: registry))
     }
 
     /// Every route, with CORS/method policy and request metrics in front.
@@ -44,8 +55,8 @@ public struct HTTPGateway: Sendable {
         router.get("/dns-query") { request, context in await doh.get(request, context: context) }
         router.post("/dns-query") { request, context in await doh.post(request, context: context) }
 
-        let resolve = ResolveEndpoint(engine: engine, nodeLookup: nodeLookup)
-        router.get("/resolve") { request, _ in await resolve.handle(request) }
+        let resolve = ResolveEndpoint(engine: engine, nodeLookup: nodeLookup, guards: resolveGuard)
+        router.get("/resolve") { request, context in await resolve.handle(request, context: context) }
 
         let page = LookupPage.response()
         router.get("/") { _, _ in page }
@@ -67,14 +78,19 @@ public struct HTTPGateway: Sendable {
 
     /// The HTTP server as a `Service`, bound to `host:port` on `eventLoopGroup`: plain
     /// HTTP/1.1, or with `tls` HTTPS with HTTP/2 and HTTP/1.1 (ALPN), which browsers and
-    /// DoH clients (curl, kdig) need to use it directly. `onListening` receives the bound
+    /// DoH clients (curl, kdig) need to use it directly. `settings.server`'s timeouts and
+    /// connection caps apply (docs/gateway.md, Limits). `onListening` receives the bound
     /// port (useful with port 0). Throws when the TLS files cannot be loaded.
     public func application(
         host: String, port: Int, tls: TLSFiles? = nil, eventLoopGroup: any EventLoopGroup, logger: Logger,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> Application<RouterResponder<GatewayRequestContext>> {
         let server: HTTPServerBuilder =
-            if let tls { try .http2Upgrade(tlsConfiguration: tls.serverConfiguration()) } else { .http1() }
+            if let tls {
+                .guardedHTTP2Upgrade(tlsConfiguration: try tls.serverConfiguration(), connectionGuard)
+            } else {
+                .guardedHTTP1(connectionGuard)
+            }
         return Application(
             router: router(),
             server: server,

@@ -2,6 +2,7 @@ import DNSEngine
 import DNSWire
 import Foundation
 import Hummingbird
+import Logging
 import NIOCore
 
 /// `GET /resolve?name=shashi.1bz`: the verified node behind a 1bz name, as JSON
@@ -16,8 +17,16 @@ struct ResolveEndpoint: Sendable {
 
     let engine: QueryEngine
     let nodeLookup: (any NodeLookupService)?
+    let guards: ResolveGuard
 
-    func handle(_ request: Request) async -> Response {
+    func handle(_ request: Request, context: GatewayRequestContext) async -> Response {
+        // Per client, before anything that may cost an upstream lookup.
+        if case .limit(let retryAfter) = guards.admit(context.remoteAddress) {
+            var response = Problem.response(
+                .tooManyRequests, "rate_limited", "too many /resolve requests from this address; retry after \(retryAfter) s")
+            response.headers[.retryAfter] = String(retryAfter)
+            return response
+        }
         let parameters = request.uri.queryParameters
         guard let name = parameters["name"].map(String.init), !name.isEmpty else {
             return Problem.response(.badRequest, "invalid_name", "missing ?name=, e.g. /resolve?name=shashi.1bz")
@@ -37,7 +46,7 @@ struct ResolveEndpoint: Sendable {
                 dnsName = try Self.parse(name)
             }
         } catch {
-            return Self.problem(error, name: name)
+            return Self.problem(error, name: name, logger: context.logger)
         }
         switch engine.kind(of: dnsName) {
         case .outOfZone:
@@ -57,19 +66,38 @@ struct ResolveEndpoint: Sendable {
                 "node lookups are not configured on this server (no chain source); "
                     + "only DNS answers from the static zone are available, e.g. /resolve?name=\(name)&type=A")
         }
+        // The absence check DNS makes: the dynamic source's cache lookup answers a name
+        // the materialised set does not hold (or a cached negative) from memory.
+        switch engine.dynamicSource?.cachedAnswer(name: dnsName, type: .txt) {
+        case .nameError?, .signedNameError?:
+            return Problem.response(.notFound, "not_found", "no node is registered as \(name)")
+        default:
+            break
+        }
         do throws(NodeLookupError) {
             let info = try await nodeLookup.lookupNode(name)
             if parameters["proof"] == "1" {
-                return try await Self.withProof(info, nodeLookup.proofBundle(name, at: info.block))
+                return try await Self.withProof(info, proofBundle(dnsName, name: name, at: info.block, nodeLookup))
             }
             return Self.json(info, maxAge: info.ttl)
         } catch {
-            return Self.problem(error, name: name)
+            return Self.problem(error, name: name, logger: context.logger)
         }
     }
 
+    /// The proofs at a block never change: read once per (name, block), then cached.
+    private func proofBundle(
+        _ dnsName: Name, name: String, at block: UInt64, _ nodeLookup: any NodeLookupService
+    ) async throws(NodeLookupError) -> [UInt8]? {
+        let key = dnsName.lowercased.description
+        if let cached = guards.proofBundle(name: key, block: block) { return cached }
+        guard let bundle = try await nodeLookup.proofBundle(name, at: block) else { return nil }
+        guards.storeProofBundle(bundle, name: key, block: block)
+        return bundle
+    }
+
     /// The node's JSON plus `"proof"`: the evidence bundle at the answer's block. Not
-    /// cached by clients (max-age 0): it is read afresh for each request.
+    /// cached by clients (max-age 0); the gateway keeps it per (name, block).
     private static func withProof(_ info: NodeInfo, _ bundle: [UInt8]?) -> Response {
         guard let bundle else {
             return Problem.response(
@@ -91,14 +119,18 @@ struct ResolveEndpoint: Sendable {
         do { return try Name(text) } catch { throw .invalidName("\"\(text)\" is not a valid DNS name") }
     }
 
-    private static func problem(_ error: NodeLookupError, name: String) -> Response {
+    private static func problem(_ error: NodeLookupError, name: String, logger: Logger) -> Response {
         switch error {
         case .invalidName(let reason):
-            Problem.response(.badRequest, "invalid_name", reason)
+            return Problem.response(.badRequest, "invalid_name", reason)
         case .notFound:
-            Problem.response(.notFound, "not_found", "no node is registered as \(name)")
+            return Problem.response(.notFound, "not_found", "no node is registered as \(name)")
         case .unavailable(let reason):
-            Problem.response(.serviceUnavailable, "unavailable", reason)
+            // What the upstream said (URLs, error text) goes to the log, not to the client.
+            logger.warning("resolve: upstream unavailable", metadata: ["name": "\(name)", "error": "\(reason)"])
+            return Problem.response(
+                .serviceUnavailable, "unavailable",
+                "the chain or the registry could not be reached and nothing is cached; try again shortly")
         }
     }
 

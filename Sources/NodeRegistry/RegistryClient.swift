@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import ChainReader
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -15,7 +16,9 @@ public struct RegistryClient: Sendable {
     /// - Parameters:
     ///   - baseURL: e.g. `http://127.0.0.1:8080` (no trailing slash needed).
     ///   - timeout: per request, connect to last byte.
-    public init(baseURL: String, timeout: Duration = .seconds(2), httpClient: HTTPClient = .shared) {
+    ///   - httpClient: default: ChainReader's shared pool, which follows no redirects (a
+    ///     3xx is an error here, not a request to wherever it points).
+    public init(baseURL: String, timeout: Duration = .seconds(2), httpClient: HTTPClient = JSONRPCClient.sharedHTTPClient) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.timeout = timeout
         self.http = httpClient
@@ -116,6 +119,10 @@ public struct RegistryClient: Sendable {
             do { return try JSONDecoder().decode(T.self, from: bytes) } catch {
                 throw RegistryClientError(kind: .malformed, detail: "undecodable body: \(error)", status: status)
             }
+        case 410 where (try? JSONDecoder().decode(RegistryErrorBody.self, from: bytes))?.error == "resync":
+            throw RegistryClientError(kind: .resync, detail: errorDetail(bytes), status: status)
+        case 300..<400:
+            throw RegistryClientError(kind: .unavailable, detail: "HTTP \(status) redirect (not followed)", status: status)
         case 404:
             let hash = (try? JSONDecoder().decode(RegistryErrorBody.self, from: bytes))?.nodeHash
             throw RegistryClientError(

@@ -14,6 +14,9 @@ public struct RegistryClientError: Error, Hashable, CustomStringConvertible {
         /// record that failed its checks.
         public static let malformed = Kind(name: "malformed response")
         public static let rejected = Kind(name: "rejected")
+        /// The change feed no longer holds the asked-for cursor (HTTP 410 `resync`):
+        /// drop what was learnt from it and start again from its end.
+        public static let resync = Kind(name: "resync required")
         public var description: String { name }
     }
 

@@ -9,7 +9,8 @@
 /// - stake: the on-chain stake in wei (1 POL = 10^18 wei); 100 POL or more earns all 20.
 /// - uptime: fraction of the last 24 h's 288 five-minute slots that hold at least one
 ///   valid heartbeat (see `uptime(heartbeats:now:)`).
-/// - endorsers: distinct other nodes, registered on chain, that endorsed this node.
+/// - endorsers: distinct other nodes that endorsed this node and, when the score is
+///   computed, are registered and verified or staked on chain (`countsAsEndorser`).
 public struct TrustInputs: Hashable, Sendable {
     public var verified: Bool
     public var stakeWei: UInt256Decimal
@@ -29,6 +30,22 @@ public enum Trust {
     public static let heartbeatSlot: Int64 = 300
     public static let fullStakePOL: Double = 100
     public static let fullEndorsers = 5
+    /// Stake that makes a node's endorsements count without the verified flag.
+    public static let endorserStakePOL: Double = 1
+
+    /// Whether a node's endorsements count now: registration costs only gas, so a
+    /// registered node vouches for others only once it paid `verifyNode` or staked at
+    /// least `endorserStakePOL` (docs/registry.md, threat model).
+    public static func countsAsEndorser(registered: Bool, verified: Bool, stakeWei: UInt256Decimal) -> Bool {
+        registered && (verified || stakeWei.pol >= endorserStakePOL)
+    }
+
+    /// Whether a signed timestamp is within `maxSkew` seconds of `now`, for any values
+    /// (they come from requests: `abs(ts - now)` traps for Int64.min).
+    public static func isWithin(_ maxSkew: Int64, _ timestamp: Int64, of now: Int64) -> Bool {
+        let (difference, overflow) = timestamp.subtractingReportingOverflow(now)
+        return !overflow && difference.magnitude <= maxSkew.magnitude
+    }
 
     public static func score(_ i: TrustInputs) -> Int {
         let verified = i.verified ? 40.0 : 0
@@ -43,8 +60,11 @@ public enum Trust {
     public static func uptime(heartbeats: [Int64], now: Int64) -> Double {
         let slots = uptimeWindow / heartbeatSlot
         var seen = Set<Int64>()
-        for t in heartbeats where t <= now && now - t < uptimeWindow {
-            seen.insert((now - t) / heartbeatSlot)
+        for t in heartbeats where t <= now {
+            // t comes from a request: now - t overflows for t far in the past.
+            let (age, overflow) = now.subtractingReportingOverflow(t)
+            guard !overflow, age < uptimeWindow else { continue }
+            seen.insert(age / heartbeatSlot)
         }
         return Double(seen.count) / Double(slots)
     }

@@ -177,6 +177,13 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
         wake.yield()
     }
 
+    /// The registry's change feed lost our place (RegistryChangeFollower, 410 resync):
+    /// resolve every node again.
+    package func registryChangedAll() {
+        state.withLockedValue { $0.names.touchAll(since: 0) }
+        wake.yield()
+    }
+
     // MARK: The materialiser's side
 
     /// Up to `limit` nodes to resolve, and the block to resolve them at.

@@ -6,6 +6,9 @@ import ServiceLifecycle
 /// answers of every node whose record or trust changed. Starts from the feed's end:
 /// the cache is empty at start, so older changes need no action. A registry outage
 /// is logged once and retried every interval; the cursor is kept, nothing is missed.
+/// When the registry no longer keeps the cursor (410 `resync`: its feed is bounded),
+/// every cached answer is dropped, every materialised node re-resolved, and the
+/// follower starts again from the feed's end.
 package struct RegistryChangeFollower: Service {
     let client: RegistryClient
     let interval: Duration
@@ -37,6 +40,12 @@ package struct RegistryChangeFollower: Service {
                 }
                 if failing { logger.info("registry change feed reachable again") }
                 failing = false
+            } catch let error as RegistryClientError where error.kind == .resync {
+                logger.notice("registry change feed skipped past our cursor: full resync", metadata: ["cursor": "\(cursor ?? 0)"])
+                source.invalidateAll()
+                zone?.registryChangedAll()
+                cursor = nil
+                continue
             } catch {
                 if !failing {
                     logger.warning("registry change feed unavailable; retrying", metadata: ["error": "\(error)"])

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ChainReader
 import Foundation
+import HTTPServerGuard
 import Hummingbird
 import Logging
 import NodeRegistry
@@ -38,6 +39,32 @@ struct RegistryCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-body"), help: "Largest accepted request body in bytes.")
     var maxBody: Int = 16 * 1024
 
+    @Option(name: .customLong("changes-retain"), help: "Rows the change feed keeps; older cursors are told to resync.")
+    var changesRetain: Int = 100_000
+
+    @Option(
+        name: .customLong("idle-timeout"),
+        help: "Seconds a connection may take to send complete request headers (and stay idle between requests).")
+    var idleTimeout: Double = 15
+
+    @Option(name: .customLong("body-timeout"), help: "Seconds a request body may take after its headers.")
+    var bodyTimeout: Double = 10
+
+    @Option(name: .customLong("max-connections"), help: "Connections open at once; more are closed at once.")
+    var maxConnections: Int = 1024
+
+    @Option(name: .customLong("max-connections-per-client"), help: "Connections open at once per IPv4 address or IPv6 /64.")
+    var maxConnectionsPerClient: Int = 32
+
+    var limits: HTTPServerLimits {
+        var limits = HTTPServerLimits()
+        limits.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
+        limits.bodyTimeout = .milliseconds(Int64(bodyTimeout * 1000))
+        limits.maxConnections = maxConnections
+        limits.maxConnectionsPerClient = maxConnectionsPerClient
+        return limits
+    }
+
     func validate() throws {
         guard parseListen() != nil else { throw ValidationError("invalid --listen \(listen): expected host:port") }
         guard contract.hasPrefix("0x"), contract.count == 42 else {
@@ -45,6 +72,14 @@ struct RegistryCommand: AsyncParsableCommand {
         }
         guard pollInterval > 0 else { throw ValidationError("invalid --poll-interval: must be > 0") }
         guard sweepInterval > 0 else { throw ValidationError("invalid --sweep-interval: must be > 0") }
+        guard changesRetain >= 1 else { throw ValidationError("invalid --changes-retain: must be >= 1") }
+        for (name, value) in [("--idle-timeout", idleTimeout), ("--body-timeout", bodyTimeout)] where !(value > 0 && value <= 86_400) {
+            throw ValidationError("invalid \(name) \(value): must be > 0 seconds (at most a day)")
+        }
+        for (name, value) in [("--max-connections", maxConnections), ("--max-connections-per-client", maxConnectionsPerClient)]
+        where value < 1 {
+            throw ValidationError("invalid \(name) \(value): must be >= 1")
+        }
     }
 
     func parseListen() -> (String, Int)? {
@@ -58,7 +93,7 @@ struct RegistryCommand: AsyncParsableCommand {
         var logger = Logger(label: "onebz-registry")
         logger.logLevel = .info
         let store: Store
-        do { store = try Store(path: db) } catch { throw ValidationError("cannot open database \(db): \(error)") }
+        do { store = try Store(path: db, changesRetain: changesRetain) } catch { throw ValidationError("cannot open database \(db): \(error)") }
         let registry = try makeRegistryBinding()
         let chain = ContractNodeSource(registry: registry)
         let clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
@@ -75,6 +110,7 @@ struct RegistryCommand: AsyncParsableCommand {
         let (host, port) = parseListen()!
         let app = Application(
             router: routes.build(),
+            server: .guardedHTTP1(HTTPConnectionGuard(limits: limits)),
             configuration: .init(address: .hostname(host, port: port), serverName: "onebz-registry"),
             services: [sync, follower],
             logger: logger)

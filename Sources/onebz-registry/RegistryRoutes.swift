@@ -65,7 +65,7 @@ struct RegistryRoutes: Sendable {
 
     func put(_ id: String, _ request: Request) async throws -> Response {
         guard NodeID(hex: id) != nil else { throw APIError.badRequest("invalid_node_id", RecordError.invalidNodeID.description) }
-        let record = try await decode(NodeMetadata.self, request)
+        let record = try await parse(request, RegistryRequestBody.record)
         guard record.nodeID == id else {
             throw APIError.badRequest("node_id_mismatch", "body node_id \(record.nodeID) differs from the URL's \(id)")
         }
@@ -79,23 +79,33 @@ struct RegistryRoutes: Sendable {
     }
 
     func heartbeat(_ request: Request) async throws -> Response {
-        let hb = try await decode(Heartbeat.self, request)
+        let hb = try await parse(request, RegistryRequestBody.heartbeat)
         guard NodeID(hex: hb.nodeID) != nil else { throw APIError.badRequest("invalid_node_id", RecordError.invalidNodeID.description) }
+        // Checked here, not in the single writer: bogus heartbeats queue no writes.
+        try Store.checkSkew(hb.timestamp, now: clock())
+        guard let key = try await store.publicKey(nodeID: hb.nodeID) else {
+            throw APIError.notFound("node \(hb.nodeID) has no record here; publish one first")
+        }
+        do { try hb.verify(with: key) } catch { throw APIError.record(error) }
         return Self.json(200, try await store.heartbeat(hb, now: clock()))
     }
 
     func endorse(_ request: Request) async throws -> Response {
-        let e = try await decode(Endorsement.self, request)
+        let e = try await parse(request, RegistryRequestBody.endorsement)
         guard let target = NodeID(hex: e.nodeID), let endorser = NodeID(hex: e.endorser) else {
             throw APIError.badRequest("invalid_node_id", RecordError.invalidNodeID.description)
         }
         guard target != endorser else { throw APIError.badRequest("self_endorsement", "a node cannot endorse itself") }
+        try Store.checkSkew(e.timestamp, now: clock())
         guard let key = try await store.publicKey(nodeID: e.endorser) else {
             throw APIError.forbidden("unknown_endorser", "endorser \(e.endorser) has no record here; publish one first")
         }
         do { try e.verify(endorserKey: key) } catch { throw APIError.record(error) }
-        for id in [endorser, target] where try await !chainState(id.nodeHash).registered {
-            throw APIError.forbidden("unregistered", "node \(id) is not registered on chain")
+        for id in [endorser, target] {
+            let state = try await chainState(id.nodeHash)
+            guard state.registered else { throw APIError.forbidden("unregistered", "node \(id) is not registered on chain") }
+            // Whether the endorser counts is decided from this fresh state (Trust.countsAsEndorser).
+            if id == endorser { try await store.updateChain(id.nodeHash, state, now: clock()) }
         }
         return Self.json(200, try await store.endorse(e, now: clock()))
     }
@@ -121,7 +131,10 @@ struct RegistryRoutes: Sendable {
         }
     }
 
-    private func decode<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
+    /// Reads the body (bounded) and hands it to a pure parser.
+    private func parse<T>(
+        _ request: Request, _ parser: ([UInt8]) throws(RegistryBodyError) -> T
+    ) async throws -> T {
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBodyBytes {
             throw Self.tooLarge(maxBodyBytes)
         }
@@ -129,23 +142,13 @@ struct RegistryRoutes: Sendable {
         do { buffer = try await request.body.collect(upTo: maxBodyBytes) } catch is NIOTooManyBytesError {
             throw Self.tooLarge(maxBodyBytes)
         }
-        do { return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView)) } catch {
-            throw APIError.badRequest("invalid_json", "body is not a valid \(T.self) JSON object: \(Self.short(error))")
+        do throws(RegistryBodyError) { return try parser(Array(buffer.readableBytesView)) } catch {
+            throw APIError.badRequest("invalid_json", error.detail)
         }
     }
 
     private static func tooLarge(_ limit: Int) -> APIError {
         APIError(status: 413, code: "body_too_large", detail: "request body exceeds \(limit) bytes")
-    }
-
-    private static func short(_ error: any Error) -> String {
-        switch error {
-        case DecodingError.keyNotFound(let k, _): "missing key \(k.stringValue)"
-        case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c):
-            "wrong type at \(c.codingPath.map(\.stringValue).joined(separator: "."))"
-        case DecodingError.dataCorrupted: "not JSON"
-        default: "\(error)"
-        }
     }
 
     static func handle(_ body: () async throws -> Response) async -> Response {

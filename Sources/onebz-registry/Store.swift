@@ -9,8 +9,11 @@ struct Store: Sendable {
     let pool: DatabasePool
     /// Heartbeats and endorsements further than this from the registry clock are refused.
     static let maxClockSkew: Int64 = 300
+    /// Rows the change feed keeps (`--changes-retain`); older cursors must resync.
+    let changesRetain: Int64
 
-    init(path: String) throws {
+    init(path: String, changesRetain: Int = 100_000) throws {
+        self.changesRetain = Int64(max(1, changesRetain))
         var config = Configuration()
         config.busyMode = .timeout(5)
         pool = try DatabasePool(path: path, configuration: config)
@@ -59,6 +62,10 @@ struct Store: Sendable {
                     );
                     """)
         }
+        m.registerMigration("v2-feed-horizon") { db in
+            // The highest cursor pruned from `changes`: a client behind it missed rows.
+            try db.execute(sql: "CREATE TABLE feed_meta (key TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL)")
+        }
         return m
     }
 
@@ -84,7 +91,7 @@ struct Store: Sendable {
                     """,
                 arguments: [m.nodeID.hex, m.nodeHash.hex, json, String(m.seq), now])
             _ = try Self.recomputeTrust(db, m.nodeID.hex, now: now)
-            try Self.noteChange(db, m.nodeID.hex, now: now)
+            try noteChange(db, m.nodeID.hex, now: now)
             return try Self.entry(db, nodeID: m.nodeID.hex)!
         }
     }
@@ -123,13 +130,14 @@ struct Store: Sendable {
 
     // MARK: Heartbeats and endorsements
 
+    /// Stores a heartbeat whose signature the caller checked (`RegistryRoutes.heartbeat`,
+    /// outside the single writer, so a flood of bogus ones queues no writes).
     func heartbeat(_ hb: Heartbeat, now: Int64) async throws -> RegistryEntry {
-        try await pool.write { db in
-            guard let key = try Self.publicKey(db, hb.nodeID) else {
+        try Self.checkSkew(hb.timestamp, now: now)
+        return try await pool.write { db in
+            guard try Self.publicKey(db, hb.nodeID) != nil else {
                 throw APIError.notFound("node \(hb.nodeID) has no record here; publish one first")
             }
-            do throws(NodeRegistry.RecordError) { try hb.verify(with: key) } catch { throw APIError.record(error) }
-            try Self.checkSkew(hb.timestamp, now: now)
             let last = try Int64.fetchOne(db, sql: "SELECT MAX(ts) FROM heartbeats WHERE node_id = ?", arguments: [hb.nodeID])
             if let last, hb.timestamp <= last {
                 throw APIError.conflict("replay", "timestamp \(hb.timestamp) is not after the last heartbeat (\(last))")
@@ -138,18 +146,18 @@ struct Store: Sendable {
             try db.execute(
                 sql: "DELETE FROM heartbeats WHERE node_id = ? AND ts < ?",
                 arguments: [hb.nodeID, now - Trust.uptimeWindow - Self.maxClockSkew])
-            if try Self.recomputeTrust(db, hb.nodeID, now: now) { try Self.noteChange(db, hb.nodeID, now: now) }
+            if try Self.recomputeTrust(db, hb.nodeID, now: now) { try noteChange(db, hb.nodeID, now: now) }
             return try Self.entry(db, nodeID: hb.nodeID)!
         }
     }
 
     /// Stores an endorsement whose signature the caller checked and whose nodes are registered.
     func endorse(_ e: Endorsement, now: Int64) async throws -> RegistryEntry {
-        try await pool.write { db in
+        try Self.checkSkew(e.timestamp, now: now)
+        return try await pool.write { db in
             guard try Self.publicKey(db, e.nodeID) != nil else {
                 throw APIError.notFound("endorsed node \(e.nodeID) has no record here")
             }
-            try Self.checkSkew(e.timestamp, now: now)
             if let last = try Int64.fetchOne(
                 db, sql: "SELECT ts FROM endorsements WHERE endorser = ? AND node_id = ?", arguments: [e.endorser, e.nodeID]),
                 e.timestamp <= last
@@ -162,7 +170,7 @@ struct Store: Sendable {
                     ON CONFLICT(endorser, node_id) DO UPDATE SET ts = excluded.ts, signature = excluded.signature
                     """,
                 arguments: [e.endorser, e.nodeID, e.timestamp, e.signature])
-            if try Self.recomputeTrust(db, e.nodeID, now: now) { try Self.noteChange(db, e.nodeID, now: now) }
+            if try Self.recomputeTrust(db, e.nodeID, now: now) { try noteChange(db, e.nodeID, now: now) }
             return try Self.entry(db, nodeID: e.nodeID)!
         }
     }
@@ -183,7 +191,14 @@ struct Store: Sendable {
             guard let id = try String.fetchOne(db, sql: "SELECT node_id FROM nodes WHERE node_hash = ?", arguments: [hash.hex])
             else { return false }
             let changed = try Self.recomputeTrust(db, id, now: now)
-            if changed { try Self.noteChange(db, id, now: now) }
+            if changed { try noteChange(db, id, now: now) }
+            // Its endorsements count only while it is verified or staked: re-score the
+            // nodes it endorsed.
+            for endorsed in try String.fetchAll(
+                db, sql: "SELECT node_id FROM endorsements WHERE endorser = ?", arguments: [id])
+            where try Self.recomputeTrust(db, endorsed, now: now) {
+                try noteChange(db, endorsed, now: now)
+            }
             return changed
         }
     }
@@ -193,7 +208,7 @@ struct Store: Sendable {
         try await pool.write { db in
             var n = 0
             for id in try String.fetchAll(db, sql: "SELECT node_id FROM nodes") where try Self.recomputeTrust(db, id, now: now) {
-                try Self.noteChange(db, id, now: now)
+                try noteChange(db, id, now: now)
                 n += 1
             }
             return n
@@ -202,8 +217,17 @@ struct Store: Sendable {
 
     // MARK: Change feed
 
+    /// Changes after `since`. A cursor older than what the feed keeps (`0 < since <
+    /// pruned`) is a 410 `resync`; `since = 0` reads from the oldest row kept.
     func changes(since: Int64, limit: Int) async throws -> ChangePage {
         try await pool.read { db in
+            let pruned = try Int64.fetchOne(db, sql: "SELECT value FROM feed_meta WHERE key = 'pruned_through'") ?? 0
+            if since > 0 && since < pruned {
+                throw APIError(
+                    status: 410, code: "resync",
+                    detail: "cursor \(since) is older than the change feed keeps (changes up to \(pruned) were dropped): "
+                        + "refetch what you cache, then follow from the feed's end (since=0)")
+            }
             let rows = try Row.fetchAll(
                 db, sql: "SELECT cursor, node_id FROM changes WHERE cursor > ? ORDER BY cursor LIMIT ?",
                 arguments: [since, limit])
@@ -239,8 +263,8 @@ struct Store: Sendable {
         return Ed25519PublicKey(pem: record.publicKey)
     }
 
-    private static func checkSkew(_ ts: Int64, now: Int64) throws {
-        guard abs(ts - now) <= maxClockSkew else {
+    static func checkSkew(_ ts: Int64, now: Int64) throws {
+        guard Trust.isWithin(maxClockSkew, ts, of: now) else {
             throw APIError.badRequest("clock_skew", "timestamp \(ts) differs from registry time \(now) by more than \(maxClockSkew) s")
         }
     }
@@ -267,9 +291,7 @@ struct Store: Sendable {
                 """, arguments: [nodeID])
         else { return false }
         let beats = try Int64.fetchAll(db, sql: "SELECT ts FROM heartbeats WHERE node_id = ?", arguments: [nodeID])
-        let endorsers = try Int.fetchOne(
-            db, sql: "SELECT COUNT(DISTINCT endorser) FROM endorsements WHERE node_id = ? AND endorser != ?",
-            arguments: [nodeID, nodeID]) ?? 0
+        let endorsers = try Self.countingEndorsers(db, nodeID)
         let registered = (row["registered"] as Bool?) ?? false
         let verified = registered && ((row["verified"] as Bool?) ?? false)
         let inputs = TrustInputs(
@@ -282,8 +304,36 @@ struct Store: Sendable {
         return true
     }
 
-    private static func noteChange(_ db: Database, _ nodeID: String, now: Int64) throws {
+    /// Endorsers of `nodeID` that count now: other nodes, with a record here, whose last
+    /// seen chain state is registered and verified or staked (`Trust.countsAsEndorser`).
+    private static func countingEndorsers(_ db: Database, _ nodeID: String) throws -> Int {
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT c.registered, c.verified, c.stake_wei FROM endorsements e
+                JOIN nodes n ON n.node_id = e.endorser
+                JOIN chain_nodes c ON c.node_hash = n.node_hash
+                WHERE e.node_id = ? AND e.endorser != ?
+                """, arguments: [nodeID, nodeID])
+        return rows.filter { row in
+            Trust.countsAsEndorser(
+                registered: row["registered"], verified: row["verified"],
+                stakeWei: UInt256Decimal(row["stake_wei"] as String) ?? .zero)
+        }.count
+    }
+
+    private func noteChange(_ db: Database, _ nodeID: String, now: Int64) throws {
         try db.execute(sql: "INSERT INTO changes (node_id, at) VALUES (?, ?)", arguments: [nodeID, now])
+        // Keep the last `changesRetain` rows (cursors are AUTOINCREMENT: contiguous but
+        // for rolled-back transactions, never reused).
+        let horizon = db.lastInsertedRowID - changesRetain
+        guard horizon > 0 else { return }
+        try db.execute(sql: "DELETE FROM changes WHERE cursor <= ?", arguments: [horizon])
+        try db.execute(
+            sql: """
+                INSERT INTO feed_meta (key, value) VALUES ('pruned_through', ?)
+                ON CONFLICT(key) DO UPDATE SET value = MAX(value, excluded.value)
+                """, arguments: [horizon])
     }
 }
 

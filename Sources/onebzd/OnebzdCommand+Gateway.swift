@@ -18,12 +18,13 @@ extension OnebzdCommand {
     /// The HTTP gateway service when an address is configured (`--http` or `server.http`).
     /// Throws when the TLS files cannot be loaded (the error names the file).
     static func gatewayService(
-        address: HostPort?, tls: TLSFiles?, engine: QueryEngine, nodeLookup: (any NodeLookupService)?,
-        registry: PrometheusCollectorRegistry, isReady: @escaping @Sendable () -> Bool, group: any EventLoopGroup,
+        address: HostPort?, tls: TLSFiles?, settings: GatewaySettings, engine: QueryEngine,
+        nodeLookup: (any NodeLookupService)?, registry: PrometheusCollectorRegistry, isReady: @escaping @Sendable () -> Bool, group: any EventLoopGroup,
         logger: Logger
     ) throws -> (any Service)? {
         guard let address else { return nil }
-        let gateway = HTTPGateway(engine: engine, nodeLookup: nodeLookup, registry: registry, isReady: isReady)
+        let gateway = HTTPGateway(
+            engine: engine, nodeLookup: nodeLookup, registry: registry, isReady: isReady, settings: settings)
         return try gateway.application(
             host: address.host, port: address.port, tls: tls, eventLoopGroup: group, logger: logger,
             onListening: { port in logger.info("http gateway listening", metadata: ["address": "\(address.host):\(port)"]) })

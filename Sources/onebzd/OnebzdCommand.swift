@@ -128,7 +128,8 @@ struct OnebzdCommand: AsyncParsableCommand {
             // Ready once the sockets are bound and, with a chain, the follower has synced.
             let head = runtime.head
             if let gateway = try Self.gatewayService(
-                address: try http.address(configured: settings.server.http), tls: http.tls, engine: runtime.engine,
+                address: try http.address(configured: settings.server.http), tls: http.tls,
+                settings: settings.gateway, engine: runtime.engine,
                 nodeLookup: runtime.dynamic, registry: metricsRegistry,
                 isReady: { readiness.isReady && (head?.isSynced ?? true) }, group: group, logger: logger)
             {

@@ -49,6 +49,19 @@ import Testing
         }
     }
 
+    /// Issue 21 finding 9: what an upstream said (URLs, error text) stays in the log.
+    @Test func upstreamErrorTextIsNotSentToClients() async throws {
+        let fixture = GatewayFixture(nodeLookup: FixedNodeLookup())
+        try await fixture.test { client in
+            try await client.execute(uri: "/resolve?name=down.1bz", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                let object = try JSONSerialization.jsonObject(with: Data(response.body.bytes)) as? [String: String]
+                #expect(object?["error"] == "unavailable")
+                #expect(object?["detail"]?.contains("chain RPC timed out") == false, "\(object ?? [:])")
+            }
+        }
+    }
+
     @Test func withoutANodeLookupServiceItIs503NotConfigured() async throws {
         try await GatewayFixture().test { client in
             try await client.execute(uri: "/resolve?name=shashi.1bz", method: .get) { response in

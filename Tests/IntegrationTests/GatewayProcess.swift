@@ -18,7 +18,8 @@ final class GatewayProcess: Sendable {
 
     /// With `tls`, a self-signed certificate for 127.0.0.1 and local.1bz is made with
     /// openssl and the gateway speaks HTTPS (HTTP/2 + HTTP/1.1).
-    init(label: String, tls: Bool = false) async throws {
+    /// `config`: a TOML document for `--config` (e.g. `[gateway]` limits), flags win over it.
+    init(label: String, tls: Bool = false, config: String? = nil) async throws {
         self.tls = tls
         directory = try Repo.scratchDirectory(label)
         let shipped = try String(contentsOf: Repo.root.appendingPathComponent("zones/1bz.zone"), encoding: .utf8)
@@ -42,12 +43,18 @@ final class GatewayProcess: Sendable {
             guard made.status == 0 else { throw TestProcessError("openssl failed: \(made.stderr)") }
             tlsArguments = ["--http-tls-cert", cert, "--http-tls-key", key]
         }
+        var configArguments: [String] = []
+        if let config {
+            let file = directory.appendingPathComponent("onebzd.toml")
+            try config.write(to: file, atomically: true, encoding: .utf8)
+            configArguments = ["--config", file.path]
+        }
         process = try ManagedProcess(
             name: "onebzd", executable: Repo.product("onebzd"),
             arguments: [
                 "--zone", zone.path, "--listen", "127.0.0.1:\(dnsPort)", "--http", "127.0.0.1:\(httpPort)",
                 "--threads", "1",
-            ] + tlsArguments,
+            ] + tlsArguments + configArguments,
             logDirectory: directory, currentDirectory: Repo.root)
         try await process.waitForTCP(port: httpPort)
         try await process.waitForTCP(port: dnsPort)

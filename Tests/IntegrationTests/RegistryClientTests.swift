@@ -33,6 +33,23 @@ import TestSupport
         return (server, "http://127.0.0.1:\(port)")
     }
 
+    /// Issue 21 finding 9: a registry answering 3xx gets no request sent where it points.
+    /// python's http.server redirects `/dir` to `/dir/` (301) and serves `dir/index.html`:
+    /// a client following it would get a valid entry.
+    @Test func redirectsAreNotFollowed() async throws {
+        let good = try NodeMetadata.signed(by: Self.key, ipv4: ["192.0.2.1"], ipv6: [], seq: 1)
+        let id = Self.key.publicKey.nodeID
+        let (server, url) = try await Self.serve([
+            "v1/nodes/\(id.hex)/index.html": try JSONEncoder().encode(Self.entry(good))
+        ])
+        defer { server.stop() }
+        await #expect {
+            _ = try await RegistryClient(baseURL: url, timeout: .seconds(5)).fetch(nodeId: id)
+        } throws: { error in
+            (error as? RegistryClientError)?.kind == .unavailable && (error as? RegistryClientError)?.status == 301
+        }
+    }
+
     @Test func verifiesEverythingTheRegistrySays() async throws {
         let good = try NodeMetadata.signed(by: Self.key, ipv4: ["192.0.2.1"], ipv6: [], seq: 1)
         let goodID = Self.key.publicKey.nodeID

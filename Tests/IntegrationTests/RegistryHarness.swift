@@ -17,27 +17,34 @@ final class RegistryHarness: @unchecked Sendable {
     var baseURL: String { "http://127.0.0.1:\(port)" }
     var client: RegistryClient { RegistryClient(baseURL: baseURL, timeout: .seconds(5)) }
 
-    init(_ label: String) async throws {
+    /// More `onebz-registry` flags (kept across restarts).
+    let extraArguments: [String]
+
+    init(_ label: String, extraArguments: [String] = []) async throws {
+        self.extraArguments = extraArguments
         devnet = try await Devnet.start(label: label + "-devnet")
         dir = try Repo.scratchDirectory(label)
         port = FreePort.next()
         dbPath = dir.appendingPathComponent("registry.sqlite").path
-        registry = try Self.startRegistry(dir: dir, port: port, db: dbPath, devnet: devnet, generation: 0)
+        registry = try Self.startRegistry(
+            dir: dir, port: port, db: dbPath, devnet: devnet, generation: 0, extraArguments: extraArguments)
         try await registry.waitForTCP(port: port)
     }
 
-    private static func startRegistry(dir: URL, port: Int, db: String, devnet: Devnet, generation: Int) throws
-        -> ManagedProcess
-    {
+    private static func startRegistry(
+        dir: URL, port: Int, db: String, devnet: Devnet, generation: Int, extraArguments: [String]
+    ) throws -> ManagedProcess {
         try RegistryServer.start(
-            devnet: devnet, port: port, database: db, logDirectory: dir, name: "registry-\(generation)")
+            devnet: devnet, port: port, database: db, logDirectory: dir, name: "registry-\(generation)",
+            extraArguments: extraArguments)
     }
 
     /// Stops the registry with `signal` (SIGKILL = crash) and starts it again on the same database.
     func restart(signal: Int32) async throws {
         registry.stop(signal: signal)
         generation += 1
-        registry = try Self.startRegistry(dir: dir, port: port, db: dbPath, devnet: devnet, generation: generation)
+        registry = try Self.startRegistry(
+            dir: dir, port: port, db: dbPath, devnet: devnet, generation: generation, extraArguments: extraArguments)
         try await registry.waitForTCP(port: port)
     }
 

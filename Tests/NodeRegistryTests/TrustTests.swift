@@ -33,6 +33,14 @@ import Testing
         #expect(Trust.uptime(heartbeats: everySlot, now: now) == 1)
     }
 
+    /// Issue 21 finding 2: timestamps come from requests; `now - t` must not trap.
+    @Test(arguments: [Int64.min, Int64.min + 1, -1, Int64.max])
+    func uptimeIgnoresTimestampsAtTheExtremes(_ t: Int64) {
+        #expect(Trust.uptime(heartbeats: [t], now: 1_000_000) == 0)
+        #expect(Trust.uptime(heartbeats: [t, 999_999], now: 1_000_000) == 1.0 / 288)
+        #expect(Trust.uptime(heartbeats: [t], now: Int64.max) == (t == Int64.max ? 1.0 / 288 : 0))
+    }
+
     @Test func tiers() {
         #expect(Trust.tier(verified: false, registered: false, score: 0) == "unregistered")
         #expect(Trust.tier(verified: false, registered: true, score: 60) == "self-declared")

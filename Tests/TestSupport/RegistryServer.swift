@@ -4,7 +4,8 @@ import Foundation
 /// through the returned ManagedProcess).
 public enum RegistryServer {
     public static func start(
-        devnet: Devnet, port: Int, database: String, logDirectory: URL, name: String = "registry"
+        devnet: Devnet, port: Int, database: String, logDirectory: URL, name: String = "registry",
+        extraArguments: [String] = []
     ) throws -> ManagedProcess {
         try ManagedProcess(
             name: name, executable: Repo.product("onebz-registry"),
@@ -12,7 +13,7 @@ public enum RegistryServer {
                 "--db", database, "--listen", "127.0.0.1:\(port)", "--rpc", devnet.info.rpcURL,
                 "--contract", devnet.contractAddress, "--deploy-block", "\(devnet.deployBlock)",
                 "--poll-interval", "0.2",
-            ],
+            ] + extraArguments,
             logDirectory: logDirectory)
     }
 }

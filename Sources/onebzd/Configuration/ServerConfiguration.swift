@@ -1,4 +1,5 @@
 import DNSEngine
+import HTTPGateway
 import TOMLKit
 
 /// Everything onebzd is configured with: one TOML file (`--config`), then flags that
@@ -15,6 +16,8 @@ package struct ServerConfiguration: Sendable, Equatable {
     package var dnssec = DNSSEC()
     /// `[transfer]`: zone transfers to secondaries (docs/scale-out.md).
     package var transfer = Transfer()
+    /// `[gateway]`: the HTTP gateway's timeouts, connection caps and `/resolve` rate.
+    package var gateway = GatewaySettings()
 
     package init() {}
 
@@ -152,8 +155,9 @@ extension ServerConfiguration {
         }
         self.init()
         let top = TableReader(root, path: "")
-        try top.onlyKeys(["server", "chain", "registry", "cache", "ttl", "dnssec", "transfer"])
+        try top.onlyKeys(["server", "chain", "registry", "cache", "ttl", "dnssec", "transfer", "gateway"])
         if let t = try top.table("transfer") { transfer = try Self.transfer(t) }
+        if let t = try top.table("gateway") { gateway = try Self.gateway(t) }
         if let t = try top.table("server") {
             try t.onlyKeys([
                 "listen", "zone", "http", "identity", "version", "refuse_chaos", "tcp_idle_timeout",

@@ -1,0 +1,67 @@
+import NIOCore
+import NIOTLS
+
+/// Right after the TLS handler: the handshake must complete within `timeout` of the
+/// connection opening, or the connection is closed (nothing else times out before the
+/// HTTP handlers exist, which ALPN decides only once the handshake is done). Removes
+/// itself when the handshake completes.
+final class TLSHandshakeTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+
+    private enum State {
+        case waiting
+        case handshaking(Scheduled<Void>)
+        case done
+    }
+
+    private let timeout: TimeAmount
+    private let connectionGuard: HTTPConnectionGuard
+    private var state = State.waiting
+
+    init(timeout: Duration, guard connectionGuard: HTTPConnectionGuard) {
+        self.timeout = TimeAmount(timeout)
+        self.connectionGuard = connectionGuard
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { start(context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        start(context)
+        context.fireChannelActive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .handshakeCompleted? = event as? TLSUserEvent {
+            finish()
+            context.fireUserInboundEventTriggered(event)
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        finish()
+    }
+
+    private func start(_ context: ChannelHandlerContext) {
+        guard case .waiting = state else { return }
+        let loopBound = NIOLoopBound((context, connectionGuard), eventLoop: context.eventLoop)
+        state = .handshaking(
+            context.eventLoop.scheduleTask(in: timeout) {
+                let (context, connectionGuard) = loopBound.value
+                connectionGuard.timedOut(.tlsHandshake)
+                context.close(promise: nil)
+            })
+    }
+
+    private func finish() {
+        if case .handshaking(let deadline) = state { deadline.cancel() }
+        state = .done
+    }
+}
+
+@available(*, unavailable)
+extension TLSHandshakeTimeoutHandler: Sendable {}
