@@ -45,6 +45,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // Already in the graph through hummingbird; HTTPServerGuard uses them directly
+        // (the TLS handshake timeout, request body timeout).
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         // Already in the graph through hummingbird/swift-certificates; used directly for
         // DNSSEC signing (P-256, Ed25519, SHA-256), the wallet keystore (scrypt/PBKDF2,
         // AES-CTR) and encrypted PKCS#8 (AES-CBC).
@@ -72,11 +76,13 @@ let package = Package(
         .target(
             name: "DNSEngine",
             dependencies: ["DNSWire", "ZoneCache", "DNSSEC", "SecretFile", nioCore, atomics, nioConcurrency, crypto]),
+        // Connection caps (in all, per client) that DNS over TCP and the HTTP servers share.
+        .target(name: "ConnectionLimits", dependencies: [nioCore]),
         // Sockets: the UDP fast path (threads, recvmmsg/sendmmsg), TCP (NIO), DNSServer.
         .target(
             name: "DNSTransport",
             dependencies: [
-                "DNSEngine", "DNSWire", "CUDPBatch", nioCore, nioPosix, nioConcurrency, atomics, logging, metrics,
+                "DNSEngine", "DNSWire", "CUDPBatch", "ConnectionLimits", nioCore, nioPosix, nioConcurrency, atomics, logging, metrics,
                 serviceLifecycle,
             ]),
         // Resolving 1bz names from chain and registry: the dynamic source and its cache.
@@ -132,7 +138,9 @@ let package = Package(
         .target(
             name: "HTTPServerGuard",
             dependencies: [
-                nioCore, nioConcurrency, metrics, logging, .product(name: "NIOTLS", package: "swift-nio"),
+                "ConnectionLimits", nioCore, nioConcurrency, metrics, logging,
+                .product(name: "NIOTLS", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
             ]),
@@ -185,7 +193,8 @@ let package = Package(
         .testTarget(
             name: "HTTPGatewayTests",
             dependencies: [
-                "HTTPGateway", "HTTPServerGuard", "DNSEngine", "ZoneCache", "DNSWire", "TestSupport", hummingbird, nioCore,
+                "HTTPGateway", "HTTPServerGuard", "ConnectionLimits", "DNSEngine", "ZoneCache", "DNSWire", "TestSupport",
+                hummingbird, nioCore,
                 nioPosix, nioConcurrency, logging, .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -1,5 +1,8 @@
+import ConnectionLimits
 import DNSEngine
 import Logging
+import Metrics
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -146,8 +149,10 @@ public struct DNSServer: Service, CustomStringConvertible {
     private func bindTCP(_ address: SocketAddress) async throws -> any Channel {
         let engine = self.engine
         let idle = configuration.tcpIdleTimeout
-        let limiter = ConnectionLimiter(
-            maxConnections: configuration.tcpMaxConnections, maxPerClient: configuration.tcpMaxConnectionsPerClient)
+        let maxConnections = configuration.tcpMaxConnections
+        let maxPerClient = configuration.tcpMaxConnectionsPerClient
+        let limiter = NIOLockedValueBox(
+            ConnectionLimiter(maxConnections: maxConnections, maxConnectionsPerClient: maxPerClient))
         let logger = self.logger
         let transfers = configuration.transfers
         let observer = TransferObserver(logger: logger)
@@ -158,20 +163,22 @@ public struct DNSServer: Service, CustomStringConvertible {
             .childChannelInitializer { channel in
                 // Connection caps (the listener's, one client's): beyond them, new
                 // connections are closed at once.
-                let client = channel.remoteAddress.flatMap(ClientAddress.init)
-                let admission = limiter.admit(client)
-                guard admission == .admitted else {
+                let client = ConnectionLimiter.ClientKey(channel.remoteAddress)
+                let decision = limiter.withLockedValue { $0.opened(client) }
+                guard decision == .admit else {
+                    let reason = decision == .refuseTotal ? "listener_cap" : "client_cap"
+                    Counter(label: "onebz_dns_tcp_refused_total", dimensions: [("reason", reason)]).increment()
                     logger.debug(
                         "tcp connection refused: cap reached",
                         metadata: [
-                            "cap": "\(admission == .listenerFull ? limiter.maxConnections : limiter.maxPerClient)",
-                            "reason": "\(admission)", "client": "\(channel.remoteAddress.map { "\($0)" } ?? "?")",
+                            "cap": "\(decision == .refuseTotal ? maxConnections : maxPerClient)", "reason": "\(reason)",
+                            "client": "\(channel.remoteAddress.map { "\($0)" } ?? "?")",
                         ])
                     return channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(CloseOnActiveHandler())
                     }
                 }
-                channel.closeFuture.whenComplete { _ in limiter.release(client) }
+                channel.closeFuture.whenComplete { _ in limiter.withLockedValue { $0.closed(client) } }
                 return channel.eventLoop.makeCompletedFuture {
                     let operations = channel.pipeline.syncOperations
                     try operations.addHandler(IdleStateHandler(readTimeout: idle))

@@ -1,3 +1,4 @@
+import ConnectionLimits
 import NIOCore
 
 /// First in a connection's pipeline: counts the connection against the server's and

@@ -1,3 +1,4 @@
+import ConnectionLimits
 import Metrics
 import NIOConcurrencyHelpers
 import NIOCore

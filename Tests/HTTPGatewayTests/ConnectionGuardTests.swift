@@ -1,3 +1,4 @@
+import ConnectionLimits
 import DNSEngine
 import NIOCore
 import NIOEmbedded

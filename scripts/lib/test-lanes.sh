@@ -88,7 +88,8 @@ run_test_lanes() {
   bad=$(awk '$1 != "ok" { print $3 }' "$TEST_LOG_DIR/results")
   for item in $bad; do
     echo "== FAILED: $item (log $TEST_LOG_DIR/$item.log)"
-    grep -vE '^(✔|◇|↳)' "$TEST_LOG_DIR/$item.log" | tail -150
+    grep -E '✘|Fatal error|fatal error|Swift runtime failure|Terminated|timed out' "$TEST_LOG_DIR/$item.log" | head -80
+    echo "   (last lines)"; tail -n 20 "$TEST_LOG_DIR/$item.log"
   done
   echo "$passed passed, $failed failed"
   [ -z "$bad" ]

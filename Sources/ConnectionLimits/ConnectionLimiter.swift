@@ -1,7 +1,10 @@
 import NIOCore
 
 /// Counts open connections, in all and per client, and decides whether a new one may
-/// stay. Pure: the shared `HTTPConnectionGuard` holds one behind a lock.
+/// stay: so a single host cannot take every slot and shut others out (NSD's
+/// `tcp-count` is the first cap; unbound's `tcp-connection-limit` the second). Pure:
+/// DNS over TCP (`DNSServer`) and the HTTP servers (`HTTPConnectionGuard`) each hold one
+/// behind a lock.
 ///
 /// Memory is bounded by `maxConnections`: a client appears in the table only while it
 /// has an admitted connection.
