@@ -67,4 +67,14 @@ public final class HTTPConnectionGuard: Sendable {
     }
 
     enum TimeoutReason { case body, tlsHandshake }
+
+    /// Closes `context`'s connection after `timeout`, counted as `reason`, unless the
+    /// returned task is cancelled first (what every timeout handler here schedules).
+    func closeLater(_ context: ChannelHandlerContext, after timeout: TimeAmount, reason: TimeoutReason) -> Scheduled<Void> {
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        return context.eventLoop.scheduleTask(in: timeout) {
+            self.timedOut(reason)
+            loopBound.value.close(promise: nil)
+        }
+    }
 }

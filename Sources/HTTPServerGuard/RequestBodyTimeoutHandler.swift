@@ -27,13 +27,7 @@ final class RequestBodyTimeoutHandler: ChannelInboundHandler, RemovableChannelHa
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch (unwrapInboundIn(data), state) {
         case (.head, .waitingForHead):
-            let loopBound = NIOLoopBound((context, connectionGuard), eventLoop: context.eventLoop)
-            state = .readingBody(
-                context.eventLoop.scheduleTask(in: timeout) {
-                    let (context, connectionGuard) = loopBound.value
-                    connectionGuard.timedOut(.body)
-                    context.close(promise: nil)
-                })
+            state = .readingBody(connectionGuard.closeLater(context, after: timeout, reason: .body))
         case (.end, .readingBody(let deadline)):
             deadline.cancel()
             state = .waitingForHead

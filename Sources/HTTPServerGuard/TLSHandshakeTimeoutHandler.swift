@@ -48,13 +48,7 @@ final class TLSHandshakeTimeoutHandler: ChannelInboundHandler, RemovableChannelH
 
     private func start(_ context: ChannelHandlerContext) {
         guard case .waiting = state else { return }
-        let loopBound = NIOLoopBound((context, connectionGuard), eventLoop: context.eventLoop)
-        state = .handshaking(
-            context.eventLoop.scheduleTask(in: timeout) {
-                let (context, connectionGuard) = loopBound.value
-                connectionGuard.timedOut(.tlsHandshake)
-                context.close(promise: nil)
-            })
+        state = .handshaking(connectionGuard.closeLater(context, after: timeout, reason: .tlsHandshake))
     }
 
     private func finish() {

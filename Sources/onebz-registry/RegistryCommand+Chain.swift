@@ -6,9 +6,8 @@ import NodeRegistry
 extension RegistryCommand {
     /// The BizNodeRegistry binding for --rpc/--contract.
     func makeRegistryBinding() throws -> BizNodeRegistry {
-        guard let url = URL(string: rpc), url.scheme == "http" || url.scheme == "https" else {
-            throw ValidationError("invalid --rpc \(rpc): expected an http(s) URL")
-        }
+        let url: URL
+        do { url = try RPCURLArgument.resolve(rpc, flag: "--rpc") } catch { throw ValidationError(error.description) }
         guard let address = EthereumAddress(hex: contract) else {
             throw ValidationError("invalid --contract \(contract): expected 0x + 40 hex digits")
         }

@@ -18,7 +18,7 @@ struct RegistryCommand: AsyncParsableCommand {
     @Option(help: "HTTP listen address host:port.")
     var listen: String = "127.0.0.1:8080"
 
-    @Option(help: "Chain JSON-RPC URL.")
+    @Option(help: "Chain JSON-RPC URL; env:NAME or @FILE keeps an API key out of ps.")
     var rpc: String
 
     @Option(help: "BizNodeRegistry contract address (0x...).")
