@@ -360,7 +360,7 @@ public final class JSONRPCClient: Sendable {
     }
 
     /// scheme://host:port of an endpoint: URLs of hosted RPCs carry API keys in the path.
-    static func redacted(_ url: URL) -> String {
+    public static func redacted(_ url: URL) -> String {
         var text = "\(url.scheme ?? "http")://\(url.host ?? "?")"
         if let port = url.port { text += ":\(port)" }
         return text

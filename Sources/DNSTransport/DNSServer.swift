@@ -65,11 +65,10 @@ public struct DNSServer: Service, CustomStringConvertible {
         var bound: [SocketAddress] = []
         do {
             for address in configuration.listen {
-                let udp = try bindUDP(address)
+                let (udp, tcp) = try await bindBoth(address)
                 workers += udp
-                // With port 0 the kernel picked one: TCP takes the same.
+                channels.append(tcp)
                 let actual = udp[0].socket.localAddress
-                channels.append(try await bindTCP(actual))
                 bound.append(actual)
                 logger.info("listening", metadata: ["address": "\(actual)", "udpThreads": "\(udp.count)"])
             }
@@ -93,6 +92,23 @@ public struct DNSServer: Service, CustomStringConvertible {
         for channel in channels { try? await channel.close() }
         await stopped()
         for worker in workers { worker.socket.close() }
+    }
+
+    /// UDP and TCP on one address. With port 0 the kernel picks a UDP port and TCP takes
+    /// the same; when that port is busy for TCP (another process's socket), another
+    /// port is tried, a few times, instead of failing.
+    private func bindBoth(_ address: SocketAddress) async throws -> ([UDPWorker], any Channel) {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let udp = try bindUDP(address)
+            do {
+                return (udp, try await bindTCP(udp[0].socket.localAddress))
+            } catch {
+                for worker in udp { worker.socket.close() }
+                guard address.port == 0, attempt < 10 else { throw error }
+            }
+        }
     }
 
     /// Binds one SO_REUSEPORT socket per thread (as many as event loops) on `address`.

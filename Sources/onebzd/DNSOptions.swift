@@ -1,6 +1,7 @@
 import ArgumentParser
 import ChainReader
 import DNSEngine
+import Foundation
 
 /// Flags of the DNS service. Each overrides the config file's key of the same meaning;
 /// unset flags leave the file (or the default) in force.
@@ -132,12 +133,12 @@ struct UpstreamOptions: ParsableArguments {
     func apply(to configuration: inout ServerConfiguration) throws(ConfigurationError) {
         if !rpcURLs.isEmpty || contract != nil || configuration.chain != nil {
             let urls = try rpcURLs.map { url throws(ConfigurationError) in
-                do { return try RPCURLArgument.resolve(url, flag: "--rpc-url").absoluteString } catch {
+                do { return try RPCURLArgument.resolve(url, flag: "--rpc-url") } catch {
                     throw ConfigurationError(key: "--rpc-url", "\(error)")
                 }
             }
-            guard let base = configuration.chain ?? Self.fresh(urls, contract)
-            else {
+            let flagged = try Self.fresh(urls, contract)
+            guard let base = configuration.chain ?? flagged else {
                 throw ConfigurationError(
                     key: urls.isEmpty ? "--rpc-url" : "--contract", "is required to serve chain names (or a [chain] table)")
             }
@@ -186,8 +187,9 @@ struct UpstreamOptions: ParsableArguments {
     }
 
     /// A chain table from flags alone (both --rpc-url and --contract given).
-    private static func fresh(_ urls: [String], _ contract: String?) -> ServerConfiguration.Chain? {
+    private static func fresh(_ urls: [URL], _ contract: String?) throws(ConfigurationError) -> ServerConfiguration.Chain? {
         guard !urls.isEmpty, let contract else { return nil }
-        return ServerConfiguration.Chain(rpcURLs: urls, contract: contract)
+        return ServerConfiguration.Chain(
+            rpcURLs: urls, contract: try ServerConfiguration.address(contract, key: "--contract"))
     }
 }

@@ -137,7 +137,7 @@ struct Runtime {
         logger.info(
             "serving chain names",
             metadata: [
-                "contract": "\(chainSettings.contract)", "rpc": "\(chainSettings.rpcURLs)",
+                "contract": "\(chainSettings.contract)", "rpc": "\(chainSettings.rpcURLs.map(JSONRPCClient.redacted))",
                 "verify": "\(chainSettings.verify.rawValue)",
                 "registry": "\(settings.registry?.url ?? "none")",
             ])
@@ -179,13 +179,10 @@ struct ChainClients {
     let materializer: ZoneMaterializer.Settings
 
     init(_ chain: ServerConfiguration.Chain, logger: Logger) {
-        var rpcConfiguration = JSONRPCClient.Configuration(endpoints: chain.rpcURLs.compactMap(URL.init(string:)))
+        var rpcConfiguration = JSONRPCClient.Configuration(endpoints: chain.rpcURLs)
         rpcConfiguration.timeout = chain.timeout
         let rpc = JSONRPCClient(configuration: rpcConfiguration, logger: logger)
-        // Addresses were validated when the configuration was read.
-        contract = BizNodeRegistry(
-            client: rpc, address: EthereumAddress(hex: chain.contract)!,
-            lookupAddress: chain.lookupContract.flatMap { EthereumAddress(hex: $0) })
+        contract = BizNodeRegistry(client: rpc, address: chain.contract, lookupAddress: chain.lookupContract)
         reader = Runtime.chainReader(chain, rpc: rpc, template: rpcConfiguration, call: contract, logger: logger)
         var follower = EventFollower.Configuration(startBlock: chain.deployBlock)
         follower.confirmations = chain.confirmations

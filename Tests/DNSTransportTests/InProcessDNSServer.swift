@@ -19,9 +19,18 @@ enum InProcessDNSServer {
             group: group, logger: Logger(label: "test"), onListening: { continuation.yield($0) })
         let services = ServiceGroup(services: [server], logger: Logger(label: "test"))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await services.run() }
+            tasks.addTask {
+                // A server that fails to start ends the stream: the test fails at once
+                // (with the server's error) instead of waiting for its time limit.
+                defer { continuation.finish() }
+                try await services.run()
+            }
             var iterator = addresses.makeAsyncIterator()
-            let port = try #require(await iterator.next()?.first?.port)
+            guard let port = await iterator.next()?.first?.port else {
+                try await tasks.waitForAll()  // rethrows the server's error
+                Issue.record("the server stopped before listening")
+                return
+            }
             try await body(port)
             await services.triggerGracefulShutdown()
             try await tasks.waitForAll()

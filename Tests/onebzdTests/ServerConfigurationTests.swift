@@ -37,7 +37,7 @@ struct ServerConfigurationTests {
         #expect(config.server.http == HostPort(host: "127.0.0.1", port: 8053))
         #expect(config.server.tcpIdleTimeout == .milliseconds(500))
         #expect(config.chain?.rpcURLs.count == 2)
-        #expect(config.chain?.contract == "0x5fbdb2315678afecb367f032d93f642f64180aa3")
+        #expect(config.chain?.contract.hex == "0x5fbdb2315678afecb367f032d93f642f64180aa3")
         #expect(config.chain?.deployBlock == 12)
         #expect(config.chain?.confirmations == 2)
         #expect(config.chain?.pollInterval == .seconds(1))

@@ -1,4 +1,6 @@
+import ChainReader
 import DNSEngine
+import Foundation
 import HTTPGateway
 import TOMLKit
 
@@ -42,17 +44,18 @@ package struct ServerConfiguration: Sendable, Equatable {
         package var cookies: DNSCookies.Configuration?
     }
 
+    /// Typed when read: a value that parsed here is never parsed again.
     package struct Chain: Sendable, Equatable {
-        package var rpcURLs: [String]
-        package var contract: String
+        package var rpcURLs: [URL]
+        package var contract: EthereumAddress
 
-        package init(rpcURLs: [String], contract: String) {
+        package init(rpcURLs: [URL], contract: EthereumAddress) {
             self.rpcURLs = rpcURLs
             self.contract = contract
         }
 
         /// The read-only helper that returns resolveDNS + nodes in one eth_call.
-        package var lookupContract: String?
+        package var lookupContract: EthereumAddress?
         package var deployBlock: UInt64 = 0
         package var confirmations: UInt64 = 0
         package var pollInterval: Duration = .seconds(2)
@@ -215,7 +218,7 @@ extension ServerConfiguration {
         }
         if let t = try top.table("registry") {
             try t.onlyKeys(["url", "poll_interval", "timeout", "seq_file"])
-            guard let url = try t.urls("url", single: true)?.first else {
+            guard let url = try t.urls("url", single: true)?.first?.absoluteString else {
                 throw ConfigurationError(key: t.key("url"), "is required in [registry]")
             }
             var registry = Registry(url: url)
@@ -339,21 +342,27 @@ extension ServerConfiguration {
         }
     }
 
-    /// An http(s) URL, or an error naming `key`.
+    /// An http(s) URL with a host, or an error naming `key`.
     package static func httpURL(_ url: String, key: String) throws(ConfigurationError) -> String {
-        guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.count >= 10 else {
-            throw ConfigurationError(key: key, "\"\(url)\" is not an http(s) URL")
-        }
-        return url
+        try parsedHTTPURL(url, key: key).absoluteString
     }
 
-    /// A 0x-prefixed 20-byte hex address (lowercased), or an error naming `key`.
-    package static func address(_ text: String, key: String) throws(ConfigurationError) -> String {
+    package static func parsedHTTPURL(_ url: String, key: String) throws(ConfigurationError) -> URL {
+        guard url.hasPrefix("http://") || url.hasPrefix("https://"), let parsed = URL(string: url),
+            let host = parsed.host, !host.isEmpty
+        else {
+            throw ConfigurationError(key: key, "\"\(url)\" is not an http(s) URL")
+        }
+        return parsed
+    }
+
+    /// A 0x-prefixed 20-byte hex address, or an error naming `key`.
+    package static func address(_ text: String, key: String) throws(ConfigurationError) -> EthereumAddress {
         let hex = text.hasPrefix("0x") ? text.dropFirst(2) : Substring(text)
-        guard hex.count == 40, hex.allSatisfy(\.isHexDigit) else {
+        guard hex.count == 40, hex.allSatisfy(\.isHexDigit), let address = EthereumAddress(hex: hex) else {
             throw ConfigurationError(key: key, "\"\(text)\" is not a 0x-prefixed 20-byte hex address")
         }
-        return "0x" + hex.lowercased()
+        return address
     }
 }
 
@@ -458,19 +467,18 @@ struct TableReader {
     }
 
     /// http(s) URLs; `single` accepts exactly one.
-    func urls(_ name: String, single: Bool = false) throws(ConfigurationError) -> [String]? {
+    func urls(_ name: String, single: Bool = false) throws(ConfigurationError) -> [URL]? {
         let items: [String]?
         if single { items = try string(name).map { [$0] } } else { items = try strings(name) }
         guard let items else { return nil }
         guard !items.isEmpty else { throw ConfigurationError(key: key(name), "must list at least one URL") }
-        for (i, url) in items.enumerated() {
-            _ = try ServerConfiguration.httpURL(url, key: single ? key(name) : "\(key(name))[\(i)]")
+        return try items.enumerated().map { i, url throws(ConfigurationError) in
+            try ServerConfiguration.parsedHTTPURL(url, key: single ? key(name) : "\(key(name))[\(i)]")
         }
-        return items
     }
 
     /// A 0x-prefixed 20-byte hex address.
-    func address(_ name: String) throws(ConfigurationError) -> String? {
+    func address(_ name: String) throws(ConfigurationError) -> EthereumAddress? {
         guard let text = try string(name) else { return nil }
         return try ServerConfiguration.address(text, key: key(name))
     }
