@@ -91,8 +91,15 @@ public struct BINDKeyFile: Sendable {
         for suffix in [".private", ".key"] where base.hasSuffix(suffix) { base = String(base.dropLast(suffix.count)) }
         let privatePath = base + ".private"
         let publicPath = base + ".key"
-        let privateText = try Self.read(privatePath)
-        let publicText = try Self.read(publicPath)
+        try self.init(
+            privateText: try Self.read(privatePath), publicText: try Self.read(publicPath), privatePath: privatePath,
+            publicPath: publicPath)
+    }
+
+    /// Parses the texts of a `.private` and a `.key` file (the paths name them in errors).
+    public init(
+        privateText: String, publicText: String, privatePath: String = "<key>.private", publicPath: String = "<key>.key"
+    ) throws(DNSSECError) {
         func fail(_ file: String, _ why: String) -> DNSSECError { DNSSECError("\(file): \(why)") }
 
         var fields: [String: String] = [:]
