@@ -55,7 +55,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     static let selected: FuzzTarget = {
         let name = getenv("ONEBZ_FUZZ_TARGET").map { String(cString: $0) } ?? "dns"
         guard let target = FuzzTarget(rawValue: name.isEmpty ? "dns" : name) else {
-            fputs("ONEBZ_FUZZ_TARGET=\(name): unknown, use one of \(allCases.map(\.rawValue))\n", stderr)
+            print("ONEBZ_FUZZ_TARGET=\(name): unknown, use one of \(allCases.map(\.rawValue))")
             exit(2)
         }
         return target

@@ -252,7 +252,9 @@ public final class JSONRPCClient: Sendable {
         }
         var results = [Result<JSONValue, JSONRPCError>?](repeating: nil, count: methods.count)
         for answer in answers {
-            guard case .number(let number)? = answer.id, let position = Int(exactly: number).map({ $0 - firstID }),
+            // The id is the endpoint's: subtracting may overflow (an id of -2^63).
+            guard case .number(let number)? = answer.id, let id = Int(exactly: number),
+                case (let position, false) = id.subtractingReportingOverflow(firstID),
                 results.indices.contains(position), results[position] == nil
             else {
                 throw failure(.invalidResponse, "batch answer with an unknown or repeated id: \(answer.id.map { "\($0)" } ?? "missing")", status: status)

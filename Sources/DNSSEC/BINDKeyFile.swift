@@ -180,7 +180,9 @@ public struct BINDKeyFile: Sendable {
 
     public static func parseTimestamp(_ text: String) -> UInt32? {
         let digits = text.prefix(14)
-        guard digits.count == 14, digits.allSatisfy(\.isNumber) else { return nil }
+        // ASCII digits only: `isNumber` also holds for "½", "٣" or a digit with a combining
+        // mark, which Int32 does not parse (a crash found by scripts/fuzz bind-key).
+        guard digits.count == 14, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
         func field(_ from: Int, _ length: Int) -> Int32 {
             Int32(digits.dropFirst(from).prefix(length))!
         }
