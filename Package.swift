@@ -203,17 +203,26 @@ let package = Package(
 )
 
 // MARK: Fuzzing (scripts/fuzz only, never a normal build)
-// ONEBZ_FUZZ=1 instruments the pure code (decoder, zone, engine) for libFuzzer with ASan and
-// adds the `OnebzFuzz` executable (Fuzz/OnebzFuzz). scripts/fuzz builds it in its own
-// scratch directory (.build-fuzz) so the instrumented objects never mix with the rest.
+// ONEBZ_FUZZ=1 instruments the pure code that reads attacker input (DNS messages and the
+// engine; registry JSON; DoH parameters; JSON-RPC responses, ABI, RLP and proofs; BIND key
+// and TSIG files) for libFuzzer with ASan and adds the `OnebzFuzz` executable
+// (Fuzz/OnebzFuzz, one target per parser, chosen by ONEBZ_FUZZ_TARGET). scripts/fuzz builds
+// it in its own scratch directory (.build-fuzz) so the instrumented objects never mix with
+// the rest.
 if Context.environment["ONEBZ_FUZZ"] != nil {
     let fuzzFlags: [SwiftSetting] = [.unsafeFlags(["-sanitize=fuzzer,address"])]
-    for target in package.targets where ["DNSWire", "ZoneCache", "DNSEngine"].contains(target.name) {
+    let fuzzed = ["DNSWire", "ZoneCache", "DNSEngine", "DNSSEC", "ChainReader", "NodeRegistry", "HTTPGateway"]
+    for target in package.targets where fuzzed.contains(target.name) {
         target.swiftSettings = (target.swiftSettings ?? []) + fuzzFlags
     }
     package.targets.append(
         .executableTarget(
-            name: "OnebzFuzz", dependencies: ["DNSEngine", "ZoneCache", "DNSWire", nioCore], path: "Fuzz/OnebzFuzz",
+            name: "OnebzFuzz",
+            dependencies: [
+                "DNSEngine", "ZoneCache", "DNSWire", "DNSSEC", "ChainReader", "NodeRegistry", "HTTPGateway", nioCore,
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+            ],
+            path: "Fuzz/OnebzFuzz",
             swiftSettings: fuzzFlags + [.unsafeFlags(["-parse-as-library"])],
             linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-use-ld=lld"])]))
     package.products.append(.executable(name: "OnebzFuzz", targets: ["OnebzFuzz"]))

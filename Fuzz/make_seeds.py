@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""Writes the fuzz seed corpus (Fuzz/seeds): real query shapes as dig sends them (RD,
-AD, EDNS with cookies, 0x20 case, the types we answer and some we do not), the golden
-packets of Tests/DNSWireTests, and answers with compression. Deterministic."""
+"""Writes the fuzz seed corpora, one directory per target (Fuzz/seeds/<target>):
+- dns: real query shapes as dig sends them (RD, AD, EDNS with cookies, 0x20 case, the
+  types we answer and some we do not), the golden packets of Tests/DNSWireTests, and
+  answers with compression;
+- the parser targets (registry-json, doh, jsonrpc, bind-key, tsig-key):
+  Fuzz/make_parser_seeds.py.
+Deterministic."""
 import os
 import struct
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seeds")
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seeds", "dns")
 
 
 def name(text):

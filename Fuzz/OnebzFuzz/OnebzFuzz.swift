@@ -4,24 +4,27 @@ import Glibc
 import NIOCore
 import ZoneCache
 
-/// libFuzzer target over the message decoder and the query engine (scripts/fuzz builds
-/// it with `-sanitize=fuzzer,address`; never part of a normal build, see Package.swift).
-/// Every input goes through:
-/// - `Message(decoding:)`; a message that decodes must re-encode and decode to itself;
-/// - `QueryView.parse` (the hot path's parser);
-/// - `QueryEngine.respond` over UDP and TCP, with a dynamic source that hits, misses
-///   and fails; every response must decode, be a response with the query's ID, and
-///   fit the UDP size limits.
+/// libFuzzer targets, one per parser that reads attacker input (scripts/fuzz builds this
+/// with `-sanitize=fuzzer,address`; never part of a normal build, see Package.swift).
+/// `ONEBZ_FUZZ_TARGET` picks the target (libFuzzer's argv stays libFuzzer's):
+/// - `dns` (default): the message decoder and the query engine (`FuzzChecks`, below);
+/// - `registry-json`: registry bodies and their signatures (RegistryJSONTarget.swift);
+/// - `doh`: the DoH GET query string, `?dns=` base64url, the engine (DoHTarget.swift);
+/// - `jsonrpc`: JSON-RPC responses and batches, typed results, ABI, RLP, proofs
+///   (JSONRPCTarget.swift);
+/// - `bind-key`: BIND `.private` + `.key` texts (BINDKeyTarget.swift);
+/// - `tsig-key`: TSIG key files (TSIGKeyTarget.swift).
 /// A violated invariant traps (a finding), like a crash or an ASan report.
 @main
 enum OnebzFuzz {
     /// SwiftPM renames an executable's `main` (OnebzFuzz_main), so libFuzzer's own main
     /// is not linked: start its driver from ours instead (same flags and behaviour).
     static func main() {
+        _ = FuzzTarget.selected
         var argc = CommandLine.argc
         var argv = CommandLine.unsafeArgv
         exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in
-            FuzzChecks.all(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
+            FuzzTarget.selected.run(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
             return 0
         })
     }
@@ -30,7 +33,7 @@ enum OnebzFuzz {
 /// The entry libFuzzer's own objects reference (the driver gets the same function).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func onebzFuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    FuzzChecks.all(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
+    FuzzTarget.selected.run(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
     return 0
 }
 
@@ -39,6 +42,36 @@ func LLVMFuzzerRunDriver(
     _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
     _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
 ) -> CInt
+
+enum FuzzTarget: String, CaseIterable, Sendable {
+    case dns
+    case registryJSON = "registry-json"
+    case doh
+    case jsonrpc
+    case bindKey = "bind-key"
+    case tsigKey = "tsig-key"
+
+    /// From ONEBZ_FUZZ_TARGET (default `dns`); an unknown name exits.
+    static let selected: FuzzTarget = {
+        let name = getenv("ONEBZ_FUZZ_TARGET").map { String(cString: $0) } ?? "dns"
+        guard let target = FuzzTarget(rawValue: name.isEmpty ? "dns" : name) else {
+            print("ONEBZ_FUZZ_TARGET=\(name): unknown, use one of \(allCases.map(\.rawValue))")
+            exit(2)
+        }
+        return target
+    }()
+
+    func run(_ bytes: [UInt8]) {
+        switch self {
+        case .dns: FuzzChecks.all(bytes)
+        case .registryJSON: RegistryJSONTarget.run(bytes)
+        case .doh: DoHTarget.run(bytes)
+        case .jsonrpc: JSONRPCTarget.run(bytes)
+        case .bindKey: BINDKeyTarget.run(bytes)
+        case .tsigKey: TSIGKeyTarget.run(bytes)
+        }
+    }
+}
 
 enum FuzzChecks {
     static func all(_ bytes: [UInt8]) {
@@ -97,10 +130,10 @@ enum FuzzChecks {
         }
     }
 
-    static func engine(_ bytes: [UInt8]) {
+    static func engine(_ bytes: [UInt8], transports: [Transport] = [.udp, .tcp]) {
         let buffer = ByteBuffer(bytes: bytes)
         let allocator = ByteBufferAllocator()
-        for transport in [Transport.udp, .tcp] {
+        for transport in transports {
             switch engine.respond(to: buffer, transport: transport, allocator: allocator, context: context) {
             case .response(let response):
                 check(Array(response.bytes.readableBytesView), request: bytes, transport: transport)

@@ -31,7 +31,7 @@ public struct BizNodeRegistry: Sendable {
         ]
     }
 
-    static let nodeTypes: [ABIType] = [.address, .string, .bool, .uint256, .uint256]
+    package static let nodeTypes: [ABIType] = [.address, .string, .bool, .uint256, .uint256]
 
     public init(client: JSONRPCClient, address: EthereumAddress, lookupAddress: EthereumAddress? = nil) {
         self.client = client
@@ -119,7 +119,7 @@ public struct BizNodeRegistry: Sendable {
         return out.sorted { ($0.blockNumber, $0.logIndex) < ($1.blockNumber, $1.logIndex) }
     }
 
-    static func node(from values: [ABIValue]) -> Node? {
+    package static func node(from values: [ABIValue]) -> Node? {
         let wallet = values[0].addressValue!
         guard !wallet.isZero else { return nil }
         return Node(

@@ -21,7 +21,7 @@ extension JSONRPCClient {
 
     /// An eth_getBlockByNumber result (null: no such block), with its hash recomputed
     /// from its fields (`BlockHeader.recomputedHash`).
-    func blockHeader(from result: JSONValue) throws -> BlockHeader? {
+    package func blockHeader(from result: JSONValue) throws -> BlockHeader? {
         let method = "eth_getBlockByNumber"
         if result.isNull { return nil }
         guard case .object(let object) = result else { throw invalid(method, "result is not an object") }
@@ -64,6 +64,12 @@ extension JSONRPCClient {
         ]
         if !topic0.isEmpty { filter["topics"] = [.array(topic0.map { .string($0.hex) })] }
         let result = try await call(method, [.object(filter)])
+        return try logs(fromResult: result)
+    }
+
+    /// The logs of an eth_getLogs result (the fuzz target `jsonrpc` calls it).
+    package func logs(fromResult result: JSONValue) throws -> [EthereumLog] {
+        let method = "eth_getLogs"
         guard let entries = result.arrayValue else { throw invalid(method, "result is not an array") }
         return try entries.map { try log($0, method: method) }
     }

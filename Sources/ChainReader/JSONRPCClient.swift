@@ -179,12 +179,20 @@ public final class JSONRPCClient: Sendable {
     private func perform(_ method: String, _ params: [JSONValue], id: Int, endpoint index: Int) async throws
         -> JSONValue
     {
-        let name = names[index]
+        let body = try JSONEncoder().encode(RequestBody(id: id, method: method, params: params))
+        let (status, bytes) = try await post(body, label: method, endpoint: index)
+        return try Self.decodeResponse(bytes, status: status, id: id, method: method, endpoint: names[index])
+    }
+
+    /// The result of one call from the response `bytes` (HTTP `status`) to request `id`,
+    /// or the JSON-RPC error it carries, or `.invalidResponse`/`.httpStatus`. Pure (the
+    /// fuzz target `jsonrpc` calls it, Fuzz/OnebzFuzz).
+    package static func decodeResponse(
+        _ bytes: ByteBuffer, status: Int, id: Int, method: String, endpoint name: String
+    ) throws(JSONRPCError) -> JSONValue {
         func failure(_ kind: JSONRPCError.Kind, _ message: String, status: Int? = nil) -> JSONRPCError {
             JSONRPCError(kind, method: method, endpoint: name, message: message, httpStatus: status)
         }
-        let body = try JSONEncoder().encode(RequestBody(id: id, method: method, params: params))
-        let (status, bytes) = try await post(body, label: method, endpoint: index)
         let decoded: ResponseBody
         do {
             decoded = try JSONDecoder().decode(ResponseBody.self, from: bytes)
@@ -215,12 +223,21 @@ public final class JSONRPCClient: Sendable {
     private func performBatch(
         _ calls: [(method: String, params: [JSONValue])], firstID: Int, label: String, endpoint index: Int
     ) async throws -> [Result<JSONValue, JSONRPCError>] {
-        let name = names[index]
+        let requests = calls.enumerated().map { RequestBody(id: firstID + $0.offset, method: $0.element.method, params: $0.element.params) }
+        let (status, bytes) = try await post(try JSONEncoder().encode(requests), label: label, endpoint: index)
+        return try Self.decodeBatchResponse(
+            bytes, status: status, firstID: firstID, methods: calls.map(\.method), label: label, endpoint: names[index])
+    }
+
+    /// The results of a batch (requests `methods` with ids firstID, firstID + 1...) from the
+    /// response `bytes` (HTTP `status`), in request order: exactly one per request, or a
+    /// thrown error for the whole batch. Pure (the fuzz target `jsonrpc` calls it).
+    package static func decodeBatchResponse(
+        _ bytes: ByteBuffer, status: Int, firstID: Int, methods: [String], label: String, endpoint name: String
+    ) throws(JSONRPCError) -> [Result<JSONValue, JSONRPCError>] {
         func failure(_ kind: JSONRPCError.Kind, _ message: String, status: Int? = nil) -> JSONRPCError {
             JSONRPCError(kind, method: label, endpoint: name, message: message, httpStatus: status)
         }
-        let requests = calls.enumerated().map { RequestBody(id: firstID + $0.offset, method: $0.element.method, params: $0.element.params) }
-        let (status, bytes) = try await post(try JSONEncoder().encode(requests), label: label, endpoint: index)
         guard let answers = try? JSONDecoder().decode([ResponseBody].self, from: bytes) else {
             // A server without batches answers one error object (-32600 and the like).
             if let single = try? JSONDecoder().decode(ResponseBody.self, from: bytes), let error = single.error {
@@ -236,14 +253,16 @@ public final class JSONRPCClient: Sendable {
         guard (200..<300).contains(status) else {
             throw failure(.httpStatus, "HTTP \(status): \(Self.snippet(bytes))", status: status)
         }
-        var results = [Result<JSONValue, JSONRPCError>?](repeating: nil, count: calls.count)
+        var results = [Result<JSONValue, JSONRPCError>?](repeating: nil, count: methods.count)
         for answer in answers {
-            guard case .number(let number)? = answer.id, let position = Int(exactly: number).map({ $0 - firstID }),
+            // The id is the endpoint's: subtracting may overflow (an id of -2^63).
+            guard case .number(let number)? = answer.id, let id = Int(exactly: number),
+                case (let position, false) = id.subtractingReportingOverflow(firstID),
                 results.indices.contains(position), results[position] == nil
             else {
                 throw failure(.invalidResponse, "batch answer with an unknown or repeated id: \(answer.id.map { "\($0)" } ?? "missing")", status: status)
             }
-            let method = calls[position].method
+            let method = methods[position]
             if let error = answer.error {
                 results[position] = .failure(
                     JSONRPCError(
@@ -256,7 +275,7 @@ public final class JSONRPCClient: Sendable {
             }
         }
         guard let missing = results.firstIndex(where: { $0 == nil }) else { return results.map { $0! } }
-        throw failure(.invalidResponse, "batch answer lacks \(calls[missing].method) (id \(firstID + missing))", status: status)
+        throw failure(.invalidResponse, "batch answer lacks \(methods[missing]) (id \(firstID + missing))", status: status)
     }
 
     /// POSTs `body`; the status and the whole response body, or a transport, timeout,

@@ -91,8 +91,15 @@ public struct BINDKeyFile: Sendable {
         for suffix in [".private", ".key"] where base.hasSuffix(suffix) { base = String(base.dropLast(suffix.count)) }
         let privatePath = base + ".private"
         let publicPath = base + ".key"
-        let privateText = try Self.read(privatePath)
-        let publicText = try Self.read(publicPath)
+        try self.init(
+            privateText: try Self.read(privatePath), publicText: try Self.read(publicPath), privatePath: privatePath,
+            publicPath: publicPath)
+    }
+
+    /// Parses the texts of a `.private` and a `.key` file (the paths name them in errors).
+    public init(
+        privateText: String, publicText: String, privatePath: String = "<key>.private", publicPath: String = "<key>.key"
+    ) throws(DNSSECError) {
         func fail(_ file: String, _ why: String) -> DNSSECError { DNSSECError("\(file): \(why)") }
 
         var fields: [String: String] = [:]
@@ -173,7 +180,9 @@ public struct BINDKeyFile: Sendable {
 
     public static func parseTimestamp(_ text: String) -> UInt32? {
         let digits = text.prefix(14)
-        guard digits.count == 14, digits.allSatisfy(\.isNumber) else { return nil }
+        // ASCII digits only: `isNumber` also holds for "½", "٣" or a digit with a combining
+        // mark, which Int32 does not parse (a crash found by scripts/fuzz bind-key).
+        guard digits.count == 14, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
         func field(_ from: Int, _ length: Int) -> Int32 {
             Int32(digits.dropFirst(from).prefix(length))!
         }

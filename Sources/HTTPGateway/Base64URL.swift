@@ -1,7 +1,7 @@
 /// base64url (RFC 4648 5) as DoH uses it: RFC 8484 4.1 says no padding; trailing `=`
 /// is tolerated, anything outside the alphabet is rejected (no `+`, `/`, spaces).
-enum Base64URL {
-    static func decode(_ text: some StringProtocol) -> [UInt8]? {
+package enum Base64URL {
+    package static func decode(_ text: some StringProtocol) -> [UInt8]? {
         var utf8 = Array(text.utf8)[...]
         while utf8.last == UInt8(ascii: "=") { utf8 = utf8.dropLast() }
         // A single leftover character carries only 6 bits: not a whole byte.
@@ -22,7 +22,7 @@ enum Base64URL {
         return out
     }
 
-    static func encode(_ bytes: some Sequence<UInt8>) -> String {
+    package static func encode(_ bytes: some Sequence<UInt8>) -> String {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
         var out: [UInt8] = []
         var accumulator: UInt32 = 0
