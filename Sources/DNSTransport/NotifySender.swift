@@ -54,12 +54,17 @@ public final class NotifySender: Service, Sendable, CustomStringConvertible {
     private let states: NIOLockedValueBox<[TargetState]>
     private let wake: AsyncStream<Void>.Continuation
     private let wakeups: AsyncStream<Void>
+    /// Nothing is sent until the zone's own server listens (`serverListening()`): a
+    /// secondary that gets our NOTIFY asks for the SOA and the transfer at once, and a
+    /// refused connection then costs it its retry interval (Knot: 10 minutes).
+    private let held: NIOLockedValueBox<Bool>
 
     /// `soa` gives the zone's current SOA (put in the answer section, RFC 1996 3.7).
     public init(
         apex: Name, soa: @escaping @Sendable () -> ResourceRecord?, configuration: Configuration,
-        group: any EventLoopGroup, logger: Logger
+        group: any EventLoopGroup, logger: Logger, holdUntilListening: Bool = false
     ) {
+        self.held = NIOLockedValueBox(holdUntilListening)
         self.apex = apex
         self.soa = soa
         self.configuration = configuration
@@ -76,6 +81,12 @@ public final class NotifySender: Service, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "NotifySender(\(configuration.targets.count) targets)" }
+
+    /// The server answering for the zone is listening: NOTIFYs may go out.
+    public func serverListening() {
+        held.withLockedValue { $0 = false }
+        wake.yield()
+    }
 
     /// The zone now has `serial`: notify every target (again).
     public func serialChanged(_ serial: UInt32) {
@@ -101,7 +112,7 @@ public final class NotifySender: Service, Sendable, CustomStringConvertible {
         defer { for channel in channels.values { channel.close(promise: nil) } }
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                self.sendDue(channels)
+                if !self.held.withLockedValue({ $0 }) { self.sendDue(channels) }
                 // Wake at the next deadline or on a new serial, at least every 100 ms.
                 await withTaskGroup(of: Void.self) { group in
                     group.addTask { try? await Task.sleep(for: .milliseconds(100)) }

@@ -120,7 +120,11 @@ struct OnebzdCommand: AsyncParsableCommand {
             transferSetup, settings: settings, runtime: runtime, zone: zone, group: group, logger: logger)
         serverConfiguration.transfers = transfers.responder
         let server = DNSServer(
-            engine: runtime.engine, configuration: serverConfiguration, group: group, logger: logger, onListening: { _ in readiness.markReady() })
+            engine: runtime.engine, configuration: serverConfiguration, group: group, logger: logger,
+            onListening: { [notifier = transfers.notifier] _ in
+                readiness.markReady()
+                notifier?.serverListening()
+            })
         var serviceList: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server)]
         serviceList += runtime.services.map { .init(service: $0) }
         if let notifier = transfers.notifier { serviceList.append(.init(service: notifier)) }

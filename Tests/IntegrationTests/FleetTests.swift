@@ -184,10 +184,7 @@ final class Fleet: @unchecked Sendable {
     /// Runs bash with scripts/lib/netns.sh and secondaries.sh sourced; fails on a non-zero exit.
     @discardableResult
     static func shell(_ command: String) throws -> String {
-        let result = try Command.run(
-            "bash", ["-c", "set -euo pipefail; source \(script)/netns.sh; source \(script)/secondaries.sh; \(command)"])
-        guard result.status == 0 else { throw TestProcessError("\(command): \(result.stderr)") }
-        return result.stdout
+        try Secondary.shell(command, libraries: ["netns.sh", "secondaries.sh"])
     }
 
     func tearDown() {

@@ -223,7 +223,7 @@ import TestSupport
             }
         }
         // NSD says it checked the signature of the transfer.
-        #expect(nsd.process.stderr().contains("TSIG verified with key transfer.1bz"), "\(nsd.process.stderr())")
+        #expect(nsd.log.contains("TSIG verified with key transfer.1bz"), "\(nsd.log)")
         let log = server.process.stderr()
         #expect(log.contains("transfer finished"))
     }
@@ -248,99 +248,57 @@ import TestSupport
             server.process.stderr().contains("notify acknowledged")
         }
         #expect(try Self.answers(port: knotPort, "1bz", "TXT").contains("serial 101"))
-        #expect(knot.process.stderr().contains("notify, incoming"), "\(knot.process.stderr())")
+        #expect(knot.log.contains("notify, incoming"), "\(knot.log)")
     }
 }
 
-/// A secondary server process (NSD or Knot) on a free loopback port, fed by onebzd.
+/// A secondary server process (NSD or Knot) on a free loopback port, fed by onebzd,
+/// configured by the scripts' one writer of each (`scripts/lib/secondaries.sh`: the same
+/// NSD and Knot configuration scripts/fleet, the demo and FleetTests use), with the TSIG
+/// key in `directory/tsig.key`.
 final class Secondary: Sendable {
     let port: Int
     let process: ManagedProcess
+    /// Where the server logs (secondaries.sh sends NSD's and Knot's logs to a file).
+    let logFile: URL
 
-    private init(port: Int, process: ManagedProcess) {
+    private init(port: Int, process: ManagedProcess, logFile: URL) {
         self.port = port
         self.process = process
+        self.logFile = logFile
     }
 
     deinit { process.stop() }
 
+    var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
     static func nsd(primaryPort: Int, directory: URL, port: Int = FreePort.next()) async throws -> Secondary {
-        let dir = directory.appendingPathComponent("nsd-\(port)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let config = """
-            server:
-              ip-address: 127.0.0.1@\(port)
-              zonesdir: "\(dir.path)"
-              pidfile: "\(dir.path)/nsd.pid"
-              database: ""
-              xfrdfile: "\(dir.path)/xfrd.state"
-              zonelistfile: "\(dir.path)/zone.list"
-              xfrdir: "\(dir.path)"
-              username: ""
-              chroot: ""
-              verbosity: 2
-            remote-control:
-              control-enable: no
-            key:
-              name: "\(TransferIntegrationTests.keyName)"
-              algorithm: hmac-sha256
-              secret: "\(TransferIntegrationTests.secret)"
-            zone:
-              name: "1bz"
-              zonefile: "1bz.zone"
-              request-xfr: 127.0.0.1@\(primaryPort) \(TransferIntegrationTests.keyName)
-              allow-notify: 127.0.0.1 \(TransferIntegrationTests.keyName)
-            """
-        let path = dir.appendingPathComponent("nsd.conf").path
-        try config.write(toFile: path, atomically: true, encoding: .utf8)
-        let process = try ManagedProcess(
-            name: "nsd", executable: URL(fileURLWithPath: "/usr/sbin/nsd"), arguments: ["-d", "-c", path],
-            logDirectory: dir)
-        try await process.waitUntil { FreePort.isAcceptingTCP(port: port) }
-        return Secondary(port: port, process: process)
+        try await start("nsd", primaryPort: primaryPort, directory: directory, port: port)
     }
 
     static func knot(primaryPort: Int, directory: URL, port: Int = FreePort.next()) async throws -> Secondary {
-        let dir = directory.appendingPathComponent("knot-\(port)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let config = """
-            server:
-                rundir: "\(dir.path)"
-                listen: 127.0.0.1@\(port)
-            database:
-                storage: "\(dir.path)"
-            log:
-              - target: stderr
-                any: info
-            key:
-              - id: \(TransferIntegrationTests.keyName)
-                algorithm: hmac-sha256
-                secret: \(TransferIntegrationTests.secret)
-            remote:
-              - id: primary
-                address: 127.0.0.1@\(primaryPort)
-                key: \(TransferIntegrationTests.keyName)
-            acl:
-              - id: notify_from_primary
-                address: 127.0.0.1
-                key: \(TransferIntegrationTests.keyName)
-                action: notify
-            template:
-              - id: default
-                storage: "\(dir.path)"
-            zone:
-              - domain: 1bz
-                master: primary
-                acl: notify_from_primary
-                zonefile-sync: -1
-                zonefile-load: none
-            """
-        let path = dir.appendingPathComponent("knot.conf").path
-        try config.write(toFile: path, atomically: true, encoding: .utf8)
+        try await start("knot", primaryPort: primaryPort, directory: directory, port: port)
+    }
+
+    private static func start(_ kind: String, primaryPort: Int, directory: URL, port: Int) async throws -> Secondary {
+        let dir = directory.appendingPathComponent("\(kind)-\(port)")
+        let key = directory.appendingPathComponent("tsig.key").path
+        try shell("tsig_read \(key) && write_\(kind)_secondary \(dir.path) 127.0.0.1 \(port) 127.0.0.1 \(primaryPort)")
+        let command = try shell("\(kind)_command \(dir.path)").split(separator: " ").map(String.init)
         let process = try ManagedProcess(
-            name: "knotd", executable: URL(fileURLWithPath: "/usr/sbin/knotd"), arguments: ["-c", path],
-            logDirectory: dir)
+            name: command[0], executable: URL(fileURLWithPath: "/usr/sbin/\(command[0])"),
+            arguments: Array(command.dropFirst()), logDirectory: dir)
         try await process.waitUntil { FreePort.isAcceptingTCP(port: port) }
-        return Secondary(port: port, process: process)
+        return Secondary(port: port, process: process, logFile: dir.appendingPathComponent("\(kind).log"))
+    }
+
+    /// Runs bash with `libraries` (in scripts/lib) sourced; fails on a non-zero exit.
+    @discardableResult
+    static func shell(_ command: String, libraries: [String] = ["secondaries.sh"]) throws -> String {
+        let lib = Repo.root.appendingPathComponent("scripts/lib").path
+        let sources = libraries.map { "source \(lib)/\($0); " }.joined()
+        let result = try Command.run("bash", ["-c", "set -euo pipefail; \(sources)\(command)"])
+        guard result.status == 0 else { throw TestProcessError("\(command): \(result.stderr)") }
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
