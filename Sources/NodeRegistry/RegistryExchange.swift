@@ -1,0 +1,16 @@
+import NIOCore
+import NIOHTTP1
+
+/// One HTTP request to the registry, independent of the client that sends it.
+struct RegistryRequest: Sendable {
+    var method: HTTPMethod = .GET
+    var url: String
+    /// A JSON body (`Content-Type: application/json`), or none.
+    var body: ByteBuffer? = nil
+}
+
+/// The registry's answer: status and the whole body (at most `RegistryClient.maxResponseBytes`).
+struct RegistryResponse: Sendable {
+    var status: Int
+    var body: ByteBuffer
+}
