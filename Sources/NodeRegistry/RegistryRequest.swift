@@ -8,9 +8,3 @@ struct RegistryRequest: Sendable {
     /// A JSON body (`Content-Type: application/json`), or none.
     var body: ByteBuffer? = nil
 }
-
-/// The registry's answer: status and the whole body (at most `RegistryClient.maxResponseBytes`).
-struct RegistryResponse: Sendable {
-    var status: Int
-    var body: ByteBuffer
-}
