@@ -43,14 +43,19 @@ public final class JSONRPCClient: Sendable {
     /// the deadline: a dead endpoint fails at once, so failover is quick. It follows no
     /// redirects: an RPC endpoint or registry that answers 3xx gets no request sent where
     /// it points (another host, a plain-HTTP URL). Never shut down.
-    public static let sharedHTTPClient: HTTPClient = {
+    public static let sharedHTTPClient = HTTPClient(
+        eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: sharedHTTPConfiguration)
+
+    /// The shared pool's settings, for a dedicated pool that differs only in TLS (the
+    /// registry client with a private CA): no redirects, fail fast on a refused connection.
+    public static var sharedHTTPConfiguration: HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.timeout = .init(connect: .seconds(2), read: .seconds(30))
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
         configuration.connectionPool.retryConnectionEstablishment = false
-        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-    }()
+        return configuration
+    }
 
     /// - Parameter httpClient: the connection pool; the caller owns its lifecycle
     ///   (default: `sharedHTTPClient`, which needs no shutdown).

@@ -10,8 +10,16 @@ import NIOHTTP1
 public struct RegistryClient: Sendable {
     public let baseURL: String
     public let timeout: Duration
-    let http: HTTPClient
+    let transport: Transport
     static let maxResponseBytes = 1 << 20
+
+    /// What carries the requests.
+    enum Transport: Sendable {
+        /// An AsyncHTTPClient pool; `owned` ones are shut down by `shutdown()`.
+        case pool(HTTPClient, owned: Bool)
+        /// HTTPS with a pinned key, a connection per request.
+        case pinned(PinnedHTTPSClient)
+    }
 
     /// - Parameters:
     ///   - baseURL: e.g. `http://127.0.0.1:8080` (no trailing slash needed).
@@ -19,9 +27,39 @@ public struct RegistryClient: Sendable {
     ///   - httpClient: default: ChainReader's shared pool, which follows no redirects (a
     ///     3xx is an error here, not a request to wherever it points).
     public init(baseURL: String, timeout: Duration = .seconds(2), httpClient: HTTPClient = JSONRPCClient.sharedHTTPClient) {
+        self.init(baseURL: baseURL, timeout: timeout, transport: .pool(httpClient, owned: false))
+    }
+
+    /// With `tls`, a client of its own that checks the registry's certificate against
+    /// the CA file and/or the pin (and follows no redirects either); call `shutdown()`
+    /// when done. Without, the shared pool (system roots for `https://`).
+    public init(baseURL: String, timeout: Duration = .seconds(2), tls: RegistryTLS?) {
+        guard let tls else {
+            self.init(baseURL: baseURL, timeout: timeout)
+            return
+        }
+        if let pin = tls.pin {
+            let client = PinnedHTTPSClient(
+                context: tls.context, pin: pin, group: HTTPClient.defaultEventLoopGroup, maxResponseBytes: Self.maxResponseBytes)
+            self.init(baseURL: baseURL, timeout: timeout, transport: .pinned(client))
+        } else {
+            var configuration = JSONRPCClient.sharedHTTPConfiguration
+            configuration.tlsConfiguration = tls.configuration
+            let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+            self.init(baseURL: baseURL, timeout: timeout, transport: .pool(client, owned: true))
+        }
+    }
+
+    private init(baseURL: String, timeout: Duration, transport: Transport) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.timeout = timeout
-        self.http = httpClient
+        self.transport = transport
+    }
+
+    /// Shuts down a client of its own (made for `tls`); the shared pool is left alone.
+    /// Every copy of this client shares the pool: call it once, when all are done.
+    public func shutdown() async {
+        if case .pool(let client, owned: true) = transport { try? await client.shutdown() }
     }
 
     /// The node's verified entry; `.notFound` when the registry has no record.
@@ -86,33 +124,26 @@ public struct RegistryClient: Sendable {
     }
 
     private func get<T: Decodable>(_ type: T.Type, _ path: String) async throws(RegistryClientError) -> T {
-        try await perform(T.self, HTTPClientRequest(url: baseURL + path))
+        try await perform(T.self, RegistryRequest(url: baseURL + path))
     }
 
     private func send<T: Decodable>(
         _ type: T.Type, _ method: HTTPMethod, _ path: String, _ body: some Encodable
     ) async throws(RegistryClientError) -> T {
-        var request = HTTPClientRequest(url: baseURL + path)
-        request.method = method
-        request.headers.add(name: "Content-Type", value: "application/json")
         let data: Data
         do { data = try JSONEncoder().encode(body) } catch {
             throw RegistryClientError(kind: .rejected, detail: "cannot encode request: \(error)")
         }
-        request.body = .bytes(ByteBuffer(bytes: data))
-        return try await perform(T.self, request)
+        return try await perform(
+            T.self, RegistryRequest(method: method, url: baseURL + path, body: ByteBuffer(bytes: data)))
     }
 
-    private func perform<T: Decodable>(_ type: T.Type, _ request: HTTPClientRequest) async throws(RegistryClientError) -> T {
-        let status: Int
-        let body: ByteBuffer
-        do {
-            let response = try await http.execute(request, timeout: TimeAmount(timeout))
-            status = Int(response.status.code)
-            body = try await response.body.collect(upTo: Self.maxResponseBytes)
-        } catch {
+    private func perform<T: Decodable>(_ type: T.Type, _ request: RegistryRequest) async throws(RegistryClientError) -> T {
+        let response: RegistryResponse
+        do { response = try await exchange(request) } catch {
             throw RegistryClientError(kind: .unavailable, detail: "\(request.url): \(error)")
         }
+        let (status, body) = (response.status, response.body)
         let bytes = Data(body.readableBytesView)
         switch status {
         case 200..<300:
@@ -137,6 +168,25 @@ public struct RegistryClient: Sendable {
     private func errorDetail(_ body: Data) -> String {
         if let e = try? JSONDecoder().decode(RegistryErrorBody.self, from: body) { return "\(e.error): \(e.detail)" }
         return String(decoding: body.prefix(200), as: UTF8.self)
+    }
+}
+
+extension RegistryClient {
+    fileprivate func exchange(_ request: RegistryRequest) async throws -> RegistryResponse {
+        switch transport {
+        case .pool(let http, _):
+            var outgoing = HTTPClientRequest(url: request.url)
+            outgoing.method = request.method
+            if let body = request.body {
+                outgoing.headers.add(name: "Content-Type", value: "application/json")
+                outgoing.body = .bytes(body)
+            }
+            let response = try await http.execute(outgoing, timeout: TimeAmount(timeout))
+            let body = try await response.body.collect(upTo: Self.maxResponseBytes)
+            return RegistryResponse(status: Int(response.status.code), body: body)
+        case .pinned(let client):
+            return try await client.execute(request, timeout: TimeAmount(timeout))
+        }
     }
 }
 

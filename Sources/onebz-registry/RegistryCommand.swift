@@ -3,6 +3,7 @@ import ChainReader
 import Foundation
 import HTTPServerGuard
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NodeRegistry
 
@@ -17,6 +18,12 @@ struct RegistryCommand: AsyncParsableCommand {
 
     @Option(help: "HTTP listen address host:port.")
     var listen: String = "127.0.0.1:8080"
+
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain (leaf first): serve HTTPS (needs --tls-key).")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.")
+    var tlsKey: String?
 
     @Option(help: "Chain JSON-RPC URL; env:NAME or @FILE keeps an API key out of ps.")
     var rpc: String
@@ -66,6 +73,9 @@ struct RegistryCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
+        guard (tlsCert == nil) == (tlsKey == nil) else {
+            throw ValidationError("--tls-cert and --tls-key go together")
+        }
         guard parseListen() != nil else { throw ValidationError("invalid --listen \(listen): expected host:port") }
         guard contract.hasPrefix("0x"), contract.count == 42 else {
             throw ValidationError("invalid --contract \(contract): expected 0x + 40 hex digits")
@@ -92,6 +102,7 @@ struct RegistryCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "onebz-registry")
         logger.logLevel = .info
+        let server = try serverBuilder()
         let store: Store
         do { store = try Store(path: db, changesRetain: changesRetain) } catch { throw ValidationError("cannot open database \(db): \(error)") }
         let registry = try makeRegistryBinding()
@@ -110,10 +121,25 @@ struct RegistryCommand: AsyncParsableCommand {
         let (host, port) = parseListen()!
         let app = Application(
             router: routes.build(),
-            server: .guardedHTTP1(HTTPConnectionGuard(limits: limits)),
+            server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: "onebz-registry"),
             services: [sync, follower],
             logger: logger)
+        logger.info("listening", metadata: ["address": "\(listen)", "scheme": "\(tlsCert == nil ? "http" : "https")"])
         try await app.runService()
+    }
+
+    /// HTTP/1.1, or with --tls-cert/--tls-key HTTPS (HTTP/2 and HTTP/1.1 by ALPN), as the
+    /// gateway serves it; the connection guard's limits either way. A TLS file that
+    /// cannot be used stops the registry here, named.
+    func serverBuilder() throws -> HTTPServerBuilder {
+        let connectionGuard = HTTPConnectionGuard(limits: limits)
+        guard let tlsCert, let tlsKey else { return .guardedHTTP1(connectionGuard) }
+        do throws(TLSFilesError) {
+            let files = TLSFiles(certificateChain: tlsCert, privateKey: tlsKey)
+            return .guardedHTTP2Upgrade(tlsConfiguration: try files.serverConfiguration(), connectionGuard)
+        } catch {
+            throw ValidationError("invalid \(error.file == tlsKey ? "--tls-key" : "--tls-cert"): \(error)")
+        }
     }
 }

@@ -90,10 +90,43 @@ struct KeyOption: ParsableArguments {
 }
 
 struct RegistryOption: ParsableArguments {
-    @Option(help: "Registry base URL, e.g. http://127.0.0.1:8080.")
+    @Option(help: "Registry base URL, e.g. http://127.0.0.1:8080 or https://registry.example.")
     var registry: String
 
-    var client: RegistryClient { RegistryClient(baseURL: registry, timeout: .seconds(10)) }
+    @Option(name: .customLong("registry-ca"), help: "HTTPS: trust only the certificates in this PEM file.")
+    var registryCA: String?
+
+    @Option(
+        name: .customLong("registry-pin"),
+        help: "HTTPS: base64 SHA-256 of the registry certificate's public key (as curl --pinnedpubkey sha256//...).")
+    var registryPin: String?
+
+    /// Runs `body` with a client for these options, shut down afterwards.
+    func withClient<T>(_ body: (RegistryClient) async throws -> T) async throws -> T {
+        let client = try Self.client(url: registry, ca: registryCA, pin: registryPin)
+        do {
+            let result = try await body(client)
+            await client.shutdown()
+            return result
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+    }
+
+    /// A client for `url`, checking its certificate against `ca` and/or `pin` when given
+    /// (then `url` must be https://); errors name the flag.
+    static func client(url: String, ca: String?, pin: String?) throws -> RegistryClient {
+        guard ca != nil || pin != nil else { return RegistryClient(baseURL: url, timeout: .seconds(10)) }
+        guard url.lowercased().hasPrefix("https://") else {
+            throw ValidationError("--registry-ca and --registry-pin need an https:// --registry, not \(url)")
+        }
+        do {
+            return RegistryClient(baseURL: url, timeout: .seconds(10), tls: try RegistryTLS.load(caFile: ca, pinBase64: pin))
+        } catch {
+            throw ValidationError("invalid \(error.setting == .pin ? "--registry-pin" : "--registry-ca"): \(error.problem)")
+        }
+    }
 }
 
 func printJSON(_ value: some Encodable) throws {
@@ -151,7 +184,7 @@ struct PublishCommand: AsyncParsableCommand {
 
     func run() async throws {
         let record = try options.record(key: try key.load())
-        do { try printJSON(try await registry.client.publish(record)) } catch let e as RegistryClientError {
+        do { try printJSON(try await registry.withClient { try await $0.publish(record) }) } catch let e as RegistryClientError {
             throw CLIError("publish failed: \(e)")
         }
     }
@@ -177,7 +210,7 @@ struct HeartbeatCommand: AsyncParsableCommand {
         let signingKey = try key.load()
         guard let every else {
             let hb = Heartbeat.signed(by: signingKey, timestamp: Int64(Date().timeIntervalSince1970))
-            do { try printJSON(try await registry.client.heartbeat(hb)) } catch let e as RegistryClientError {
+            do { try printJSON(try await registry.withClient { try await $0.heartbeat(hb) }) } catch let e as RegistryClientError {
                 throw CLIError("heartbeat failed: \(e)")
             }
             return
@@ -185,17 +218,18 @@ struct HeartbeatCommand: AsyncParsableCommand {
         guard let interval = Self.parseInterval(every) else {
             throw ValidationError("--every: not an interval: \(every) (e.g. 30s, 5m, 1h; at least 1s)")
         }
-        let client = registry.client
         note("heartbeat every \(every) for node \(signingKey.publicKey.nodeID.hex) to \(registry.registry)")
-        while !Task.isCancelled {
-            let now = Int64(Date().timeIntervalSince1970)
-            do {
-                let entry = try await client.heartbeat(Heartbeat.signed(by: signingKey, timestamp: now))
-                line("\(Self.timestamp(now)) heartbeat ok: trust \(entry.trust), tier \(entry.tier)")
-            } catch {
-                line("\(Self.timestamp(now)) heartbeat failed: \(error) (next try in \(every))")
+        try await registry.withClient { client in
+            while !Task.isCancelled {
+                let now = Int64(Date().timeIntervalSince1970)
+                do {
+                    let entry = try await client.heartbeat(Heartbeat.signed(by: signingKey, timestamp: now))
+                    line("\(Self.timestamp(now)) heartbeat ok: trust \(entry.trust), tier \(entry.tier)")
+                } catch {
+                    line("\(Self.timestamp(now)) heartbeat failed: \(error) (next try in \(every))")
+                }
+                try await Task.sleep(for: interval)
             }
-            try await Task.sleep(for: interval)
         }
     }
 
@@ -228,7 +262,7 @@ struct EndorseCommand: AsyncParsableCommand {
         guard let target = NodeID(hex: node) else { throw ValidationError("--node must be 64 lowercase hex digits") }
         let e = Endorsement.signed(
             by: try key.load(), endorsing: target, timestamp: Int64(Date().timeIntervalSince1970))
-        do { try printJSON(try await registry.client.endorse(e)) } catch let e as RegistryClientError {
+        do { try printJSON(try await registry.withClient { try await $0.endorse(e) }) } catch let e as RegistryClientError {
             throw CLIError("endorse failed: \(e)")
         }
     }

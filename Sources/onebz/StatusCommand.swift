@@ -20,6 +20,10 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(help: "Chain JSON-RPC URL (or env:NAME, @FILE).") var rpc: String?
     @Option(help: "BizNodeRegistry contract address.") var contract: String?
     @Option(help: "Registry base URL, e.g. http://127.0.0.1:8080.") var registry: String?
+    @Option(name: .customLong("registry-ca"), help: "HTTPS: trust only the certificates in this PEM file.")
+    var registryCA: String?
+    @Option(name: .customLong("registry-pin"), help: "HTTPS: base64 SHA-256 of the registry's public key.")
+    var registryPin: String?
     @Option(help: "The onebzd to ask, HOST:PORT (e.g. 127.0.0.1:5353).") var dns: String?
 
     struct ChainView {
@@ -81,7 +85,7 @@ struct StatusCommand: AsyncParsableCommand {
         // registry
         var entry: VerifiedRegistryEntry?
         if let registry {
-            let client = RegistryClient(baseURL: registry, timeout: .seconds(10))
+            let client = try RegistryOption.client(url: registry, ca: registryCA, pin: registryPin)
             do {
                 if let nodeID {
                     entry = try await client.fetch(nodeId: nodeID)
@@ -99,6 +103,7 @@ struct StatusCommand: AsyncParsableCommand {
             } catch {
                 problems.append("registry: \(error)")
             }
+            await client.shutdown()
         }
         print("== registry")
         if let entry {

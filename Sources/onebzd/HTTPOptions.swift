@@ -1,6 +1,7 @@
 import ArgumentParser
 import DNSEngine
 import HTTPGateway
+import HTTPServerGuard
 
 /// Flags of the HTTP gateway (DoH, `/resolve`, the page, `/metrics`).
 struct HTTPOptions: ParsableArguments {

@@ -1,5 +1,6 @@
 import DNSEngine
 import HTTPGateway
+import HTTPServerGuard
 import Logging
 import Metrics
 import NIOCore

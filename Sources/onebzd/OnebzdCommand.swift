@@ -7,6 +7,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import NodeRegistry
 import OneBZResolver
 import ServiceLifecycle
 import ZoneCache
@@ -107,8 +108,14 @@ struct OnebzdCommand: AsyncParsableCommand {
             printError("onebzd: error: \(ConfigurationError(key: "registry.seq_file", "\(error)"))")
             throw ExitCode(1)
         }
+        let registryTLS: RegistryTLS?
+        do { registryTLS = try settings.registry?.tls() } catch {
+            printError("onebzd: error: \(error)")
+            throw ExitCode(1)
+        }
         let runtime = Runtime(
-            settings: settings, zone: zone, signing: signing, recordSequence: recordSequence, logger: logger)
+            settings: settings, zone: zone, signing: signing, recordSequence: recordSequence, registryTLS: registryTLS,
+            logger: logger)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: dns.threads ?? System.coreCount)
         let readiness = ReadinessFlag()
         var serverConfiguration = DNSServer.Configuration(
@@ -141,6 +148,7 @@ struct OnebzdCommand: AsyncParsableCommand {
             }
         } catch {
             printError("onebzd: error: \(error)")
+            await runtime.shutdown()
             throw ExitCode(1)
         }
         let services = ServiceGroup(
@@ -150,9 +158,11 @@ struct OnebzdCommand: AsyncParsableCommand {
             try await services.run()
         } catch {
             logger.error("stopped with an error", metadata: ["error": "\(error)"])
+            await runtime.shutdown()
             try await group.shutdownGracefully()
             throw ExitCode(1)
         }
+        await runtime.shutdown()
         try await group.shutdownGracefully()
     }
 

@@ -29,10 +29,12 @@ struct Runtime {
     /// `onNewSerial` observers hear every new serial (NOTIFY). Nil without a chain or
     /// with `materialize = false`.
     let zone: MaterializedZone?
+    /// The registry client, for `shutdown()` (a client of its own with `registryTLS`).
+    let registryClient: RegistryClient?
 
     init(
         settings: ServerConfiguration, zone: Zone, signing: ZoneSigning?, recordSequence: RecordSequence = RecordSequence(),
-        logger: Logger
+        registryTLS: RegistryTLS? = nil, logger: Logger
     ) {
         let serialChanges = SerialChangeHook()
         self.serialChanges = serialChanges
@@ -65,13 +67,15 @@ struct Runtime {
             }
             services = staticServices
             self.zone = nil
+            registryClient = nil
             logger.info("no chain configured: serving the static zone only")
             return
         }
 
         let clients = ChainClients(chainSettings, logger: logger)
         let contract = clients.contract
-        let registryClient = settings.registry.map { RegistryClient(baseURL: $0.url, timeout: $0.timeout) }
+        let registryClient = settings.registry.map { RegistryClient(baseURL: $0.url, timeout: $0.timeout, tls: registryTLS) }
+        if let warning = settings.registry?.transportWarning { logger.warning("\(warning)") }
 
         var sourceSettings = DynamicNodeSource.Settings()
         sourceSettings.positiveTTL = settings.ttl.positive
@@ -147,6 +151,12 @@ struct Runtime {
         self.head = head
         self.transferSource = materialized
         self.zone = materialized
+        self.registryClient = registryClient
+    }
+
+    /// Releases what the services used and do not close themselves (the registry client's own pool).
+    func shutdown() async {
+        await registryClient?.shutdown()
     }
 }
 

@@ -77,7 +77,9 @@ struct ZoneCommand: AsyncParsableCommand {
             guard let chain = settings.chain else { return MaterializedZone.staticOnly(zone, settings: zoneSettings) }
             let materialized = MaterializedZone(staticZone: zone, settings: zoneSettings, logger: logger)
             let clients = ChainClients(chain, logger: logger)
-            let registry = settings.registry.map { RegistryClient(baseURL: $0.url, timeout: $0.timeout) }
+            let tls: RegistryTLS?
+            do { tls = try settings.registry?.tls() } catch { throw DNSSECCommand.failure("\(error)") }
+            let registry = settings.registry.map { RegistryClient(baseURL: $0.url, timeout: $0.timeout, tls: tls) }
             let follower = EventFollower(
                 registry: clients.contract, configuration: clients.follower, blocks: clients.agreedBlocks,
                 logger: logger
@@ -90,7 +92,11 @@ struct ZoneCommand: AsyncParsableCommand {
                 settings: clients.materializer, logger: logger)
             let following = Task { try await follower.run() }
             defer { following.cancel() }
-            try await materializer.materializeOnce()
+            do { try await materializer.materializeOnce() } catch {
+                await registry?.shutdown()
+                throw error
+            }
+            await registry?.shutdown()
             return materialized
         }
     }

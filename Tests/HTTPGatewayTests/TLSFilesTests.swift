@@ -1,4 +1,5 @@
 import HTTPGateway
+import HTTPServerGuard
 import Logging
 import NIOPosix
 import Testing

@@ -14,6 +14,10 @@ final class DynamicStack: @unchecked Sendable {
     let devnet: Devnet
     let registry: ManagedProcess
     let registryPort: Int
+    /// The registry's certificate when it serves HTTPS (`registryTLS:`).
+    let registryCertificate: TestCertificate?
+    /// `http://127.0.0.1:PORT`, or `https://` with `registryTLS:`.
+    var registryBaseURL: String { "\(registryCertificate == nil ? "http" : "https")://127.0.0.1:\(registryPort)" }
     private(set) var proxy: ManagedProcess
     let proxyPort: Int
     let statsPath: String
@@ -36,7 +40,8 @@ final class DynamicStack: @unchecked Sendable {
 
     init(
         label: String, positiveTTL: Int = 300, maxStale: String = "1d", pollMilliseconds: Int = 200,
-        registryURL: String? = nil, publish: Bool = true, extraConfig: String = "", onebzdArguments: [String] = []
+        registryURL: String? = nil, publish: Bool = true, extraConfig: String = "", onebzdArguments: [String] = [],
+        registryTLS: TestCertificate? = nil, registryConfig: String = "", waitForReady: Bool = true
     ) async throws {
         directory = try Repo.scratchDirectory(label)
         pollInterval = .milliseconds(pollMilliseconds)
@@ -49,15 +54,17 @@ final class DynamicStack: @unchecked Sendable {
         try await proxy.waitForTCP(port: proxyPort)
 
         registryPort = FreePort.next()
+        registryCertificate = registryTLS
         registry = try RegistryServer.start(
             devnet: devnet, port: registryPort, database: directory.appendingPathComponent("registry.sqlite").path,
-            logDirectory: directory)
+            logDirectory: directory, extraArguments: registryTLS?.registryArguments ?? [])
         try await registry.waitForTCP(port: registryPort)
         if publish {
             for name in ["shashi.1bz", "acme.1bz"] {
                 let (v4, v6) = Self.addresses(of: name)
                 try await Self.publish(
-                    for: devnet.sample(name)!, ipv4: v4, ipv6: v6, seq: 1, registryPort: registryPort)
+                    for: devnet.sample(name)!, ipv4: v4, ipv6: v6, seq: 1,
+                    registry: "\(registryTLS == nil ? "http" : "https")://127.0.0.1:\(registryPort)", certificate: registryTLS)
             }
         }
 
@@ -72,9 +79,10 @@ final class DynamicStack: @unchecked Sendable {
         timeout = "1s"
 
         [registry]
-        url = "\(registryURL ?? "http://127.0.0.1:\(registryPort)")"
+        url = "\(registryURL ?? "\(registryTLS == nil ? "http" : "https")://127.0.0.1:\(registryPort)")"
         poll_interval = "\(pollMilliseconds)ms"
         timeout = "1s"
+        \(registryConfig)
 
         [cache]
         max_stale = "\(maxStale)"
@@ -86,20 +94,29 @@ final class DynamicStack: @unchecked Sendable {
         httpPort = FreePort.next()
         onebzd = try await OnebzdServer(
             label: label + "-onebzd", extraArguments: ["--config", config.path, "--http", "127.0.0.1:\(httpPort)"] + onebzdArguments)
-        try await waitUntilReady()
+        if waitForReady { try await waitUntilReady() }
     }
 
+    /// Signs a record with the sample's key (as `onebz publish` does) and publishes it
+    /// (over HTTPS trusting the registry's certificate when it serves HTTPS).
     func publishRecord(for sample: Devnet.SampleNode, ipv4: [String], ipv6: [String], seq: UInt64) async throws {
-        try await Self.publish(for: sample, ipv4: ipv4, ipv6: ipv6, seq: seq, registryPort: registryPort)
+        try await Self.publish(
+            for: sample, ipv4: ipv4, ipv6: ipv6, seq: seq, registry: registryBaseURL, certificate: registryCertificate)
     }
 
-    /// Signs a record with the sample's key (as `onebz publish` does) and publishes it.
     private static func publish(
-        for sample: Devnet.SampleNode, ipv4: [String], ipv6: [String], seq: UInt64, registryPort: Int
+        for sample: Devnet.SampleNode, ipv4: [String], ipv6: [String], seq: UInt64, registry: String,
+        certificate: TestCertificate?
     ) async throws {
         let key = try Ed25519PrivateKey(pem: String(contentsOfFile: sample.privateKeyPath, encoding: .utf8))
         let record = try NodeMetadata.signed(by: key, ipv4: ipv4, ipv6: ipv6, seq: seq)
-        _ = try await RegistryClient(baseURL: "http://127.0.0.1:\(registryPort)", timeout: .seconds(5)).publish(record)
+        let tls = try certificate.map { try RegistryTLS(caFile: $0.certificatePath, pin: nil) }
+        let client = RegistryClient(baseURL: registry, timeout: .seconds(5), tls: tls)
+        do { _ = try await client.publish(record) } catch {
+            await client.shutdown()
+            throw error
+        }
+        await client.shutdown()
     }
 
     /// onebzd answers dynamic names only once its follower has synced: wait for that,

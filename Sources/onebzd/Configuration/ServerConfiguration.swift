@@ -2,6 +2,7 @@ import ChainReader
 import DNSEngine
 import Foundation
 import HTTPGateway
+import NodeRegistry
 import TOMLKit
 
 /// Everything onebzd is configured with: one TOML file (`--config`), then flags that
@@ -93,6 +94,10 @@ package struct ServerConfiguration: Sendable, Equatable {
         package var timeout: Duration = .seconds(2)
         /// Where the highest record seq per node is kept across restarts (nil: memory only).
         package var seqFile: String? = nil
+        /// HTTPS: trust only the certificates in this PEM file (read at start).
+        package var caFile: String? = nil
+        /// HTTPS: the SHA-256 the registry certificate's key must hash to.
+        package var pin: SPKIPin? = nil
     }
 
     package struct Cache: Sendable, Equatable {
@@ -217,7 +222,7 @@ extension ServerConfiguration {
             self.chain = chain
         }
         if let t = try top.table("registry") {
-            try t.onlyKeys(["url", "poll_interval", "timeout", "seq_file"])
+            try t.onlyKeys(["url", "poll_interval", "timeout", "seq_file", "ca_file", "pin_sha256"])
             guard let url = try t.urls("url", single: true)?.first?.absoluteString else {
                 throw ConfigurationError(key: t.key("url"), "is required in [registry]")
             }
@@ -225,6 +230,7 @@ extension ServerConfiguration {
             if let v = try t.duration("poll_interval") { registry.pollInterval = v }
             if let v = try t.duration("timeout") { registry.timeout = v }
             registry.seqFile = try t.string("seq_file")
+            try Self.registryTLS(t, into: &registry)
             self.registry = registry
         }
         if let t = try top.table("cache") {

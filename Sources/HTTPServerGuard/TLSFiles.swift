@@ -1,6 +1,7 @@
-import HummingbirdHTTP2
+import NIOSSL
 
-/// PEM files for HTTPS on the gateway: the certificate chain (leaf first) and its key.
+/// PEM files for HTTPS on the gateway and the registry: the certificate chain (leaf
+/// first) and its key.
 public struct TLSFiles: Sendable, Hashable {
     public var certificateChain: String
     public var privateKey: String
@@ -11,7 +12,7 @@ public struct TLSFiles: Sendable, Hashable {
     }
 
     /// Loads both files; errors name the file that failed.
-    func serverConfiguration() throws -> TLSConfiguration {
+    public func serverConfiguration() throws(TLSFilesError) -> TLSConfiguration {
         let certificates: [NIOSSLCertificate]
         do {
             certificates = try NIOSSLCertificate.fromPEMFile(certificateChain)
