@@ -11,7 +11,7 @@ import NodeRegistry
 /// Kept in memory and, with a file (`[registry] seq_file`), appended to it on every
 /// raise and read back at start, so a restart does not forget (a line per raise:
 /// `<nodeHash hex> <seq>`; the highest per node wins when read; a torn last line is
-/// ignored).
+/// ignored; the file is compacted to one line per node at start).
 package final class RecordSequence: Sendable {
     private struct State {
         var highest: [NodeHash: UInt64] = [:]
@@ -34,10 +34,15 @@ package final class RecordSequence: Sendable {
                 }
                 loaded[hash] = max(loaded[hash] ?? 0, seq)
             }
-        } else {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw RecordSequenceError(path: path, reason: "cannot create the file")
-            }
+        }
+        // Compacted at every start: one line per node, written beside and renamed over
+        // the old file (a crash leaves either the old file or the new one whole).
+        let compacted = loaded.map { "\($0.key.hex) \($0.value)\n" }.joined()
+        let temporary = path + ".tmp"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(compacted.utf8)),
+            rename(temporary, path) == 0
+        else {
+            throw RecordSequenceError(path: path, reason: "cannot write the file")
         }
         guard let handle = FileHandle(forWritingAtPath: path) else {
             throw RecordSequenceError(path: path, reason: "cannot open the file for writing")

@@ -104,5 +104,7 @@ import Testing
         registry.seq.withLockedValue { $0 = 6 }
         let restarted = NodeResolver(chain: chain, registry: registry, sequence: try RecordSequence(path: path))
         #expect(try await addresses(restarted) == nil)
+        // The restart compacted the file to one line for the node (two raises were appended).
+        #expect(try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").count == 1)
     }
 }
