@@ -169,6 +169,9 @@ public struct DNSServer: Service, CustomStringConvertible {
         let maxPerClient = configuration.tcpMaxConnectionsPerClient
         let limiter = NIOLockedValueBox(
             ConnectionLimiter(maxConnections: maxConnections, maxConnectionsPerClient: maxPerClient))
+        // Made once per listener, not looked up in the metrics factory per refusal.
+        let refusedTotal = Counter(label: "onebz_dns_tcp_refused_total", dimensions: [("reason", "listener_cap")])
+        let refusedPerClient = Counter(label: "onebz_dns_tcp_refused_total", dimensions: [("reason", "client_cap")])
         let logger = self.logger
         let transfers = configuration.transfers
         let observer = TransferObserver(logger: logger)
@@ -183,7 +186,7 @@ public struct DNSServer: Service, CustomStringConvertible {
                 let decision = limiter.withLockedValue { $0.opened(client) }
                 guard decision == .admit else {
                     let reason = decision == .refuseTotal ? "listener_cap" : "client_cap"
-                    Counter(label: "onebz_dns_tcp_refused_total", dimensions: [("reason", reason)]).increment()
+                    (decision == .refuseTotal ? refusedTotal : refusedPerClient).increment()
                     logger.debug(
                         "tcp connection refused: cap reached",
                         metadata: [
