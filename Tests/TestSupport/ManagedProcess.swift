@@ -35,7 +35,23 @@ public final class ManagedProcess: @unchecked Sendable {
         process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
         process.standardError = try FileHandle(forWritingTo: stderrURL)
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        try Self.withSignalsUnblocked { try process.run() }
+    }
+
+    /// Runs `body` (which spawns a child) with this thread's signal mask emptied.
+    ///
+    /// A child inherits the signal mask of the thread that spawns it, and Foundation's
+    /// `Process` spawns from the calling thread without resetting it. Async tests run on
+    /// Dispatch's worker threads, which block nearly every signal: the devnet and the
+    /// fault proxies (Python, which never unblocks) then ignored SIGTERM and each `stop()`
+    /// waited out its grace period before SIGKILL, 5 s per process, 30 s per fault stack.
+    static func withSignalsUnblocked<T>(_ body: () throws -> T) rethrows -> T {
+        var empty = sigset_t()
+        var saved = sigset_t()
+        sigemptyset(&empty)
+        pthread_sigmask(SIG_SETMASK, &empty, &saved)
+        defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
+        return try body()
     }
 
     public var pid: Int32 { process.processIdentifier }
