@@ -8,6 +8,8 @@
 #   write_nsd_secondary DIR LISTEN_ADDR PORT PRIMARY_ADDR PRIMARY_PORT [ZONE]
 #   write_knot_secondary DIR LISTEN_ADDR PORT PRIMARY_ADDR PRIMARY_PORT [ZONE]
 #   write_knot_primary DIR LISTEN_ADDR PORT ZONE_FILE NOTIFY_ADDR:PORT... (stand-in)
+#   write_nsd_primary DIR LISTEN_ADDR PORT ZONE_FILE [WORKERS]    (benchmarks, differential)
+#   write_knot_authoritative DIR LISTEN_ADDR PORT ZONE_FILE [WORKERS] (benchmarks)
 # The commands to start them: nsd_command DIR, knot_command DIR (foreground, log to a file
 # in DIR). Needs: openssl, nsd, knotd.
 
@@ -81,6 +83,41 @@ CONF
 
 nsd_command() { echo nsd -d -c "$1/nsd.conf"; }
 
+# write_nsd_primary DIR LISTEN_ADDR PORT ZONE_FILE [WORKERS]: NSD serving ZONE_FILE (copied
+# to DIR/1bz.zone) the way onebzd is compared with it (scripts/bench, bench-dnssec, the
+# differential test): minimal responses (onebzd's and Knot's policy: no NS or glue added
+# to positive answers), no rate limiting, WORKERS server processes (default 1) sharing
+# the port; every file NSD writes under DIR.
+write_nsd_primary() {
+  local dir=$1 addr=$2 port=$3 zone_file=$4 workers=${5:-1}
+  mkdir -p "$dir"
+  cp "$zone_file" "$dir/1bz.zone"
+  cat >"$dir/nsd.conf" <<CONF
+server:
+	ip-address: $addr@$port
+	server-count: $workers
+	reuseport: yes
+	zonesdir: "$dir"
+	pidfile: "$dir/nsd.pid"
+	database: ""
+	xfrdfile: "$dir/xfrd.state"
+	zonelistfile: "$dir/zone.list"
+	username: ""
+	chroot: ""
+	verbosity: 0
+	rrl-ratelimit: 0
+	minimal-responses: yes
+
+remote-control:
+	control-enable: no
+
+zone:
+	name: "1bz"
+	zonefile: "1bz.zone"
+CONF
+  nsd-checkconf "$dir/nsd.conf"
+}
+
 # knot_common DIR ADDR PORT: the server, control, log, database and TSIG key sections
 # every Knot of the fleet shares (its files in DIR, listening on ADDR@PORT).
 knot_common() {
@@ -146,6 +183,45 @@ CONF
 }
 
 knot_command() { echo knotd -c "$1/knot.conf"; }
+
+# write_knot_authoritative DIR LISTEN_ADDR PORT ZONE_FILE [WORKERS]: Knot serving ZONE_FILE
+# (copied to DIR/1bz.zone) as scripts/bench compares onebzd with it: WORKERS UDP and TCP
+# workers (default 1), the zone loaded whole, no journal, warnings only to stderr.
+write_knot_authoritative() {
+  local dir=$1 addr=$2 port=$3 zone_file=$4 workers=${5:-1}
+  mkdir -p "$dir"
+  cp "$zone_file" "$dir/1bz.zone"
+  cat >"$dir/knot.conf" <<CONF
+server:
+    rundir: "$dir"
+    listen: $addr@$port
+    udp-workers: $workers
+    tcp-workers: $workers
+    background-workers: 1
+
+control:
+    listen: "$dir/knot.sock"
+
+database:
+    storage: "$dir"
+
+log:
+  - target: stderr
+    any: warning
+
+template:
+  - id: default
+    storage: "$dir"
+    zonefile-sync: -1
+    zonefile-load: whole
+    journal-content: none
+
+zone:
+  - domain: 1bz
+    file: "$dir/1bz.zone"
+CONF
+  knotc -c "$dir/knot.conf" conf-check >/dev/null
+}
 
 # write_knot_primary DIR LISTEN_ADDR PORT ZONE_FILE NOTIFY_ADDR@PORT...: the stand-in primary:
 # Knot serving ZONE_FILE, transfers only with the key, NOTIFY to the given secondaries.

@@ -37,6 +37,8 @@ count_log() {
 
 run_test_lanes() {
   local jobs=${TEST_JOBS:-2}
+  local durations
+  durations="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/test-durations"
   test_binary="$(swift build --show-bin-path)/onebzPackageTests.xctest"
   [ -x "$test_binary" ] || { echo "test binary not found: $test_binary"; return 1; }
   TEST_LOG_DIR=${TEST_LOG_DIR:-$(mktemp -d /tmp/onebz-tests.XXXXXX)}
@@ -53,11 +55,11 @@ run_test_lanes() {
     [ -n "$suite" ] || continue
     printf '%s\n' "${serial_suites[@]}" | grep -qx "$suite" && continue
     local seconds
-    seconds=$(awk -v s="$suite" '$2 == s { print $1 }' "$top/scripts/lib/test-durations" 2>/dev/null)
+    seconds=$(awk -v s="$suite" '$2 == s { print $1 }' "$durations" 2>/dev/null)
     ordered+=("${seconds:-9999} $suite")
   done <<<"$suites"
   local unit_seconds
-  unit_seconds=$(awk '$2 == "unit" { print $1 }' "$top/scripts/lib/test-durations" 2>/dev/null || true)
+  unit_seconds=$(awk '$2 == "unit" { print $1 }' "$durations" 2>/dev/null || true)
   ordered+=("${unit_seconds:-9999} unit")
 
   local item
