@@ -44,7 +44,7 @@ extension OnebzdCommand {
             configuration: .init(
                 targets: targets, initialRetry: settings.transfer.notifyRetry, maxRetry: settings.transfer.notifyMaxRetry),
             group: group, logger: logger, holdUntilListening: true)
-        runtime.serialChanges.subscribe { notifier.serialChanged($0) }
+        runtime.serial.subscribe { notifier.serialChanged($0) }
         // RFC 1996 3.8 practice (Knot, NSD): a primary announces its serial when it starts.
         if let serial = source.currentVersion()?.serial { notifier.serialChanged(serial) }
         return (responder, notifier)

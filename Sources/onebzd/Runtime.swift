@@ -22,8 +22,8 @@ struct Runtime {
     /// What zone transfers serve: the static zone without a chain; with a chain the
     /// materialised zone (nil with `materialize = false`: transfers are then REFUSED).
     let transferSource: (any ZoneTransferSource)?
-    /// Fired with every new SOA serial (NOTIFY subscribes to it).
-    let serialChanges: SerialChangeHook
+    /// The SOA serial's one owner: the engine follows it, NOTIFY subscribes to it.
+    let serial: ZoneSerial
     /// The materialised zone (`[chain] materialize`, on by default): what zone
     /// transfers serve (`any ZoneTransferSource`) and what `zone dump` writes; its
     /// `onNewSerial` observers hear every new serial (NOTIFY). Nil without a chain or
@@ -36,8 +36,6 @@ struct Runtime {
         settings: ServerConfiguration, zone: Zone, signing: ZoneSigning?, recordSequence: RecordSequence = RecordSequence(),
         registryTLS: RegistryTLS? = nil, logger: Logger
     ) {
-        let serialChanges = SerialChangeHook()
-        self.serialChanges = serialChanges
         var engineConfiguration = QueryEngine.Configuration(
             identity: settings.server.refuseChaos ? nil : settings.server.identity,
             version: settings.server.refuseChaos ? nil : settings.server.version)
@@ -46,6 +44,9 @@ struct Runtime {
         guard let chainSettings = settings.chain else {
             let staticEngine = QueryEngine(
                 zone: zone, configuration: engineConfiguration, signer: signing?.signer, unixTime: now)
+            let serial = ZoneSerial(initial: zone.serial)
+            serial.subscribe { staticEngine.replaceZone(zone.withSerial($0), unixTime: ZoneSigning.now()) }
+            self.serial = serial
             var staticServices: [any Service] = []
             engine = staticEngine
             dynamic = nil
@@ -57,8 +58,7 @@ struct Runtime {
                 zoneSettings.transform = NSEC3ZoneTransform(
                     signer: { signing.signer }, clock: { ZoneSigning.now() }, logger: logger)
                 let signed = MaterializedZone.staticOnly(zone, settings: zoneSettings)
-                let serial = SerialTracker(zone: zone, engine: staticEngine, hook: serialChanges)
-                signed.onNewSerial { serial.update(serial: $0) }
+                signed.onNewSerial { serial.raise(to: $0) }
                 staticServices.append(
                     SigningService(signing: signing, engine: staticEngine, transfers: signed, logger: logger))
                 transferSource = signed
@@ -95,22 +95,21 @@ struct Runtime {
         let head = ChainHead()
         let chainReader = clients.reader
         let resolver = NodeResolver(chain: chainReader, registry: registryClient, sequence: recordSequence)
-        let serialBox = NIOLockedValueBox<SerialTracker?>(nil)
+        let serial = ZoneSerial(initial: initialZone.serial)
         let materialized = chainSettings.materialize ? Self.materializedZone(
-            zone, settings: settings, signing: signing, floor: { serialBox.withLockedValue { $0?.serial ?? 0 } },
-            logger: logger) : nil
+            zone, settings: settings, signing: signing, floor: { serial.current }, logger: logger) : nil
         let source = DynamicNodeSource(
             resolver: resolver, head: head, settings: sourceSettings, logger: logger, absence: materialized)
         let engine = QueryEngine(
             zone: initialZone, configuration: engineConfiguration, dynamicSource: source, signer: signing?.signer,
             unixTime: now)
-        let serial = SerialTracker(zone: zone, engine: engine, hook: serialChanges)
-        serialBox.withLockedValue { $0 = serial }
+        // The engine serves each new serial (negative answers carry it from the next query on).
+        serial.subscribe { engine.replaceZone(zone.withSerial($0), unixTime: ZoneSigning.now()) }
         // The SOA serial follows the processed block until the materialised zone is
         // live, then the zone's versions (one serial for DNS and transfers).
-        materialized?.onNewSerial { serial.update(serial: $0) }
+        materialized?.onNewSerial { serial.raise(to: $0) }
         let applier = ChainEventApplier(source: source, head: head, zone: materialized) { _ in
-            if materialized?.isLive != true { serial.update(to: head.highestBlock) }
+            if materialized?.isLive != true { serial.raise(toBlock: head.highestBlock) }
         }
 
         // Proof mode remembers agreed blocks by number: a reorg makes them wrong from there on.
@@ -146,6 +145,7 @@ struct Runtime {
                 "registry": "\(settings.registry?.url ?? "none")",
             ])
         self.engine = engine
+        self.serial = serial
         self.services = services
         self.dynamic = source
         self.head = head
@@ -230,55 +230,5 @@ extension Runtime {
             "proof mode: chain facts are checked against agreed state roots",
             metadata: ["quorum": "\(blocks.quorum) of \(template.endpoints.count)", "layout": "\(layout.language)"])
         return ProvenRegistry(client: rpc, address: contract.address, layout: layout, blocks: blocks, logger: logger)
-    }
-}
-
-/// Moves the SOA serial to the processed block: swaps the engine's zone whole. Negative
-/// answers (static and dynamic) are rendered by the engine from that zone, so they
-/// carry the new serial from the next query on.
-final class SerialTracker: Sendable {
-    private let zone: Zone
-    private let engine: QueryEngine
-    private let current: NIOLockedValueBox<UInt32>
-    private let hook: SerialChangeHook?
-
-    init(zone: Zone, engine: QueryEngine, hook: SerialChangeHook? = nil) {
-        self.zone = zone
-        self.engine = engine
-        self.hook = hook
-        self.current = NIOLockedValueBox(engine.zone.serial)
-    }
-
-    /// The serial served now.
-    var serial: UInt32 { current.withLockedValue { $0 } }
-
-    func update(to block: UInt64) {
-        update(serial: UInt32(truncatingIfNeeded: block))
-    }
-
-    /// Serves `serial` if it is newer (RFC 1982) than the one served; tells the hook.
-    func update(serial: UInt32) {
-        let changed = current.withLockedValue { latest in
-            // Under the lock: two updates cannot swap in zones out of order.
-            guard SerialNumber.isLess(latest, serial) else { return false }
-            latest = serial
-            engine.replaceZone(zone.withSerial(serial), unixTime: ZoneSigning.now())
-            return true
-        }
-        if changed { hook?.fire(serial) }
-    }
-}
-
-/// Who wants to know when the zone's serial changes (the NOTIFY sender): subscribers
-/// are called in order with each new serial.
-final class SerialChangeHook: Sendable {
-    private let subscribers = NIOLockedValueBox<[@Sendable (UInt32) -> Void]>([])
-
-    func subscribe(_ subscriber: @escaping @Sendable (UInt32) -> Void) {
-        subscribers.withLockedValue { $0.append(subscriber) }
-    }
-
-    func fire(_ serial: UInt32) {
-        for subscriber in subscribers.withLockedValue({ $0 }) { subscriber(serial) }
     }
 }
