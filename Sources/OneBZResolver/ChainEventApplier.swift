@@ -15,15 +15,10 @@ package final class ChainEventApplier: Sendable {
     private let source: DynamicNodeSource
     private let head: ChainHead
     private let onSynced: @Sendable (UInt64) -> Void
-    /// The materialised zone, fed every event (history included) when materialising.
+    /// The materialised zone, fed every batch (history included) when materialising.
     private let zone: MaterializedZone?
-    private let pending = NIOLockedValueBox(Pending())
-
-    private struct Pending {
-        var names: [NodeName] = []
-        var nodes: [NodeHash] = []
-        var all = false
-    }
+    /// The events since the last `synced`.
+    private let batches = ChainBatchCollector()
 
     /// `onSynced` runs after each applied batch (the SOA serial follows the block).
     package init(
@@ -36,38 +31,27 @@ package final class ChainEventApplier: Sendable {
         self.onSynced = onSynced
     }
 
-    /// The follower's handler: awaited per event, in chain order.
+    /// The follower's handler: awaited per event, in chain order. Events are held until
+    /// `synced(block)`, then go to the materialised zone and the caches as one batch.
     package func handle(_ event: FollowerEvent) async {
-        // The zone takes every event, from the deploy block on: its name set must be
-        // complete. It applies them at `synced`, before the head moves.
-        zone?.note(event)
-        // Until the first sync nothing is cached (lookups wait for it), so the history
-        // replayed from the deploy block needs no invalidation, and is not buffered.
-        if !head.isSynced, event.nodeHash != nil { return }
-        switch event {
-        case .registered(let hash, let name):
-            pending.withLockedValue {
-                $0.nodes.append(hash)
-                if let nodeName = NodeName(chainString: name) { $0.names.append(nodeName) }
-            }
-        case .verified(let hash), .stakeAdded(let hash, _), .trustUpdated(let hash, _):
-            pending.withLockedValue { $0.nodes.append(hash) }
-        case .reorg:
-            pending.withLockedValue { $0.all = true }
-        case .synced(let block):
-            zone?.synced(block: block)
-            head.advance(to: block)
-            let batch = pending.withLockedValue { state in
-                defer { state = Pending() }
-                return state
-            }
-            if batch.all {
+        guard let (batch, block) = batches.collect(event) else { return }
+        // Until the first sync nothing is cached (lookups wait for it): the history
+        // replayed from the deploy block needs no invalidation.
+        let invalidate = head.isSynced
+        // The zone first: its name set must be complete before the head moves.
+        zone?.apply(batch, syncedTo: block)
+        head.advance(to: block)
+        if invalidate {
+            if batch.reorgFrom != nil {
                 source.invalidateAll()
             } else {
-                for name in batch.names { source.invalidate(name: name) }
-                for hash in Set(batch.nodes) { source.invalidate(nodeHash: hash) }
+                for registration in batch.registered {
+                    if let name = registration.name { source.invalidate(name: name) }
+                }
+                let nodes = batch.registered.map(\.nodeHash) + batch.touched
+                for hash in Set(nodes) { source.invalidate(nodeHash: hash) }
             }
-            onSynced(block)
         }
+        onSynced(block)
     }
 }

@@ -38,15 +38,8 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
         package init() {}
     }
 
-    private struct Pending {
-        var registered: [(NodeHash, String)] = []
-        var touched: [NodeHash] = []
-        var reorgFrom: UInt64? = nil
-    }
-
     private struct State {
         var names = MaterializedNames()
-        var pending = Pending()
         /// The last block the follower reported synced (names complete up to it).
         var block: UInt64 = 0
         var serial: UInt32 = 0
@@ -87,7 +80,7 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
     /// transfers serve and `zone dump` writes then.
     package static func staticOnly(_ zone: Zone, settings: Settings = Settings()) -> MaterializedZone {
         let materialized = MaterializedZone(staticZone: zone, settings: settings)
-        materialized.synced(block: UInt64(zone.serial))
+        materialized.apply(ChainBatch(), syncedTo: UInt64(zone.serial))
         materialized.commit([], at: UInt64(zone.serial))
         return materialized
     }
@@ -134,35 +127,19 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
 
     // MARK: Input: the follower and the registry
 
-    /// A follower event, in chain order (history from the deploy block included).
-    package func note(_ event: FollowerEvent) {
+    /// The follower delivered every event up to `block` (`batch`: those since the last
+    /// sync, history from the deploy block included): apply them. Call before the chain
+    /// head moves to `block`, so a registered name is in the set before anything is
+    /// answered at that block.
+    package func apply(_ batch: ChainBatch, syncedTo block: UInt64) {
         state.withLockedValue { state in
-            switch event {
-            case .registered(let hash, let name): state.pending.registered.append((hash, name))
-            case .verified(let hash), .stakeAdded(let hash, _), .trustUpdated(let hash, _):
-                state.pending.touched.append(hash)
-            case .reorg(let block):
-                state.pending.reorgFrom = min(state.pending.reorgFrom ?? block, block)
-            case .synced:
-                break
-            }
-        }
-    }
-
-    /// The follower delivered every event up to `block`: apply them. Call before the
-    /// chain head moves to `block`, so a registered name is in the set before anything
-    /// is answered at that block.
-    package func synced(block: UInt64) {
-        state.withLockedValue { state in
-            let pending = state.pending
-            state.pending = Pending()
-            if let from = pending.reorgFrom { state.names.touchAll(since: from) }
-            for (hash, name) in pending.registered {
+            if let from = batch.reorgFrom { state.names.touchAll(since: from) }
+            for registration in batch.registered {
                 var alias: String? = nil
-                if case .alias(let text)? = NodeName(chainString: name) { alias = text }
-                state.names.register(hash: hash, alias: alias, block: block)
+                if case .alias(let text)? = registration.name { alias = text }
+                state.names.register(hash: registration.nodeHash, alias: alias, block: block)
             }
-            for hash in pending.touched { state.names.touch(hash: hash, block: block) }
+            for hash in batch.touched { state.names.touch(hash: hash, block: block) }
             state.block = block
         }
         if !complete.exchange(true, ordering: .acquiringAndReleasing) {

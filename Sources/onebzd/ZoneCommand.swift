@@ -80,12 +80,13 @@ struct ZoneCommand: AsyncParsableCommand {
             let tls: RegistryTLS?
             do { tls = try settings.registry?.tls() } catch { throw DNSSECCommand.failure("\(error)") }
             let registry = settings.registry.map { RegistryClient(baseURL: $0.url, timeout: $0.timeout, tls: tls) }
+            let batches = ChainBatchCollector()
             let follower = EventFollower(
                 registry: clients.contract, configuration: clients.follower, blocks: clients.agreedBlocks,
                 logger: logger
             ) { event in
-                materialized.note(event)
-                if case .synced(let block) = event { materialized.synced(block: block) }
+                // No caches here: the zone is the batches' only consumer.
+                if let (batch, block) = batches.collect(event) { materialized.apply(batch, syncedTo: block) }
             }
             let materializer = ZoneMaterializer(
                 zone: materialized, resolver: NodeResolver(chain: clients.reader, registry: registry),

@@ -58,12 +58,13 @@ struct MaterializedZoneTests {
 
         /// Delivers registrations then `synced(block)`, as the follower does.
         func sync(_ block: UInt64, registering names: [String] = [], events: [FollowerEvent] = []) {
+            var batch = ChainBatch()
             for name in names {
                 guard let node = chain.nodes.withLockedValue({ $0[name] }) else { continue }
-                zone.note(.registered(nodeHash: node.nodeHash, name: name))
+                batch.add(.registered(nodeHash: node.nodeHash, name: name))
             }
-            for event in events { zone.note(event) }
-            zone.synced(block: block)
+            for event in events { batch.add(event) }
+            zone.apply(batch, syncedTo: block)
         }
 
         func absent(_ name: String) throws -> Bool {
