@@ -15,13 +15,31 @@
 # Items run alone, after the lanes (fixed resources).
 serial_suites=(IntegrationTests.FleetTests)
 
+# Stops what an item's test process left behind (it crashed, or was killed before the
+# servers' deinit ran): every process whose environment carries the item's marker, by
+# PID. Servers get their own process groups (Foundation's Process), so a group kill
+# would miss them.
+reap_item() {
+  local marker=$1 name=$2 env pid left=()
+  for env in $(grep -lzx "ONEBZ_TEST_ITEM=$marker" /proc/[0-9]*/environ 2>/dev/null); do
+    pid=${env#/proc/}; pid=${pid%/environ}
+    left+=("$pid")
+  done
+  [ ${#left[@]} -gt 0 ] || return 0
+  echo "   ($name left ${#left[@]} processes running: stopping ${left[*]})"
+  kill -TERM "${left[@]}" 2>/dev/null || true
+  sleep 2
+  kill -KILL "${left[@]}" 2>/dev/null || true
+}
+
 # Runs one item: run_item NAME ARGS... (arguments for the test binary after the library).
 run_item() {
   local name=$1; shift
-  local log="$TEST_LOG_DIR/$name.log" start end status
+  local log="$TEST_LOG_DIR/$name.log" start end status marker="$$-$BASHPID-$name"
   start=$(date +%s.%N)
-  if NO_COLOR=1 timeout "${TEST_ITEM_TIMEOUT:-900}" "$test_binary" --testing-library swift-testing --no-parallel "$@" \
-    >"$log" 2>&1; then status=ok; else status=FAILED; fi
+  if ONEBZ_TEST_ITEM=$marker NO_COLOR=1 timeout "${TEST_ITEM_TIMEOUT:-900}" "$test_binary" \
+    --testing-library swift-testing --no-parallel "$@" >"$log" 2>&1; then status=ok; else status=FAILED; fi
+  reap_item "$marker" "$name"
   end=$(date +%s.%N)
   printf '%s %.1f %s\n' "$status" "$(echo "$end - $start" | bc)" "$name" >>"$TEST_LOG_DIR/results"
   echo "   $status $(printf '%6.1fs' "$(echo "$end - $start" | bc)") $name"
