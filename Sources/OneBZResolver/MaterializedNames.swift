@@ -55,6 +55,10 @@ package struct MaterializedNames: Sendable {
     private var byAlias: [Int: Int32] = [:]
     private var aliasOverflow: [[UInt8]: Int32] = [:]
     package private(set) var count = 0
+    /// Index keys that lost a holder since `takeReleasedKeys` (alias fingerprints, node-hash
+    /// first words): candidates to leave `MaterializedZone`'s lock-free index.
+    private var releasedAliasKeys: [Int] = []
+    private var releasedHashWords: [UInt64] = []
     package private(set) var unmaterialised = 0
     package private(set) var dirtyCount = 0
 
@@ -245,7 +249,19 @@ package struct MaterializedNames: Sendable {
         }
     }
 
+    /// The index keys no node holds any more since the last call: an alias fingerprint
+    /// or a node hash's first word whose last holder was removed or renamed.
+    package mutating func takeReleasedKeys() -> (aliases: [UInt64], hashes: [UInt64]) {
+        defer {
+            releasedAliasKeys = []
+            releasedHashWords = []
+        }
+        let aliases = releasedAliasKeys.filter { byAlias[$0] == nil }.map { UInt64(bitPattern: Int64($0)) }
+        return (aliases, releasedHashWords.filter { byHash[$0] == nil })
+    }
+
     private mutating func unindexHash(_ key: HashKey, slot: Int32) {
+        releasedHashWords.append(key.w0)
         if byHash[key.w0] == slot {
             byHash[key.w0] = nil
             // Promote an overflowed hash with the same first word, if any.
@@ -301,6 +317,7 @@ package struct MaterializedNames: Sendable {
     private mutating func unindexAlias(_ label: [UInt8], slot: Int32) {
         guard !label.isEmpty else { return }
         let fingerprint = label.withUnsafeBytes { Self.fingerprint($0) }
+        releasedAliasKeys.append(fingerprint)
         if byAlias[fingerprint] == slot {
             byAlias[fingerprint] = nil
             if let other = aliasOverflow.first(where: { entry in
@@ -327,7 +344,7 @@ package struct MaterializedNames: Sendable {
 
     /// A label's fingerprint, case-folded (the process's random hash seed: collisions
     /// cannot be chosen from outside).
-    private static func fingerprint(_ label: UnsafeRawBufferPointer) -> Int {
+    package static func fingerprint(_ label: UnsafeRawBufferPointer) -> Int {
         var hasher = Hasher()
         for byte in label { hasher.combine(asciiLower(byte)) }
         hasher.combine(label.count)

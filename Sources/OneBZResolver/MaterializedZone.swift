@@ -54,6 +54,10 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
     /// Set once the follower has synced: the name set is complete up to its block.
     private let complete = ManagedAtomic<Bool>(false)
     private let isLiveFlag = ManagedAtomic<Bool>(false)
+    /// The registered aliases and node hashes, for `isAbsent` without the lock (a
+    /// superset of the name set; written under the lock, in `apply`).
+    private let aliasIndex = NameFingerprints()
+    private let hashIndex = NameFingerprints()
     private let observers = NIOLockedValueBox<[@Sendable (UInt32) -> Void]>([])
     private let wake: AsyncStream<Void>.Continuation
     /// Signalled when there is work for the materialiser (one consumer).
@@ -100,17 +104,31 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
         let label = UnsafeRawBufferPointer(rebasing: qname[1..<second])
         if Self.isLabel(qname, at: second, "1bz"), second + 4 < qname.count, qname[second + 4] == 0 {
             guard NodeName.isAliasLabel(label) else { return true }
-            return !state.withLockedValue { $0.names.containsAlias(label: label) }
+            return !aliasIndex.contains(Self.aliasKey(label))
         }
         if Self.isLabel(qname, at: second, "id"), Self.isLabel(qname, at: second + 3, "1bz"),
             second + 7 < qname.count, qname[second + 7] == 0
         {
             guard let id = NodeID(dnsName: String(decoding: label, as: UTF8.self)) else { return true }
-            let hash = NodeHash(nodeID: id)
-            return !state.withLockedValue { $0.names.contains(hash: hash) }
+            return !hashIndex.contains(Self.hashKey(NodeHash(nodeID: id)))
         }
         return false
     }
+
+    /// Drops from the lock-free index what no node holds any more (a reorg removed it,
+    /// an alias moved). Under the state lock: writers of the index are serialised.
+    private func releaseIndexKeys(_ state: inout State) {
+        let released = state.names.takeReleasedKeys()
+        aliasIndex.remove(released.aliases)
+        hashIndex.remove(released.hashes)
+    }
+
+    /// The index keys: an alias label's case-folded fingerprint, a node hash's first word.
+    private static func aliasKey(_ label: UnsafeRawBufferPointer) -> UInt64 {
+        UInt64(bitPattern: Int64(MaterializedNames.fingerprint(label)))
+    }
+
+    private static func hashKey(_ hash: NodeHash) -> UInt64 { MaterializedNames.HashKey(hash).w0 }
 
     private static func isLabel(_ wire: UnsafeRawBufferPointer, at index: Int, _ text: StaticString) -> Bool {
         let count = text.utf8CodeUnitCount
@@ -134,11 +152,21 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
     package func apply(_ batch: ChainBatch, syncedTo block: UInt64) {
         state.withLockedValue { state in
             if let from = batch.reorgFrom { state.names.touchAll(since: from) }
+            var aliasKeys: [UInt64] = []
+            var hashKeys: [UInt64] = []
             for registration in batch.registered {
                 var alias: String? = nil
-                if case .alias(let text)? = registration.name { alias = text }
+                if case .alias(let text)? = registration.name {
+                    alias = text
+                    aliasKeys.append(Array(text.utf8.dropLast(4)).withUnsafeBytes { Self.aliasKey($0) })
+                }
+                hashKeys.append(Self.hashKey(registration.nodeHash))
                 state.names.register(hash: registration.nodeHash, alias: alias, block: block)
             }
+            // Before the head moves to the block (nothing is answered at it yet).
+            releaseIndexKeys(&state)
+            aliasIndex.insert(aliasKeys)
+            hashIndex.insert(hashKeys)
             for hash in batch.touched { state.names.touch(hash: hash, block: block) }
             state.block = block
         }
@@ -194,6 +222,7 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
                     state.names.markEmpty(work)
                 }
             }
+            releaseIndexKeys(&state)
             if !state.live {
                 guard complete.load(ordering: .acquiring), state.names.unmaterialised == 0 else { return (failures, nil, false) }
                 let floor = settings.serialFloor()
@@ -225,9 +254,9 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
             return (failures, serial, false)
         }
         if wentLive {
-            // Signing the first version can take a while: outside the lock (the hot
-            // path's absence checks take it). Commits come one at a time (the
-            // materialiser), so no difference can reach the transform before it.
+            // Signing the first version can take a while: outside the lock (the
+            // follower's batches and registry changes take it). Commits come one at a
+            // time (the materialiser), so no difference can reach the transform before it.
             if let transform = settings.transform, let version = unsignedVersion() { transform.start(version) }
             isLiveFlag.store(true, ordering: .releasing)
             let (nodes, bytes) = measure(force: true)
@@ -257,7 +286,7 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
             let result = state.withLockedValue({ state -> (Int, Int)? in
                 guard force || time &- state.lastMeasured > 10_000_000_000 else { return nil }
                 state.lastMeasured = time
-                return (state.names.count, state.names.approximateBytes)
+                return (state.names.count, state.names.approximateBytes + aliasIndex.approximateBytes + hashIndex.approximateBytes)
             })
         else { return (nodeCount, 0) }
         metrics.nodes.record(Int64(result.0))

@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 import ChainReader
 import DNSEngine
 import DNSTestSupport
@@ -105,6 +107,50 @@ struct MaterializedZoneTests {
         #expect(try f.absent("a*b.1bz"))
         // Not node-shaped: not this check's business.
         #expect(try !f.absent("a.b.1bz") && !f.absent("1bz"))
+    }
+
+    /// Signs a difference as slowly as a large zone does: `difference` waits until released.
+    final class SlowTransform: ZoneTransferTransform, Sendable {
+        let entered = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        func start(_ version: any ZoneVersion) {}
+        func version(_ version: any ZoneVersion) -> (any ZoneVersion)? { version }
+        func difference(_ difference: ZoneDifference) -> ZoneDifference? {
+            _ = entered.signal()
+            _ = release.wait(timeout: .now() + 20)
+            return difference
+        }
+        func isDue() -> Bool { false }
+    }
+
+    /// Absence is answered from the lock-free index: a commit signing a difference under
+    /// the zone's lock does not hold up the query path.
+    @Test func absenceIsAnsweredWhileACommitHoldsTheLock() async throws {
+        var names = Self.names
+        let slow = SlowTransform()
+        let f = Fixture(names, transform: slow)
+        f.sync(7, registering: Array(names.keys))
+        await f.materializer.round()
+        names["dave.1bz"] = Self.node("dave.1bz", 0x15)
+        f.chain.nodes.withLockedValue { $0 = names }
+        f.sync(8, registering: ["dave.1bz"])
+        let committing = Task { await f.materializer.round() }
+        #expect(slow.entered.wait(timeout: .now() + 10) == .success, "the commit reached the transform")
+        let answered = DispatchSemaphore(value: 0)
+        let results = NIOLockedValueBox<[Bool]>([])
+        let zone = f.zone
+        Thread {
+            for name in ["nobody.1bz", "dave.1bz", "shashi.1bz"] {
+                let absent = (try? Name(name).wire.withUnsafeBytes { zone.isAbsent(wire: $0) }) ?? false
+                results.withLockedValue { $0.append(absent) }
+            }
+            _ = answered.signal()
+        }.start()
+        let inTime = answered.wait(timeout: .now() + 5) == .success
+        _ = slow.release.signal()
+        _ = await committing.value
+        #expect(inTime, "isAbsent waited for the commit's lock")
+        #expect(results.withLockedValue { $0 } == [true, false, false])
     }
 
     @Test func unregisteredNamesAreNXDOMAINWithoutAnUpstreamCall() async throws {

@@ -60,7 +60,7 @@ import Testing
         let release = DispatchSemaphore(value: 0)
         serial.subscribe { value in
             if value == 2 {
-                entered.signal()
+                _ = entered.signal()
                 _ = release.wait(timeout: .now() + 10)  // as slow as re-signing a big zone
             }
             heard.record(value)
@@ -74,7 +74,7 @@ import Testing
         let waited = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         #expect(waited < 5, "raise waited \(waited) s for a subscriber")
         #expect(serial.current == 3)
-        release.signal()
+        _ = release.signal()
         // The running publisher tells the subscriber about 3 after 2.
         let deadline = Date().addingTimeInterval(10)
         while heard.all.count < 2 && Date() < deadline { usleep(1000) }
