@@ -39,8 +39,17 @@ tsig_dig_arg() { echo "$tsig_algorithm:$tsig_name:$tsig_secret"; }
 # write_nsd_secondary DIR LISTEN_ADDR PORT PRIMARY_ADDR PRIMARY_PORT [ZONE]: DIR/nsd.conf
 # with a TSIG key read by tsig_read; every file NSD writes (pid, zone file, xfrd state,
 # log) under DIR. NSD asks for IXFR over TCP and falls back to AXFR on its own.
+# With NSD_XOT_CA=FILE and NSD_XOT_NAME=HOSTNAME set, NSD transfers over TLS (XoT,
+# RFC 9103): PRIMARY_PORT is then the primary's DoT port, its certificate checked
+# against FILE for HOSTNAME (a tls-auth clause).
 write_nsd_secondary() {
   local dir=$1 addr=$2 port=$3 primary=$4 primary_port=$5 zone=${6:-1bz}
+  local tls_bundle="" tls_auth="" tls_name=""
+  if [ -n "${NSD_XOT_CA:-}" ]; then
+    tls_bundle="tls-cert-bundle: \"$NSD_XOT_CA\""
+    tls_name=" xot"
+    tls_auth=$(printf 'tls-auth:\n\tname: "xot"\n\tauth-domain-name: "%s"\n' "$NSD_XOT_NAME")
+  fi
   mkdir -p "$dir/zones" "$dir/xfr"
   cat >"$dir/nsd.conf" <<CONF
 server:
@@ -61,6 +70,9 @@ server:
 	rrl-ratelimit: 0
 	# Write the zone file soon after a transfer (a restart then starts from it).
 	zonefiles-write: 10
+	$tls_bundle
+
+$tls_auth
 
 remote-control:
 	control-enable: no
@@ -73,7 +85,7 @@ key:
 zone:
 	name: "$zone"
 	zonefile: "$zone.zone"
-	request-xfr: $primary@$primary_port $tsig_name
+	request-xfr: $primary@$primary_port $tsig_name$tls_name
 	allow-notify: $primary $tsig_name
 CONF
   nsd-checkconf "$dir/nsd.conf"
