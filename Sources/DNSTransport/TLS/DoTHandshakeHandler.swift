@@ -56,7 +56,7 @@ final class DoTHandshakeHandler: ChannelInboundHandler {
         case .established: admission.metrics.tlsErrors.increment()
         case .ended: break
         }
-        context.close(promise: nil)
+        Self.closeAtOnce(context)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -75,7 +75,7 @@ final class DoTHandshakeHandler: ChannelInboundHandler {
             context.eventLoop.scheduleTask(in: timeout) {
                 let (handler, context) = bound.value
                 handler.end(.timeout, next: .ended)
-                context.close(promise: nil)
+                Self.closeAtOnce(context)
             })
     }
 
@@ -91,6 +91,17 @@ final class DoTHandshakeHandler: ChannelInboundHandler {
             return
         }
         state = next
+    }
+
+    /// Closes the socket without the TLS handler's graceful shutdown (which waits up to
+    /// its shutdown timeout for the peer's close_notify): an abuser gets no more time.
+    private static func closeAtOnce(_ context: ChannelHandlerContext) {
+        guard let tls = try? context.pipeline.syncOperations.context(handlerType: NIOSSLServerHandler.self) else {
+            context.close(promise: nil)
+            return
+        }
+        // Outbound from the TLS handler's own context: reaches the socket, not the TLS handler.
+        tls.close(promise: nil)
     }
 
     /// SHA-256 of the client certificate's DER SubjectPublicKeyInfo, if it sent one.
