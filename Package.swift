@@ -78,12 +78,14 @@ let package = Package(
             dependencies: ["DNSWire", "ZoneCache", "DNSSEC", "SecretFile", nioCore, atomics, nioConcurrency, crypto]),
         // Connection caps (in all, per client) that DNS over TCP and the HTTP servers share.
         .target(name: "ConnectionLimits", dependencies: [nioCore]),
-        // Sockets: the UDP fast path (threads, recvmmsg/sendmmsg), TCP (NIO), DNSServer.
+        // Sockets: the UDP fast path (threads, recvmmsg/sendmmsg), TCP (NIO), DoT/XoT
+        // (NIOSSL in front of the same TCP pipeline), DNSServer.
         .target(
             name: "DNSTransport",
             dependencies: [
                 "DNSEngine", "DNSWire", "CUDPBatch", "ConnectionLimits", nioCore, nioPosix, nioConcurrency, atomics, logging, metrics,
-                serviceLifecycle,
+                serviceLifecycle, crypto, .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
             ]),
         // Resolving 1bz names from chain and registry: the dynamic source and its cache.
         .target(
@@ -98,6 +100,9 @@ let package = Package(
                 "DNSEngine", "DNSTransport", "OneBZResolver", "ZoneCache", "DNSWire", "ChainReader", "NodeRegistry",
                 "HTTPGateway", "HTTPServerGuard", "DNSSEC", argumentParser, logging, metrics, serviceLifecycle, nioCore, nioPosix, nioConcurrency,
                 tomlKit, .product(name: "Prometheus", package: "swift-prometheus"),
+                // DoT: the TLS context made from the certificate files, reloaded on SIGHUP.
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]),
 
         // MARK: Chain (issue: chain)

@@ -5,6 +5,7 @@ import Metrics
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 
 #if canImport(Glibc)
@@ -14,6 +15,8 @@ import ServiceLifecycle
 /// UDP and TCP DNS on every listen address, as one Service: binds on `run()`, serves
 /// until graceful shutdown, then closes its sockets. UDP is the fast path (`UDPWorker`,
 /// one thread and SO_REUSEPORT socket per event loop); TCP runs on the NIO event loops.
+/// DNS over TLS (`dot`) listens on its own addresses with a TLS handler in front of the
+/// same TCP pipeline (`addQueryHandlers`), so DoT and XoT answer exactly as TCP does.
 public struct DNSServer: Service, CustomStringConvertible {
     public struct Configuration: Sendable {
         public var listen: [SocketAddress]
@@ -27,6 +30,8 @@ public struct DNSServer: Service, CustomStringConvertible {
         /// Zone transfers (AXFR/IXFR, TSIG, ACLs); nil: transfers are REFUSED and TSIG
         /// records are ignored, as before transfers existed.
         public var transfers: ZoneTransferResponder?
+        /// DNS over TLS and XoT (nil: no TLS listener).
+        public var dot: DoTConfiguration?
 
         public init(
             listen: [SocketAddress], tcpIdleTimeout: TimeAmount = .seconds(10), tcpMaxConnections: Int = 1024,
@@ -71,6 +76,14 @@ public struct DNSServer: Service, CustomStringConvertible {
                 let actual = udp[0].socket.localAddress
                 bound.append(actual)
                 logger.info("listening", metadata: ["address": "\(actual)", "udpThreads": "\(udp.count)"])
+            }
+            if let dot = configuration.dot {
+                let admission = DoTAdmission(dot)
+                for address in dot.listen {
+                    let channel = try await bindTLS(address, dot: dot, admission: admission)
+                    channels.append(channel)
+                    logger.info("listening (DNS over TLS)", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+                }
             }
         } catch {
             for channel in channels { try? await channel.close() }
@@ -199,16 +212,72 @@ public struct DNSServer: Service, CustomStringConvertible {
                 }
                 channel.closeFuture.whenComplete { _ in limiter.withLockedValue { $0.closed(client) } }
                 return channel.eventLoop.makeCompletedFuture {
-                    let operations = channel.pipeline.syncOperations
-                    try operations.addHandler(IdleStateHandler(readTimeout: idle))
-                    // Frames are at most 65535 + 2 bytes; buffer a little more for pipelining.
-                    try operations.addHandler(
-                        ByteToMessageHandler(DNSFrameDecoder(frameTimeout: idle), maximumBufferSize: 4 * 65537))
-                    try operations.addHandler(
-                        TCPQueryHandler(engine: engine, transfers: transfers, observer: observer))
+                    try Self.addQueryHandlers(
+                        channel.pipeline.syncOperations, engine: engine, transfers: transfers, observer: observer,
+                        idle: idle, padding: false)
                 }
             }
             .bind(to: address).get()
+    }
+
+    /// The DNS-over-TCP pipeline, for plain TCP and behind TLS: idle timeout, framing
+    /// (with the per-message deadline), the query handler.
+    static func addQueryHandlers(
+        _ operations: ChannelPipeline.SynchronousOperations, engine: QueryEngine, transfers: ZoneTransferResponder?,
+        observer: TransferObserver, idle: TimeAmount, padding: Bool
+    ) throws {
+        try operations.addHandler(IdleStateHandler(readTimeout: idle))
+        // Frames are at most 65535 + 2 bytes; buffer a little more for pipelining.
+        try operations.addHandler(
+            ByteToMessageHandler(DNSFrameDecoder(frameTimeout: idle), maximumBufferSize: 4 * 65537))
+        try operations.addHandler(
+            TCPQueryHandler(engine: engine, transfers: transfers, observer: observer, padding: padding))
+    }
+
+    /// A DoT listener (RFC 7858): caps (connections, per client, handshakes in
+    /// progress) checked first, then TLS with the context current when the connection
+    /// opened, the handshake deadline, and the TCP pipeline with padding.
+    private func bindTLS(_ address: SocketAddress, dot: DoTConfiguration, admission: DoTAdmission) async throws
+        -> any Channel
+    {
+        let engine = self.engine
+        let transfers = configuration.transfers
+        let logger = self.logger
+        let observer = TransferObserver(logger: logger)
+        return try await ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 256)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                let client = ConnectionLimiter.ClientKey(channel.remoteAddress)
+                if let refusal = admission.opened(client) {
+                    logger.debug(
+                        "dot connection refused",
+                        metadata: [
+                            "reason": "\(refusal.rawValue)", "client": "\(channel.remoteAddress.map { "\($0)" } ?? "?")",
+                        ])
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(CloseOnActiveHandler())
+                    }
+                }
+                channel.closeFuture.whenComplete { _ in admission.closed(client) }
+                return channel.eventLoop.makeCompletedFuture {
+                    let operations = channel.pipeline.syncOperations
+                    try operations.addHandler(Self.tlsHandler(dot))
+                    try operations.addHandler(DoTHandshakeHandler(admission: admission, timeout: dot.handshakeTimeout))
+                    try Self.addQueryHandlers(
+                        operations, engine: engine, transfers: transfers, observer: observer, idle: dot.idleTimeout,
+                        padding: true)
+                }
+            }
+            .bind(to: address).get()
+    }
+
+    /// With client certificates requested, any certificate the client proves it holds
+    /// the key of is accepted here; the transfer ACL's pin decides what it allows.
+    private static func tlsHandler(_ dot: DoTConfiguration) -> NIOSSLServerHandler {
+        guard dot.requestClientCertificate else { return NIOSSLServerHandler(context: dot.context.context) }
+        return NIOSSLServerHandler(context: dot.context.context) { _, promise in promise.succeed(.certificateVerified) }
     }
 }
 

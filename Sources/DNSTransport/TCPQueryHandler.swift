@@ -1,4 +1,5 @@
 import DNSEngine
+import DNSWire
 import NIOCore
 
 #if canImport(Glibc)
@@ -10,6 +11,10 @@ import NIOCore
 /// connection when idle, and stops reading while the client does not read its answers,
 /// so a slow client only holds up itself. Cookies (RFC 7873 allows them on TCP) are
 /// bound to the peer's address; TCP is never rate-limited.
+///
+/// DNS over TLS runs this same handler behind the TLS handler: `padding` pads answers
+/// to padded queries (RFC 7830, RFC 8467), and the `ChannelSecurity` event the
+/// handshake handler sends marks the connection as TLS for the transfer ACL (XoT).
 final class TCPQueryHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = Never
@@ -21,6 +26,10 @@ final class TCPQueryHandler: ChannelDuplexHandler {
     private let observer: TransferObserver?
     /// Unix seconds, for TSIG.
     private let clock: @Sendable () -> UInt64
+    /// EDNS(0) padding of answers to padded queries (on TLS only: RFC 8467 4).
+    private let padding: Bool
+    /// Plain TCP, or TLS once the handshake handler says so.
+    private var security = ChannelSecurity.none
     /// The peer's address, read once per connection.
     private var client: ClientAddress?
     private var needsFlush = false
@@ -39,11 +48,12 @@ final class TCPQueryHandler: ChannelDuplexHandler {
 
     init(
         engine: QueryEngine, transfers: ZoneTransferResponder? = nil, observer: TransferObserver? = nil,
-        clock: @escaping @Sendable () -> UInt64 = { UInt64(time(nil)) }
+        padding: Bool = false, clock: @escaping @Sendable () -> UInt64 = { UInt64(time(nil)) }
     ) {
         self.engine = engine
         self.transfers = transfers
         self.observer = observer
+        self.padding = padding
         self.clock = clock
     }
 
@@ -65,7 +75,7 @@ final class TCPQueryHandler: ChannelDuplexHandler {
     private func answer(_ request: ByteBuffer, context: ChannelHandlerContext) {
         if let transfers, request.withUnsafeReadableBytes(ZoneTransferResponder.claims) {
             let outcome = request.withUnsafeReadableBytes { raw in
-                transfers.respond(to: raw, transport: .tcp, client: client, now: clock())
+                transfers.respond(to: raw, transport: .tcp, client: client, now: clock(), channel: security)
             }
             switch outcome {
             case .notForUs:
@@ -91,8 +101,9 @@ final class TCPQueryHandler: ChannelDuplexHandler {
             to: request, transport: .tcp, allocator: context.channel.allocator, context: queryContext)
         switch disposition {
         case .response(let response):
-            ResponseMetrics.record(response.bytes, transport: .tcp)
-            let framed = Self.framed(response.bytes, allocator: context.channel.allocator)
+            let bytes = Self.padded(response.bytes, request: request, enabled: padding)
+            ResponseMetrics.record(bytes, transport: .tcp)
+            let framed = Self.framed(bytes, allocator: context.channel.allocator)
             context.write(wrapOutboundOut(framed), promise: nil)
             needsFlush = true
         case .drop:
@@ -113,12 +124,22 @@ final class TCPQueryHandler: ChannelDuplexHandler {
         let queryContext = self.queryContext
         switch engine.respond(to: request, transport: .tcp, allocator: context.channel.allocator, context: queryContext) {
         case .response(let response):
-            write(Self.signed(response.bytes, signer: signer, now: clock()), context: context)
+            let bytes = Self.padded(response.bytes, request: request, enabled: padding)
+            write(Self.signed(bytes, signer: signer, now: clock()), context: context)
         case .drop:
             break
         case .lookup(let pending):
             resolveLater(pending, request: request, context: queryContext, channel: context.channel, signer: signer)
         }
+    }
+
+    /// RFC 8467 4.1: a response to a padded query is padded to a multiple of 468
+    /// octets (before any TSIG signature, which covers it). Unpadded when it cannot be.
+    static func padded(_ response: ByteBuffer, request: ByteBuffer, enabled: Bool) -> ByteBuffer {
+        guard enabled, request.withUnsafeReadableBytes(EDNSPadding.isRequested),
+            let bytes = response.withUnsafeReadableBytes({ EDNSPadding.padded($0) })
+        else { return response }
+        return ByteBuffer(bytes: bytes)
     }
 
     static func signed(_ response: ByteBuffer, signer: TSIGSigner, now: UInt64) -> ByteBuffer {
@@ -220,7 +241,9 @@ final class TCPQueryHandler: ChannelDuplexHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent {
+        if let established = event as? ChannelSecurity {
+            security = established
+        } else if event is IdleStateHandler.IdleStateEvent {
             // A transfer reads nothing while it sends: the connection is busy, not idle.
             guard stream == nil else { return }
             context.close(promise: nil)  // RFC 7766 6.2.3: the server may close idle connections
@@ -250,13 +273,15 @@ final class TCPQueryHandler: ChannelDuplexHandler {
     ) {
         let engine = self.engine
         let clock = self.clock
+        let padding = self.padding
         channel.eventLoop.makeFutureWithTask {
             let resolved = await engine.resolve(pending)
             return engine.respond(
                 to: request, transport: .tcp, allocator: channel.allocator, context: context, resolved: resolved)
         }.whenSuccess { disposition in
             guard case .response(let response) = disposition else { return }
-            let bytes = signer.map { Self.signed(response.bytes, signer: $0, now: clock()) } ?? response.bytes
+            let answer = Self.padded(response.bytes, request: request, enabled: padding)
+            let bytes = signer.map { Self.signed(answer, signer: $0, now: clock()) } ?? answer
             ResponseMetrics.record(bytes, transport: .tcp)
             channel.writeAndFlush(Self.framed(bytes, allocator: channel.allocator), promise: nil)
         }

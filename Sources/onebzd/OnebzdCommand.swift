@@ -52,6 +52,9 @@ struct OnebzdCommand: AsyncParsableCommand {
     @OptionGroup(title: "Zone transfers")
     var transfer: TransferOptions
 
+    @OptionGroup(title: "DNS over TLS and XoT")
+    var dot: DoTOptions
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
@@ -70,6 +73,7 @@ struct OnebzdCommand: AsyncParsableCommand {
         let listen: [SocketAddress]
         var signing: ZoneSigning? = nil
         var transferSetup: TransferSetup? = nil
+        var dotConfiguration: DoTConfiguration? = nil
         do {
             settings = try loadConfiguration()
             if settings.transfer.isEnabled || !settings.transfer.notify.isEmpty {
@@ -80,6 +84,7 @@ struct OnebzdCommand: AsyncParsableCommand {
                     throw ConfigurationError(key: "server.listen", "\(address) is not IPv4:PORT or [IPv6]:PORT")
                 }
             }
+            dotConfiguration = try Self.dotConfiguration(settings)
             zone = try Zone(file: settings.server.zoneFile, apex: try originName())
             if settings.dnssec.enabled {
                 signing = try ZoneSigning(settings: settings.dnssec, zone: zone.apex, logger: logger)
@@ -126,6 +131,7 @@ struct OnebzdCommand: AsyncParsableCommand {
         let transfers = try Self.transferServices(
             transferSetup, settings: settings, runtime: runtime, zone: zone, group: group, logger: logger)
         serverConfiguration.transfers = transfers.responder
+        serverConfiguration.dot = dotConfiguration
         let server = DNSServer(
             engine: runtime.engine, configuration: serverConfiguration, group: group, logger: logger,
             onListening: { [notifier = transfers.notifier] _ in
@@ -135,6 +141,13 @@ struct OnebzdCommand: AsyncParsableCommand {
         var serviceList: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server)]
         serviceList += runtime.services.map { .init(service: $0) }
         if let notifier = transfers.notifier { serviceList.append(.init(service: notifier)) }
+        if let dotConfiguration, let dotSettings = settings.dot {
+            serviceList.append(
+                .init(
+                    service: DoTCertificateReloader(
+                        settings: dotSettings, clientCertificates: dotConfiguration.requestClientCertificate,
+                        context: dotConfiguration.context, logger: logger)))
+        }
         do {
             // Ready once the sockets are bound and, with a chain, the follower has synced.
             let head = runtime.head
@@ -181,6 +194,7 @@ struct OnebzdCommand: AsyncParsableCommand {
         try dns.apply(to: &settings)
         try upstreams.apply(to: &settings)
         try transfer.apply(to: &settings)
+        try dot.apply(to: &settings)
         return settings
     }
 

@@ -9,8 +9,19 @@ final class ValidatingResolver: Sendable {
     let process: ManagedProcess
     let directory: URL
 
-    /// `ds`: the DS RR in presentation format (`1bz. 3600 IN DS ...`).
-    init(authorityPort: Int, ds: String, label: String, extraServerConfig: String = "") async throws {
+    /// A DNS-over-TLS upstream (RFC 7858): unbound forwards the zone there over TLS
+    /// (`forward-tls-upstream`), checking the certificate against `bundle` for `hostname`.
+    struct TLSUpstream {
+        var port: Int
+        var hostname: String
+        var bundle: String
+    }
+
+    /// `ds`: the DS RR in presentation format (`1bz. 3600 IN DS ...`). With `tls`, the
+    /// zone is forwarded to that DoT upstream instead of the stub over UDP/TCP.
+    init(
+        authorityPort: Int, ds: String, label: String, extraServerConfig: String = "", tls: TLSUpstream? = nil
+    ) async throws {
         port = FreePort.next()
         directory = try Repo.scratchDirectory(label)
         let hints = directory.appendingPathComponent("root.hints")
@@ -41,9 +52,8 @@ final class ValidatingResolver: Sendable {
             local-zone: "." refuse
             local-zone: "1bz." transparent
             access-control: 127.0.0.0/8 allow
-        stub-zone:
-            name: "1bz."
-            stub-addr: 127.0.0.1@\(authorityPort)
+        \(tls.map { "    tls-cert-bundle: \"\($0.bundle)\"" } ?? "")
+        \(tls.map { "forward-zone:\n    name: \"1bz.\"\n    forward-addr: 127.0.0.1@\($0.port)#\($0.hostname)\n    forward-tls-upstream: yes" } ?? "stub-zone:\n    name: \"1bz.\"\n    stub-addr: 127.0.0.1@\(authorityPort)")
         remote-control:
             control-enable: no
         """.write(to: config, atomically: true, encoding: .utf8)

@@ -9,14 +9,17 @@ public struct TestCertificate: Sendable {
     /// Base64 SHA-256 of the DER SubjectPublicKeyInfo.
     public let pinSHA256: String
 
-    public static func selfSigned(in directory: URL, name: String) throws -> TestCertificate {
+    /// With `hostname`, the certificate also names it (CN and a DNS subjectAltName), for
+    /// clients that check a name (DoT: kdig +tls-hostname, unbound, NSD's tls-auth).
+    public static func selfSigned(in directory: URL, name: String, hostname: String? = nil) throws -> TestCertificate {
         let cert = directory.appendingPathComponent("\(name).crt").path
         let key = directory.appendingPathComponent("\(name).key").path
         let made = try Command.run(
             "openssl",
             [
                 "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
-                "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert,
+                "-subj", "/CN=\(hostname ?? "127.0.0.1")", "-addext",
+                "subjectAltName=\(hostname.map { "DNS:\($0)," } ?? "")IP:127.0.0.1", "-keyout", key, "-out", cert,
             ])
         guard made.status == 0 else { throw TestProcessError("openssl req failed: \(made.stderr)") }
         let pin = try Command.run(

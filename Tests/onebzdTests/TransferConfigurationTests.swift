@@ -104,3 +104,75 @@ struct TransferConfigurationTests {
         }
     }
 }
+
+@Suite("[dot] and XoT configuration")
+struct DoTConfigurationTests {
+    @Test func dotKeysAndTransportParse() throws {
+        let config = try ServerConfiguration(
+            toml: """
+                [dot]
+                listen = ["127.0.0.1:8853", "[::1]", "127.0.0.2"]
+                cert_file = "c.pem"
+                key_file = "k.pem"
+                idle_timeout = "20s"
+                handshake_timeout = "2s"
+                max_connections = 10
+                max_connections_per_client = 2
+                max_handshakes = 3
+
+                [[transfer.allow]]
+                address = "127.0.0.1"
+                key = "transfer.1bz"
+                transport = "tls"
+
+                [[transfer.allow]]
+                address = "10.0.0.0/8"
+                key = ""
+                client_spki_sha256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+                """)
+        let dot = try #require(config.dot)
+        #expect(dot.listen == [HostPort(host: "127.0.0.1", port: 8853), HostPort(host: "::1", port: 853), HostPort(host: "127.0.0.2", port: 853)])
+        #expect(dot.certFile == "c.pem" && dot.keyFile == "k.pem")
+        #expect(dot.idleTimeout == .seconds(20) && dot.handshakeTimeout == .seconds(2))
+        #expect(dot.maxConnections == 10 && dot.maxConnectionsPerClient == 2 && dot.maxHandshakes == 3)
+        #expect(config.transfer.allow.map(\.requiresTLS) == [true, true])
+        #expect(config.transfer.allow[0].clientKeySHA256 == nil)
+        #expect(config.transfer.allow[1].clientKeySHA256?.count == 32)
+        #expect(try ServerConfiguration(toml: "").dot == nil)
+    }
+
+    @Test(arguments: [
+        ("[dot]\ncert_file = \"c\"\nkey_file = \"k\"", "dot.listen"),
+        ("[dot]\nlisten = \"127.0.0.1:853\"\nkey_file = \"k\"", "dot.cert_file"),
+        ("[dot]\nlisten = \"127.0.0.1:853\"\ncert_file = \"c\"", "dot.key_file"),
+        ("[dot]\nlisten = \"127.0.0.1:99999\"\ncert_file = \"c\"\nkey_file = \"k\"", "dot.listen[0]"),
+        ("[dot]\nlisten = \"127.0.0.1:853\"\ncert_file = \"c\"\nkey_file = \"k\"\nhandshake_timeout = \"0s\"", "dot.handshake_timeout"),
+        ("[dot]\nlisten = \"127.0.0.1:853\"\ncert_file = \"c\"\nkey_file = \"k\"\nmax_handshakes = 0", "dot.max_handshakes"),
+        ("[dot]\nlisten = \"127.0.0.1:853\"\ncert_file = \"c\"\nkey_file = \"k\"\nport = 853", "dot.port"),
+        ("[[transfer.allow]]\naddress = \"::1\"\nkey = \"\"\ntransport = \"quic\"", "transfer.allow[0].transport"),
+        ("[[transfer.allow]]\naddress = \"::1\"\nkey = \"\"\nclient_spki_sha256 = \"abc\"", "transfer.allow[0].client_spki_sha256"),
+    ])
+    func badDoTKeysNameTheKey(toml: String, key: String) {
+        do {
+            _ = try ServerConfiguration(toml: toml)
+            Issue.record("accepted: \(toml)")
+        } catch {
+            #expect(error.key == key, "\(error)")
+        }
+    }
+
+    @Test func unreadableCertificateFilesNameTheKey() throws {
+        var dot = ServerConfiguration.DoT()
+        dot.listen = [HostPort(host: "127.0.0.1", port: 853)]
+        dot.certFile = "/nonexistent/cert.pem"
+        dot.keyFile = "/nonexistent/key.pem"
+        var settings = ServerConfiguration()
+        settings.dot = dot
+        do {
+            _ = try OnebzdCommand.dotConfiguration(settings)
+            Issue.record("accepted missing files")
+        } catch {
+            #expect(error.key == "dot.cert_file", "\(error)")
+        }
+    }
+}

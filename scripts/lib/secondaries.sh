@@ -41,8 +41,17 @@ tsig_dig_arg() { echo "$tsig_algorithm:$tsig_name:$tsig_secret"; }
 # write_nsd_secondary DIR LISTEN_ADDR PORT PRIMARY_ADDR PRIMARY_PORT [ZONE]: DIR/nsd.conf
 # with a TSIG key read by tsig_read; every file NSD writes (pid, zone file, xfrd state,
 # log) under DIR. NSD asks for IXFR over TCP and falls back to AXFR on its own.
+# With NSD_XOT_CA=FILE and NSD_XOT_NAME=HOSTNAME set, NSD transfers over TLS (XoT,
+# RFC 9103): PRIMARY_PORT is then the primary's DoT port, its certificate checked
+# against FILE for HOSTNAME (a tls-auth clause).
 write_nsd_secondary() {
   local dir=$1 addr=$2 port=$3 primary=$4 primary_port=$5 zone=${6:-1bz}
+  local tls_bundle="" tls_auth="" tls_name=""
+  if [ -n "${NSD_XOT_CA:-}" ]; then
+    tls_bundle="tls-cert-bundle: \"$NSD_XOT_CA\""
+    tls_name=" xot"
+    tls_auth=$(printf 'tls-auth:\n\tname: "xot"\n\tauth-domain-name: "%s"\n' "$NSD_XOT_NAME")
+  fi
   mkdir -p "$dir/zones" "$dir/xfr"
   cat >"$dir/nsd.conf" <<CONF
 server:
@@ -63,6 +72,9 @@ server:
 	rrl-ratelimit: 0
 	# Write the zone file soon after a transfer (a restart then starts from it).
 	zonefiles-write: 10
+	$tls_bundle
+
+$tls_auth
 
 remote-control:
 	control-enable: no
@@ -75,7 +87,7 @@ key:
 zone:
 	name: "$zone"
 	zonefile: "$zone.zone"
-	request-xfr: $primary@$primary_port $tsig_name
+	request-xfr: $primary@$primary_port $tsig_name$tls_name
 	allow-notify: $primary $tsig_name
 CONF
   nsd-checkconf "$dir/nsd.conf"
@@ -83,17 +95,19 @@ CONF
 
 nsd_command() { echo nsd -d -c "$1/nsd.conf"; }
 
-# write_nsd_primary DIR LISTEN_ADDR PORT ZONE_FILE [WORKERS]: NSD serving ZONE_FILE (copied
-# to DIR/1bz.zone) the way onebzd is compared with it (scripts/bench, bench-dnssec, the
-# differential test): minimal responses (onebzd's and Knot's policy: no NS or glue added
-# to positive answers), no rate limiting, WORKERS server processes (default 1) sharing
-# the port; every file NSD writes under DIR.
+# write_nsd_primary DIR LISTEN_ADDR PORT ZONE_FILE [WORKERS [SERVER_LINES]]: NSD serving
+# ZONE_FILE (copied to DIR/1bz.zone) the way onebzd is compared with it (scripts/bench,
+# bench-dnssec, the differential test): minimal responses (onebzd's and Knot's policy: no
+# NS or glue added to positive answers), no rate limiting, WORKERS server processes
+# (default 1) sharing the port, SERVER_LINES (newline-separated) added to `server:`;
+# every file NSD writes under DIR.
 write_nsd_primary() {
-  local dir=$1 addr=$2 port=$3 zone_file=$4 workers=${5:-1}
+  local dir=$1 addr=$2 port=$3 zone_file=$4 workers=${5:-1} extra=${6:-} line
   mkdir -p "$dir"
   cp "$zone_file" "$dir/1bz.zone"
   cat >"$dir/nsd.conf" <<CONF
 server:
+$(while IFS= read -r line; do [ -n "$line" ] && printf '\t%s\n' "$line"; done <<<"$extra")
 	ip-address: $addr@$port
 	server-count: $workers
 	reuseport: yes

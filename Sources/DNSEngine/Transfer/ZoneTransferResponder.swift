@@ -94,9 +94,11 @@ public struct ZoneTransferResponder: Sendable {
         return RRType(UInt16(raw[end - 4]) << 8 | UInt16(raw[end - 3]))
     }
 
-    /// Answers one request arriving on `transport` from `client` at `now` (Unix seconds).
+    /// Answers one request arriving on `transport` from `client` at `now` (Unix seconds);
+    /// `channel` says whether the connection is TLS (XoT) and with which client key.
     public func respond(
-        to raw: UnsafeRawBufferPointer, transport: Transport, client: ClientAddress?, now: UInt64
+        to raw: UnsafeRawBufferPointer, transport: Transport, client: ClientAddress?, now: UInt64,
+        channel: ChannelSecurity = .none
     ) -> Outcome {
         guard !Self.isResponse(raw) else { return .notForUs }
         let type = Self.questionType(raw) ?? RRType(0)
@@ -121,12 +123,14 @@ public struct ZoneTransferResponder: Sendable {
             event.refusal = "malformed TSIG record"
             return error(.formErr, request: Array(raw), signer: nil, now: now, event: event)
         }
-        return transfer(request, type: type, transport: transport, client: client, signer: signer, now: now, event: event)
+        return transfer(
+            request, type: type, transport: transport, client: client, channel: channel, signer: signer, now: now,
+            event: event)
     }
 
     private func transfer(
-        _ request: [UInt8], type: RRType, transport: Transport, client: ClientAddress?, signer: TSIGSigner?,
-        now: UInt64, event: TransferEvent
+        _ request: [UInt8], type: RRType, transport: Transport, client: ClientAddress?, channel: ChannelSecurity,
+        signer: TSIGSigner?, now: UInt64, event: TransferEvent
     ) -> Outcome {
         var event = event
         guard let message = try? Message(decoding: request), message.questions.count == 1,
@@ -140,7 +144,7 @@ public struct ZoneTransferResponder: Sendable {
             event.refusal = "AXFR over UDP"
             return error(.refused, request: request, signer: signer, now: now, event: event)
         }
-        if let denial = configuration.acl.denial(client: client, key: signer?.key.name) {
+        if let denial = configuration.acl.denial(client: client, key: signer?.key.name, channel: channel) {
             event.refusal = denial
             return error(.refused, request: request, signer: signer, now: now, event: event)
         }

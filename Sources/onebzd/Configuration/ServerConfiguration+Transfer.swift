@@ -1,6 +1,7 @@
 import DNSEngine
 import DNSWire
 import Foundation
+import NodeRegistry
 import TOMLKit
 
 extension ServerConfiguration {
@@ -23,6 +24,18 @@ extension ServerConfiguration {
             package var address: String
             /// The TSIG key required; nil: none (written `key = ""`).
             package var key: String?
+            /// `transport = "tls"`: only over DoT (XoT, RFC 9103); "any" (the default)
+            /// also over UDP and plain TCP.
+            package var requiresTLS = false
+            /// `client_spki_sha256`: mutual TLS, the client certificate's key pin.
+            package var clientKeySHA256: [UInt8]?
+
+            package init(address: String, key: String?, requiresTLS: Bool = false, clientKeySHA256: [UInt8]? = nil) {
+                self.address = address
+                self.key = key
+                self.requiresTLS = requiresTLS
+                self.clientKeySHA256 = clientKeySHA256
+            }
         }
 
         package struct Notify: Sendable, Equatable {
@@ -44,12 +57,24 @@ extension ServerConfiguration {
         var transfer = Transfer()
         if let v = try t.strings("tsig_key_files") { transfer.tsigKeyFiles = v }
         for (index, entry) in try t.tables("allow").enumerated() {
-            try entry.onlyKeys(["address", "key"])
+            try entry.onlyKeys(["address", "key", "transport", "client_spki_sha256"])
             let address = try entry.required(entry.string("address"), "address")
-            transfer.allow.append(
-                Transfer.Allow(
-                    address: try allowPrefix(address, key: entry.key("address")),
-                    key: try requiredKey(entry, index: index)))
+            var allow = Transfer.Allow(
+                address: try allowPrefix(address, key: entry.key("address")), key: try requiredKey(entry, index: index))
+            switch try entry.string("transport") {
+            case nil, "any"?: break
+            case "tls"?: allow.requiresTLS = true
+            case let other?:
+                throw ConfigurationError(key: entry.key("transport"), "must be \"tls\" or \"any\", not \"\(other)\"")
+            }
+            if let pin = try entry.string("client_spki_sha256") {
+                do { allow.clientKeySHA256 = try SPKIPin(base64: pin).sha256 } catch {
+                    throw ConfigurationError(key: entry.key("client_spki_sha256"), "\(error)")
+                }
+                // A pin is only checkable over TLS.
+                allow.requiresTLS = true
+            }
+            transfer.allow.append(allow)
         }
         for entry in try t.tables("notify") {
             try entry.onlyKeys(["address", "key"])
@@ -138,7 +163,10 @@ package struct TransferSetup: Sendable {
             let key = try find(allow.key, key: "transfer.allow[\(index)].key")
             // Validated when the configuration was read.
             guard let prefix = AddressPrefix(allow.address) else { continue }
-            entries.append(TransferACL.Entry(prefix: prefix, key: key?.name))
+            entries.append(
+                TransferACL.Entry(
+                    prefix: prefix, key: key?.name, requiresTLS: allow.requiresTLS,
+                    clientKeySHA256: allow.clientKeySHA256))
         }
         var targets: [(address: HostPort, key: TSIGKey?)] = []
         for (index, notify) in transfer.notify.enumerated() {

@@ -21,6 +21,8 @@ package struct ServerConfiguration: Sendable, Equatable {
     package var transfer = Transfer()
     /// `[gateway]`: the HTTP gateway's timeouts, connection caps and `/resolve` rate.
     package var gateway = GatewaySettings()
+    /// `[dot]`: DNS over TLS and XoT (nil: no TLS listener).
+    package var dot: DoT?
 
     package init() {}
 
@@ -163,9 +165,10 @@ extension ServerConfiguration {
         }
         self.init()
         let top = TableReader(root, path: "")
-        try top.onlyKeys(["server", "chain", "registry", "cache", "ttl", "dnssec", "transfer", "gateway"])
+        try top.onlyKeys(["server", "chain", "registry", "cache", "ttl", "dnssec", "transfer", "gateway", "dot"])
         if let t = try top.table("transfer") { transfer = try Self.transfer(t) }
         if let t = try top.table("gateway") { gateway = try Self.gateway(t) }
+        if let t = try top.table("dot") { dot = try Self.dot(t) }
         if let t = try top.table("server") {
             try t.onlyKeys([
                 "listen", "zone", "http", "identity", "version", "refuse_chaos", "tcp_idle_timeout",
