@@ -34,6 +34,31 @@ runtime by rewriting that file:
                                               eth_blockNumber says so, later blocks are
                                               null, reads at them "header not found"
 
+Provider behaviours (what real RPC providers do; `--profile NAME` presets them, a
+"provider" object in the control file overrides the preset key by key; they apply
+before any fault mode):
+    "max_log_range": N, "range_error": {"code": C, "message": M}
+                          eth_getLogs over more than N blocks answers that error
+    "max_log_results": N, "results_error": {...}
+                          eth_getLogs with more than N logs answers that error
+    "rps": R, "burst": B, "rate_limit": "http429" | "rpc", "retry_after": S | null
+                          more than R requests/s (token bucket): HTTP 429 (with
+                          Retry-After S when given) or JSON-RPC -32005 "rate limit
+                          exceeded"; counted as "limited"
+    "max_batch": N        a batch of more than N calls: one -32600 error object
+                          ("batch size too large, maximum batch size is N")
+    "batches": false      every batch: -32600 "Batch requests are not supported"
+    "lag": K              the endpoint is K blocks behind: eth_blockNumber and the
+                          latest/finalized/safe tags say head-K, later blocks are null,
+                          reads at them "header not found", eth_getLogs stops at head-K
+                          (raise K at runtime: an endpoint going back after a restart)
+    "slow_fraction": F, "slow_delay": S
+                          a fraction F of requests waits S seconds first (p99 latency)
+Presets (--profile): "capped" (Bor-style range cap 50, 25 req/s, 429 with Retry-After,
+batches of at most 10), "results" (Infura-style result cap 2, 10 req/s, JSON-RPC rate
+limits, lag 1), "public" (range cap 20 "block range too large", 5 req/s, 429 without
+Retry-After, no batches, lag 2, 5 % of requests 1.5 s slow).
+
 Optional keys restrict the fault: "methods": ["eth_call"] (JSON-RPC method names),
 "paths": ["/v1/nodes"] (URL path prefixes). Requests that do not match are forwarded.
 JSON-RPC batches (a JSON array of calls) are forwarded as one request; the lies above
@@ -84,6 +109,45 @@ class Stats:
         os.replace(tmp, self.path)
 
 
+PROFILES = {
+    "capped": {
+        "max_log_range": 50, "range_error": {"code": -32000, "message": "exceed maximum block range: 50"},
+        "rps": 25, "burst": 25, "rate_limit": "http429", "retry_after": 1, "max_batch": 10,
+    },
+    "results": {
+        "max_log_results": 2,
+        "results_error": {"code": -32005, "message": "query returned more than 10000 results"},
+        "rps": 10, "burst": 10, "rate_limit": "rpc", "lag": 1,
+    },
+    "public": {
+        "max_log_range": 20, "range_error": {"code": -32000, "message": "block range too large"},
+        "rps": 5, "burst": 5, "rate_limit": "http429", "retry_after": None, "batches": False, "lag": 2,
+        "slow_fraction": 0.05, "slow_delay": 1.5,
+    },
+}
+
+
+class Bucket:
+    """Requests per second (token bucket), for the provider's rate limit."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.tokens = None
+        self.updated = time.monotonic()
+
+    def take(self, rate, burst):
+        with self.lock:
+            now = time.monotonic()
+            if self.tokens is None:
+                self.tokens = burst
+            self.tokens = min(burst, self.tokens + (now - self.updated) * rate)
+            self.updated = now
+            if self.tokens < 1:
+                return False
+            self.tokens -= 1
+            return True
+
+
 def load_control(path):
     if not path:
         return {"mode": "pass"}
@@ -94,7 +158,26 @@ def load_control(path):
         return {"mode": "pass"}
 
 
-def make_handler(target, control_path, stats):
+def make_handler(target, control_path, stats, profile=None):
+    bucket = Bucket()
+    head_cache = {"at": 0.0, "head": 0}
+    head_lock = threading.Lock()
+    rng = __import__("random").Random(7)
+
+    def real_head():
+        with head_lock:
+            if time.monotonic() - head_cache["at"] > 0.2:
+                connection = http.client.HTTPConnection(*target, timeout=10)
+                try:
+                    connection.request("POST", "/", body=json.dumps(
+                        {"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}),
+                        headers={"Content-Type": "application/json"})
+                    head_cache["head"] = int(json.loads(connection.getresponse().read())["result"], 16)
+                    head_cache["at"] = time.monotonic()
+                finally:
+                    connection.close()
+            return head_cache["head"]
+
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -132,7 +215,16 @@ def make_handler(target, control_path, stats):
             if not calls:
                 stats.add(self.path.split("?")[0])
             control = load_control(control_path)
+            provider = dict(PROFILES.get(profile or "", {}))
+            provider.update(control.get("provider") or {})
+            if calls and self.provider_refuses(provider, calls, batch):
+                return
             mode = control.get("mode", "pass")
+            if calls and mode == "pass" and int(provider.get("lag") or 0) > 0:
+                # A lagging endpoint: withhold what is newer than head - lag.
+                mode, control = "withhold", dict(control, head=max(0, real_head() - int(provider["lag"])))
+                control.pop("methods", None)
+                control.pop("paths", None)
             matching = [c for c in calls if self.matches(control, c.get("method"))]
             if mode != "pass" and not (matching or (not calls and self.matches(control, None))):
                 mode = "pass"
@@ -140,7 +232,73 @@ def make_handler(target, control_path, stats):
                 stats.add("fault:" + mode)
                 names = ",".join(c.get("method") or "?" for c in matching) or self.path
                 sys.stderr.write(f"faultproxy: {mode} for {names}\n")
-            self.inject(mode, control, body, calls, batch)
+            self.inject(mode, control, body, calls, batch, provider)
+
+        def provider_refuses(self, provider, calls, batch):
+            """Answers for the provider (rate limit, batch limit, slowness, a log range
+            too large) and returns True; False to go on."""
+            fraction = float(provider.get("slow_fraction") or 0)
+            if fraction and rng.random() < fraction:
+                stats.add("slow")
+                time.sleep(float(provider.get("slow_delay", 1.5)))
+            rate = provider.get("rps")
+            if rate and not bucket.take(float(rate), float(provider.get("burst") or rate)):
+                stats.add("limited")
+                if provider.get("rate_limit", "http429") == "rpc":
+                    errors = [{"jsonrpc": "2.0", "id": c.get("id"),
+                               "error": {"code": -32005, "message": "rate limit exceeded"}} for c in calls]
+                    self.reply(200, json.dumps(errors if batch else errors[0]).encode())
+                else:
+                    headers = {}
+                    if provider.get("retry_after") is not None:
+                        headers["Retry-After"] = str(provider["retry_after"])
+                    self.reply(429, b'{"jsonrpc":"2.0","id":null,"error":{"code":429,"message":"Too Many Requests"}}',
+                               extra_headers=headers)
+                return True
+            if batch and (provider.get("batches") is False or
+                          (provider.get("max_batch") and len(calls) > int(provider["max_batch"]))):
+                stats.add("batch_refused")
+                message = ("Batch requests are not supported" if provider.get("batches") is False else
+                           "batch size too large, maximum batch size is %d" % int(provider["max_batch"]))
+                self.reply(200, json.dumps({"jsonrpc": "2.0", "id": None,
+                                            "error": {"code": -32600, "message": message}}).encode())
+                return True
+            cap = provider.get("max_log_range")
+            if cap:
+                for c in calls:
+                    span = self.log_span(c)
+                    if span is not None and span > int(cap):
+                        stats.add("range_refused")
+                        error = provider.get("range_error") or {"code": -32005, "message": "block range too large"}
+                        errors = [dict({"jsonrpc": "2.0", "id": x.get("id")},
+                                       **({"error": error} if x is c else {"result": None})) for x in calls]
+                        if batch:
+                            # Only the refused call fails; the others are answered for real.
+                            return self.answer_batch_with(calls, {id(c): errors[calls.index(c)]})
+                        self.reply(200, json.dumps(errors[0]).encode())
+                        return True
+            return False
+
+        def answer_batch_with(self, calls, canned):
+            forwarded = [c for c in calls if id(c) not in canned]
+            answers = {}
+            if forwarded:
+                _, _, raw = self.forward(json.dumps(forwarded).encode())
+                for answer in json.loads(raw):
+                    answers[json.dumps(answer.get("id"))] = answer
+            out = [canned.get(id(c)) or answers.get(json.dumps(c.get("id"))) for c in calls]
+            self.reply(200, json.dumps([a for a in out if a is not None]).encode())
+            return True
+
+        @staticmethod
+        def log_span(call):
+            if call.get("method") != "eth_getLogs" or not call.get("params"):
+                return None
+            f = call["params"][0] if isinstance(call["params"][0], dict) else {}
+            try:
+                return int(f.get("toBlock", "0x0"), 16) - int(f.get("fromBlock", "0x0"), 16) + 1
+            except (TypeError, ValueError):
+                return None
 
         def matches(self, control, method):
             methods, paths = control.get("methods"), control.get("paths")
@@ -150,7 +308,8 @@ def make_handler(target, control_path, stats):
                 return True
             return paths is not None and any(self.path.startswith(p) for p in paths)
 
-        def inject(self, mode, control, body, calls, batch):
+        def inject(self, mode, control, body, calls, batch, provider=None):
+            provider = provider or {}
             if mode == "hang":
                 time.sleep(float(control.get("delay", 30)))
                 self.close_connection = True
@@ -184,6 +343,8 @@ def make_handler(target, control_path, stats):
                     if answer is not None:
                         canned[id(c)] = answer
             forwarded = [c for c in calls if id(c) not in canned]
+            if mode == "withhold":
+                forwarded = [self.below_head(control, c) for c in forwarded]
             if mode == "proof_other_block":
                 forwarded = [self.other_block(control, c) if self.matches(control, c.get("method")) else c
                              for c in forwarded]
@@ -204,6 +365,12 @@ def make_handler(target, control_path, stats):
                 answer = canned.get(id(c)) or answers.get(json.dumps(c.get("id")))
                 if answer is None:
                     continue
+                cap = provider.get("max_log_results")
+                if (cap and c.get("method") == "eth_getLogs" and isinstance(answer.get("result"), list)
+                        and len(answer["result"]) > int(cap)):
+                    stats.add("results_refused")
+                    answer = {"jsonrpc": "2.0", "id": c.get("id"), "error": provider.get("results_error") or
+                              {"code": -32005, "message": "query returned more than 10000 results"}}
                 if self.matches(control, c.get("method")):
                     if mode in ("rewrite_call", "forge_proof", "other_hash", "forge_state_root", "withhold"):
                         answer = self.lie(mode, control, answer, c)
@@ -237,6 +404,26 @@ def make_handler(target, control_path, stats):
             if call.get("method") == "eth_getProof" and len(call.get("params", [])) > 2:
                 call["params"] = list(call["params"])
                 call["params"][2] = control.get("block", "0x1")
+            return call
+
+        @staticmethod
+        def below_head(control, call):
+            """A lagging node's view: tags mean its head, eth_getLogs stops there."""
+            head = int(control.get("head", 0))
+            method, params = call.get("method"), list(call.get("params") or [])
+            if method == "eth_getBlockByNumber" and params and params[0] in ("latest", "finalized", "safe"):
+                params[0] = hex(head)
+                return dict(call, params=params)
+            if method == "eth_getLogs" and params and isinstance(params[0], dict):
+                f = dict(params[0])
+                try:
+                    if int(f.get("toBlock", "0x0"), 16) > head:
+                        f["toBlock"] = hex(head)
+                    if int(f.get("fromBlock", "0x0"), 16) > head:
+                        f["fromBlock"] = hex(head + 1)  # an empty range: no logs
+                except (TypeError, ValueError):
+                    pass
+                return dict(call, params=[f] + params[1:])
             return call
 
         @staticmethod
@@ -295,9 +482,11 @@ def make_handler(target, control_path, stats):
                 entry["trust"] = 100
             return json.dumps(entry).encode()
 
-        def reply(self, status, body, content_type="application/json"):
+        def reply(self, status, body, content_type="application/json", extra_headers=None):
             self.send_response(status)
             self.send_header("Content-Type", content_type)
+            for name, value in (extra_headers or {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -311,10 +500,11 @@ def main():
     p.add_argument("--target", required=True, help="HOST:PORT (loopback)")
     p.add_argument("--control", help="JSON file naming the fault to inject (re-read per request)")
     p.add_argument("--stats", help="file to write request counts to (JSON)")
+    p.add_argument("--profile", choices=sorted(PROFILES), help="provider behaviour preset (see above)")
     args = p.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     server = http.server.ThreadingHTTPServer(parse_address(args.listen), make_handler(
-        parse_address(args.target), args.control, Stats(args.stats)))
+        parse_address(args.target), args.control, Stats(args.stats), args.profile))
     server.daemon_threads = True
     server.serve_forever()
 

@@ -107,7 +107,38 @@ public struct BizNodeRegistry: Sendable {
     /// The registry's events in blocks from...to (inclusive), in chain order. Logs of
     /// other events are skipped. May throw a JSONRPCError with `isRangeTooLarge`.
     public func logs(from: UInt64, to: UInt64) async throws -> [RegistryLog] {
-        let raw = try await client.logs(address: address, from: from, to: to, topic0: RegistryEvent.Topic.all)
+        try registryLogs(try await client.logs(address: address, from: from, to: to, topic0: RegistryEvent.Topic.all))
+    }
+
+    /// The headers of blocks `from` and `to` and the registry's events between them, in
+    /// one request to one endpoint (a JSON-RPC batch, sent in pieces to an endpoint that
+    /// takes smaller ones): the logs and the headers come from the same node, so a
+    /// lagging one cannot answer "no logs" for blocks whose headers another node sent.
+    /// A header the endpoint does not have (null) fails over to the next endpoint, as
+    /// "header not found" does; a range too large is thrown (`isRangeTooLarge`).
+    public func range(from: UInt64, to: UInt64) async throws -> (first: BlockHeader, last: BlockHeader, logs: [RegistryLog]) {
+        var calls: [(method: String, params: [JSONValue])] = [("eth_getBlockByNumber", JSONRPCClient.blockParams(.number(from)))]
+        if to != from { calls.append(("eth_getBlockByNumber", JSONRPCClient.blockParams(.number(to)))) }
+        calls.append(
+            ("eth_getLogs", JSONRPCClient.logsParams(address: address, from: from, to: to, topic0: RegistryEvent.Topic.all)))
+        return try await client.batch(calls) { results in
+            // A failed element (a range too large, header not found) is thrown as is.
+            let values = try results.map { try $0.get() }
+            func header(_ value: JSONValue, _ number: UInt64) throws -> BlockHeader {
+                guard let header = try client.blockHeader(from: value) else {
+                    throw JSONRPCError(
+                        .rpc, method: "eth_getBlockByNumber", endpoint: "(batch)",
+                        message: "header not found: block \(number) (the endpoint lags)")
+                }
+                return header
+            }
+            let first = try header(values[0], from)
+            let last = to == from ? first : try header(values[1], to)
+            return (first, last, try registryLogs(try client.logs(fromResult: values[values.count - 1])))
+        }
+    }
+
+    private func registryLogs(_ raw: [EthereumLog]) throws -> [RegistryLog] {
         var out: [RegistryLog] = []
         for log in raw where !log.removed && log.address == address {
             guard let event = try RegistryEvent(log: log) else { continue }

@@ -78,6 +78,34 @@ public final class BlockAgreement: Sendable {
         case joined(Task<Outcome, any Error>)
     }
 
+    /// The highest block at least `quorum` endpoints have (their `latest`, or their
+    /// `finalized` block with `finalized`): every endpoint is asked at once, one attempt
+    /// each; the quorum-th highest answer wins. So the follower never moves to a block
+    /// the quorum cannot agree on yet because some endpoints lag, and one endpoint
+    /// ahead of (or behind) the others is neither followed nor taken for a reorg.
+    /// Throws BlockAgreementError when fewer than `quorum` endpoints answer.
+    public func quorumHead(finalized: Bool = false) async throws -> UInt64 {
+        let answers = await withTaskGroup(of: (Int, UInt64?).self) { group in
+            for (index, client) in endpoints.enumerated() {
+                group.addTask {
+                    if finalized { return (index, try? await client.block(.finalized)?.number) }
+                    return (index, try? await client.blockNumber())
+                }
+            }
+            var answers: [(Int, UInt64?)] = []
+            for await answer in group { answers.append(answer) }
+            return answers
+        }
+        let heights = answers.compactMap(\.1).sorted(by: >)
+        guard heights.count >= quorum else {
+            failures.increment()
+            throw BlockAgreementError(
+                number: 0, quorum: quorum,
+                answers: answers.sorted { $0.0 < $1.0 }.map { (names[$0.0], $0.1.map { "head \($0)" } ?? "no head") })
+        }
+        return heights[quorum - 1]
+    }
+
     /// The agreed header of block `number` (cached), or BlockAgreementError. Misses that
     /// arrive together for a new block share one round of header requests.
     public func agreed(_ number: UInt64) async throws -> AgreedBlock {

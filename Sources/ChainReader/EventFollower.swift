@@ -56,6 +56,8 @@ public final class EventFollower: Service, Sendable {
     private let logger: Logger
     private let handler: Handler
     private let rejectedRanges = Counter(label: "onebz_chain_follower_rejected_total")
+    private let rangeShrinks = Counter(label: "onebz_chain_follower_range_shrinks_total")
+    private let rangeSize = Gauge(label: "onebz_chain_follower_log_range_blocks")
     private let onFinish: @Sendable () -> Void
 
     public convenience init(
@@ -108,20 +110,27 @@ public final class EventFollower: Service, Sendable {
         while true {
             try Task.checkCancellation()
             let action = machine.nextAction()
+            rangeSize.record(Int64(clamping: machine.maxRange))
             do {
                 switch action {
                 case .wait:
                     try await Task.sleep(for: configuration.pollInterval)
                     machine.waited()
                 case .fetchHead:
-                    machine.headReceived(try await registry.blockNumber(configuration.useFinalizedTag ? .finalized : .latest))
+                    if let blocks {
+                        // Proof mode: the quorum's head, not the preferred endpoint's.
+                        machine.headReceived(try await blocks.quorumHead(finalized: configuration.useFinalizedTag))
+                    } else {
+                        machine.headReceived(
+                            try await registry.blockNumber(configuration.useFinalizedTag ? .finalized : .latest))
+                    }
                 case .fetchRange(let range):
                     // Headers before logs: if the chain reorganises in between, the logs
                     // are newer than the remembered hash of `last`, and the next range's
                     // parent check reports the reorg (logs first could hide it).
-                    let first = try await header(range.lowerBound)
-                    let last = range.count == 1 ? first : try await header(range.upperBound)
-                    let logs = try await registry.logs(from: range.lowerBound, to: range.upperBound)
+                    // One batch to one endpoint (BizNodeRegistry.range): a lagging
+                    // endpoint cannot pair another node's headers with its own empty logs.
+                    let (first, last, logs) = try await registry.range(from: range.lowerBound, to: range.upperBound)
                     if let blocks { try await Self.checkAgainstQuorum(blocks, first: first, last: last, logs: logs) }
                     try await deliver(machine.rangeReceived(range, logs: logs, first: first, last: last))
                 case .fetchHeader(let number):
@@ -131,7 +140,10 @@ public final class EventFollower: Service, Sendable {
             } catch let error as JSONRPCError where error.isRangeTooLarge {
                 if case .fetchRange(let range) = action {
                     machine.rangeTooLarge(range)
-                    logger.info("eth_getLogs range too large, shrinking", metadata: ["blocks": "\(machine.maxRange)"])
+                    rangeShrinks.increment()
+                    logger.info(
+                        "eth_getLogs range too large, shrinking",
+                        metadata: ["blocks": "\(machine.maxRange)", "error": "\(error.message)"])
                 } else {
                     machine.failed()
                 }
@@ -182,13 +194,6 @@ public final class EventFollower: Service, Sendable {
             }
             guard agreed.hash == hash else { throw FollowerQuorumError(number: number, claimed: hash, agreed: agreed.hash) }
         }
-    }
-
-    private func header(_ number: UInt64) async throws -> BlockHeader {
-        guard let header = try await registry.block(number) else {
-            throw JSONRPCError(.rpc, method: "eth_getBlockByNumber", endpoint: "(any)", message: "header not found: block \(number)")
-        }
-        return header
     }
 
     private func deliver(_ events: [FollowerEvent]) async throws {

@@ -3,7 +3,9 @@
 /// to deliver. `EventFollower` executes the actions against a `BizNodeRegistry`.
 ///
 /// - Scans `eth_getLogs` from `startBlock` in ranges of at most `maxRange` blocks, and
-///   halves the range when the endpoint says it is too large.
+///   halves the range when the endpoint says it is too large (a block-range cap or a
+///   result cap); after `growAfter` full ranges in a row it doubles again, up to
+///   `maxRange` (providers' caps differ, and a busy stretch of the chain passes).
 /// - Only blocks up to head - `confirmations` are scanned (0 follows the head itself).
 /// - Remembers the hashes of the first and last block of each range (and of blocks with
 ///   logs), up to `history` of them. A range whose first block's parent hash differs
@@ -24,12 +26,18 @@ public struct EventFollowerStateMachine: Sendable {
         public var maxRange: UInt64
         /// How many block hashes to remember for reorg detection.
         public var history: Int
+        /// Full-size ranges in a row after which a shrunk range doubles.
+        public var growAfter: Int
 
-        public init(startBlock: UInt64, confirmations: UInt64 = 0, maxRange: UInt64 = 1000, history: Int = 256) {
+        public init(
+            startBlock: UInt64, confirmations: UInt64 = 0, maxRange: UInt64 = 1000, history: Int = 256,
+            growAfter: Int = 4
+        ) {
             self.startBlock = startBlock
             self.confirmations = confirmations
             self.maxRange = max(1, maxRange)
             self.history = max(2, history)
+            self.growAfter = max(1, growAfter)
         }
     }
 
@@ -56,8 +64,10 @@ public struct EventFollowerStateMachine: Sendable {
     private var state: State = .needHead
     /// The first block not scanned yet.
     public private(set) var nextBlock: UInt64
-    /// The current range limit (shrinks on "range too large").
+    /// The current range limit (shrinks on "range too large", grows back after successes).
     public private(set) var maxRange: UInt64
+    /// Full-size ranges received since the range last changed.
+    private var fullRanges = 0
     /// Remembered block hashes (number -> hash), at most `history` entries.
     private var hashes: [UInt64: Bytes32] = [:]
 
@@ -109,6 +119,7 @@ public struct EventFollowerStateMachine: Sendable {
         remember(last)
         for log in logs { remember(number: log.blockNumber, hash: log.blockHash) }
         nextBlock = range.upperBound + 1
+        grow(after: range)
         var events = logs.sorted { ($0.blockNumber, $0.logIndex) < ($1.blockNumber, $1.logIndex) }
             .map { FollowerEvent($0.event) }
         if range.upperBound == safeHead {
@@ -120,6 +131,7 @@ public struct EventFollowerStateMachine: Sendable {
     /// The endpoint refused the range as too large: halve it (down to one block).
     public mutating func rangeTooLarge(_ range: ClosedRange<UInt64>) {
         maxRange = max(1, min(maxRange, UInt64(range.count) / 2))
+        fullRanges = 0
     }
 
     /// A header asked for by `.fetchHeader` (nil when the block does not exist).
@@ -147,6 +159,15 @@ public struct EventFollowerStateMachine: Sendable {
     }
 
     // MARK: private
+
+    private mutating func grow(after range: ClosedRange<UInt64>) {
+        guard maxRange < configuration.maxRange, UInt64(range.count) >= maxRange else { return }
+        fullRanges += 1
+        if fullRanges >= configuration.growAfter {
+            maxRange = min(configuration.maxRange, maxRange * 2)
+            fullRanges = 0
+        }
+    }
 
     private func isConsistent(
         _ range: ClosedRange<UInt64>, logs: [RegistryLog], first: BlockHeader, last: BlockHeader

@@ -57,14 +57,18 @@ extension JSONRPCClient {
     public func logs(address: EthereumAddress, from: UInt64, to: UInt64, topic0: [Bytes32] = []) async throws
         -> [EthereumLog]
     {
-        let method = "eth_getLogs"
+        let result = try await call("eth_getLogs", Self.logsParams(address: address, from: from, to: to, topic0: topic0))
+        return try logs(fromResult: result)
+    }
+
+    /// eth_getLogs parameters: one filter object.
+    static func logsParams(address: EthereumAddress, from: UInt64, to: UInt64, topic0: [Bytes32]) -> [JSONValue] {
         var filter: [String: JSONValue] = [
             "address": .string(address.hex), "fromBlock": .string(Hex.quantity(from)),
             "toBlock": .string(Hex.quantity(to)),
         ]
         if !topic0.isEmpty { filter["topics"] = [.array(topic0.map { .string($0.hex) })] }
-        let result = try await call(method, [.object(filter)])
-        return try logs(fromResult: result)
+        return [.object(filter)]
     }
 
     /// The logs of an eth_getLogs result (the fuzz target `jsonrpc` calls it).

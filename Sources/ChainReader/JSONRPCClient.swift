@@ -25,6 +25,19 @@ public final class JSONRPCClient: Sendable {
         public var maxRetryAfter: Duration = .seconds(10)
         /// Larger responses are rejected (an eth_getLogs over a busy contract can be big).
         public var maxResponseBytes: Int = 32 * 1024 * 1024
+        /// Requests per second per endpoint, retries included (a token bucket holding
+        /// `requestBurst`, default one second's worth); nil: unlimited. Past it a call
+        /// goes to another endpoint that has a token, or waits for the first token.
+        public var requestsPerSecond: Double?
+        public var requestBurst: Double?
+        /// A rate limit without Retry-After rests the endpoint this long, doubling with
+        /// each limit in a row up to `maxRateLimitBackoff`, with jitter (0.5–1×).
+        public var rateLimitBackoff: Duration = .milliseconds(500)
+        public var maxRateLimitBackoff: Duration = .seconds(10)
+        /// The largest JSON-RPC batch sent; an endpoint that refuses one gets smaller ones.
+        public var maxBatchSize: Int = 100
+        /// Jitter factor source (0.5...1); tests pin it.
+        public var jitter: @Sendable () -> Double = { Double.random(in: 0.5...1) }
 
         public init(endpoints: [URL]) {
             precondition(!endpoints.isEmpty, "JSONRPCClient needs at least one endpoint URL")
@@ -37,6 +50,7 @@ public final class JSONRPCClient: Sendable {
     private let logger: Logger
     private let state: NIOLockedValueBox<EndpointState>
     private let names: [String]
+    private let metrics: [EndpointMetrics]
 
     /// The process-wide pool all clients share by default (keep-alive connections per
     /// endpoint). Unlike `HTTPClient.shared` it does not retry a refused connection until
@@ -66,8 +80,17 @@ public final class JSONRPCClient: Sendable {
         self.configuration = configuration
         self.httpClient = httpClient
         self.logger = logger
-        self.state = NIOLockedValueBox(EndpointState(count: configuration.endpoints.count))
+        self.state = NIOLockedValueBox(
+            EndpointState(
+                count: configuration.endpoints.count,
+                pacers: configuration.endpoints.map { url in
+                    configuration.requestsPerSecond.map {
+                        RequestPacer.shared(for: url.absoluteString, rate: $0, burst: configuration.requestBurst)
+                    }
+                }, maxBatchSize: configuration.maxBatchSize))
         self.names = configuration.endpoints.map(Self.redacted)
+        self.metrics = names.map(EndpointMetrics.init(name:))
+        for metric in metrics { metric.batchSize.record(configuration.maxBatchSize) }
     }
 
     public convenience init(url: URL, httpClient: HTTPClient = JSONRPCClient.sharedHTTPClient) {
@@ -89,6 +112,7 @@ public final class JSONRPCClient: Sendable {
         try await withFailover(method) { index in
             let id = state.withLockedValue { $0.nextID() }
             let result = try await perform(method, params, id: id, endpoint: index)
+            observeHeight(method, result, endpoint: index)
             do { return try decode(result) } catch {
                 let message = (error as? JSONRPCError)?.message ?? "result does not decode: \(error)"
                 throw JSONRPCError(.invalidResponse, method: method, endpoint: names[index], message: message)
@@ -110,14 +134,83 @@ public final class JSONRPCClient: Sendable {
         precondition(!calls.isEmpty, "an empty JSON-RPC batch")
         let label = calls.map(\.method).joined(separator: "+")
         return try await withFailover(label) { index in
-            let firstID = state.withLockedValue { $0.nextIDs(calls.count) }
-            let results = try await performBatch(calls, firstID: firstID, label: label, endpoint: index)
+            let results = try await sendInPieces(calls, label: label, endpoint: index)
             do { return try decode(results) } catch let error as JSONRPCError where error.kind == .rpc {
                 throw error
             } catch {
                 let message = (error as? JSONRPCError)?.message ?? "batch results do not decode: \(error)"
                 throw JSONRPCError(.invalidResponse, method: label, endpoint: names[index], message: message)
             }
+        }
+    }
+
+    /// The calls sent to one endpoint in batches of at most the size it accepts; when it
+    /// refuses a batch ("batch size too large", batches not supported, HTTP 413) the limit
+    /// shrinks (to the size it names, else by half, down to single calls) and the rest
+    /// goes in smaller pieces. Results in the order of `calls`.
+    private func sendInPieces(
+        _ calls: [(method: String, params: [JSONValue])], label: String, endpoint index: Int
+    ) async throws -> [Result<JSONValue, JSONRPCError>] {
+        var results: [Result<JSONValue, JSONRPCError>] = []
+        results.reserveCapacity(calls.count)
+        var start = 0
+        var first = true
+        while start < calls.count {
+            // The first piece's request token was taken by the failover loop.
+            if !first { try await waitForToken(index) }
+            first = false
+            let limit = state.withLockedValue { $0.batchLimits[index] }
+            let piece = Array(calls[start..<min(calls.count, start + limit)])
+            do {
+                if piece.count == 1 {
+                    let id = state.withLockedValue { $0.nextID() }
+                    do {
+                        results.append(.success(try await perform(piece[0].method, piece[0].params, id: id, endpoint: index)))
+                    } catch let error as JSONRPCError where error.kind == .rpc && !error.isRateLimited {
+                        results.append(.failure(error))
+                    }
+                } else {
+                    let firstID = state.withLockedValue { $0.nextIDs(piece.count) }
+                    results += try await performBatch(piece, firstID: firstID, label: label, endpoint: index)
+                }
+                start += piece.count
+            } catch let error as JSONRPCError where error.isBatchRefusal && piece.count > 1 {
+                let next = state.withLockedValue { $0.refusedBatch(index, size: piece.count, limit: error.statedLimit) }
+                metrics[index].batchRefused()
+                metrics[index].batchSize.record(next)
+                logger.info(
+                    "endpoint refused a JSON-RPC batch, sending smaller ones",
+                    metadata: ["endpoint": "\(names[index])", "batch": "\(piece.count)", "now": "\(next)", "error": "\(error)"])
+            }
+        }
+        for (call, result) in zip(calls, results) { observeHeight(call.method, try? result.get(), endpoint: index) }
+        return results
+    }
+
+    /// Waits until `index` has a request token (bounded requests per second), and takes it.
+    private func waitForToken(_ index: Int) async throws {
+        let clock = ContinuousClock()
+        if let readyAt = state.withLockedValue({ $0.reserveToken(index, now: clock.now) }) {
+            try await Task.sleep(until: readyAt, clock: clock)
+        }
+        metrics[index].requests.increment()
+    }
+
+    /// Endpoint heights for the operator view: eth_blockNumber is the endpoint's head;
+    /// a block it served is at most its head.
+    private func observeHeight(_ method: String, _ result: JSONValue?, endpoint index: Int) {
+        guard let result else { return }
+        switch method {
+        case "eth_blockNumber":
+            if let text = result.stringValue, let height = UInt256(hexQuantity: text)?.uint64 {
+                metrics[index].height.record(Int64(clamping: height))
+                EndpointHeights.shared.record(names[index], height: height, latest: true)
+            }
+        case "eth_getBlockByNumber":
+            if let text = result["number"]?.stringValue, let height = UInt256(hexQuantity: text)?.uint64 {
+                EndpointHeights.shared.record(names[index], height: height, latest: false)
+            }
+        default: break
         }
     }
 
@@ -128,7 +221,8 @@ public final class JSONRPCClient: Sendable {
         let clock = ContinuousClock()
         for attemptNumber in 0..<max(1, configuration.maxAttempts) {
             try Task.checkCancellation()
-            let (index, readyAt) = state.withLockedValue { $0.pick(now: clock.now) }
+            // The request token is taken with the choice: concurrent calls queue up.
+            let (index, readyAt) = state.withLockedValue { $0.reserve(now: clock.now) }
             if let readyAt {
                 let wait = readyAt - clock.now
                 if wait > configuration.maxRetryAfter {
@@ -141,20 +235,33 @@ public final class JSONRPCClient: Sendable {
             } else if attemptNumber > 0, attemptNumber % configuration.endpoints.count == 0 {
                 try await Task.sleep(for: backoff(round: attemptNumber / configuration.endpoints.count))
             }
+            metrics[index].requests.increment()
             do {
                 let value = try await attempt(index)
                 state.withLockedValue { $0.succeeded(index) }
                 return value
-            } catch let error as JSONRPCError where error.isRetryable {
+            } catch let error as JSONRPCError {
+                metrics[index].error(error)
+                guard error.isRetryable else { throw error }
                 lastError = error
+                if error.isRateLimited {
+                    metrics[index].rateLimited.increment()
+                    let rest = state.withLockedValue {
+                        $0.rateLimited(
+                            index, retryAfter: error.retryAfter, base: configuration.rateLimitBackoff,
+                            cap: configuration.maxRateLimitBackoff, jitter: configuration.jitter(), now: clock.now)
+                    }
+                    logger.info(
+                        "endpoint is rate limiting, resting it",
+                        metadata: ["method": "\(method)", "endpoint": "\(names[index])", "rest": "\(rest)", "error": "\(error)"])
+                    continue
+                }
                 // An answer that does not decode (a failed proof, say) is a lie or a bug
                 // of that endpoint: worth a warning naming it; the rest is routine.
                 logger.log(
                     level: error.kind == .invalidResponse ? .warning : .debug, "JSON-RPC attempt failed, trying again",
                     metadata: ["method": "\(method)", "endpoint": "\(names[index])", "error": "\(error)"])
-                state.withLockedValue {
-                    $0.failed(index, coolDownUntil: error.retryAfter.map { clock.now + $0 })
-                }
+                state.withLockedValue { $0.failed(index, coolDownUntil: nil) }
             }
         }
         throw lastError!
@@ -319,7 +426,7 @@ public final class JSONRPCClient: Sendable {
             throw failure(.transport, "\(error)")
         }
         if status == 429 {
-            let retryAfter = retryAfterHeader.flatMap(Self.parseRetryAfter) ?? .seconds(1)
+            let retryAfter = retryAfterHeader.flatMap(Self.parseRetryAfter)
             throw failure(.rateLimited, "HTTP 429 Too Many Requests", status: status, retryAfter: retryAfter)
         }
         return (status, bytes)
@@ -388,47 +495,5 @@ public final class JSONRPCClient: Sendable {
         var text = "\(url.scheme ?? "http")://\(url.host ?? "?")"
         if let port = url.port { text += ":\(port)" }
         return text
-    }
-}
-
-/// Which endpoint to use next: the preferred one unless it is cooling down after a 429;
-/// a failure moves the preference to the next endpoint.
-struct EndpointState: Sendable {
-    private(set) var preferred = 0
-    private var coolDownUntil: [ContinuousClock.Instant?]
-    private var lastID = 0
-
-    init(count: Int) { coolDownUntil = Array(repeating: nil, count: count) }
-
-    mutating func nextID() -> Int { nextIDs(1) }
-
-    /// The first of `count` consecutive request ids.
-    mutating func nextIDs(_ count: Int) -> Int {
-        if lastID > Int.max / 2 { lastID = 0 }
-        let first = lastID + 1
-        lastID += count
-        return first
-    }
-
-    /// The endpoint to try, and the instant to wait for when every endpoint is cooling.
-    func pick(now: ContinuousClock.Instant) -> (Int, ContinuousClock.Instant?) {
-        let count = coolDownUntil.count
-        for step in 0..<count {
-            let index = (preferred + step) % count
-            if let until = coolDownUntil[index], until > now { continue }
-            return (index, nil)
-        }
-        let index = coolDownUntil.indices.min { coolDownUntil[$0]! < coolDownUntil[$1]! }!
-        return (index, coolDownUntil[index])
-    }
-
-    mutating func succeeded(_ index: Int) {
-        coolDownUntil[index] = nil
-        preferred = index
-    }
-
-    mutating func failed(_ index: Int, coolDownUntil until: ContinuousClock.Instant?) {
-        if let until { coolDownUntil[index] = until }
-        if index == preferred { preferred = (index + 1) % coolDownUntil.count }
     }
 }

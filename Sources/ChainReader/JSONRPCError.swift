@@ -66,14 +66,19 @@ public struct JSONRPCError: Error, Sendable, CustomStringConvertible {
     }
 
     /// eth_getLogs asked for too many blocks or results: ask again with a smaller range.
-    /// Public endpoints say it in many ways (-32005 "limit exceeded", -32602 "block range
-    /// is too wide", -32000 "query returned more than 10000 results", ...).
+    /// Providers say it in many ways: -32005 "query returned more than 10000 results"
+    /// (Infura), -32602 "block range is too wide" (Ankr), "exceed maximum block range:
+    /// 2000" (Bor's own limit), "Log response size exceeded" and "up to a 2K block range"
+    /// (Alchemy), "eth_getLogs is limited to a 10,000 range" (QuickNode), "Block range
+    /// limit exceeded" (Chainstack), "limit exceeded". A rate limit is not one.
     public var isRangeTooLarge: Bool {
-        guard kind == .rpc else { return false }
-        if rpcCode == -32005 && !isRateLimitMessage { return true }
+        guard kind == .rpc, !isRateLimitMessage else { return false }
+        if rpcCode == -32005 { return true }
         let text = message.lowercased()
-        return ["range", "too many", "more than", "limit exceeded", "too large", "too wide"]
-            .contains { text.contains($0) } && !isRateLimitMessage
+        return [
+            "range", "too many", "more than", "limit exceeded", "too large", "too wide", "response size",
+            "results", "max logs", "too big",
+        ].contains { text.contains($0) }
     }
 
     /// The endpoint does not have the block yet (a lagging load-balanced backend).
@@ -89,9 +94,30 @@ public struct JSONRPCError: Error, Sendable, CustomStringConvertible {
         kind == .rpc && (rpcCode == 3 || message.lowercased().hasPrefix("execution reverted"))
     }
 
+    /// The endpoint is rate limiting us: HTTP 429, or a JSON-RPC error saying so
+    /// (-32005 "rate limit exceeded", -32029, "request rate exceeded", "exceeded its
+    /// compute units per second capacity", "daily request count exceeded", "throttled").
+    public var isRateLimited: Bool { kind == .rateLimited || (kind == .rpc && isRateLimitMessage) }
+
     private var isRateLimitMessage: Bool {
+        if rpcCode == -32029 { return true }
         let text = message.lowercased()
-        return text.contains("rate limit") || text.contains("too many requests")
+        return ["rate limit", "too many requests", "rate exceeded", "request rate", "capacity", "throttl",
+            "request count exceeded", "quota", "requests per second"].contains { text.contains($0) }
+    }
+
+    /// A whole batch refused for being a batch or too big ("batch size too large",
+    /// "batch requests are not supported", HTTP 413): ask again in smaller pieces. A
+    /// number in the message is taken as the largest batch accepted.
+    var isBatchRefusal: Bool {
+        if isRateLimited { return false }
+        if kind == .httpStatus { return [400, 413].contains(httpStatus ?? 0) || message.lowercased().contains("batch") }
+        return kind == .rpc && (message.lowercased().contains("batch") || rpcCode == -32600)
+    }
+
+    /// The largest number in the message ("maximum batch size is 10"), if any.
+    var statedLimit: Int? {
+        message.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }.filter { $0 > 0 }.max()
     }
 
     /// Worth trying again (on another endpoint): transient, or this endpoint's problem.

@@ -118,6 +118,12 @@ struct OnebzdCommand: AsyncParsableCommand {
             printError("onebzd: error: \(error)")
             throw ExitCode(1)
         }
+        if let chain = settings.chain {
+            do { try await ChainIDCheck.run(chain, logger: logger) } catch {
+                printError("onebzd: error: \(error)")
+                throw ExitCode(1)
+            }
+        }
         let runtime = Runtime(
             settings: settings, zone: zone, signing: signing, recordSequence: recordSequence, registryTLS: registryTLS,
             logger: logger)

@@ -191,11 +191,13 @@ struct ChainClients {
     init(_ chain: ServerConfiguration.Chain, logger: Logger) {
         var rpcConfiguration = JSONRPCClient.Configuration(endpoints: chain.rpcURLs)
         rpcConfiguration.timeout = chain.timeout
+        rpcConfiguration.requestsPerSecond = chain.requestsPerSecond
         let rpc = JSONRPCClient(configuration: rpcConfiguration, logger: logger)
         contract = BizNodeRegistry(client: rpc, address: chain.contract, lookupAddress: chain.lookupContract)
         reader = Runtime.chainReader(chain, rpc: rpc, template: rpcConfiguration, call: contract, logger: logger)
         var follower = EventFollower.Configuration(startBlock: chain.deployBlock)
         follower.confirmations = chain.confirmations
+        follower.useFinalizedTag = chain.useFinalizedTag
         follower.pollInterval = chain.pollInterval
         follower.maxRange = chain.maxLogRange
         self.follower = follower

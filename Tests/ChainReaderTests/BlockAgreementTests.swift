@@ -114,7 +114,8 @@ import Testing
         for server in servers { await server.close() }
     }
 
-    /// An endpoint that refuses batches still votes (asked again for the header alone).
+    /// An endpoint that refuses batches still votes: the client sends the header request
+    /// and the piggyback as single calls (and single calls from then on).
     @Test func endpointWithoutBatchesStillVotes() async throws {
         let refusing = FaultInjectingRPCServer.Reply.raw(
             status: 200, headers: [:], body: #"{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"batch requests are not supported"}}"#)
@@ -129,8 +130,14 @@ import Testing
         }
         let outcome = try await task.value
         #expect(outcome.block.hash.hex == (try Self.hash("a", "1")))
-        #expect(outcome.piggyback == nil)
-        #expect(server.requestCount == 2)
+        #expect(outcome.piggyback != nil, "the piggyback went as a single call")
+        #expect(server.requestCount == 3, "refused batch, then header and piggyback alone")
+        guard case .started(let next) = agreement.begin(8, piggyback: piggyback) else {
+            Issue.record("a new block is not started")
+            return
+        }
+        _ = try? await next.value
+        #expect(server.requestCount == 5, "no batch tried again: two single calls")
         await server.close()
     }
 }

@@ -17,6 +17,9 @@ final class FaultInjectingRPCServer: Sendable {
         case hang
         /// A batch request: the body made from the request's calls (id, method) in order.
         case batch(@Sendable (_ calls: [(id: Int, method: String)]) -> String)
+        /// Any request: (status, body) from its calls (id, method) and whether it was a
+        /// batch (a JSON array) or one call.
+        case dynamic(@Sendable (_ calls: [(id: Int, method: String)], _ isBatch: Bool) -> (Int, String))
     }
 
     private let channel: any Channel
@@ -85,6 +88,13 @@ final class FaultInjectingRPCServer: Sendable {
                 let calls = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [[String: Any]]) ?? []
                 let ids = calls.map { (id: $0["id"] as? Int ?? -1, method: $0["method"] as? String ?? "") }
                 write(context: context, status: 200, headers: [:], body: answer(ids))
+            case .dynamic(let answer):
+                let decoded = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))
+                let isBatch = decoded is [Any]
+                let calls = (decoded as? [[String: Any]]) ?? (decoded as? [String: Any]).map { [$0] } ?? []
+                let ids = calls.map { (id: $0["id"] as? Int ?? -1, method: $0["method"] as? String ?? "") }
+                let (status, text) = answer(ids, isBatch)
+                write(context: context, status: status, headers: [:], body: text)
             }
         }
 

@@ -24,19 +24,24 @@ final class FaultProxy: @unchecked Sendable {
     let directory: URL
     let controlPath: String
     let statsPath: String
+    /// The provider preset (`--profile`: capped, results, public), if any.
+    let profile: String?
     private(set) var process: ManagedProcess
     private var generation = 0
 
     var url: String { "http://127.0.0.1:\(port)" }
 
-    init(name: String, targetPort: Int, directory: URL) async throws {
+    init(name: String, targetPort: Int, directory: URL, profile: String? = nil) async throws {
         self.name = name
+        self.profile = profile
         self.targetPort = targetPort
         self.directory = directory
         port = FreePort.next()
         controlPath = directory.appendingPathComponent("\(name)-control.json").path
         statsPath = directory.appendingPathComponent("\(name)-stats.json").path
-        process = try Self.start(name: name, port: port, target: targetPort, control: controlPath, stats: statsPath, directory: directory, generation: 0)
+        process = try Self.start(
+            name: name, port: port, target: targetPort, control: controlPath, stats: statsPath, directory: directory,
+            generation: 0, profile: profile)
         try await process.waitForTCP(port: port)
     }
 
@@ -52,6 +57,13 @@ final class FaultProxy: @unchecked Sendable {
         if let paths { control["paths"] = paths }
         let data = try JSONSerialization.data(withJSONObject: control)
         // Written aside and renamed: the proxy never reads half a file.
+        try data.write(to: URL(fileURLWithPath: controlPath + ".tmp"))
+        guard rename(controlPath + ".tmp", controlPath) == 0 else { throw TestProcessError("rename failed: \(errno)") }
+    }
+
+    /// Switches provider behaviours on top of the preset (tools/faultproxy.py, "provider").
+    func provider(_ settings: [String: Any]) throws {
+        let data = try JSONSerialization.data(withJSONObject: ["mode": "pass", "provider": settings])
         try data.write(to: URL(fileURLWithPath: controlPath + ".tmp"))
         guard rename(controlPath + ".tmp", controlPath) == 0 else { throw TestProcessError("rename failed: \(errno)") }
     }
@@ -72,12 +84,13 @@ final class FaultProxy: @unchecked Sendable {
         generation += 1
         process = try Self.start(
             name: name, port: port, target: targetPort, control: controlPath, stats: statsPath, directory: directory,
-            generation: generation)
+            generation: generation, profile: profile)
         try await process.waitForTCP(port: port)
     }
 
     private static func start(
-        name: String, port: Int, target: Int, control: String, stats: String, directory: URL, generation: Int
+        name: String, port: Int, target: Int, control: String, stats: String, directory: URL, generation: Int,
+        profile: String?
     ) throws -> ManagedProcess {
         try ManagedProcess(
             name: "\(name)-\(generation)", executable: URL(fileURLWithPath: "/usr/bin/env"),
@@ -85,7 +98,7 @@ final class FaultProxy: @unchecked Sendable {
                 "python3", Repo.root.appendingPathComponent("tools/faultproxy.py").path,
                 "--listen", "127.0.0.1:\(port)", "--target", "127.0.0.1:\(target)", "--control", control,
                 "--stats", stats,
-            ],
+            ] + (profile.map { ["--profile", $0] } ?? []),
             logDirectory: directory)
     }
 

@@ -23,13 +23,16 @@ final class FaultStack: Sendable {
     /// - Parameter chainSettings: more `[chain]` lines (e.g. proof mode's `verify`).
     init(
         label: String, endpoints: Int = 1, chainTimeout: String = "1s", registryTimeout: String = "1s",
-        chainSettings: String = "", httpPort: Int? = nil, materialize: Bool = false
+        chainSettings: String = "", httpPort: Int? = nil, materialize: Bool = false, profiles: [String?] = []
     ) async throws {
         directory = try Repo.scratchDirectory(label)
         devnet = try await Devnet.start(label: label + "-devnet")
         var rpc: [FaultProxy] = []
         for index in 0..<endpoints {
-            rpc.append(try await FaultProxy(name: "rpc\(index)", targetPort: devnet.port, directory: directory))
+            rpc.append(
+                try await FaultProxy(
+                    name: "rpc\(index)", targetPort: devnet.port, directory: directory,
+                    profile: index < profiles.count ? profiles[index] : nil))
         }
         self.rpc = rpc
 

@@ -59,6 +59,15 @@ package struct ServerConfiguration: Sendable, Equatable {
 
         /// The read-only helper that returns resolveDNS + nodes in one eth_call.
         package var lookupContract: EthereumAddress?
+        /// The chain profile (`network`) the defaults below came from; nil: none named.
+        package var network: ChainProfile?
+        /// What every endpoint's eth_chainId must answer (`chain_id`, or the profile's);
+        /// nil: not checked.
+        package var expectedChainID: UInt64?
+        /// Follow the `finalized` block instead of latest - confirmations (`follow`).
+        package var useFinalizedTag = false
+        /// Requests per second per endpoint (`requests_per_second`); nil: unlimited.
+        package var requestsPerSecond: Double?
         package var deployBlock: UInt64 = 0
         package var confirmations: UInt64 = 0
         package var pollInterval: Duration = .seconds(2)
@@ -84,6 +93,17 @@ package struct ServerConfiguration: Sendable, Equatable {
         package var materializeConcurrency = 32
 
         package enum VerifyMode: String, Sendable, Equatable { case call, proof }
+
+        /// The profile's defaults; keys read after this override them.
+        package mutating func apply(_ profile: ChainProfile) {
+            network = profile
+            expectedChainID = profile.chainID
+            useFinalizedTag = profile.useFinalizedTag
+            confirmations = profile.confirmations
+            pollInterval = profile.pollInterval
+            maxLogRange = profile.maxLogRange
+            requestsPerSecond = profile.requestsPerSecond
+        }
         package enum StorageLayoutName: String, Sendable, Equatable { case solidity, vyper }
     }
 
@@ -191,14 +211,34 @@ extension ServerConfiguration {
             try t.onlyKeys([
                 "rpc_urls", "contract", "lookup_contract", "deploy_block", "confirmations", "poll_interval",
                 "max_log_range", "timeout", "verify", "quorum", "storage_layout", "materialize",
-                "materialize_concurrency",
+                "materialize_concurrency", "network", "chain_id", "follow", "requests_per_second",
             ])
             var chain = Chain(
                 rpcURLs: try t.required(t.urls("rpc_urls"), "rpc_urls"),
                 contract: try t.required(t.address("contract"), "contract"))
             chain.lookupContract = try t.address("lookup_contract")
+            if let v = try t.string("network") {
+                guard let profile = ChainProfile.named(v) else {
+                    let names = ChainProfile.all.map { "\"\($0.name)\"" }.joined(separator: ", ")
+                    throw ConfigurationError(key: t.key("network"), "must be one of \(names), not \"\(v)\"")
+                }
+                chain.apply(profile)
+            }
+            if let v = try t.int("chain_id", min: 1) { chain.expectedChainID = UInt64(v) }
             if let v = try t.int("deploy_block", min: 0) { chain.deployBlock = UInt64(v) }
-            if let v = try t.int("confirmations", min: 0) { chain.confirmations = UInt64(v) }
+            if let v = try t.int("confirmations", min: 0) {
+                // Confirmations count from the latest block: naming them follows latest.
+                chain.confirmations = UInt64(v)
+                chain.useFinalizedTag = false
+            }
+            if let v = try t.string("follow") {
+                switch v {
+                case "finalized": chain.useFinalizedTag = true
+                case "latest": chain.useFinalizedTag = false
+                default: throw ConfigurationError(key: t.key("follow"), "must be \"finalized\" or \"latest\", not \"\(v)\"")
+                }
+            }
+            if let v = try t.double("requests_per_second", min: 0) { chain.requestsPerSecond = v > 0 ? v : nil }
             if let v = try t.duration("poll_interval") { chain.pollInterval = v }
             if let v = try t.int("max_log_range", min: 1) { chain.maxLogRange = UInt64(v) }
             if let v = try t.duration("timeout") { chain.timeout = v }
@@ -420,6 +460,16 @@ struct TableReader {
             throw ConfigurationError(key: key(name), "\(i) is out of range (\(min)...\(max))")
         }
         return i
+    }
+
+    /// An integer or a float, at least `min`.
+    func double(_ name: String, min: Double) throws(ConfigurationError) -> Double? {
+        guard let value = table[name] else { return nil }
+        guard let d = value.double ?? value.int.map(Double.init), d.isFinite else {
+            throw ConfigurationError(key: key(name), "must be a number")
+        }
+        guard d >= min else { throw ConfigurationError(key: key(name), "\(d) must be at least \(min)") }
+        return d
     }
 
     /// An integer (seconds) or a string with a unit: `500ms`, `2s`, `5m`, `1h`, `3d`.

@@ -1,0 +1,85 @@
+import Metrics
+import NIOConcurrencyHelpers
+
+/// Per-endpoint numbers for the operator (`/metrics`, docs/chain.md Running on Polygon),
+/// labelled with the endpoint as scheme://host:port: requests, errors by kind,
+/// rate-limit hits, the batch size in use, the height it last reported and its lag
+/// behind the highest endpoint. Made once per client (metrics are looked up once, not
+/// per request); every client naming the same endpoint feeds the same series.
+struct EndpointMetrics: Sendable {
+    let name: String
+    let requests: Counter
+    let rateLimited: Counter
+    let batchSize: Gauge
+    let height: Gauge
+    private let errors: [String: Counter]
+
+    static let errorKinds = [
+        "rpc", "http_status", "rate_limited", "timeout", "transport", "invalid_response", "range_too_large",
+        "batch_refused",
+    ]
+
+    init(name: String) {
+        self.name = name
+        let endpoint = [("endpoint", name)]
+        requests = Counter(label: "onebz_chain_rpc_requests_total", dimensions: endpoint)
+        rateLimited = Counter(label: "onebz_chain_rpc_rate_limited_total", dimensions: endpoint)
+        batchSize = Gauge(label: "onebz_chain_rpc_batch_size", dimensions: endpoint)
+        height = Gauge(label: "onebz_chain_endpoint_height", dimensions: endpoint)
+        var errors: [String: Counter] = [:]
+        for kind in Self.errorKinds {
+            errors[kind] = Counter(label: "onebz_chain_rpc_errors_total", dimensions: endpoint + [("kind", kind)])
+        }
+        self.errors = errors
+    }
+
+    func error(_ error: JSONRPCError) {
+        errors[Self.kind(of: error)]?.increment()
+    }
+
+    func batchRefused() { errors["batch_refused"]?.increment() }
+
+    static func kind(of error: JSONRPCError) -> String {
+        if error.isRateLimited { return "rate_limited" }
+        if error.isRangeTooLarge { return "range_too_large" }
+        switch error.kind {
+        case .rpc: return "rpc"
+        case .httpStatus: return "http_status"
+        case .timeout: return "timeout"
+        case .transport: return "transport"
+        default: return "invalid_response"
+        }
+    }
+}
+
+/// The heights endpoints reported (eth_blockNumber, or a block they served), process
+/// wide and keyed by endpoint name, so that each one's lag behind the highest is known
+/// whichever client asked. Feeds `onebz_chain_endpoint_lag_blocks`.
+package final class EndpointHeights: Sendable {
+    package static let shared = EndpointHeights()
+
+    private let state = NIOLockedValueBox<[String: UInt64]>([:])
+    private let lagGauges = NIOLockedValueBox<[String: Gauge]>([:])
+
+    /// `latest`: the endpoint's own head (it may go down after a restart); otherwise a
+    /// block it served (its head is at least that).
+    package func record(_ name: String, height: UInt64, latest: Bool) {
+        let snapshot = state.withLockedValue { heights -> [String: UInt64] in
+            heights[name] = latest ? height : max(heights[name] ?? 0, height)
+            return heights
+        }
+        let top = snapshot.values.max() ?? 0
+        for (endpoint, value) in snapshot {
+            let gauge = lagGauges.withLockedValue { gauges in
+                if let gauge = gauges[endpoint] { return gauge }
+                let gauge = Gauge(label: "onebz_chain_endpoint_lag_blocks", dimensions: [("endpoint", endpoint)])
+                gauges[endpoint] = gauge
+                return gauge
+            }
+            gauge.record(Int64(clamping: top - value))
+        }
+    }
+
+    /// The last height each endpoint reported.
+    package var heights: [String: UInt64] { state.withLockedValue { $0 } }
+}
