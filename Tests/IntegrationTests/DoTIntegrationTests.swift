@@ -181,6 +181,27 @@ import Glibc
         #expect(try setup.metric("onebz_dot_handshakes_total{result=\"ok\"}") >= 1)
     }
 
+    @Test func badCertificateFilesStopOnebzdNamingTheKey() throws {
+        let directory = try Repo.scratchDirectory("dot-badfiles")
+        let certificate = try TestCertificate.selfSigned(in: directory, name: "server")
+        let garbage = directory.appendingPathComponent("garbage.pem").path
+        try "not a key".write(toFile: garbage, atomically: true, encoding: .utf8)
+        let port = FreePort.next()
+        for (arguments, key) in [
+            (["--dot-cert", certificate.certificatePath, "--dot-key", directory.appendingPathComponent("none.pem").path], "dot.key_file"),
+            (["--dot-cert", certificate.certificatePath, "--dot-key", garbage], "dot.key_file"),
+            (["--dot-cert", garbage, "--dot-key", certificate.keyPath], "dot.cert_file"),
+            (["--dot-key", certificate.keyPath], "--dot-cert"),
+        ] {
+            let result = try Command.run(
+                Repo.product("onebzd").path,
+                ["--zone", Repo.root.appendingPathComponent("zones/1bz.zone").path, "--listen", "127.0.0.1:\(port)",
+                 "--dot-listen", "127.0.0.1:\(port)"] + arguments)
+            #expect(result.status != 0)
+            #expect(result.stderr.contains("invalid config key \(key)"), "\(arguments): \(result.stderr)")
+        }
+    }
+
     // MARK: - XoT
 
     @Test func transfersOverTLSOnlyWhereTheACLSaysTLSAndPinnedClientsNeedTheirKey() async throws {
@@ -230,6 +251,8 @@ import Glibc
         #expect(Self.refused(noCert), "\(noCert.stdout) \(noCert.stderr)")
         let log = server.process.stderr()
         #expect(log.contains("does not match the pin") && log.contains("requires a client certificate"))
+        // Transfers over TLS are logged as such.
+        #expect(log.contains("transport=tls") && log.contains("transfer started"))
         // Plain DoT queries need no client certificate even when some entries pin one.
         #expect(try setup.kdig(["www.1bz", "A"]).stdout.contains("status: NOERROR"))
 
