@@ -349,6 +349,57 @@ import Glibc
         #expect(try setup.kdig(["www.1bz", "A"]).stdout.contains("status: NOERROR"))
     }
 
+    /// Slowloris on TLS records: after a real handshake, a query's TLS record sent one
+    /// byte every 300 ms never becomes a DNS message, so the idle timer (2 s here) closes
+    /// the connection (close_notify, then the socket) long before the record is whole.
+    @Test func aTLSRecordTrickledByteByByteIsClosedByTheIdleTimeout() async throws {
+        let setup = try Setup(label: "dot-slowloris", dot: "idle_timeout = \"2s\"")
+        let server = try await setup.start()
+        let script = """
+            import socket, ssl, sys, time
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+            tls = context.wrap_bio(incoming, outgoing, server_hostname="ns1.1bz")
+            sock = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+            while True:
+                try:
+                    tls.do_handshake()
+                    break
+                except ssl.SSLWantReadError:
+                    sock.sendall(outgoing.read())
+                    incoming.write(sock.recv(65536))
+            sock.sendall(outgoing.read())
+            query = bytes.fromhex("0019" "abcd01000001000000000000" "03777777" "0331627a00" "00010001")
+            tls.write(query)
+            record = outgoing.read()
+            start = time.monotonic()
+            sock.setblocking(False)
+            for index, byte in enumerate(record):
+                try:
+                    sock.send(bytes([byte]))
+                    data = sock.recv(65536)
+                    if not data:
+                        print("closed %.1f %d/%d" % (time.monotonic() - start, index, len(record)))
+                        sys.exit(0)
+                    incoming.write(data)
+                    tls.read()
+                except (BlockingIOError, ssl.SSLWantReadError):
+                    pass
+                except (ssl.SSLZeroReturnError, ConnectionResetError, BrokenPipeError):
+                    print("closed %.1f %d/%d" % (time.monotonic() - start, index, len(record)))
+                    sys.exit(0)
+                time.sleep(0.3)
+            print("open after the whole record")
+            """
+        let result = try Command.run("python3", ["-c", script, "\(setup.dotPort)"])
+        let closed = try #require(result.stdout.firstMatch(of: /closed ([0-9.]+) (\d+)\/(\d+)/), "\(result.stdout) \(result.stderr)")
+        #expect(Double(closed.1)! < 4, "\(result.stdout)")
+        #expect(Int(closed.2)! < Int(closed.3)!, "closed only after the whole record: \(result.stdout)")
+        #expect(try server.dig(["www.1bz", "A"]).status == "NOERROR")
+    }
+
     // MARK: - Helpers
 
     /// Whether the server closed `connection` (EOF or reset), reading past an alert it
