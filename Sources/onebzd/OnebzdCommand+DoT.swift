@@ -47,7 +47,8 @@ extension OnebzdCommand {
         tls.shutdownTimeout = .seconds(1)
         if clientCertificates { tls.certificateVerification = .optionalVerification }
         do { return try NIOSSLContext(configuration: tls) } catch {
-            throw ConfigurationError(key: "dot.cert_file", "\(dot.certFile) and \(dot.keyFile) make no TLS context: \(error)")
+            throw ConfigurationError(
+                key: "dot.cert_file", "\(dot.certFile) and \(dot.keyFile) make no TLS context: \(error)")
         }
     }
 }

@@ -37,7 +37,8 @@ public struct TransferACL: Sendable {
             if let pin = clientKeySHA256, channel.clientKeySHA256 != pin {
                 return .channel(
                     channel.clientKeySHA256 == nil
-                        ? "this allow entry requires a client certificate" : "the client certificate does not match the pin")
+                        ? "this allow entry requires a client certificate"
+                        : "the client certificate does not match the pin")
             }
             return nil
         }
