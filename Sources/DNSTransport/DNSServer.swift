@@ -82,7 +82,9 @@ public struct DNSServer: Service, CustomStringConvertible {
                 for address in dot.listen {
                     let channel = try await bindTLS(address, dot: dot, admission: admission)
                     channels.append(channel)
-                    logger.info("listening (DNS over TLS)", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+                    logger.info(
+                        "listening (DNS over TLS)",
+                        metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
                 }
             }
         } catch {
@@ -254,7 +256,8 @@ public struct DNSServer: Service, CustomStringConvertible {
                     logger.debug(
                         "dot connection refused",
                         metadata: [
-                            "reason": "\(refusal.rawValue)", "client": "\(channel.remoteAddress.map { "\($0)" } ?? "?")",
+                            "reason": "\(refusal.rawValue)",
+                            "client": "\(channel.remoteAddress.map { "\($0)" } ?? "?")",
                         ])
                     return channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(CloseOnActiveHandler())

@@ -84,11 +84,11 @@ final class TCPQueryHandler: ChannelDuplexHandler {
                 answerSigned(ByteBuffer(bytes: unsigned), signer: signer, context: context)
                 return
             case .reply(let bytes, let event):
-                observer?.record(event, client: client, transport: .tcp)
+                observer?.record(event, client: client, transport: .tcp, tls: security.isTLS)
                 write(ByteBuffer(bytes: bytes), context: context)
                 return
             case .stream(let transfer, let event):
-                observer?.record(event, client: client, transport: .tcp)
+                observer?.record(event, client: client, transport: .tcp, tls: security.isTLS)
                 stream = transfer
                 // Reading resumes when the transfer is sent.
                 context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }

@@ -11,9 +11,13 @@ import Metrics
 struct TransferObserver: Sendable {
     let logger: Logger
 
-    func record(_ event: ZoneTransferResponder.TransferEvent, client: ClientAddress?, transport: Transport) {
+    /// `tls`: the request came over DNS over TLS (XoT), logged as transport "tls".
+    func record(
+        _ event: ZoneTransferResponder.TransferEvent, client: ClientAddress?, transport: Transport, tls: Bool = false
+    ) {
         let metadata: Logger.Metadata = [
-            "client": "\(client.map(Self.text) ?? "unknown")", "transport": "\(transport)", "type": "\(event.type)",
+            "client": "\(client.map(Self.text) ?? "unknown")", "transport": "\(tls ? "tls" : "\(transport)")",
+            "type": "\(event.type)",
             "key": "\(event.key?.description ?? "none")",
         ]
         if let refusal = event.refusal {

@@ -24,9 +24,13 @@ struct DoTOptions: ParsableArguments {
         }
         if let dotCert { dot.certFile = dotCert }
         if let dotKey { dot.keyFile = dotKey }
-        for (value, key) in [(dot.listen.isEmpty, "--dot-listen"), (dot.certFile.isEmpty, "--dot-cert"), (dot.keyFile.isEmpty, "--dot-key")]
+        for (value, key) in [
+            (dot.listen.isEmpty, "--dot-listen"), (dot.certFile.isEmpty, "--dot-cert"),
+            (dot.keyFile.isEmpty, "--dot-key"),
+        ]
         where value {
-            throw ConfigurationError(key: key, "is required to serve DNS over TLS (with --dot-listen, --dot-cert, --dot-key)")
+            throw ConfigurationError(
+                key: key, "is required to serve DNS over TLS (with --dot-listen, --dot-cert, --dot-key)")
         }
         configuration.dot = dot
     }

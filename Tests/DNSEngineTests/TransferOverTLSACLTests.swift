@@ -12,10 +12,12 @@ import Testing
 
     static func responder(requiresTLS: Bool, pin: [UInt8]? = nil) -> ZoneTransferResponder {
         let acl = TransferACL([
-            TransferACL.Entry(prefix: AddressPrefix("127.0.0.0/8")!, key: key.name, requiresTLS: requiresTLS, clientKeySHA256: pin)
+            TransferACL.Entry(
+                prefix: AddressPrefix("127.0.0.0/8")!, key: key.name, requiresTLS: requiresTLS, clientKeySHA256: pin)
         ])
         return ZoneTransferResponder(
-            apex: TransferFixture.apex, source: StaticZoneTransferSource(zone: TransferFixture.zone(serial: 1, names: 3)),
+            apex: TransferFixture.apex,
+            source: StaticZoneTransferSource(zone: TransferFixture.zone(serial: 1, names: 3)),
             configuration: .init(keys: TSIGKeyring([key]), acl: acl))
     }
 
@@ -31,15 +33,32 @@ import Testing
     }
 
     @Test(arguments: [
-        Case(name: "tls entry, plain TCP AXFR", requiresTLS: true, transport: .tcp, channel: .none, type: .axfr, served: false),
-        Case(name: "tls entry, UDP IXFR", requiresTLS: true, transport: .udp, channel: .none, type: .ixfr, served: false),
-        Case(name: "tls entry, TLS AXFR", requiresTLS: true, transport: .tcp, channel: .tls(clientKeySHA256: nil), type: .axfr, served: true),
-        Case(name: "any entry, plain TCP AXFR", requiresTLS: false, transport: .tcp, channel: .none, type: .axfr, served: true),
-        Case(name: "any entry, TLS AXFR", requiresTLS: false, transport: .tcp, channel: .tls(clientKeySHA256: nil), type: .axfr, served: true),
-        Case(name: "pinned, no client certificate", requiresTLS: false, pin: pin, transport: .tcp, channel: .tls(clientKeySHA256: nil), type: .axfr, served: false),
-        Case(name: "pinned, another key", requiresTLS: false, pin: pin, transport: .tcp, channel: .tls(clientKeySHA256: Array(repeating: 8, count: 32)), type: .axfr, served: false),
-        Case(name: "pinned, the pinned key", requiresTLS: false, pin: pin, transport: .tcp, channel: .tls(clientKeySHA256: pin), type: .axfr, served: true),
-        Case(name: "pinned, plain TCP", requiresTLS: false, pin: pin, transport: .tcp, channel: .none, type: .axfr, served: false),
+        Case(
+            name: "tls entry, plain TCP AXFR", requiresTLS: true, transport: .tcp, channel: .none, type: .axfr,
+            served: false),
+        Case(
+            name: "tls entry, UDP IXFR", requiresTLS: true, transport: .udp, channel: .none, type: .ixfr, served: false),
+        Case(
+            name: "tls entry, TLS AXFR", requiresTLS: true, transport: .tcp, channel: .tls(clientKeySHA256: nil),
+            type: .axfr, served: true),
+        Case(
+            name: "any entry, plain TCP AXFR", requiresTLS: false, transport: .tcp, channel: .none, type: .axfr,
+            served: true),
+        Case(
+            name: "any entry, TLS AXFR", requiresTLS: false, transport: .tcp, channel: .tls(clientKeySHA256: nil),
+            type: .axfr, served: true),
+        Case(
+            name: "pinned, no client certificate", requiresTLS: false, pin: pin, transport: .tcp,
+            channel: .tls(clientKeySHA256: nil), type: .axfr, served: false),
+        Case(
+            name: "pinned, another key", requiresTLS: false, pin: pin, transport: .tcp,
+            channel: .tls(clientKeySHA256: Array(repeating: 8, count: 32)), type: .axfr, served: false),
+        Case(
+            name: "pinned, the pinned key", requiresTLS: false, pin: pin, transport: .tcp,
+            channel: .tls(clientKeySHA256: pin), type: .axfr, served: true),
+        Case(
+            name: "pinned, plain TCP", requiresTLS: false, pin: pin, transport: .tcp, channel: .none, type: .axfr,
+            served: false),
     ])
     func transportAndPinAreChecked(_ test: Case) throws {
         var request = TransferFixture.request(test.type)

@@ -8,7 +8,9 @@ import Testing
     static func query(padding: Int?) -> [UInt8] {
         var bytes = hex("abcd01000001000000000001036e73310331627a0000010001")
         var options: [UInt8] = []
-        if let padding { options = [0, 12, UInt8(padding >> 8), UInt8(padding & 0xFF)] + Array(repeating: 0, count: padding) }
+        if let padding {
+            options = [0, 12, UInt8(padding >> 8), UInt8(padding & 0xFF)] + Array(repeating: 0, count: padding)
+        }
         bytes += [0, 0, 41, 0x04, 0xD0, 0, 0, 0, 0, UInt8(options.count >> 8), UInt8(options.count & 0xFF)] + options
         return bytes
     }
@@ -56,7 +58,9 @@ import Testing
 
     @Test func withoutAnOPTLastThereIsNothingToPad() throws {
         var response = Message(header: Self.responseHeader)
-        response.answers = [ResourceRecord(name: try Name("a.1bz."), type: .a, rrClass: .in, ttl: 60, rdata: [192, 0, 2, 1])]
+        response.answers = [
+            ResourceRecord(name: try Name("a.1bz."), type: .a, rrClass: .in, ttl: 60, rdata: [192, 0, 2, 1])
+        ]
         let bytes = try response.encoded()
         #expect(bytes.withUnsafeBytes { EDNSPadding.padded($0) } == nil)
         #expect(Array(bytes.dropLast()).withUnsafeBytes { EDNSPadding.padded($0) } == nil)

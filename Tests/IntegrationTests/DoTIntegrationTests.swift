@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// DNS over TLS (RFC 7858) and zone transfers over TLS (RFC 9103) against the real
@@ -32,15 +32,16 @@ import Glibc
 
         init(label: String, dot: String = "", transfer: String? = nil) throws {
             directory = try Repo.scratchDirectory(label)
-            certificate = try TestCertificate.selfSigned(in: directory, name: "server", hostname: DoTIntegrationTests.hostname)
+            certificate = try TestCertificate.selfSigned(
+                in: directory, name: "server", hostname: DoTIntegrationTests.hostname)
             client = try TestCertificate.selfSigned(in: directory, name: "client")
             try TransferIntegrationTests.Setup.writeZone(serial: 2026_1206, to: zone)
             try """
-                key "\(keyName)" {
-                    algorithm hmac-sha256;
-                    secret "\(secret)";
-                };
-                """.write(toFile: keyFile, atomically: true, encoding: .utf8)
+            key "\(keyName)" {
+                algorithm hmac-sha256;
+                secret "\(secret)";
+            };
+            """.write(toFile: keyFile, atomically: true, encoding: .utf8)
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyFile)
             var toml = """
                 [server]
@@ -76,7 +77,9 @@ import Glibc
             try Command.run(
                 "kdig",
                 ["@127.0.0.1", "-p", "\(dotPort)", "+time=3", "+retry=0"]
-                    + (tls ?? ["+tls-ca=\(certificate.certificatePath)", "+tls-hostname=\(DoTIntegrationTests.hostname)"])
+                    + (tls ?? [
+                        "+tls-ca=\(certificate.certificatePath)", "+tls-hostname=\(DoTIntegrationTests.hostname)",
+                    ])
                     + arguments)
         }
 
@@ -98,7 +101,9 @@ import Glibc
         let server = try await setup.start()
 
         let ca = try setup.kdig(["www.1bz", "A"])
-        #expect(ca.stdout.contains("status: NOERROR") && ca.stdout.contains("TLS session (TLS1.3)"), "\(ca.stdout) \(ca.stderr)")
+        #expect(
+            ca.stdout.contains("status: NOERROR") && ca.stdout.contains("TLS session (TLS1.3)"),
+            "\(ca.stdout) \(ca.stderr)")
         #expect(ca.stdout.contains("CNAME"), "\(ca.stdout)")
 
         let pinned = try setup.kdig(["ns1.1bz", "A"], tls: ["+tls-pin=\(setup.certificate.pinSHA256)"])
@@ -138,7 +143,8 @@ import Glibc
         let names = ["www.1bz", "ns1.1bz", "mail.1bz", "nothere.1bz", "host1.1bz", "host2.1bz", "1bz", "host3.1bz"]
         let session = try TLSSession(port: setup.dotPort, directory: setup.directory, name: "pipeline")
         // Every query written before any answer is read: one TLS record, eight messages.
-        session.send(names.enumerated().flatMap { RawDNSClient.framed(RawDNSClient.query($1, .a, id: UInt16(100 + $0))) })
+        session.send(
+            names.enumerated().flatMap { RawDNSClient.framed(RawDNSClient.query($1, .a, id: UInt16(100 + $0))) })
         let answers = try await session.messages(count: names.count)
         #expect(Set(answers.map(\.header.id)) == Set((0..<names.count).map { UInt16(100 + $0) }))
         #expect(answers.first { $0.header.id == 103 }?.rcode == .nxDomain)
@@ -169,7 +175,8 @@ import Glibc
     @Test func unboundForwardsOverTLSAndValidatesTheSignedAnswers() async throws {
         let (keys, ds) = try DNSSECIntegrationTests.makeKeys("dot-dnssec-keys")
         let setup = try Setup(label: "dot-unbound")
-        let server = try await setup.start(["--dnssec-key-dir", keys], zone: Repo.root.appendingPathComponent("zones/1bz.zone").path)
+        let server = try await setup.start(
+            ["--dnssec-key-dir", keys], zone: Repo.root.appendingPathComponent("zones/1bz.zone").path)
         let unbound = try await ValidatingResolver(
             authorityPort: server.port, ds: ds, label: "dot-unbound-resolver",
             tls: .init(port: setup.dotPort, hostname: Self.hostname, bundle: setup.certificate.certificatePath))
@@ -181,10 +188,39 @@ import Glibc
         #expect(try setup.metric("onebz_dot_handshakes_total{result=\"ok\"}") >= 1)
     }
 
+    @Test func badCertificateFilesStopOnebzdNamingTheKey() throws {
+        let directory = try Repo.scratchDirectory("dot-badfiles")
+        let certificate = try TestCertificate.selfSigned(in: directory, name: "server")
+        let garbage = directory.appendingPathComponent("garbage.pem").path
+        try "not a key".write(toFile: garbage, atomically: true, encoding: .utf8)
+        let port = FreePort.next()
+        for (arguments, key) in [
+            (
+                [
+                    "--dot-cert", certificate.certificatePath, "--dot-key",
+                    directory.appendingPathComponent("none.pem").path,
+                ], "dot.key_file"
+            ),
+            (["--dot-cert", certificate.certificatePath, "--dot-key", garbage], "dot.key_file"),
+            (["--dot-cert", garbage, "--dot-key", certificate.keyPath], "dot.cert_file"),
+            (["--dot-key", certificate.keyPath], "--dot-cert"),
+        ] {
+            let result = try Command.run(
+                Repo.product("onebzd").path,
+                [
+                    "--zone", Repo.root.appendingPathComponent("zones/1bz.zone").path, "--listen", "127.0.0.1:\(port)",
+                    "--dot-listen", "127.0.0.1:\(port)",
+                ] + arguments)
+            #expect(result.status != 0)
+            #expect(result.stderr.contains("invalid config key \(key)"), "\(arguments): \(result.stderr)")
+        }
+    }
+
     // MARK: - XoT
 
     @Test func transfersOverTLSOnlyWhereTheACLSaysTLSAndPinnedClientsNeedTheirKey() async throws {
-        let pinnedClient = try TestCertificate.selfSigned(in: try Repo.scratchDirectory("dot-xot-client"), name: "secondary")
+        let pinnedClient = try TestCertificate.selfSigned(
+            in: try Repo.scratchDirectory("dot-xot-client"), name: "secondary")
         let setup = try Setup(
             label: "dot-xot",
             transfer: """
@@ -218,18 +254,25 @@ import Glibc
 
         // Mutual TLS from 127.0.0.2: only the pinned client certificate transfers.
         let withCert = try setup.kdig(
-            ["-b", "127.0.0.2", "-y", key, "+tls-certfile=\(pinnedClient.certificatePath)",
-             "+tls-keyfile=\(pinnedClient.keyPath)", "1bz", "AXFR"])
-        #expect(withCert.stdout.split(separator: "\n").filter(TransferIntegrationTests.isRecord).count == records,
-                "\(withCert.stdout.suffix(400)) \(withCert.stderr)")
+            [
+                "-b", "127.0.0.2", "-y", key, "+tls-certfile=\(pinnedClient.certificatePath)",
+                "+tls-keyfile=\(pinnedClient.keyPath)", "1bz", "AXFR",
+            ])
+        #expect(
+            withCert.stdout.split(separator: "\n").filter(TransferIntegrationTests.isRecord).count == records,
+            "\(withCert.stdout.suffix(400)) \(withCert.stderr)")
         let otherCert = try setup.kdig(
-            ["-b", "127.0.0.2", "-y", key, "+tls-certfile=\(setup.client.certificatePath)",
-             "+tls-keyfile=\(setup.client.keyPath)", "1bz", "AXFR"])
+            [
+                "-b", "127.0.0.2", "-y", key, "+tls-certfile=\(setup.client.certificatePath)",
+                "+tls-keyfile=\(setup.client.keyPath)", "1bz", "AXFR",
+            ])
         #expect(Self.refused(otherCert), "\(otherCert.stdout) \(otherCert.stderr)")
         let noCert = try setup.kdig(["-b", "127.0.0.2", "-y", key, "1bz", "AXFR"])
         #expect(Self.refused(noCert), "\(noCert.stdout) \(noCert.stderr)")
         let log = server.process.stderr()
         #expect(log.contains("does not match the pin") && log.contains("requires a client certificate"))
+        // Transfers over TLS are logged as such.
+        #expect(log.contains("transport=tls") && log.contains("transfer started"))
         // Plain DoT queries need no client certificate even when some entries pin one.
         #expect(try setup.kdig(["www.1bz", "A"]).stdout.contains("status: NOERROR"))
 
@@ -240,7 +283,8 @@ import Glibc
             "tsig_read \(setup.keyFile) && NSD_XOT_CA=\(setup.certificate.certificatePath) NSD_XOT_NAME=\(Self.hostname) "
                 + "write_nsd_secondary \(dir.path) 127.0.0.1 \(nsdPort) 127.0.0.1 \(setup.dotPort)")
         let nsd = try ManagedProcess(
-            name: "nsd", executable: URL(fileURLWithPath: "/usr/sbin/nsd"), arguments: ["-d", "-c", "\(dir.path)/nsd.conf"],
+            name: "nsd", executable: URL(fileURLWithPath: "/usr/sbin/nsd"),
+            arguments: ["-d", "-c", "\(dir.path)/nsd.conf"],
             logDirectory: dir)
         defer { _ = nsd.stop() }
         try await nsd.waitUntil(timeout: .seconds(30)) {
@@ -324,6 +368,58 @@ import Glibc
         #expect(try setup.metric("onebz_dot_tls_errors_total") >= 1)
         #expect(server.process.isRunning)
         #expect(try setup.kdig(["www.1bz", "A"]).stdout.contains("status: NOERROR"))
+    }
+
+    /// Slowloris on TLS records: after a real handshake, a query's TLS record sent one
+    /// byte every 300 ms never becomes a DNS message, so the idle timer (2 s here) closes
+    /// the connection (close_notify, then the socket) long before the record is whole.
+    @Test func aTLSRecordTrickledByteByByteIsClosedByTheIdleTimeout() async throws {
+        let setup = try Setup(label: "dot-slowloris", dot: "idle_timeout = \"2s\"")
+        let server = try await setup.start()
+        let script = """
+            import socket, ssl, sys, time
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+            tls = context.wrap_bio(incoming, outgoing, server_hostname="ns1.1bz")
+            sock = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+            while True:
+                try:
+                    tls.do_handshake()
+                    break
+                except ssl.SSLWantReadError:
+                    sock.sendall(outgoing.read())
+                    incoming.write(sock.recv(65536))
+            sock.sendall(outgoing.read())
+            query = bytes.fromhex("0019" "abcd01000001000000000000" "03777777" "0331627a00" "00010001")
+            tls.write(query)
+            record = outgoing.read()
+            start = time.monotonic()
+            sock.setblocking(False)
+            for index, byte in enumerate(record):
+                try:
+                    sock.send(bytes([byte]))
+                    data = sock.recv(65536)
+                    if not data:
+                        print("closed %.1f %d/%d" % (time.monotonic() - start, index, len(record)))
+                        sys.exit(0)
+                    incoming.write(data)
+                    tls.read()
+                except (BlockingIOError, ssl.SSLWantReadError):
+                    pass
+                except (ssl.SSLZeroReturnError, ConnectionResetError, BrokenPipeError):
+                    print("closed %.1f %d/%d" % (time.monotonic() - start, index, len(record)))
+                    sys.exit(0)
+                time.sleep(0.3)
+            print("open after the whole record")
+            """
+        let result = try Command.run("python3", ["-c", script, "\(setup.dotPort)"])
+        let closed = try #require(
+            result.stdout.firstMatch(of: /closed ([0-9.]+) (\d+)\/(\d+)/), "\(result.stdout) \(result.stderr)")
+        #expect(Double(closed.1)! < 4, "\(result.stdout)")
+        #expect(Int(closed.2)! < Int(closed.3)!, "closed only after the whole record: \(result.stdout)")
+        #expect(try server.dig(["www.1bz", "A"]).status == "NOERROR")
     }
 
     // MARK: - Helpers

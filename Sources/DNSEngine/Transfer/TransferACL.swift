@@ -26,17 +26,33 @@ public struct TransferACL: Sendable {
         }
 
         /// Why this entry (whose prefix matched) does not allow the request; nil: allowed.
-        func denial(key requestKey: Name?, channel: ChannelSecurity) -> String? {
+        func denial(key requestKey: Name?, channel: ChannelSecurity) -> Denial? {
             guard key == nil || key == requestKey?.lowercased else {
-                guard let requestKey else { return "unsigned; a TSIG key is required from this address" }
-                return "key \(requestKey) is not allowed from this address"
+                guard let requestKey else { return .key("unsigned; a TSIG key is required from this address") }
+                return .key("key \(requestKey) is not allowed from this address")
             }
-            if requiresTLS, !channel.isTLS { return "this allow entry requires TLS (XoT); refused over UDP or plain TCP" }
+            if requiresTLS, !channel.isTLS {
+                return .channel("this allow entry requires TLS (XoT); refused over UDP or plain TCP")
+            }
             if let pin = clientKeySHA256, channel.clientKeySHA256 != pin {
-                return channel.clientKeySHA256 == nil
-                    ? "this allow entry requires a client certificate" : "the client certificate does not match the pin"
+                return .channel(
+                    channel.clientKeySHA256 == nil
+                        ? "this allow entry requires a client certificate"
+                        : "the client certificate does not match the pin")
             }
             return nil
+        }
+    }
+
+    /// Why an entry refused: the key, or (an entry for this key) the channel.
+    enum Denial {
+        case key(String)
+        case channel(String)
+
+        var reason: String {
+            switch self {
+            case .key(let reason), .channel(let reason): return reason
+            }
         }
     }
 
@@ -49,15 +65,15 @@ public struct TransferACL: Sendable {
         guard let client else { return "the client's address is unknown" }
         let matching = entries.filter { $0.prefix.contains(client) }
         guard !matching.isEmpty else { return "no allow entry matches the address" }
-        let denials = matching.map { $0.denial(key: key, channel: channel) }
-        if denials.contains(where: { $0 == nil }) { return nil }
+        var denials: [Denial] = []
+        for entry in matching {
+            guard let denial = entry.denial(key: key, channel: channel) else { return nil }
+            denials.append(denial)
+        }
         // The most specific reason: an entry for this key that wants TLS or a pin says
         // more than "key not allowed" from another entry.
-        return denials.compactMap { $0 }.min { rank($0) < rank($1) }
-    }
-
-    private func rank(_ reason: String) -> Int {
-        reason.hasPrefix("key ") || reason.hasPrefix("unsigned") ? 1 : 0
+        for case .channel(let reason) in denials { return reason }
+        return denials.first?.reason
     }
 }
 

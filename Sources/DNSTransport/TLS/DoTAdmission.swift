@@ -6,7 +6,11 @@ import NIOCore
 /// client: `ConnectionLimiter`, as plain TCP), the count of handshakes in progress and
 /// its cap, and the metrics.
 final class DoTAdmission: Sendable {
-    enum Refusal: String { case listenerCap = "listener_cap", clientCap = "client_cap", handshakeCap = "handshake_cap" }
+    enum Refusal: String {
+        case listenerCap = "listener_cap"
+        case clientCap = "client_cap"
+        case handshakeCap = "handshake_cap"
+    }
     enum HandshakeResult { case ok, failed, timeout, aborted }
 
     private struct State {
@@ -30,7 +34,9 @@ final class DoTAdmission: Sendable {
     /// A connection opened: admitted (counted, its handshake too) or refused and why.
     func opened(_ client: ConnectionLimiter.ClientKey?) -> Refusal? {
         let (refusal, open, handshaking) = state.withLockedValue { state -> (Refusal?, Int, Int) in
-            guard state.handshaking < maxHandshakes else { return (.handshakeCap, state.limiter.open, state.handshaking) }
+            guard state.handshaking < maxHandshakes else {
+                return (.handshakeCap, state.limiter.open, state.handshaking)
+            }
             switch state.limiter.opened(client) {
             case .admit:
                 state.handshaking += 1
