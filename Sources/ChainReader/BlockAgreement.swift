@@ -83,25 +83,42 @@ public final class BlockAgreement: Sendable {
     /// each; the quorum-th highest answer wins. So the follower never moves to a block
     /// the quorum cannot agree on yet because some endpoints lag, and one endpoint
     /// ahead of (or behind) the others is neither followed nor taken for a reorg.
-    /// Throws BlockAgreementError when fewer than `quorum` endpoints answer.
+    /// Throws QuorumHeadError when fewer than `quorum` endpoints answer.
     public func quorumHead(finalized: Bool = false) async throws -> UInt64 {
-        let answers = await withTaskGroup(of: (Int, UInt64?).self) { group in
+        let answers = await withTaskGroup(of: (Int, Result<UInt64, any Error>).self) { group in
             for (index, client) in endpoints.enumerated() {
                 group.addTask {
-                    if finalized { return (index, try? await client.block(.finalized)?.number) }
-                    return (index, try? await client.blockNumber())
+                    do {
+                        if finalized {
+                            guard let header = try await client.block(.finalized) else {
+                                throw JSONRPCError(
+                                    .rpc, method: "eth_getBlockByNumber",
+                                    endpoint: JSONRPCClient.redacted(client.configuration.endpoints[0]),
+                                    message: "no finalized block")
+                            }
+                            return (index, .success(header.number))
+                        }
+                        return (index, .success(try await client.blockNumber()))
+                    } catch {
+                        return (index, .failure(error))
+                    }
                 }
             }
-            var answers: [(Int, UInt64?)] = []
+            var answers: [(Int, Result<UInt64, any Error>)] = []
             for await answer in group { answers.append(answer) }
-            return answers
+            return answers.sorted { $0.0 < $1.0 }
         }
-        let heights = answers.compactMap(\.1).sorted(by: >)
+        let heights = answers.compactMap { try? $0.1.get() }.sorted(by: >)
         guard heights.count >= quorum else {
             failures.increment()
-            throw BlockAgreementError(
-                number: 0, quorum: quorum,
-                answers: answers.sorted { $0.0 < $1.0 }.map { (names[$0.0], $0.1.map { "head \($0)" } ?? "no head") })
+            throw QuorumHeadError(
+                quorum: quorum,
+                answers: answers.map { index, answer in
+                    switch answer {
+                    case .success(let height): (names[index], "head \(height)")
+                    case .failure(let error): (names[index], "\(error)")
+                    }
+                })
         }
         return heights[quorum - 1]
     }

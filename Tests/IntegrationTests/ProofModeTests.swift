@@ -156,11 +156,14 @@ import Testing
     }
 
     /// Makes rpc[0] the preferred endpoint of the failover client again: a failure of
-    /// the preferred endpoint moves the preference on by one (the follower polls every
-    /// 200 ms), so rpc[1] and rpc[2] fail briefly in turn.
+    /// the preferred endpoint moves the preference on by one, so rpc[1] and rpc[2] fail
+    /// briefly while a miss (a name never asked) goes through the failover client (in
+    /// proof mode the follower asks every endpoint for its head, not the failover client).
     static func preferFirstEndpoint(_ stack: FaultStack) async throws {
         for other in stack.rpc.dropFirst() { try other.inject(.reset) }
-        try await Task.sleep(for: .milliseconds(900))
+        try await Task.sleep(for: .milliseconds(300))
+        _ = try? stack.dig(["prefer\(UInt32.random(in: 0...UInt32.max)).1bz", "A"])
+        try await Task.sleep(for: .milliseconds(600))
         for other in stack.rpc.dropFirst() { try other.inject(.pass) }
     }
 

@@ -1,0 +1,60 @@
+import ChainReader
+import Testing
+
+@testable import onebzd
+
+/// `[chain] network`: a profile's defaults, each overridable by its own key.
+@Suite struct ChainProfileConfigurationTests {
+    static let base = """
+        [chain]
+        rpc_urls = ["http://127.0.0.1:8545"]
+        contract = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+
+        """
+
+    @Test func noNetworkKeepsTheOldDefaultsAndChecksNoChainID() throws {
+        let chain = try #require(try ServerConfiguration(toml: Self.base).chain)
+        #expect(chain.network == nil && chain.expectedChainID == nil && !chain.useFinalizedTag)
+        #expect(chain.requestsPerSecond == nil && chain.pollInterval == .seconds(2) && chain.maxLogRange == 1000)
+    }
+
+    @Test(arguments: [("polygon", 137, true), ("amoy", 80002, true), ("ethereum", 1, true), ("devnet", 131_277_322_940_537, false)])
+    func profileSetsItsDefaults(name: String, chainID: UInt64, finalized: Bool) throws {
+        let chain = try #require(try ServerConfiguration(toml: Self.base + "network = \"\(name)\"").chain)
+        #expect(chain.network?.name == name)
+        #expect(chain.expectedChainID == chainID)
+        #expect(chain.useFinalizedTag == finalized)
+        #expect(chain.requestsPerSecond == (name == "devnet" ? nil : 25))
+    }
+
+    @Test func everyDefaultCanBeOverridden() throws {
+        let toml = Self.base + """
+            network = "polygon"
+            chain_id = 1337
+            poll_interval = "10s"
+            max_log_range = 200
+            requests_per_second = 0
+            confirmations = 12
+            """
+        let chain = try #require(try ServerConfiguration(toml: toml).chain)
+        #expect(chain.expectedChainID == 1337 && chain.pollInterval == .seconds(10) && chain.maxLogRange == 200)
+        #expect(chain.requestsPerSecond == nil, "0 is unlimited")
+        #expect(chain.confirmations == 12 && !chain.useFinalizedTag, "confirmations count from latest")
+        let back = try #require(
+            try ServerConfiguration(toml: Self.base + "network = \"devnet\"\nfollow = \"finalized\"\nrequests_per_second = 2.5")
+                .chain)
+        #expect(back.useFinalizedTag && back.requestsPerSecond == 2.5)
+    }
+
+    @Test(arguments: [
+        ("network = \"matic\"", "chain.network"), ("follow = \"safe\"", "chain.follow"),
+        ("requests_per_second = -1", "chain.requests_per_second"), ("chain_id = 0", "chain.chain_id"),
+    ])
+    func badValuesNameTheKey(line: String, key: String) {
+        #expect {
+            _ = try ServerConfiguration(toml: Self.base + line)
+        } throws: { error in
+            (error as? ConfigurationError)?.key == key
+        }
+    }
+}
