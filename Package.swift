@@ -1,8 +1,8 @@
 // swift-tools-version:6.1
 // The 1bz DNS package: see docs/architecture.md for the module layering.
-// DNSWire -> ZoneCache -> DNSEngine -> DNSTransport -> onebzd
+// DNSWire -> ZoneCache -> DNSEngine -> ZoneTransfer -> DNSTransport -> onebzd
 //                         DNSEngine -> HTTPGateway  -> onebzd
-// ChainReader -> NodeRegistry -> OneBZResolver (imports DNSEngine) -> onebzd
+// ChainReader -> NodeRegistry -> OneBZResolver (imports DNSEngine, ZoneTransfer) -> onebzd
 //                NodeRegistry -> onebz-registry, onebz
 import PackageDescription
 
@@ -75,7 +75,13 @@ let package = Package(
         // Pure: request bytes -> response plan -> bytes. No sockets, no clocks.
         .target(
             name: "DNSEngine",
-            dependencies: ["DNSWire", "ZoneCache", "DNSSEC", "SecretFile", nioCore, atomics, nioConcurrency, crypto]),
+            dependencies: ["DNSWire", "ZoneCache", "DNSSEC", nioCore, atomics, nioConcurrency]),
+        // Zone transfers, a protocol of their own: TSIG (keys, key files, signing), the
+        // transfer ACL, AXFR/IXFR streams, the NOTIFY schedule, the journal of
+        // differences, and what a transfer serves (`ZoneTransferSource`, `ZoneVersion`).
+        .target(
+            name: "ZoneTransfer",
+            dependencies: ["DNSEngine", "DNSWire", "ZoneCache", "DNSSEC", "SecretFile", nioConcurrency, crypto]),
         // Connection caps (in all, per client) that DNS over TCP and the HTTP servers share.
         .target(name: "ConnectionLimits", dependencies: [nioCore]),
         // Sockets: the UDP fast path (threads, recvmmsg/sendmmsg), TCP (NIO), DoT/XoT
@@ -83,7 +89,7 @@ let package = Package(
         .target(
             name: "DNSTransport",
             dependencies: [
-                "DNSEngine", "DNSWire", "CUDPBatch", "ConnectionLimits", nioCore, nioPosix, nioConcurrency, atomics, logging, metrics,
+                "DNSEngine", "ZoneTransfer", "DNSWire", "CUDPBatch", "ConnectionLimits", nioCore, nioPosix, nioConcurrency, atomics, logging, metrics,
                 serviceLifecycle, crypto, .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
             ]),
@@ -91,13 +97,13 @@ let package = Package(
         .target(
             name: "OneBZResolver",
             dependencies: [
-                "DNSEngine", "DNSSEC", "DNSWire", "ZoneCache", "ChainReader", "NodeRegistry", nioCore, logging, metrics,
+                "DNSEngine", "ZoneTransfer", "DNSSEC", "DNSWire", "ZoneCache", "ChainReader", "NodeRegistry", nioCore, logging, metrics,
                 serviceLifecycle, atomics, nioConcurrency,
             ]),
         .executableTarget(
             name: "onebzd",
             dependencies: [
-                "DNSEngine", "DNSTransport", "OneBZResolver", "ZoneCache", "DNSWire", "ChainReader", "NodeRegistry",
+                "DNSEngine", "DNSTransport", "OneBZResolver", "ZoneTransfer", "ZoneCache", "DNSWire", "ChainReader", "NodeRegistry",
                 "HTTPGateway", "HTTPServerGuard", "DNSSEC", argumentParser, logging, metrics, serviceLifecycle, nioCore, nioPosix, nioConcurrency,
                 tomlKit, .product(name: "Prometheus", package: "swift-prometheus"),
                 // DoT: the TLS context made from the certificate files, reloaded on SIGHUP.
@@ -167,25 +173,25 @@ let package = Package(
         .testTarget(name: "DNSSECTests", dependencies: ["DNSSEC", "DNSWire", "TestSupport"]),
         .testTarget(name: "ZoneCacheTests", dependencies: ["ZoneCache", "DNSWire", nioConcurrency]),
         .target(
-            name: "DNSTestSupport", dependencies: ["DNSEngine", "ZoneCache", "DNSWire", nioConcurrency],
+            name: "DNSTestSupport", dependencies: ["DNSEngine", "ZoneTransfer", "ZoneCache", "DNSWire", nioConcurrency],
             path: "Tests/DNSTestSupport"),
         .testTarget(
             name: "DNSEngineTests",
-            dependencies: ["DNSEngine", "DNSSEC", "DNSTestSupport", "ZoneCache", "DNSWire", nioCore]),
+            dependencies: ["DNSEngine", "ZoneTransfer", "DNSSEC", "DNSTestSupport", "ZoneCache", "DNSWire", nioCore]),
         .testTarget(
             name: "DNSTransportTests",
             dependencies: [
-                "DNSTransport", "DNSEngine", "DNSTestSupport", "DNSWire", nioCore, nioPosix,
+                "DNSTransport", "DNSEngine", "ZoneTransfer", "DNSTestSupport", "DNSWire", nioCore, nioPosix,
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"), logging, serviceLifecycle,
             ]),
         .testTarget(
             name: "OneBZResolverTests",
             dependencies: [
-                "OneBZResolver", "DNSEngine", "DNSSEC", "DNSTestSupport", "ZoneCache", "DNSWire", "ChainReader",
+                "OneBZResolver", "DNSEngine", "ZoneTransfer", "DNSSEC", "DNSTestSupport", "ZoneCache", "DNSWire", "ChainReader",
                 "NodeRegistry", nioConcurrency,
             ]),
-        .testTarget(name: "onebzdTests", dependencies: ["onebzd", "DNSEngine", "NodeRegistry"]),
+        .testTarget(name: "onebzdTests", dependencies: ["onebzd", "DNSEngine", "ZoneTransfer", "NodeRegistry"]),
         .testTarget(
             name: "ChainReaderTests",
             dependencies: [
@@ -218,7 +224,7 @@ let package = Package(
 // the rest.
 if Context.environment["ONEBZ_FUZZ"] != nil {
     let fuzzFlags: [SwiftSetting] = [.unsafeFlags(["-sanitize=fuzzer,address"])]
-    let fuzzed = ["DNSWire", "ZoneCache", "DNSEngine", "DNSSEC", "ChainReader", "NodeRegistry", "HTTPGateway"]
+    let fuzzed = ["DNSWire", "ZoneCache", "DNSEngine", "ZoneTransfer", "DNSSEC", "ChainReader", "NodeRegistry", "HTTPGateway"]
     for target in package.targets where fuzzed.contains(target.name) {
         target.swiftSettings = (target.swiftSettings ?? []) + fuzzFlags
     }
@@ -226,8 +232,8 @@ if Context.environment["ONEBZ_FUZZ"] != nil {
         .executableTarget(
             name: "OnebzFuzz",
             dependencies: [
-                "DNSEngine", "ZoneCache", "DNSWire", "DNSSEC", "ChainReader", "NodeRegistry", "HTTPGateway", nioCore,
-                .product(name: "HummingbirdCore", package: "hummingbird"),
+                "DNSEngine", "ZoneTransfer", "ZoneCache", "DNSWire", "DNSSEC", "ChainReader", "NodeRegistry", "HTTPGateway",
+                nioCore, .product(name: "HummingbirdCore", package: "hummingbird"),
             ],
             path: "Fuzz/OnebzFuzz",
             swiftSettings: fuzzFlags + [.unsafeFlags(["-parse-as-library"])],

@@ -1,6 +1,7 @@
 import DNSEngine
 import DNSWire
 import Foundation
+import ZoneTransfer
 
 /// TSIG key files (`TSIGKeyFile.parse`, what `TSIGKeyFile.load` calls after reading the
 /// file), BIND `key` statements as tsig-keygen writes them. Invariants:

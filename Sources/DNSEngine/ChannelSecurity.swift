@@ -12,7 +12,7 @@ public enum ChannelSecurity: Sendable, Equatable {
         return false
     }
 
-    var clientKeySHA256: [UInt8]? {
+    public var clientKeySHA256: [UInt8]? {
         if case .tls(let key) = self { return key }
         return nil
     }

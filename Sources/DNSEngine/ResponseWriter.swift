@@ -10,7 +10,7 @@ import NIOCore
 /// Planning and writing are separate steps (as NSD plans an answer, then encodes it):
 /// the plan knows its exact size, so a transport writes it into whatever memory it owns
 /// (a ByteBuffer for TCP and HTTP, a preallocated slot for the UDP fast path).
-struct ResponseWriter {
+package struct ResponseWriter {
     let raw: UnsafeRawBufferPointer
     let query: QueryView
     let limit: Int
@@ -35,7 +35,7 @@ struct ResponseWriter {
 
     /// The size limit of a UDP answer to `query`. RFC 6891 6.2.5: an advertised size
     /// below 512 counts as 512; RFC 1035 4.2.1: 512 without EDNS.
-    static func udpLimit(_ query: QueryView, maxUDPPayload: Int) -> Int {
+    package static func udpLimit(_ query: QueryView, maxUDPPayload: Int) -> Int {
         guard let edns = query.edns else { return 512 }
         return max(512, min(Int(edns.udpPayloadSize), maxUDPPayload))
     }

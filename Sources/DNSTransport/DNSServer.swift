@@ -7,6 +7,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import ServiceLifecycle
+import ZoneTransfer
 
 #if canImport(Glibc)
     import Glibc

@@ -6,6 +6,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import ZoneTransfer
 
 #if canImport(Glibc)
     import Glibc

@@ -1,6 +1,7 @@
 import DNSEngine
 import DNSWire
 import NIOCore
+import ZoneTransfer
 
 #if canImport(Glibc)
     import Glibc

@@ -2,6 +2,7 @@ import DNSEngine
 import DNSWire
 import Logging
 import Metrics
+import ZoneTransfer
 
 /// Logs and counts what zone transfers and TSIG-signed requests did:
 /// `onebz_dns_transfers_total{type, kind}` for transfers served,

@@ -8,6 +8,7 @@ import NIOCore
 
 #if canImport(Glibc)
 import Glibc
+import ZoneTransfer
 #endif
 
 /// The UDP fast path (docs/design.md#transport): one thread per socket, each socket

@@ -8,6 +8,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NodeRegistry
 import ZoneCache
+import ZoneTransfer
 
 /// The zone as a secondary receives it (docs/design.md#the-materialised-zone): the
 /// static zone plus every name registered on chain with the records DNS answers for it,

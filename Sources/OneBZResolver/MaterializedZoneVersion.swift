@@ -1,5 +1,6 @@
 import DNSEngine
 import DNSWire
+import ZoneTransfer
 
 /// One version of the materialised zone: the static zone's records and every node's,
 /// read from a copy-on-write snapshot of the store's entries (taking it copies nothing;

@@ -3,6 +3,7 @@ import DNSSEC
 import DNSWire
 import Logging
 import NIOConcurrencyHelpers
+import ZoneTransfer
 
 /// DNSSEC for zone transfers (docs/design.md#transfers, docs/dnssec.md): the
 /// materialised zone's versions and differences, signed with an NSEC3 chain (RFC 5155,

@@ -6,6 +6,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import ZoneCache
+import ZoneTransfer
 
 extension OnebzdCommand {
     /// Zone transfers and NOTIFY from `[transfer]`: the responder the DNS server answers

@@ -9,6 +9,7 @@ import NodeRegistry
 import OneBZResolver
 import ServiceLifecycle
 import ZoneCache
+import ZoneTransfer
 
 /// What onebzd runs, built from its configuration: the query engine (shared by every
 /// transport) and, with a chain configured, the dynamic source, the event follower

@@ -3,6 +3,7 @@ import DNSTestSupport
 import DNSWire
 import Foundation
 import Testing
+import ZoneTransfer
 
 @Suite struct TSIGTests {
     /// Requests signed by kdig (`-y hmac-sha256:transfer.1bz.:...`) and dig (`-k`, an

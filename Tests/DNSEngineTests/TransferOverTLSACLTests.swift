@@ -2,6 +2,7 @@ import DNSEngine
 import DNSTestSupport
 import DNSWire
 import Testing
+import ZoneTransfer
 
 /// XoT (RFC 9103): an allow entry with `transport = "tls"` refuses the same key over
 /// UDP and plain TCP; one with a client key pin needs a TLS client with that key.

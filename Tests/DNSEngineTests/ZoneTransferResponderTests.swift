@@ -3,6 +3,7 @@ import DNSTestSupport
 import DNSWire
 import Testing
 import ZoneCache
+import ZoneTransfer
 
 @Suite struct ZoneTransferResponderTests {
     static let key = TSIGKey(name: try! Name("transfer.1bz."), algorithm: .hmacSHA256, secret: Array("0123456789abcdef".utf8))

@@ -2,6 +2,7 @@ import DNSEngine
 import DNSWire
 import NIOConcurrencyHelpers
 import ZoneCache
+import ZoneTransfer
 
 /// An in-memory transfer source with a journal, for IXFR tests: versions are whole
 /// record lists; `differences(since:)` reaches back as far as the journal holds.

@@ -4,6 +4,7 @@ import DNSWire
 import NIOCore
 import NIOEmbedded
 import Testing
+import ZoneTransfer
 
 @testable import DNSTransport
 

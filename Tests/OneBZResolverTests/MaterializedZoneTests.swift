@@ -8,6 +8,7 @@ import NIOConcurrencyHelpers
 import NodeRegistry
 import Testing
 import ZoneCache
+import ZoneTransfer
 
 @testable import OneBZResolver
 

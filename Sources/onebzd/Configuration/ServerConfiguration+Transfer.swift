@@ -3,6 +3,7 @@ import DNSWire
 import Foundation
 import NodeRegistry
 import TOMLKit
+import ZoneTransfer
 
 extension ServerConfiguration {
     /// `[transfer]`: who may transfer the zone, with which TSIG keys, whom to NOTIFY.

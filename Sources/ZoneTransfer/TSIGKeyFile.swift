@@ -1,3 +1,4 @@
+import DNSEngine
 import DNSWire
 import Foundation
 import SecretFile

@@ -1,3 +1,4 @@
+import DNSEngine
 import Crypto
 import DNSWire
 import Foundation

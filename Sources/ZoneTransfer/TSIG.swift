@@ -1,3 +1,4 @@
+import DNSEngine
 import DNSWire
 
 /// TSIG (RFC 8945) for a server: verifies signed requests and signs their responses,

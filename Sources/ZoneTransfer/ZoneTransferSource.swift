@@ -1,3 +1,4 @@
+import DNSEngine
 import DNSWire
 
 /// What zone transfers (AXFR RFC 5936, IXFR RFC 1995) serve: the zone as a secondary

@@ -1,3 +1,4 @@
+import DNSEngine
 import DNSSEC
 import DNSWire
 

@@ -1,3 +1,4 @@
+import DNSEngine
 import DNSWire
 
 /// Answers zone transfer requests (AXFR RFC 5936, IXFR RFC 1995) from a

@@ -1,3 +1,4 @@
+import DNSEngine
 import DNSWire
 
 /// The messages of one transfer answer, produced one at a time (never the whole zone

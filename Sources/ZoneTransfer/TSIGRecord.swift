@@ -1,3 +1,4 @@
+import DNSEngine
 import DNSWire
 
 /// The TSIG pseudo-record (RFC 8945 4.2): owner = key name, class ANY, TTL 0.

@@ -1,3 +1,4 @@
+import DNSEngine
 import DNSWire
 import NIOConcurrencyHelpers
 import ZoneCache

@@ -1,3 +1,5 @@
+import DNSEngine
+
 /// When to (re)send a NOTIFY (RFC 1996) to one secondary: at once for a new serial,
 /// then with a doubling delay (capped) until the secondary acknowledges; a newer
 /// serial supersedes an unacknowledged older one. Pure: time (monotonic nanoseconds)

@@ -1,3 +1,4 @@
+import DNSEngine
 import DNSWire
 
 extension TSIGSigner {
