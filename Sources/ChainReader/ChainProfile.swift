@@ -17,25 +17,27 @@ public struct ChainProfile: Sendable, Hashable {
     /// Requests per second per endpoint (token bucket; nil: unlimited): free tiers allow
     /// 10–30, so the follower's catch-up and a burst of misses never become a 429 storm.
     public let requestsPerSecond: Double?
+    /// A read not answered within this also goes to the next endpoint (nil: never).
+    public let hedgeAfter: Duration?
 
     /// Polygon PoS mainnet: 2 s blocks; since the Heimdall v2 / Bor milestone upgrades
     /// (2025) the `finalized` tag trails the head by a few blocks (seconds), and a
     /// finalized block is never reorganised.
     public static let polygon = ChainProfile(
         name: "polygon", chainID: 137, useFinalizedTag: true, confirmations: 0, pollInterval: .seconds(2),
-        maxLogRange: 1000, requestsPerSecond: 25)
+        maxLogRange: 1000, requestsPerSecond: 25, hedgeAfter: .seconds(1))
     /// Polygon's Amoy testnet (Sepolia-anchored), the same rules as mainnet.
     public static let amoy = ChainProfile(
         name: "amoy", chainID: 80002, useFinalizedTag: true, confirmations: 0, pollInterval: .seconds(2),
-        maxLogRange: 1000, requestsPerSecond: 25)
+        maxLogRange: 1000, requestsPerSecond: 25, hedgeAfter: .seconds(1))
     /// Ethereum mainnet: 12 s slots; `finalized` is two epochs (~13 min) behind.
     public static let ethereum = ChainProfile(
         name: "ethereum", chainID: 1, useFinalizedTag: true, confirmations: 0, pollInterval: .seconds(12),
-        maxLogRange: 1000, requestsPerSecond: 25)
+        maxLogRange: 1000, requestsPerSecond: 25, hedgeAfter: .seconds(1))
     /// The project's devnet (eth-tester; every block final at once).
     public static let devnet = ChainProfile(
         name: "devnet", chainID: 131_277_322_940_537, useFinalizedTag: false, confirmations: 0,
-        pollInterval: .seconds(2), maxLogRange: 1000, requestsPerSecond: nil)
+        pollInterval: .seconds(2), maxLogRange: 1000, requestsPerSecond: nil, hedgeAfter: nil)
 
     public static let all: [ChainProfile] = [.polygon, .amoy, .ethereum, .devnet]
 

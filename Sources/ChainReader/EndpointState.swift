@@ -62,6 +62,19 @@ struct EndpointState: Sendable {
         return (index, readyAt)
     }
 
+    /// Another endpoint than `excluding` that is ready now (not resting, with budget),
+    /// in order of preference, its token taken; nil when none is.
+    func hedgeTarget(excluding: Int, now: ContinuousClock.Instant) -> Int? {
+        let count = coolDownUntil.count
+        for step in 0..<count {
+            let index = (preferred + step) % count
+            guard index != excluding, readyAt(index, now: now) <= now else { continue }
+            take(index, now: now)
+            return index
+        }
+        return nil
+    }
+
     /// Takes `index`'s next request token; the instant it is due (nil: now).
     func reserveToken(_ index: Int, now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
         guard let pacer = pacers[index] else { return nil }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import Metrics
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOFoundationCompat
@@ -36,6 +37,10 @@ public final class JSONRPCClient: Sendable {
         public var maxRateLimitBackoff: Duration = .seconds(10)
         /// The largest JSON-RPC batch sent; an endpoint that refuses one gets smaller ones.
         public var maxBatchSize: Int = 100
+        /// A read not answered within this is also sent to the next endpoint that is ready
+        /// (one hedge per attempt; the first answer wins, the other is cancelled); nil:
+        /// never. Transactions (`eth_send…`) are never hedged.
+        public var hedgeAfter: Duration?
         /// Jitter factor source (0.5...1); tests pin it.
         public var jitter: @Sendable () -> Double = { Double.random(in: 0.5...1) }
 
@@ -51,6 +56,7 @@ public final class JSONRPCClient: Sendable {
     private let state: NIOLockedValueBox<EndpointState>
     private let names: [String]
     private let metrics: [EndpointMetrics]
+    private let hedges = Counter(label: "onebz_chain_rpc_hedged_total")
 
     /// The process-wide pool all clients share by default (keep-alive connections per
     /// endpoint). Unlike `HTTPClient.shared` it does not retry a refused connection until
@@ -110,8 +116,7 @@ public final class JSONRPCClient: Sendable {
         _ method: String, _ params: [JSONValue] = [], decode: (JSONValue) throws -> T
     ) async throws -> T {
         try await withFailover(method) { index in
-            let id = state.withLockedValue { $0.nextID() }
-            let result = try await perform(method, params, id: id, endpoint: index)
+            let result = try await performHedged(method, params, endpoint: index)
             observeHeight(method, result, endpoint: index)
             do { return try decode(result) } catch {
                 let message = (error as? JSONRPCError)?.message ?? "result does not decode: \(error)"
@@ -287,6 +292,62 @@ public final class JSONRPCClient: Sendable {
     }
 
     // MARK: one attempt
+
+    private enum Raced: Sendable {
+        case primary(Result<JSONValue, any Error>)
+        /// nil: no endpoint was ready for a hedge.
+        case hedge(Result<JSONValue, any Error>?)
+    }
+
+    /// One attempt on `index`, hedged (`hedgeAfter`): when it has not answered in time, the
+    /// same call also goes to the next ready endpoint and the first answer wins. A primary
+    /// that fails ends the attempt at once (the failover loop moves on), unless a hedge is
+    /// already out, whose answer is then awaited.
+    private func performHedged(_ method: String, _ params: [JSONValue], endpoint index: Int) async throws -> JSONValue {
+        let id = state.withLockedValue { $0.nextID() }
+        guard let after = configuration.hedgeAfter, configuration.endpoints.count > 1, !method.hasPrefix("eth_send") else {
+            return try await perform(method, params, id: id, endpoint: index)
+        }
+        let sent = NIOLockedValueBox(false)
+        return try await withThrowingTaskGroup(of: Raced.self) { group in
+            group.addTask {
+                do { return .primary(.success(try await self.perform(method, params, id: id, endpoint: index))) } catch {
+                    return .primary(.failure(error))
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: after)
+                let clock = ContinuousClock()
+                guard let second = self.state.withLockedValue({ $0.hedgeTarget(excluding: index, now: clock.now) }) else {
+                    return .hedge(nil)
+                }
+                sent.withLockedValue { $0 = true }
+                self.metrics[second].requests.increment()
+                self.hedges.increment()
+                let hedgeID = self.state.withLockedValue { $0.nextID() }
+                do { return .hedge(.success(try await self.perform(method, params, id: hedgeID, endpoint: second))) } catch {
+                    return .hedge(.failure(error))
+                }
+            }
+            var primaryFailure: (any Error)?
+            while let raced = try await group.next() {
+                switch raced {
+                case .primary(.success(let value)), .hedge(.success(let value)?):
+                    group.cancelAll()
+                    return value
+                case .primary(.failure(let error)):
+                    // No hedge out: the failover loop moves on now (the sleeping hedge is cancelled).
+                    guard sent.withLockedValue({ $0 }) else { throw error }
+                    primaryFailure = error
+                case .hedge(nil):
+                    continue
+                case .hedge(.failure?):
+                    if let primaryFailure { throw primaryFailure }
+                }
+            }
+            throw primaryFailure ?? CancellationError()
+        }
+    }
 
     private func perform(_ method: String, _ params: [JSONValue], id: Int, endpoint index: Int) async throws
         -> JSONValue

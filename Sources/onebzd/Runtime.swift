@@ -193,6 +193,7 @@ struct ChainClients {
         var rpcConfiguration = JSONRPCClient.Configuration(endpoints: chain.rpcURLs)
         rpcConfiguration.timeout = chain.timeout
         rpcConfiguration.requestsPerSecond = chain.requestsPerSecond
+        rpcConfiguration.hedgeAfter = chain.hedgeAfter
         let rpc = JSONRPCClient(configuration: rpcConfiguration, logger: logger)
         contract = BizNodeRegistry(client: rpc, address: chain.contract, lookupAddress: chain.lookupContract)
         reader = Runtime.chainReader(chain, rpc: rpc, template: rpcConfiguration, call: contract, logger: logger)

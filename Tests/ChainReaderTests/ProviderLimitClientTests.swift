@@ -106,3 +106,35 @@ import Testing
         #expect(single.requestCount == again + 3, "single calls from then on")
     }
 }
+
+/// Hedged reads: a slow endpoint's call also goes to the next one after `hedgeAfter`.
+@Suite struct HedgedRequestTests {
+    @Test func slowEndpointIsHedgedToTheNextOne() async throws {
+        let slow = try await FaultInjectingRPCServer.start([.hang])
+        let fast = try await FaultInjectingRPCServer.start([.result(#""0x2""#)])
+        defer { Task { await slow.close(); await fast.close() } }
+        let client = ProviderLimitClientTests.client([slow.url, fast.url]) {
+            $0.timeout = .seconds(5)
+            $0.hedgeAfter = .milliseconds(200)
+        }
+        let start = ContinuousClock.now
+        #expect(try await client.blockNumber() == 2)
+        #expect(ContinuousClock.now - start < .seconds(3), "not the 5 s timeout")
+        #expect(slow.requestCount == 1 && fast.requestCount == 1, "one hedge, no more")
+    }
+
+    @Test func fastAnswerSendsNoHedgeAndAFailureFailsOverAtOnce() async throws {
+        let first = try await FaultInjectingRPCServer.start([
+            .raw(status: 500, headers: [:], body: "down"), .result(#""0x1""#),
+        ])
+        let second = try await FaultInjectingRPCServer.start([.result(#""0x2""#)])
+        defer { Task { await first.close(); await second.close() } }
+        let client = ProviderLimitClientTests.client([first.url, second.url]) { $0.hedgeAfter = .milliseconds(300) }
+        let start = ContinuousClock.now
+        #expect(try await client.blockNumber() == 2, "HTTP 500: the next endpoint, not a hedge wait")
+        #expect(ContinuousClock.now - start < .milliseconds(290))
+        #expect(try await client.blockNumber() == 2)
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(first.requestCount == 1 && second.requestCount == 2, "answers within the deadline: no hedge")
+    }
+}

@@ -25,6 +25,7 @@ import Testing
         #expect(chain.expectedChainID == chainID)
         #expect(chain.useFinalizedTag == finalized)
         #expect(chain.requestsPerSecond == (name == "devnet" ? nil : 25))
+        #expect(chain.hedgeAfter == (name == "devnet" ? nil : .seconds(1)))
     }
 
     @Test func everyDefaultCanBeOverridden() throws {
@@ -34,11 +35,12 @@ import Testing
             poll_interval = "10s"
             max_log_range = 200
             requests_per_second = 0
+            hedge_after = 0
             confirmations = 12
             """
         let chain = try #require(try ServerConfiguration(toml: toml).chain)
         #expect(chain.expectedChainID == 1337 && chain.pollInterval == .seconds(10) && chain.maxLogRange == 200)
-        #expect(chain.requestsPerSecond == nil, "0 is unlimited")
+        #expect(chain.requestsPerSecond == nil && chain.hedgeAfter == nil, "0 is unlimited / never")
         #expect(chain.confirmations == 12 && !chain.useFinalizedTag, "confirmations count from latest")
         let back = try #require(
             try ServerConfiguration(toml: Self.base + "network = \"devnet\"\nfollow = \"finalized\"\nrequests_per_second = 2.5")

@@ -68,6 +68,8 @@ package struct ServerConfiguration: Sendable, Equatable {
         package var useFinalizedTag = false
         /// Requests per second per endpoint (`requests_per_second`); nil: unlimited.
         package var requestsPerSecond: Double?
+        /// Hedge a slow read to the next endpoint after this (`hedge_after`); nil: never.
+        package var hedgeAfter: Duration?
         package var deployBlock: UInt64 = 0
         package var confirmations: UInt64 = 0
         package var pollInterval: Duration = .seconds(2)
@@ -103,6 +105,7 @@ package struct ServerConfiguration: Sendable, Equatable {
             pollInterval = profile.pollInterval
             maxLogRange = profile.maxLogRange
             requestsPerSecond = profile.requestsPerSecond
+            hedgeAfter = profile.hedgeAfter
         }
         package enum StorageLayoutName: String, Sendable, Equatable { case solidity, vyper }
     }
@@ -212,6 +215,7 @@ extension ServerConfiguration {
                 "rpc_urls", "contract", "lookup_contract", "deploy_block", "confirmations", "poll_interval",
                 "max_log_range", "timeout", "verify", "quorum", "storage_layout", "materialize",
                 "materialize_concurrency", "network", "chain_id", "follow", "requests_per_second",
+                "hedge_after",
             ])
             var chain = Chain(
                 rpcURLs: try t.required(t.urls("rpc_urls"), "rpc_urls"),
@@ -239,6 +243,7 @@ extension ServerConfiguration {
                 }
             }
             if let v = try t.double("requests_per_second", min: 0) { chain.requestsPerSecond = v > 0 ? v : nil }
+            if let v = try t.duration("hedge_after") { chain.hedgeAfter = v > .zero ? v : nil }
             if let v = try t.duration("poll_interval") { chain.pollInterval = v }
             if let v = try t.int("max_log_range", min: 1) { chain.maxLogRange = UInt64(v) }
             if let v = try t.duration("timeout") { chain.timeout = v }
