@@ -191,10 +191,7 @@ public struct DNSServer: Service, CustomStringConvertible {
         let logger = self.logger
         let transfers = configuration.transfers
         let observer = TransferObserver(logger: logger)
-        return try await ServerBootstrap(group: group)
-            .serverChannelOption(ChannelOptions.backlog, value: 256)
-            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+        return try await streamBootstrap()
             .childChannelInitializer { channel in
                 // Connection caps (the listener's, one client's): beyond them, new
                 // connections are closed at once.
@@ -247,10 +244,7 @@ public struct DNSServer: Service, CustomStringConvertible {
         let transfers = configuration.transfers
         let logger = self.logger
         let observer = TransferObserver(logger: logger)
-        return try await ServerBootstrap(group: group)
-            .serverChannelOption(ChannelOptions.backlog, value: 256)
-            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+        return try await streamBootstrap()
             .childChannelInitializer { channel in
                 let client = ConnectionLimiter.ClientKey(channel.remoteAddress)
                 if let refusal = admission.opened(client) {
@@ -275,6 +269,15 @@ public struct DNSServer: Service, CustomStringConvertible {
                 }
             }
             .bind(to: address).get()
+    }
+
+    /// The listening socket of a stream listener (TCP, TLS): a backlog of 256, address
+    /// reuse, no Nagle delay on the connections.
+    private func streamBootstrap() -> ServerBootstrap {
+        ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 256)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
     }
 
     /// With client certificates requested, any certificate the client proves it holds
