@@ -99,6 +99,12 @@ public final class JSONRPCClient: Sendable {
         for metric in metrics { metric.batchSize.record(configuration.maxBatchSize) }
     }
 
+    /// The most calls endpoint `index` takes in one batch, as learnt so far (1: it
+    /// refuses batches); `configuration.maxBatchSize` until it refused one.
+    public func batchLimit(endpoint index: Int) -> Int {
+        state.withLockedValue { $0.batchLimits[index] }
+    }
+
     public convenience init(url: URL, httpClient: HTTPClient = JSONRPCClient.sharedHTTPClient) {
         self.init(configuration: Configuration(endpoints: [url]), httpClient: httpClient)
     }

@@ -35,7 +35,7 @@ struct OnebzdCommand: AsyncParsableCommand {
             every answer to a DO=1 query is signed; keys are managed with
             `onebzd dnssec keygen|ds|status|rollover|ds-seen|speed`.
             """,
-        subcommands: [DNSSECCommand.self, ZoneCommand.self])
+        subcommands: [DNSSECCommand.self, ZoneCommand.self, CheckConfigCommand.self])
 
     @Option(help: "TOML configuration file (docs/configuration.md); flags override it.")
     var config: String?
