@@ -66,6 +66,11 @@ struct Store: Sendable {
             // The highest cursor pruned from `changes`: a client behind it missed rows.
             try db.execute(sql: "CREATE TABLE feed_meta (key TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL)")
         }
+        m.registerMigration("v3-dns-name-index") { db in
+            // GET /v1/nodes/by-name looks names up here: without an index each request
+            // scanned every registered node (onebzd's cold start at 100k names, issue 23).
+            try db.execute(sql: "CREATE INDEX chain_nodes_dns_name ON chain_nodes (dns_name)")
+        }
         return m
     }
 
