@@ -42,7 +42,9 @@ struct ImportCommand: AsyncParsableCommand {
         do { store = try Store(path: db, changesRetain: changesRetain) } catch {
             throw ValidationError("cannot open database \(db): \(error)")
         }
-        guard let input = fopen(file, "r") else { throw ValidationError("cannot open \(file): \(String(cString: strerror(errno)))") }
+        guard let input = fopen(file, "r") else {
+            throw ValidationError("cannot open \(file): \(String(cString: strerror(errno)))")
+        }
         defer { fclose(input) }
         var lineBuffer: UnsafeMutablePointer<CChar>? = nil
         var capacity = 0
@@ -61,7 +63,11 @@ struct ImportCommand: AsyncParsableCommand {
                     totals.bad(lineNumber, "line_too_long", "\(length) bytes, more than --max-line \(maxLine)")
                     continue
                 }
-                pending.append((lineNumber, String(decoding: UnsafeRawBufferPointer(start: lineBuffer, count: length), as: UTF8.self)))
+                pending.append(
+                    (
+                        lineNumber,
+                        String(decoding: UnsafeRawBufferPointer(start: lineBuffer, count: length), as: UTF8.self)
+                    ))
             }
             if pending.count >= batch || (count < 0 && !pending.isEmpty) {
                 try await importBatch(pending, into: store, totals: &totals)
@@ -73,7 +79,8 @@ struct ImportCommand: AsyncParsableCommand {
         let seconds = Self.seconds(ContinuousClock.now - started)
         print(
             "imported \(totals.imported) records from \(lineNumber) lines in \(String(format: "%.1f", seconds)) s "
-                + "(\(Int(Double(totals.imported) / max(seconds, 0.001)))/s); skipped \(totals.rejected) bad, \(totals.stale) stale")
+                + "(\(Int(Double(totals.imported) / max(seconds, 0.001)))/s); skipped \(totals.rejected) bad, \(totals.stale) stale"
+        )
     }
 
     struct Totals {
