@@ -7,11 +7,11 @@ import HummingbirdCore
 import Logging
 import NodeRegistry
 
-@main
+/// `onebz-registry serve` (the default subcommand: `onebz-registry --db ...` runs it).
 struct RegistryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "onebz-registry",
-        abstract: "The 1bz off-chain registry: signed node metadata, heartbeats, trust scores (docs/registry.md).")
+        commandName: "serve",
+        abstract: "Serve the registry's HTTP API and follow the chain (the default).")
 
     @Option(help: "SQLite database file (created if missing; WAL mode).")
     var db: String

@@ -66,6 +66,11 @@ struct Store: Sendable {
             // The highest cursor pruned from `changes`: a client behind it missed rows.
             try db.execute(sql: "CREATE TABLE feed_meta (key TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL)")
         }
+        m.registerMigration("v3-dns-name-index") { db in
+            // GET /v1/nodes/by-name looks names up here: without an index each request
+            // scanned every registered node (onebzd's cold start at 100k names, issue 23).
+            try db.execute(sql: "CREATE INDEX chain_nodes_dns_name ON chain_nodes (dns_name)")
+        }
         return m
     }
 
@@ -93,6 +98,39 @@ struct Store: Sendable {
             _ = try Self.recomputeTrust(db, m.nodeID.hex, now: now)
             try noteChange(db, m.nodeID.hex, now: now)
             return try Self.entry(db, nodeID: m.nodeID.hex)!
+        }
+    }
+
+    /// Stores verified records in one transaction (`onebz-registry import`), each as
+    /// `put` would but without the live chain read: a record whose seq is not above the
+    /// stored one is skipped (its index is returned), the others are stored, scored with
+    /// the chain state the registry has seen, and noted in the change feed.
+    func importRecords(_ records: [(index: Int, record: VerifiedNodeMetadata)], now: Int64) async throws -> [Int] {
+        let encoder = JSONEncoder.sorted
+        let rows = try records.map { ($0.index, $0.record, String(decoding: try encoder.encode($0.record.record), as: UTF8.self)) }
+        return try await pool.write { db in
+            var stale: [Int] = []
+            let select = try db.makeStatement(sql: "SELECT seq FROM nodes WHERE node_id = ?")
+            let upsert = try db.makeStatement(
+                sql: """
+                    INSERT INTO nodes (node_id, node_hash, record, seq, updated_at, trust, tier)
+                    VALUES (?, ?, ?, ?, ?, 0, '')
+                    ON CONFLICT(node_id) DO UPDATE SET record = excluded.record, seq = excluded.seq,
+                        updated_at = excluded.updated_at
+                    """)
+            let change = try db.makeStatement(sql: "INSERT INTO changes (node_id, at) VALUES (?, ?)")
+            for (index, m, json) in rows {
+                let id = m.nodeID.hex
+                if let stored = try String.fetchOne(select, arguments: [id]), let storedSeq = UInt64(stored), m.seq <= storedSeq {
+                    stale.append(index)
+                    continue
+                }
+                try upsert.execute(arguments: [id, m.nodeHash.hex, json, String(m.seq), now])
+                _ = try Self.recomputeTrust(db, id, now: now)
+                try change.execute(arguments: [id, now])
+            }
+            try pruneChanges(db, lastCursor: try Int64.fetchOne(db, sql: "SELECT MAX(cursor) FROM changes") ?? 0)
+            return stale
         }
     }
 
@@ -324,9 +362,13 @@ struct Store: Sendable {
 
     private func noteChange(_ db: Database, _ nodeID: String, now: Int64) throws {
         try db.execute(sql: "INSERT INTO changes (node_id, at) VALUES (?, ?)", arguments: [nodeID, now])
+        try pruneChanges(db, lastCursor: db.lastInsertedRowID)
+    }
+
+    private func pruneChanges(_ db: Database, lastCursor: Int64) throws {
         // Keep the last `changesRetain` rows (cursors are AUTOINCREMENT: contiguous but
         // for rolled-back transactions, never reused).
-        let horizon = db.lastInsertedRowID - changesRetain
+        let horizon = lastCursor - changesRetain
         guard horizon > 0 else { return }
         try db.execute(sql: "DELETE FROM changes WHERE cursor <= ?", arguments: [horizon])
         try db.execute(
