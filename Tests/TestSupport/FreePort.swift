@@ -83,6 +83,7 @@ public enum FreePort {
 }
 
 /// This process's block of ports outside the kernel's ephemeral range (see `FreePort`).
+// @unchecked: `offset` is only touched under `lock`; the rest is immutable.
 final class PortBlock: @unchecked Sendable {
     static let size = 400
     /// Where the lock files live: shared by every test process on the machine.
