@@ -48,7 +48,7 @@ var hits = 0
 var clock = ContinuousClock.now
 for index in 0..<probes {
     names[index & 1023].wire.withUnsafeBytes { wire in
-        if case .hit = harness.source.cachedAnswer(wire: wire, type: .txt) { hits += 1 }
+        if harness.source.cachedAnswer(wire: wire, type: .txt) != nil { hits += 1 }
     }
 }
 let lookupNanoseconds = (ContinuousClock.now - clock) / probes
