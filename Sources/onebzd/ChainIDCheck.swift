@@ -19,16 +19,25 @@ enum ChainIDCheck {
         }
     }
 
+    /// A client for one endpoint that asks once (no retry, no failover): a check of
+    /// that endpoint, within the server's timeout and request budget for it.
+    static func probe(
+        _ url: URL, chain: ServerConfiguration.Chain, logger: Logger = Logger(label: "onebz.chain.rpc")
+    ) -> JSONRPCClient {
+        var configuration = JSONRPCClient.Configuration(endpoints: [url])
+        configuration.maxAttempts = 1
+        configuration.timeout = chain.timeout
+        configuration.requestsPerSecond = chain.requestsPerSecond
+        return JSONRPCClient(configuration: configuration, logger: logger)
+    }
+
     static func run(_ chain: ServerConfiguration.Chain, logger: Logger) async throws {
         guard let expected = chain.expectedChainID else { return }
         let key = chain.network.map { "chain.network = \"\($0.name)\"" } ?? "chain.chain_id"
         let answers = await withTaskGroup(of: (String, Result<UInt64, any Error>).self) { group in
             for url in chain.rpcURLs {
                 group.addTask {
-                    var configuration = JSONRPCClient.Configuration(endpoints: [url])
-                    configuration.maxAttempts = 1
-                    configuration.timeout = chain.timeout
-                    let client = JSONRPCClient(configuration: configuration)
+                    let client = probe(url, chain: chain)
                     do { return (JSONRPCClient.redacted(url), .success(try await client.chainID())) } catch {
                         return (JSONRPCClient.redacted(url), .failure(error))
                     }

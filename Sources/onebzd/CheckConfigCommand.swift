@@ -78,14 +78,9 @@ enum EndpointCheck {
     }
 
     static func run(_ url: URL, chain: ServerConfiguration.Chain) async -> Report {
-        var configuration = JSONRPCClient.Configuration(endpoints: [url])
-        configuration.maxAttempts = 1
-        configuration.timeout = chain.timeout
-        // The server's own budget for the endpoint: a check must not be what trips its limit.
-        configuration.requestsPerSecond = chain.requestsPerSecond
         var logger = Logger(label: "onebzd.check-config")
         logger.logLevel = .critical  // what it finds is printed below, not logged
-        let client = JSONRPCClient(configuration: configuration, logger: logger)
+        let client = ChainIDCheck.probe(url, chain: chain, logger: logger)
         var report = Report()
 
         do {
