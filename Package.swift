@@ -2,7 +2,7 @@
 // The 1bz DNS package: see docs/architecture.md for the module layering.
 // DNSWire -> ZoneCache -> DNSEngine -> ZoneTransfer -> DNSTransport -> onebzd
 //                         DNSEngine -> HTTPGateway  -> onebzd
-// ChainReader -> NodeRegistry -> OneBZResolver (imports DNSEngine, ZoneTransfer) -> onebzd
+// ChainReader -> NodeRegistry -> OneBZResolver (imports DNSEngine, ZoneTransfer) -> HTTPGateway, onebzd
 //                NodeRegistry -> onebz-registry, onebz
 import PackageDescription
 
@@ -160,7 +160,7 @@ let package = Package(
         .target(
             name: "HTTPGateway",
             dependencies: [
-                "DNSEngine", "DNSWire", "HTTPServerGuard", hummingbird, nioCore, nioConcurrency, logging, metrics,
+                "DNSEngine", "DNSWire", "OneBZResolver", "HTTPServerGuard", hummingbird, nioCore, nioConcurrency, logging, metrics,
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -206,7 +206,8 @@ let package = Package(
         .testTarget(
             name: "HTTPGatewayTests",
             dependencies: [
-                "HTTPGateway", "HTTPServerGuard", "ConnectionLimits", "DNSEngine", "ZoneCache", "DNSWire", "TestSupport",
+                "HTTPGateway", "HTTPServerGuard", "ConnectionLimits", "DNSEngine", "OneBZResolver", "ZoneCache", "DNSWire",
+                "TestSupport",
                 hummingbird, nioCore,
                 nioPosix, nioConcurrency, logging, .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

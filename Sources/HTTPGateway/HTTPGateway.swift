@@ -1,11 +1,12 @@
+import DNSEngine
 import Foundation
+import HTTPServerGuard
 import Hummingbird
 import HummingbirdCore
 import HummingbirdHTTP2
-import DNSEngine
-import HTTPServerGuard
 import Logging
 import NIOCore
+import OneBZResolver
 import Prometheus
 
 /// The HTTP face of onebzd (docs/design.md#gateway): DoH (RFC 8484), `/resolve` JSON,

@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import OneBZResolver
 
 /// `GET /resolve?name=shashi.1bz`: the verified node behind a 1bz name, as JSON
 /// (`NodeInfo`). The engine classifies the name first, exactly as for a DNS query: a

@@ -5,6 +5,7 @@ import HTTPGateway
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import OneBZResolver
 import Prometheus
 import TestSupport
 import ZoneCache

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOConcurrencyHelpers
 import NIOCore
+import OneBZResolver
 import Testing
 
 /// `/resolve`: NodeInfo JSON and the status of every `NodeLookupError`; the DNS-JSON shape.
