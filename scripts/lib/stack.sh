@@ -191,9 +191,9 @@ TOML
 }
 
 # start_onebzd FILE HTTP_PORT [ONEBZD_ARGS...]: ready once the gateway's /readyz answers
-# (the chain follower has synced).
+# (the chain follower has synced). Starts $onebzd_bin if set, else $bin_dir/onebzd.
 start_onebzd() {
   local config=$1 http_port=$2; shift 2
-  start onebzd "$bin_dir/onebzd" --config "$config" "$@"
+  start onebzd "${onebzd_bin:-$bin_dir/onebzd}" --config "$config" "$@"
   wait_ready onebzd curl -sf "http://127.0.0.1:$http_port/readyz"
 }
