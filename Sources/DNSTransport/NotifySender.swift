@@ -53,8 +53,9 @@ public final class NotifySender: Service, Sendable, CustomStringConvertible {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let states: NIOLockedValueBox<[TargetState]>
-    private let wake: AsyncStream<Void>.Continuation
-    private let wakeups: AsyncStream<Void>
+    /// Rung by a new serial or the server starting to listen; the loop also wakes every
+    /// 100 ms for retries that fall due.
+    private let doorbell = Doorbell()
     /// Nothing is sent until the zone's own server listens (`serverListening()`): a
     /// secondary that gets our NOTIFY asks for the SOA and the transfer at once, and a
     /// refused connection then costs it its retry interval (Knot: 10 minutes).
@@ -76,9 +77,6 @@ public final class NotifySender: Service, Sendable, CustomStringConvertible {
             maxDelay: UInt64(max(1, configuration.maxRetry.nanoseconds)))
         states = NIOLockedValueBox(
             configuration.targets.map { _ in TargetState(schedule: schedule, signer: nil) })
-        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        wakeups = stream
-        wake = continuation
     }
 
     public var description: String { "NotifySender(\(configuration.targets.count) targets)" }
@@ -86,7 +84,7 @@ public final class NotifySender: Service, Sendable, CustomStringConvertible {
     /// The server answering for the zone is listening: NOTIFYs may go out.
     public func serverListening() {
         held.withLockedValue { $0 = false }
-        wake.yield()
+        doorbell.ring()
     }
 
     /// The zone now has `serial`: notify every target (again).
@@ -104,7 +102,7 @@ public final class NotifySender: Service, Sendable, CustomStringConvertible {
                 }
             }
         }
-        wake.yield()
+        doorbell.ring()
     }
 
     public func run() async throws {
@@ -117,10 +115,7 @@ public final class NotifySender: Service, Sendable, CustomStringConvertible {
                 // Wake at the next deadline or on a new serial, at least every 100 ms.
                 await withTaskGroup(of: Void.self) { group in
                     group.addTask { try? await Task.sleep(for: .milliseconds(100)) }
-                    group.addTask { [wakeups = self.wakeups] in
-                        var iterator = wakeups.makeAsyncIterator()
-                        _ = await iterator.next()
-                    }
+                    group.addTask { [doorbell = self.doorbell] in await doorbell.wait() }
                     await group.next()
                     group.cancelAll()
                 }
@@ -147,6 +142,9 @@ public final class NotifySender: Service, Sendable, CustomStringConvertible {
 
     private func sendDue(_ channels: [Int32: any Channel]) {
         let now = NIODeadline.now().uptimeNanoseconds
+        // The SOA only when a NOTIFY is due: reading it can mean assembling the zone's
+        // current version (the materialised zone), and the loop wakes every 100 ms.
+        guard states.withLockedValue({ $0.contains { $0.schedule.isDue(now: now) } }) else { return }
         let soa = self.soa()
         var outgoing: [(Int, ByteBuffer, UInt32, Int)] = []
         states.withLockedValue { states in

@@ -215,12 +215,13 @@ final class Fleet: @unchecked Sendable {
         }
     }
 
+    /// Polls `check` (three digs, one per server, for a serial) every 250 ms.
     func until(timeout: Duration, _ check: () -> Bool) async throws {
         let clock = ContinuousClock()
         let start = clock.now
         while clock.now - start < timeout {
             if check() { return }
-            try await Task.sleep(for: .milliseconds(100))
+            try await Task.sleep(for: .milliseconds(250))
         }
         throw TestProcessError(
             "not within \(timeout): serials onebzd \(serial(of: .primary) ?? "-"), NSD \(serial(of: .nsd) ?? "-"), Knot \(serial(of: .knot) ?? "-")"
