@@ -257,6 +257,14 @@ public final class JSONRPCClient: Sendable {
         return true
     }
 
+    private func wrongChainError(_ method: String, endpoint index: Int) -> JSONRPCError {
+        let reported: String
+        if case .wrong(let id) = EndpointStatistics.shared.chainID(names[index]) { reported = " (it reports \(id))" } else { reported = "" }
+        return JSONRPCError(
+            .invalidResponse, method: method, endpoint: names[index],
+            message: "not used: it serves another chain than \(configuration.expectedChainID ?? 0)\(reported)")
+    }
+
     private func excludeWrongChain(_ index: Int, reported: UInt64, expected: UInt64, newlySeen: Bool) {
         state.withLockedValue { $0.exclude(index) }
         guard newlySeen, metrics[index].wrongChain(reported: reported) else { return }
@@ -291,11 +299,7 @@ public final class JSONRPCClient: Sendable {
         for attemptNumber in 0..<max(1, configuration.maxAttempts) {
             try Task.checkCancellation()
             // The request token is taken with the choice: concurrent calls queue up.
-            if state.withLockedValue({ $0.allExcluded }) {
-                throw JSONRPCError(
-                    .invalidResponse, method: method, endpoint: names.joined(separator: ", "),
-                    message: "every endpoint serves another chain than \(configuration.expectedChainID ?? 0)")
-            }
+            if state.withLockedValue({ $0.allExcluded }) { throw lastError ?? wrongChainError(method, endpoint: 0) }
             let (index, readyAt) = state.withLockedValue { $0.reserve(now: clock.now) }
             if let readyAt {
                 let wait = readyAt - clock.now
@@ -310,7 +314,10 @@ public final class JSONRPCClient: Sendable {
                 try await Task.sleep(for: backoff(round: attemptNumber / configuration.endpoints.count))
             }
             do {
-                guard try await servesExpectedChain(index) else { continue }
+                guard try await servesExpectedChain(index) else {
+                    lastError = wrongChainError(method, endpoint: index)
+                    continue
+                }
                 metrics[index].request()
                 let value = try await attempt(index)
                 state.withLockedValue { $0.succeeded(index) }
