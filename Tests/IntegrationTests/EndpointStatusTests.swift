@@ -74,8 +74,8 @@ import Testing
         #expect(report.endpoints.map(\.requestsPerSecond) == [2, 10])
 
         let clock = ContinuousClock()
-        let before = stack.rpc.map { $0.count("http_requests") }
         let start = clock.now
+        let before = stack.rpc.map { $0.count("http_requests") }
         let misses = 60
         for i in 0..<misses {
             let answer = try stack.dig(["budget-\(i)-\(UInt32.random(in: 0...UInt32.max)).1bz", "TXT"])
@@ -86,13 +86,13 @@ import Testing
         let sent = zip(after, before).map { $0 - $1 }
         print("budget: \(misses) misses in \(seconds) s; requests at rpc0 (2/s) \(sent[0]), rpc1 (10/s) \(sent[1])")
         // A token bucket lets through at most its burst (one second's worth) plus the
-        // rate times the time elapsed (+1: a request sent just before the first count).
-        // A slower machine only loosens the bound.
-        #expect(Double(sent[0]) <= 2 + 2 * seconds + 1, "rpc0 sent \(sent[0]) in \(seconds) s")
-        #expect(Double(sent[1]) <= 10 + 10 * seconds + 1, "rpc1 sent \(sent[1]) in \(seconds) s")
+        // rate times the time elapsed (+2: requests sent before the first count, still on
+        // their way: the follower's and a miss's). A slower machine only loosens the bound.
+        #expect(Double(sent[0]) <= 2 + 2 * seconds + 2, "rpc0 sent \(sent[0]) in \(seconds) s")
+        #expect(Double(sent[1]) <= 10 + 10 * seconds + 2, "rpc1 sent \(sent[1]) in \(seconds) s")
         // Every miss cost a call: what rpc0's budget did not allow went to rpc1.
         #expect(sent[0] + sent[1] >= misses)
-        #expect(sent[1] >= misses - Int(2 + 2 * seconds + 1))
+        #expect(sent[1] >= misses - Int(2 + 2 * seconds + 2))
     }
 
     @Test func anEndpointDownAtStartIsCheckedBeforeItsFirstUse() async throws {
