@@ -42,7 +42,8 @@ struct EndpointState: Sendable {
     /// `index` is never used again (it serves another chain).
     mutating func exclude(_ index: Int) {
         excluded[index] = true
-        if index == preferred, let next = (1..<excluded.count).map({ (index + $0) % excluded.count }).first(where: { !excluded[$0] }) {
+        let count = excluded.count
+        if index == preferred, let next = (1..<count).map({ (index + $0) % count }).first(where: { !excluded[$0] }) {
             preferred = next
         }
     }

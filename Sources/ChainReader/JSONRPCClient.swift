@@ -244,7 +244,8 @@ public final class JSONRPCClient: Sendable {
         metrics[index].request()
         let result = try await perform("eth_chainId", [], id: id, endpoint: index)
         guard let text = result.stringValue, let reported = UInt256(hexQuantity: text)?.uint64 else {
-            throw JSONRPCError(.invalidResponse, method: "eth_chainId", endpoint: name, message: "result is not a quantity: \(result)")
+            throw JSONRPCError(
+                .invalidResponse, method: "eth_chainId", endpoint: name, message: "result is not a quantity: \(result)")
         }
         guard reported == expected else {
             excludeWrongChain(index, reported: reported, expected: expected, newlySeen: true)
@@ -259,7 +260,11 @@ public final class JSONRPCClient: Sendable {
 
     private func wrongChainError(_ method: String, endpoint index: Int) -> JSONRPCError {
         let reported: String
-        if case .wrong(let id) = EndpointStatistics.shared.chainID(names[index]) { reported = " (it reports \(id))" } else { reported = "" }
+        if case .wrong(let id) = EndpointStatistics.shared.chainID(names[index]) {
+            reported = " (it reports \(id))"
+        } else {
+            reported = ""
+        }
         return JSONRPCError(
             .invalidResponse, method: method, endpoint: names[index],
             message: "not used: it serves another chain than \(configuration.expectedChainID ?? 0)\(reported)")

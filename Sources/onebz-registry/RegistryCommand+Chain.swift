@@ -20,7 +20,9 @@ extension RegistryCommand {
         guard !rpc.isEmpty else { throw ValidationError("--rpc is required") }
         var urls: [URL] = []
         for text in rpc {
-            do { urls.append(try RPCURLArgument.resolve(text, flag: "--rpc")) } catch { throw ValidationError(error.description) }
+            do { urls.append(try RPCURLArgument.resolve(text, flag: "--rpc")) } catch {
+                throw ValidationError(error.description)
+            }
         }
         guard let address = EthereumAddress(hex: contract) else {
             throw ValidationError("invalid --contract \(contract): expected 0x + 40 hex digits")
@@ -35,7 +37,8 @@ extension RegistryCommand {
         var configuration = JSONRPCClient.Configuration(endpoints: urls)
         configuration.expectedChainID = profile?.chainID
         configuration.requestsPerSecond = requestsPerSecond.map { $0 > 0 ? $0 : nil } ?? profile?.requestsPerSecond
-        configuration.hedgeAfter = hedgeAfter.map { $0 > 0 ? .milliseconds(Int($0 * 1000)) : nil } ?? profile?.hedgeAfter
+        configuration.hedgeAfter =
+            hedgeAfter.map { $0 > 0 ? .milliseconds(Int($0 * 1000)) : nil } ?? profile?.hedgeAfter
         return BizNodeRegistry(client: JSONRPCClient(configuration: configuration), address: address)
     }
 }

@@ -37,13 +37,16 @@ struct RegistryCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("requests-per-second"),
-        help: "Requests per second per endpoint, retries included (0: unlimited; default: the profile's, else unlimited).")
+        help:
+            "Requests per second per endpoint, retries included (0: unlimited; default: the profile's, else unlimited).")
     var requestsPerSecond: Double?
 
-    @Option(name: .customLong("hedge-after"), help: "Seconds before a slow read also goes to the next endpoint (0: never).")
+    @Option(
+        name: .customLong("hedge-after"), help: "Seconds before a slow read also goes to the next endpoint (0: never).")
     var hedgeAfter: Double?
 
-    @Option(name: .customLong("max-log-range"), help: "Blocks per eth_getLogs at most (default: the profile's, else 1000).")
+    @Option(
+        name: .customLong("max-log-range"), help: "Blocks per eth_getLogs at most (default: the profile's, else 1000).")
     var maxLogRange: UInt64?
 
     @Option(help: "BizNodeRegistry contract address (0x...).")
@@ -52,10 +55,13 @@ struct RegistryCommand: AsyncParsableCommand {
     @Option(name: .customLong("deploy-block"), help: "Block the contract was deployed in (event scan start).")
     var deployBlock: UInt64 = 0
 
-    @Option(help: "Blocks to wait before believing an event (follows latest; default 0, or the profile's finalized tag).")
+    @Option(
+        help: "Blocks to wait before believing an event (follows latest; default 0, or the profile's finalized tag).")
     var confirmations: UInt64?
 
-    @Option(name: .customLong("poll-interval"), help: "Seconds between event polls (eth_getLogs; default: the profile's, else 2).")
+    @Option(
+        name: .customLong("poll-interval"),
+        help: "Seconds between event polls (eth_getLogs; default: the profile's, else 2).")
     var pollInterval: Double?
 
     @Option(name: .customLong("sweep-interval"), help: "Seconds between full re-reads of every stored node.")
@@ -134,7 +140,8 @@ struct RegistryCommand: AsyncParsableCommand {
         let profile = try chainProfile()
         followerConfig.useFinalizedTag = confirmations == nil && (profile?.useFinalizedTag ?? false)
         followerConfig.confirmations = confirmations ?? profile?.confirmations ?? 0
-        followerConfig.pollInterval = pollInterval.map { .milliseconds(Int($0 * 1000)) } ?? profile?.pollInterval ?? .seconds(2)
+        followerConfig.pollInterval =
+            pollInterval.map { .milliseconds(Int($0 * 1000)) } ?? profile?.pollInterval ?? .seconds(2)
         followerConfig.maxRange = maxLogRange ?? profile?.maxLogRange ?? 1000
         let follower = EventFollower(registry: registry, configuration: followerConfig, logger: logger) { event in
             await sync.handle(event)

@@ -33,7 +33,9 @@ enum EndpointsView {
     /// The table (pure, for tests).
     static func render(_ report: ChainStatusReport, server: String) -> String {
         var out = "== chain endpoints of \(server) (answers from block \(report.head.map(String.init) ?? "none yet"))\n"
-        let header = ["endpoint", "height", "lag", "behind", "req/min", "budget", "429s", "batch", "chain id", "errors"]
+        let header = [
+            "endpoint", "height", "lag", "behind", "req/min", "budget", "429s", "batch", "chain id", "errors",
+        ]
         var rows = [header]
         for e in report.endpoints {
             let errors = e.errors.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
@@ -53,7 +55,8 @@ enum EndpointsView {
             out += "  " + cells.joined(separator: "  ") + "\n"
         }
         for e in report.endpoints where e.chainID == "wrong" {
-            out += "  - \(e.endpoint) serves chain \(e.reportedChainID.map(String.init) ?? "?"), not the configured one: "
+            out +=
+                "  - \(e.endpoint) serves chain \(e.reportedChainID.map(String.init) ?? "?"), not the configured one: "
                 + "onebzd does not use it; fix chain.rpc_urls\n"
         }
         return out

@@ -50,7 +50,9 @@ struct StatusCommand: AsyncParsableCommand {
 
     func validate() throws {
         if endpoints {
-            guard server != nil else { throw ValidationError("--endpoints needs --server URL (onebzd's --http address)") }
+            guard server != nil else {
+                throw ValidationError("--endpoints needs --server URL (onebzd's --http address)")
+            }
             guard node == nil else { throw ValidationError("give a node or --endpoints, not both") }
         } else if node == nil {
             throw ValidationError("give a name or node id (or --endpoints --server URL)")

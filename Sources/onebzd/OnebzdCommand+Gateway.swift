@@ -22,8 +22,8 @@ extension OnebzdCommand {
     /// Throws when the TLS files cannot be loaded (the error names the file).
     static func gatewayService(
         address: HostPort?, tls: TLSFiles?, settings: GatewaySettings, engine: QueryEngine,
-        nodeLookup: (any NodeLookupService)?, registry: PrometheusCollectorRegistry, isReady: @escaping @Sendable () -> Bool,
-        chainStatus: (@Sendable () -> ByteBuffer)?, group: any EventLoopGroup, logger: Logger
+        nodeLookup: (any NodeLookupService)?, registry: PrometheusCollectorRegistry,
+        isReady: @escaping @Sendable () -> Bool, chainStatus: (@Sendable () -> ByteBuffer)?, group: any EventLoopGroup, logger: Logger
     ) throws -> (any Service)? {
         guard let address else { return nil }
         var gateway = HTTPGateway(
@@ -42,7 +42,8 @@ extension OnebzdCommand {
         for name in chain.rpcURLs.map(JSONRPCClient.redacted) where !names.contains(name) { names.append(name) }
         return { [names] in
             let current = head.flatMap { $0.isSynced ? $0.current : nil }
-            let report = ChainStatusReport(head: current, endpoints: EndpointStatistics.shared.reports(names, head: current))
+            let endpoints = EndpointStatistics.shared.reports(names, head: current)
+            let report = ChainStatusReport(head: current, endpoints: endpoints)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             return ByteBuffer(bytes: (try? encoder.encode(report)) ?? Data("{}".utf8))

@@ -131,7 +131,9 @@ import Testing
 
         let log = stack.log(since: mark)
         let line = try #require(log.split(separator: "\n").first { $0.contains("endpoint serves another chain") })
-        #expect(line.contains("chainId=1") && line.contains("expected=\(Self.devnetChainID)") && line.contains(stack.rpc[1].url))
+        #expect(
+            line.contains("chainId=1") && line.contains("expected=\(Self.devnetChainID)")
+                && line.contains(stack.rpc[1].url))
         let metrics = try Command.run("curl", ["-s", "\(server)/metrics"]).stdout
         #expect(Self.value(metrics, "onebz_chain_endpoint_wrong_chain", stack.rpc[1].url) == 1)
         #expect(Self.value(metrics, "onebz_chain_endpoint_wrong_chain", stack.rpc[2].url) ?? 0 == 0)
@@ -157,14 +159,18 @@ import Testing
             try await Task.sleep(for: .milliseconds(100))
         }
         let line = wrong.stderr().split(separator: "\n").first { $0.contains("endpoint serves another chain") }
-        #expect(line?.contains("chainId=\(Self.devnetChainID)") == true && line?.contains("expected=137") == true, "\(wrong.stderr())")
+        #expect(
+            line?.contains("chainId=\(Self.devnetChainID)") == true && line?.contains("expected=137") == true,
+            "\(wrong.stderr())")
 
         // --network devnet, a dead second endpoint and a budget: the devnet is checked, then used.
         let port = FreePort.next()
         let registry = try RegistryServer.start(
             devnet: devnet, port: port, database: dir.appendingPathComponent("devnet.sqlite").path,
             logDirectory: dir, name: "registry-devnet",
-            extraArguments: ["--network", "devnet", "--rpc", "http://127.0.0.1:\(FreePort.next())", "--requests-per-second", "50"])
+            extraArguments: [
+                "--network", "devnet", "--rpc", "http://127.0.0.1:\(FreePort.next())", "--requests-per-second", "50",
+            ])
         defer { _ = registry.stop() }
         try await registry.waitForTCP(port: port)
         deadline = clock.now + .seconds(30)

@@ -144,7 +144,8 @@ struct TableReader {
             let t = TableReader(inline, path: itemKey)
             try t.onlyKeys(["url", "requests_per_second"])
             guard let url = try t.string("url") else { throw ConfigurationError(key: t.key("url"), "is required") }
-            out.append((try ServerConfiguration.parsedHTTPURL(url, key: t.key("url")), try t.double("requests_per_second", min: 0)))
+            let budget = try t.double("requests_per_second", min: 0)
+            out.append((try ServerConfiguration.parsedHTTPURL(url, key: t.key("url")), budget))
         }
         return out
     }
