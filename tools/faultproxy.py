@@ -54,6 +54,7 @@ before any fault mode):
                           (raise K at runtime: an endpoint going back after a restart)
     "slow_fraction": F, "slow_delay": S
                           a fraction F of requests waits S seconds first (p99 latency)
+    "chain_id": N         eth_chainId answers N (an endpoint of another network)
 Presets (--profile): "capped" (Bor-style range cap 50, 25 req/s, 429 with Retry-After,
 batches of at most 10), "results" (Infura-style result cap 2, 10 req/s, JSON-RPC rate
 limits, lag 1), "public" (range cap 20 "block range too large", 5 req/s, 429 without
@@ -262,6 +263,10 @@ def make_handler(target, control_path, stats, profile=None):
                            "batch size too large, maximum batch size is %d" % int(provider["max_batch"]))
                 self.reply(200, json.dumps({"jsonrpc": "2.0", "id": None,
                                             "error": {"code": -32600, "message": message}}).encode())
+                return True
+            if provider.get("chain_id") is not None and not batch and calls[0].get("method") == "eth_chainId":
+                self.reply(200, json.dumps({"jsonrpc": "2.0", "id": calls[0].get("id"),
+                                            "result": hex(int(provider["chain_id"]))}).encode())
                 return True
             cap = provider.get("max_log_range")
             if cap:

@@ -11,6 +11,7 @@ Exit status 0 when every check passed. Only 127.0.0.1; every process it starts i
 stopped by its PID.
 """
 import argparse
+import fcntl
 import json
 import os
 import re
@@ -26,10 +27,67 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROFILES = ["capped", "results", "public"]
 
 
+class PortBlock:
+    """Ports for this run as the Swift tests take theirs (Tests/TestSupport/FreePort.swift):
+    a block of 400 below the kernel's ephemeral range (no outgoing connection takes one
+    between picking and binding), claimed by an flock on /tmp/onebz-test-ports/block-N.lock
+    held until this process exits, so that runs and test processes side by side never
+    share a port; each port is checked free for TCP and UDP. Without a block: the kernel's."""
+    SIZE = 400
+    LOCKS = "/tmp/onebz-test-ports"
+
+    def __init__(self):
+        self.first, self.offset, self.fd = None, 0, None
+        low, high = 32768, 60999
+        try:
+            low, high = (int(x) for x in open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
+        except (OSError, ValueError):
+            pass
+        below, above = range(10000, max(10000, low)), range(max(10000, high + 1), 65536)
+        span = below if len(below) >= len(above) else above
+        blocks = len(span) // self.SIZE
+        if blocks == 0:
+            return
+        os.makedirs(self.LOCKS, exist_ok=True)
+        for step in range(blocks):
+            index = (os.getpid() + step) % blocks
+            fd = os.open(f"{self.LOCKS}/block-{index}.lock", os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o666)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            self.first, self.fd = span.start + index * self.SIZE, fd
+            return
+
+    def next(self):
+        for _ in range(self.SIZE if self.first is not None else 0):
+            port = self.first + self.offset
+            self.offset = (self.offset + 1) % self.SIZE
+            if bindable(socket.SOCK_STREAM, port) and bindable(socket.SOCK_DGRAM, port):
+                return port
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+
+def bindable(kind, port):
+    with socket.socket(socket.AF_INET, kind) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+PORTS = None
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    global PORTS
+    if PORTS is None:
+        PORTS = PortBlock()
+    return PORTS.next()
 
 
 def rpc(port, method, *params):
@@ -213,6 +271,13 @@ stale = 1
                 stats.get("slow", 0)))
             methods = {k: round(v / elapsed_min, 1) for k, v in sorted(stats.items()) if k.startswith("eth_")}
             print("         per method /min:", methods)
+        status = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{http_port}/status/chain", timeout=10).read())
+        print("onebzd's view (/status/chain), answers from block", status.get("head"))
+        for (profile, _, _), e in zip(proxies, status["endpoints"]):
+            errors = " ".join(f"{k}={v}" for k, v in sorted(e["errors"].items())) or "-"
+            print(f"  {profile:8} height {e.get('height')} lag {e.get('lag')} req/min {e['requestsPerMinute']} "
+                  f"budget {e.get('requestsPerSecond')}/s 429s {e['rateLimited']} batch {e['batchSize']} "
+                  f"chain id {e['chainID']} errors {errors}")
         for line in metrics.splitlines():
             if line.startswith(("onebz_chain_rpc_", "onebz_chain_endpoint_", "onebz_chain_follower_")):
                 print("  " + line)

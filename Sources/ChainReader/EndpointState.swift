@@ -6,9 +6,11 @@
 /// - a failure moves the preference to the next endpoint;
 /// - a rate limit without Retry-After cools the endpoint down for a backoff that doubles
 ///   with each limit in a row, with jitter, so several clients do not come back at once;
-/// - the largest batch each endpoint accepted (halved when it refuses one).
+/// - the largest batch each endpoint accepted (halved when it refuses one);
+/// - endpoints excluded for good (they serve another chain) are never picked.
 struct EndpointState: Sendable {
     private(set) var preferred = 0
+    private(set) var excluded: [Bool]
     private var coolDownUntil: [ContinuousClock.Instant?]
     private let pacers: [RequestPacer?]
     private var rateLimitStreak: [Int]
@@ -18,6 +20,7 @@ struct EndpointState: Sendable {
     /// - Parameter pacers: each endpoint's request budget (nil: unlimited).
     init(count: Int, pacers: [RequestPacer?]? = nil, maxBatchSize: Int = 100) {
         coolDownUntil = Array(repeating: nil, count: count)
+        excluded = Array(repeating: false, count: count)
         self.pacers = pacers ?? Array(repeating: nil, count: count)
         rateLimitStreak = Array(repeating: 0, count: count)
         batchLimits = Array(repeating: max(1, maxBatchSize), count: count)
@@ -33,13 +36,27 @@ struct EndpointState: Sendable {
         return first
     }
 
+    /// Every endpoint is excluded: there is none to use.
+    var allExcluded: Bool { !excluded.contains(false) }
+
+    /// `index` is never used again (it serves another chain).
+    mutating func exclude(_ index: Int) {
+        excluded[index] = true
+        let count = excluded.count
+        if index == preferred, let next = (1..<count).map({ (index + $0) % count }).first(where: { !excluded[$0] }) {
+            preferred = next
+        }
+    }
+
     /// The endpoint to try, and the instant to wait for when no endpoint is ready now
-    /// (cooling down or out of tokens). Does not take a token: `take` does.
+    /// (cooling down or out of tokens). Does not take a token: `take` does. Excluded
+    /// endpoints are skipped (unless all are: see `allExcluded`).
     func pick(now: ContinuousClock.Instant) -> (Int, ContinuousClock.Instant?) {
         let count = coolDownUntil.count
         var best: (index: Int, at: ContinuousClock.Instant)?
         for step in 0..<count {
             let index = (preferred + step) % count
+            if excluded[index], !allExcluded { continue }
             let at = readyAt(index, now: now)
             if at <= now { return (index, nil) }
             if best.map({ at < $0.at }) ?? true { best = (index, at) }
@@ -68,7 +85,7 @@ struct EndpointState: Sendable {
         let count = coolDownUntil.count
         for step in 0..<count {
             let index = (preferred + step) % count
-            guard index != excluding, readyAt(index, now: now) <= now else { continue }
+            guard index != excluding, !excluded[index], readyAt(index, now: now) <= now else { continue }
             take(index, now: now)
             return index
         }
@@ -96,7 +113,10 @@ struct EndpointState: Sendable {
 
     mutating func failed(_ index: Int, coolDownUntil until: ContinuousClock.Instant?) {
         if let until { coolDownUntil[index] = until }
-        if index == preferred { preferred = (index + 1) % coolDownUntil.count }
+        if index == preferred {
+            let count = coolDownUntil.count
+            preferred = (1...count).map { (index + $0) % count }.first { !excluded[$0] } ?? (index + 1) % count
+        }
     }
 
     /// `index` said "rate limited": it rests for `retryAfter`, or without one for `base`

@@ -31,6 +31,14 @@ public final class JSONRPCClient: Sendable {
         /// goes to another endpoint that has a token, or waits for the first token.
         public var requestsPerSecond: Double?
         public var requestBurst: Double?
+        /// Budgets of single endpoints, overriding `requestsPerSecond` for them (0:
+        /// unlimited): a paid plan beside a public endpoint.
+        public var endpointRequestsPerSecond: [URL: Double] = [:]
+        /// The chain every endpoint must serve: an endpoint not known to serve it (it was
+        /// down when onebzd started) is asked eth_chainId before its first use; one that
+        /// names another chain is never used (logged, `onebz_chain_endpoint_wrong_chain`).
+        /// nil: not checked.
+        public var expectedChainID: UInt64?
         /// A rate limit without Retry-After rests the endpoint this long, doubling with
         /// each limit in a row up to `maxRateLimitBackoff`, with jitter (0.5–1×).
         public var rateLimitBackoff: Duration = .milliseconds(500)
@@ -47,6 +55,12 @@ public final class JSONRPCClient: Sendable {
         public init(endpoints: [URL]) {
             precondition(!endpoints.isEmpty, "JSONRPCClient needs at least one endpoint URL")
             self.endpoints = endpoints
+        }
+
+        /// The budget of `url`: its own, else `requestsPerSecond`; nil: unlimited.
+        public func requestsPerSecond(of url: URL) -> Double? {
+            guard let own = endpointRequestsPerSecond[url] else { return requestsPerSecond }
+            return own > 0 ? own : nil
         }
     }
 
@@ -90,13 +104,16 @@ public final class JSONRPCClient: Sendable {
             EndpointState(
                 count: configuration.endpoints.count,
                 pacers: configuration.endpoints.map { url in
-                    configuration.requestsPerSecond.map {
+                    configuration.requestsPerSecond(of: url).map {
                         RequestPacer.shared(for: url.absoluteString, rate: $0, burst: configuration.requestBurst)
                     }
                 }, maxBatchSize: configuration.maxBatchSize))
         self.names = configuration.endpoints.map(Self.redacted)
-        self.metrics = names.map(EndpointMetrics.init(name:))
-        for metric in metrics { metric.batchSize.record(configuration.maxBatchSize) }
+        self.metrics = names.map { EndpointMetrics(name: $0) }
+        for (metric, url) in zip(metrics, configuration.endpoints) {
+            metric.batchSize(configuration.maxBatchSize)
+            EndpointStatistics.shared.budget(metric.name, configuration.requestsPerSecond(of: url))
+        }
     }
 
     /// The most calls endpoint `index` takes in one batch, as learnt so far (1: it
@@ -145,7 +162,7 @@ public final class JSONRPCClient: Sendable {
         precondition(!calls.isEmpty, "an empty JSON-RPC batch")
         let label = calls.map(\.method).joined(separator: "+")
         return try await withFailover(label) { index in
-            let results = try await sendInPieces(calls, label: label, endpoint: index)
+            let results = try await sendHedged(calls, label: label, endpoint: index)
             do { return try decode(results) } catch let error as JSONRPCError where error.kind == .rpc {
                 throw error
             } catch {
@@ -188,7 +205,7 @@ public final class JSONRPCClient: Sendable {
             } catch let error as JSONRPCError where error.isBatchRefusal && piece.count > 1 {
                 let next = state.withLockedValue { $0.refusedBatch(index, size: piece.count, limit: error.statedLimit) }
                 metrics[index].batchRefused()
-                metrics[index].batchSize.record(next)
+                metrics[index].batchSize(next)
                 logger.info(
                     "endpoint refused a JSON-RPC batch, sending smaller ones",
                     metadata: ["endpoint": "\(names[index])", "batch": "\(piece.count)", "now": "\(next)", "error": "\(error)"])
@@ -199,12 +216,66 @@ public final class JSONRPCClient: Sendable {
     }
 
     /// Waits until `index` has a request token (bounded requests per second), and takes it.
-    private func waitForToken(_ index: Int) async throws {
+    /// `counted`: the request is counted now (false: the caller counts it).
+    private func waitForToken(_ index: Int, counted: Bool = true) async throws {
         let clock = ContinuousClock()
         if let readyAt = state.withLockedValue({ $0.reserveToken(index, now: clock.now) }) {
             try await Task.sleep(until: readyAt, clock: clock)
         }
-        metrics[index].requests.increment()
+        if counted { metrics[index].request() }
+    }
+
+    /// Whether `index` serves `expectedChainID`: known (checked at start, or by any client
+    /// of the process before), else asked now with eth_chainId (the request token taken
+    /// for this attempt pays for it; the attempt then waits for another). False: it serves
+    /// another chain and is excluded for good. Throws when it cannot be asked (the attempt
+    /// failed, as any other).
+    private func servesExpectedChain(_ index: Int) async throws -> Bool {
+        guard let expected = configuration.expectedChainID else { return true }
+        let name = names[index]
+        switch EndpointStatistics.shared.chainID(name) {
+        case .checked: return true
+        case .wrong(let reported):
+            excludeWrongChain(index, reported: reported, expected: expected, newlySeen: false)
+            return false
+        case .unchecked: break
+        }
+        let id = state.withLockedValue { $0.nextID() }
+        metrics[index].request()
+        let result = try await perform("eth_chainId", [], id: id, endpoint: index)
+        guard let text = result.stringValue, let reported = UInt256(hexQuantity: text)?.uint64 else {
+            throw JSONRPCError(
+                .invalidResponse, method: "eth_chainId", endpoint: name, message: "result is not a quantity: \(result)")
+        }
+        guard reported == expected else {
+            excludeWrongChain(index, reported: reported, expected: expected, newlySeen: true)
+            return false
+        }
+        if EndpointStatistics.shared.setChainID(name, .checked) {
+            logger.info("chain id checked", metadata: ["endpoint": "\(name)", "chainId": "\(expected)"])
+        }
+        try await waitForToken(index, counted: false)
+        return true
+    }
+
+    private func wrongChainError(_ method: String, endpoint index: Int) -> JSONRPCError {
+        let reported: String
+        if case .wrong(let id) = EndpointStatistics.shared.chainID(names[index]) {
+            reported = " (it reports \(id))"
+        } else {
+            reported = ""
+        }
+        return JSONRPCError(
+            .invalidResponse, method: method, endpoint: names[index],
+            message: "not used: it serves another chain than \(configuration.expectedChainID ?? 0)\(reported)")
+    }
+
+    private func excludeWrongChain(_ index: Int, reported: UInt64, expected: UInt64, newlySeen: Bool) {
+        state.withLockedValue { $0.exclude(index) }
+        guard newlySeen, metrics[index].wrongChain(reported: reported) else { return }
+        logger.error(
+            "endpoint serves another chain, not using it: fix chain.rpc_urls",
+            metadata: ["endpoint": "\(names[index])", "chainId": "\(reported)", "expected": "\(expected)"])
     }
 
     /// Endpoint heights for the operator view: eth_blockNumber is the endpoint's head;
@@ -233,6 +304,7 @@ public final class JSONRPCClient: Sendable {
         for attemptNumber in 0..<max(1, configuration.maxAttempts) {
             try Task.checkCancellation()
             // The request token is taken with the choice: concurrent calls queue up.
+            if state.withLockedValue({ $0.allExcluded }) { throw lastError ?? wrongChainError(method, endpoint: 0) }
             let (index, readyAt) = state.withLockedValue { $0.reserve(now: clock.now) }
             if let readyAt {
                 let wait = readyAt - clock.now
@@ -246,8 +318,12 @@ public final class JSONRPCClient: Sendable {
             } else if attemptNumber > 0, attemptNumber % configuration.endpoints.count == 0 {
                 try await Task.sleep(for: backoff(round: attemptNumber / configuration.endpoints.count))
             }
-            metrics[index].requests.increment()
             do {
+                guard try await servesExpectedChain(index) else {
+                    lastError = wrongChainError(method, endpoint: index)
+                    continue
+                }
+                metrics[index].request()
                 let value = try await attempt(index)
                 state.withLockedValue { $0.succeeded(index) }
                 return value
@@ -256,7 +332,7 @@ public final class JSONRPCClient: Sendable {
                 guard error.isRetryable else { throw error }
                 lastError = error
                 if error.isRateLimited {
-                    metrics[index].rateLimited.increment()
+                    metrics[index].rateLimited()
                     let rest = state.withLockedValue {
                         $0.rateLimited(
                             index, retryAfter: error.retryAfter, base: configuration.rateLimitBackoff,
@@ -299,10 +375,10 @@ public final class JSONRPCClient: Sendable {
 
     // MARK: one attempt
 
-    private enum Raced: Sendable {
-        case primary(Result<JSONValue, any Error>)
+    private enum Raced<Value: Sendable>: Sendable {
+        case primary(Result<Value, any Error>)
         /// nil: no endpoint was ready for a hedge.
-        case hedge(Result<JSONValue, any Error>?)
+        case hedge(Result<Value, any Error>?)
     }
 
     /// One attempt on `index`, hedged (`hedgeAfter`): when it has not answered in time, the
@@ -310,30 +386,56 @@ public final class JSONRPCClient: Sendable {
     /// that fails ends the attempt at once (the failover loop moves on), unless a hedge is
     /// already out, whose answer is then awaited.
     private func performHedged(_ method: String, _ params: [JSONValue], endpoint index: Int) async throws -> JSONValue {
-        let id = state.withLockedValue { $0.nextID() }
-        guard let after = configuration.hedgeAfter, configuration.endpoints.count > 1, !method.hasPrefix("eth_send") else {
-            return try await perform(method, params, id: id, endpoint: index)
+        try await hedged(method, endpoint: index) { endpoint in
+            let id = self.state.withLockedValue { $0.nextID() }
+            return try await self.perform(method, params, id: id, endpoint: endpoint)
+        }
+    }
+
+    /// A batch attempt hedged as a single call is: the whole batch also goes to the next
+    /// ready endpoint after `hedgeAfter` (all its calls to one endpoint, as a range's
+    /// headers and logs must be), and the first complete answer wins.
+    private func sendHedged(
+        _ calls: [(method: String, params: [JSONValue])], label: String, endpoint index: Int
+    ) async throws -> [Result<JSONValue, JSONRPCError>] {
+        let hedgeable = !calls.contains { $0.method.hasPrefix("eth_send") }
+        return try await hedged(label, endpoint: index, hedgeable: hedgeable) { endpoint in
+            try await self.sendInPieces(calls, label: label, endpoint: endpoint)
+        }
+    }
+
+    /// Runs `send(index)`; with `hedgeAfter` (and `hedgeable`: never for transactions),
+    /// also `send(other)` on the next ready endpoint known to serve the expected chain once
+    /// `hedgeAfter` has passed without an answer; the first success wins, the other is
+    /// cancelled.
+    private func hedged<Value: Sendable>(
+        _ label: String, endpoint index: Int, hedgeable: Bool? = nil,
+        _ send: @escaping @Sendable (Int) async throws -> Value
+    ) async throws -> Value {
+        guard let after = configuration.hedgeAfter, configuration.endpoints.count > 1,
+            hedgeable ?? !label.hasPrefix("eth_send")
+        else {
+            return try await send(index)
         }
         let sent = NIOLockedValueBox(false)
-        return try await withThrowingTaskGroup(of: Raced.self) { group in
+        return try await withThrowingTaskGroup(of: Raced<Value>.self) { group in
             group.addTask {
-                do { return .primary(.success(try await self.perform(method, params, id: id, endpoint: index))) } catch {
-                    return .primary(.failure(error))
-                }
+                do { return .primary(.success(try await send(index))) } catch { return .primary(.failure(error)) }
             }
             group.addTask {
                 try await Task.sleep(for: after)
                 let clock = ContinuousClock()
-                guard let second = self.state.withLockedValue({ $0.hedgeTarget(excluding: index, now: clock.now) }) else {
+                // Only to an endpoint known to serve the expected chain (no check on a hedge).
+                guard let second = self.state.withLockedValue({ $0.hedgeTarget(excluding: index, now: clock.now) }),
+                    self.configuration.expectedChainID == nil
+                        || EndpointStatistics.shared.chainID(self.names[second]) == .checked
+                else {
                     return .hedge(nil)
                 }
                 sent.withLockedValue { $0 = true }
-                self.metrics[second].requests.increment()
+                self.metrics[second].request()
                 self.hedges.increment()
-                let hedgeID = self.state.withLockedValue { $0.nextID() }
-                do { return .hedge(.success(try await self.perform(method, params, id: hedgeID, endpoint: second))) } catch {
-                    return .hedge(.failure(error))
-                }
+                do { return .hedge(.success(try await send(second))) } catch { return .hedge(.failure(error)) }
             }
             var primaryFailure: (any Error)?
             while let raced = try await group.next() {

@@ -10,7 +10,7 @@ import OneBZResolver
 import Prometheus
 
 /// The HTTP face of onebzd (docs/design.md#gateway): DoH (RFC 8484), `/resolve` JSON,
-/// the lookup page, Prometheus `/metrics` and the health probes.
+/// the lookup page, Prometheus `/metrics`, `/status/chain` and the health probes.
 ///
 /// DNS answers come from the same `QueryEngine` value the UDP/TCP servers use, so
 /// there is one answer path and one cache. The gateway itself holds no state beyond
@@ -28,6 +28,9 @@ public struct HTTPGateway: Sendable {
     let resolveGuard: ResolveGuard
     /// Connection counts and caps of the server `application(...)` builds (in `/metrics`).
     public let connectionGuard: HTTPConnectionGuard
+    /// `/status/chain`: the chain endpoints as the operator sees them (JSON, made per
+    /// request); nil: 404, no chain configured.
+    public var chainStatus: (@Sendable () -> ByteBuffer)?
 
     /// - Parameter now: monotonic nanoseconds for the `/resolve` rate limiter and proof cache.
     public init(
@@ -68,6 +71,13 @@ public struct HTTPGateway: Sendable {
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        }
+        let chainStatus = self.chainStatus
+        router.get("/status/chain") { _, _ in
+            guard let chainStatus else { return Self.text(.notFound, "no chain configured\n") }
+            return Response(
+                status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                body: .init(byteBuffer: chainStatus()))
         }
         router.get("/healthz") { _, _ in Self.text(.ok, "ok\n") }
         let isReady = self.isReady

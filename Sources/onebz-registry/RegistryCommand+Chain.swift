@@ -4,14 +4,42 @@ import Foundation
 import NodeRegistry
 
 extension RegistryCommand {
-    /// The BizNodeRegistry binding for --rpc/--contract.
+    /// The profile --network names; nil without one.
+    func chainProfile() throws -> ChainProfile? {
+        guard let network else { return nil }
+        guard let profile = ChainProfile.named(network) else {
+            throw ValidationError(
+                "invalid --network \(network): expected one of \(ChainProfile.all.map(\.name).joined(separator: ", "))")
+        }
+        return profile
+    }
+
+    /// The BizNodeRegistry binding for --rpc (one or more, in order of preference),
+    /// --contract and the provider settings (--network and the flags overriding it).
     func makeRegistryBinding() throws -> BizNodeRegistry {
-        let url: URL
-        do { url = try RPCURLArgument.resolve(rpc, flag: "--rpc") } catch { throw ValidationError(error.description) }
+        guard !rpc.isEmpty else { throw ValidationError("--rpc is required") }
+        var urls: [URL] = []
+        for text in rpc {
+            do { urls.append(try RPCURLArgument.resolve(text, flag: "--rpc")) } catch {
+                throw ValidationError(error.description)
+            }
+        }
         guard let address = EthereumAddress(hex: contract) else {
             throw ValidationError("invalid --contract \(contract): expected 0x + 40 hex digits")
         }
-        return BizNodeRegistry(client: JSONRPCClient(url: url), address: address)
+        let profile = try chainProfile()
+        if let requestsPerSecond, requestsPerSecond < 0 || !requestsPerSecond.isFinite {
+            throw ValidationError("invalid --requests-per-second \(requestsPerSecond): must be 0 (unlimited) or more")
+        }
+        if let hedgeAfter, hedgeAfter < 0 || !hedgeAfter.isFinite {
+            throw ValidationError("invalid --hedge-after \(hedgeAfter): must be 0 (never) or more seconds")
+        }
+        var configuration = JSONRPCClient.Configuration(endpoints: urls)
+        configuration.expectedChainID = profile?.chainID
+        configuration.requestsPerSecond = requestsPerSecond.map { $0 > 0 ? $0 : nil } ?? profile?.requestsPerSecond
+        configuration.hedgeAfter =
+            hedgeAfter.map { $0 > 0 ? .milliseconds(Int($0 * 1000)) : nil } ?? profile?.hedgeAfter
+        return BizNodeRegistry(client: JSONRPCClient(configuration: configuration), address: address)
     }
 }
 

@@ -25,8 +25,29 @@ struct RegistryCommand: AsyncParsableCommand {
     @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.")
     var tlsKey: String?
 
-    @Option(help: "Chain JSON-RPC URL; env:NAME or @FILE keeps an API key out of ps.")
-    var rpc: String
+    @Option(help: "Chain JSON-RPC URL; repeat for failover; env:NAME or @FILE keeps an API key out of ps.")
+    var rpc: [String] = []
+
+    @Option(
+        help: ArgumentHelp(
+            "Chain profile: polygon, amoy, ethereum or devnet (chain id checked before an endpoint's first use, "
+                + "follow finalized, poll interval, log range, request budget, hedging; each flag below overrides).",
+            valueName: "name"))
+    var network: String?
+
+    @Option(
+        name: .customLong("requests-per-second"),
+        help:
+            "Requests per second per endpoint, retries included (0: unlimited; default: the profile's, else unlimited).")
+    var requestsPerSecond: Double?
+
+    @Option(
+        name: .customLong("hedge-after"), help: "Seconds before a slow read also goes to the next endpoint (0: never).")
+    var hedgeAfter: Double?
+
+    @Option(
+        name: .customLong("max-log-range"), help: "Blocks per eth_getLogs at most (default: the profile's, else 1000).")
+    var maxLogRange: UInt64?
 
     @Option(help: "BizNodeRegistry contract address (0x...).")
     var contract: String
@@ -34,11 +55,14 @@ struct RegistryCommand: AsyncParsableCommand {
     @Option(name: .customLong("deploy-block"), help: "Block the contract was deployed in (event scan start).")
     var deployBlock: UInt64 = 0
 
-    @Option(help: "Blocks to wait before believing an event.")
-    var confirmations: UInt64 = 0
+    @Option(
+        help: "Blocks to wait before believing an event (follows latest; default 0, or the profile's finalized tag).")
+    var confirmations: UInt64?
 
-    @Option(name: .customLong("poll-interval"), help: "Seconds between event polls (eth_getLogs).")
-    var pollInterval: Double = 2
+    @Option(
+        name: .customLong("poll-interval"),
+        help: "Seconds between event polls (eth_getLogs; default: the profile's, else 2).")
+    var pollInterval: Double?
 
     @Option(name: .customLong("sweep-interval"), help: "Seconds between full re-reads of every stored node.")
     var sweepInterval: Double = 60
@@ -80,7 +104,8 @@ struct RegistryCommand: AsyncParsableCommand {
         guard contract.hasPrefix("0x"), contract.count == 42 else {
             throw ValidationError("invalid --contract \(contract): expected 0x + 40 hex digits")
         }
-        guard pollInterval > 0 else { throw ValidationError("invalid --poll-interval: must be > 0") }
+        guard (pollInterval ?? 1) > 0 else { throw ValidationError("invalid --poll-interval: must be > 0") }
+        if network != nil { _ = try chainProfile() }
         guard sweepInterval > 0 else { throw ValidationError("invalid --sweep-interval: must be > 0") }
         guard changesRetain >= 1 else { throw ValidationError("invalid --changes-retain: must be >= 1") }
         for (name, value) in [("--idle-timeout", idleTimeout), ("--body-timeout", bodyTimeout)] where !(value > 0 && value <= 86_400) {
@@ -112,8 +137,12 @@ struct RegistryCommand: AsyncParsableCommand {
             store: store, chain: chain, sweepInterval: .milliseconds(Int(sweepInterval * 1000)), logger: logger,
             clock: clock)
         var followerConfig = EventFollower.Configuration(startBlock: deployBlock)
-        followerConfig.confirmations = confirmations
-        followerConfig.pollInterval = .milliseconds(Int(pollInterval * 1000))
+        let profile = try chainProfile()
+        followerConfig.useFinalizedTag = confirmations == nil && (profile?.useFinalizedTag ?? false)
+        followerConfig.confirmations = confirmations ?? profile?.confirmations ?? 0
+        followerConfig.pollInterval =
+            pollInterval.map { .milliseconds(Int($0 * 1000)) } ?? profile?.pollInterval ?? .seconds(2)
+        followerConfig.maxRange = maxLogRange ?? profile?.maxLogRange ?? 1000
         let follower = EventFollower(registry: registry, configuration: followerConfig, logger: logger) { event in
             await sync.handle(event)
         }

@@ -7,15 +7,25 @@ import NodeRegistry
 
 /// `onebz status NAME|NODE_ID`: what the chain, the registry and DNS each say about a
 /// node, side by side, and every place where they disagree (with why, when we know).
+/// `onebz status --endpoints --server URL`: a running onebzd's chain endpoints (its
+/// `/status/chain`), one line each.
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show a node as the world sees it: chain, registry and DNS, with their disagreements.",
-        discussion:
-            "Each source is optional; give the ones you can reach. Exit status 0 when they all agree, 3 when not.")
+        discussion: """
+            Each source is optional; give the ones you can reach. Exit status 0 when they all agree, 3 when not.
+            With --endpoints --server URL: the chain RPC endpoints of a running onebzd (height, lag, requests/min, \
+            budget, rate-limit hits, batch size, chain id, errors by kind); exit status 3 when one serves another chain.
+            """)
 
     @Argument(help: "A name (shashi.1bz) or a node id (64 hex).")
-    var node: String
+    var node: String?
+
+    @Flag(help: "Show the chain RPC endpoints of the onebzd at --server instead of a node.")
+    var endpoints = false
+    @Option(help: "onebzd's HTTP address (its --http), e.g. http://127.0.0.1:8053; with --endpoints.")
+    var server: String?
 
     @Option(help: "Chain JSON-RPC URL (or env:NAME, @FILE).") var rpc: String?
     @Option(help: "BizNodeRegistry contract address.") var contract: String?
@@ -38,7 +48,23 @@ struct StatusCommand: AsyncParsableCommand {
         var rcode: String
     }
 
+    func validate() throws {
+        if endpoints {
+            guard server != nil else {
+                throw ValidationError("--endpoints needs --server URL (onebzd's --http address)")
+            }
+            guard node == nil else { throw ValidationError("give a node or --endpoints, not both") }
+        } else if node == nil {
+            throw ValidationError("give a name or node id (or --endpoints --server URL)")
+        }
+    }
+
     func run() async throws {
+        if endpoints, let server {
+            try await EndpointsView.show(server: server)
+            return
+        }
+        let node = node!
         var name: String? = nil
         var nodeID = NodeID(hex: node)
         if nodeID == nil { name = try checkedName(node.lowercased()) }

@@ -6,7 +6,9 @@ import Logging
 /// attempt each); one that names another chain than the profile (or `chain_id`) stops
 /// onebzd with both ids. An endpoint that does not answer is only warned about: it may
 /// be down for a while, and backend trouble must not keep the server from answering
-/// from what it can reach (its answers are still pinned to blocks, in proof mode agreed).
+/// from what it can reach. The server's clients ask it before its first use once it is
+/// up (`JSONRPCClient.Configuration.expectedChainID`), and never use it if it names
+/// another chain.
 enum ChainIDCheck {
     struct Mismatch: Error, CustomStringConvertible {
         let key: String
@@ -28,6 +30,7 @@ enum ChainIDCheck {
         configuration.maxAttempts = 1
         configuration.timeout = chain.timeout
         configuration.requestsPerSecond = chain.requestsPerSecond
+        configuration.endpointRequestsPerSecond = chain.endpointRequestsPerSecond
         return JSONRPCClient(configuration: configuration, logger: logger)
     }
 
@@ -52,10 +55,12 @@ enum ChainIDCheck {
             case .success(let id) where id != expected:
                 throw Mismatch(key: key, expected: expected, endpoint: endpoint, reported: id)
             case .success:
+                // The clients built next do not ask again.
+                EndpointStatistics.shared.setChainID(endpoint, .checked)
                 logger.info("chain id checked", metadata: ["endpoint": "\(endpoint)", "chainId": "\(expected)"])
             case .failure(let error):
                 logger.warning(
-                    "could not check the endpoint's chain id at start",
+                    "could not check the endpoint's chain id at start: it is checked before its first use",
                     metadata: ["endpoint": "\(endpoint)", "expected": "\(expected)", "error": "\(error)"])
             }
         }

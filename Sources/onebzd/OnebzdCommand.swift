@@ -161,7 +161,8 @@ struct OnebzdCommand: AsyncParsableCommand {
                 address: try http.address(configured: settings.server.http), tls: http.tls,
                 settings: settings.gateway, engine: runtime.engine,
                 nodeLookup: runtime.dynamic, registry: metricsRegistry,
-                isReady: { readiness.isReady && (head?.isSynced ?? true) }, group: group, logger: logger)
+                isReady: { readiness.isReady && (head?.isSynced ?? true) },
+                chainStatus: Self.chainStatus(settings.chain, head: head), group: group, logger: logger)
             {
                 serviceList.append(.init(service: gateway))
             }

@@ -193,6 +193,8 @@ struct ChainClients {
         var rpcConfiguration = JSONRPCClient.Configuration(endpoints: chain.rpcURLs)
         rpcConfiguration.timeout = chain.timeout
         rpcConfiguration.requestsPerSecond = chain.requestsPerSecond
+        rpcConfiguration.endpointRequestsPerSecond = chain.endpointRequestsPerSecond
+        rpcConfiguration.expectedChainID = chain.expectedChainID
         rpcConfiguration.hedgeAfter = chain.hedgeAfter
         let rpc = JSONRPCClient(configuration: rpcConfiguration, logger: logger)
         contract = BizNodeRegistry(client: rpc, address: chain.contract, lookupAddress: chain.lookupContract)

@@ -123,6 +123,19 @@ import Testing
         #expect(slow.requestCount == 1 && fast.requestCount == 1, "one hedge, no more")
     }
 
+    @Test func slowBatchIsHedgedWholeToTheNextOne() async throws {
+        let slow = try await FaultInjectingRPCServer.start([.hang])
+        let fast = try await FaultInjectingRPCServer.start([.batch(ProviderLimitClientTests.answers)])
+        defer { Task { await slow.close(); await fast.close() } }
+        let client = ProviderLimitClientTests.client([slow.url, fast.url]) {
+            $0.timeout = .seconds(5)
+            $0.hedgeAfter = .milliseconds(200)
+        }
+        let results = try await client.batch([("eth_blockNumber", []), ("eth_chainId", [])]) { $0 }
+        #expect(results.count == 2 && results.allSatisfy { (try? $0.get()) != nil }, "both calls from the hedge")
+        #expect(slow.requestCount == 1 && fast.requestCount == 1, "the whole batch hedged once, in one request")
+    }
+
     @Test func fastAnswerSendsNoHedgeAndAFailureFailsOverAtOnce() async throws {
         let first = try await FaultInjectingRPCServer.start([
             .raw(status: 500, headers: [:], body: "down"), .result(#""0x1""#),

@@ -21,9 +21,12 @@ final class FaultStack: Sendable {
     let onebzd: OnebzdServer
 
     /// - Parameter chainSettings: more `[chain]` lines (e.g. proof mode's `verify`).
+    /// - Parameter budgets: each endpoint's own `requests_per_second` (nil: none given).
+    /// - Parameter downAtStart: proxies stopped before onebzd starts (`restart()` them).
     init(
         label: String, endpoints: Int = 1, chainTimeout: String = "1s", registryTimeout: String = "1s",
-        chainSettings: String = "", httpPort: Int? = nil, materialize: Bool = false, profiles: [String?] = []
+        chainSettings: String = "", httpPort: Int? = nil, materialize: Bool = false, profiles: [String?] = [],
+        budgets: [Double?] = [], downAtStart: Set<Int> = []
     ) async throws {
         directory = try Repo.scratchDirectory(label)
         devnet = try await Devnet.start(label: label + "-devnet")
@@ -49,11 +52,16 @@ final class FaultStack: Sendable {
             _ = try await RegistryClient(baseURL: "http://127.0.0.1:\(registryPort)", timeout: .seconds(5)).publish(record)
         }
         registryProxy = try await FaultProxy(name: "registry-proxy", targetPort: registryPort, directory: directory)
+        for index in downAtStart { rpc[index].stop() }
+        let urls = rpc.enumerated().map { index, proxy in
+            guard index < budgets.count, let budget = budgets[index] else { return "\"\(proxy.url)\"" }
+            return "{ url = \"\(proxy.url)\", requests_per_second = \(budget) }"
+        }
 
         let config = directory.appendingPathComponent("onebzd.toml")
         try """
         [chain]
-        rpc_urls = [\(rpc.map { "\"\($0.url)\"" }.joined(separator: ", "))]
+        rpc_urls = [\(urls.joined(separator: ", "))]
         contract = "\(devnet.contractAddress)"
         lookup_contract = "\(devnet.lookupAddress)"
         deploy_block = \(devnet.deployBlock)

@@ -59,4 +59,43 @@ import Testing
             (error as? ConfigurationError)?.key == key
         }
     }
+
+    /// `rpc_urls` entries as `{ url, requests_per_second }`: that endpoint's own budget.
+    static func endpoints(_ entries: String, extra: String = "") -> String {
+        """
+        [chain]
+        rpc_urls = [\(entries)]
+        contract = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+        \(extra)
+        """
+    }
+
+    @Test func eachEndpointMayCarryItsOwnBudget() throws {
+        let toml = Self.endpoints(
+            #"{ url = "https://polygon.example/KEY", requests_per_second = 100 }, "https://public.example", { url = "http://127.0.0.1:8545", requests_per_second = 0 }"#,
+            extra: "network = \"polygon\"")
+        let chain = try #require(try ServerConfiguration(toml: toml).chain)
+        #expect(chain.rpcURLs.map(\.absoluteString) == ["https://polygon.example/KEY", "https://public.example", "http://127.0.0.1:8545"])
+        #expect(chain.requestsPerSecond == 25, "the profile's, for endpoints without their own")
+        var client = JSONRPCClient.Configuration(endpoints: chain.rpcURLs)
+        client.requestsPerSecond = chain.requestsPerSecond
+        client.endpointRequestsPerSecond = chain.endpointRequestsPerSecond
+        #expect(chain.rpcURLs.map { client.requestsPerSecond(of: $0) } == [100, 25, nil], "0: unlimited")
+    }
+
+    @Test(arguments: [
+        (#"{ url = "http://a.example", requests_per_second = -1 }"#, "chain.rpc_urls[0].requests_per_second"),
+        (#""http://a.example", { url = "http://b.example", requests_per_second = "fast" }"#, "chain.rpc_urls[1].requests_per_second"),
+        (#"{ url = "http://a.example", rps = 5 }"#, "chain.rpc_urls[0].rps"),
+        (#"{ requests_per_second = 5 }"#, "chain.rpc_urls[0].url"),
+        (#"{ url = "ftp://a.example" }"#, "chain.rpc_urls[0].url"),
+        ("5", "chain.rpc_urls[0]"),
+    ])
+    func badEndpointEntriesNameTheKey(entries: String, key: String) {
+        #expect {
+            _ = try ServerConfiguration(toml: Self.endpoints(entries))
+        } throws: { error in
+            (error as? ConfigurationError)?.key == key
+        }
+    }
 }

@@ -48,9 +48,9 @@ extension ServerConfiguration {
                 "materialize_concurrency", "network", "chain_id", "follow", "requests_per_second",
                 "hedge_after",
             ])
+            let endpoints = try t.required(t.endpoints("rpc_urls"), "rpc_urls")
             var chain = Chain(
-                rpcURLs: try t.required(t.urls("rpc_urls"), "rpc_urls"),
-                contract: try t.required(t.address("contract"), "contract"))
+                rpcURLs: endpoints.map(\.url), contract: try t.required(t.address("contract"), "contract"))
             chain.lookupContract = try t.address("lookup_contract")
             if let v = try t.string("network") {
                 guard let profile = ChainProfile.named(v) else {
@@ -74,6 +74,9 @@ extension ServerConfiguration {
                 }
             }
             if let v = try t.double("requests_per_second", min: 0) { chain.requestsPerSecond = v > 0 ? v : nil }
+            for endpoint in endpoints {
+                if let own = endpoint.requestsPerSecond { chain.endpointRequestsPerSecond[endpoint.url] = own }
+            }
             if let v = try t.duration("hedge_after") { chain.hedgeAfter = v > .zero ? v : nil }
             if let v = try t.duration("poll_interval") { chain.pollInterval = v }
             if let v = try t.int("max_log_range", min: 1) { chain.maxLogRange = UInt64(v) }

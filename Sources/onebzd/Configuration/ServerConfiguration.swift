@@ -70,6 +70,9 @@ package struct ServerConfiguration: Sendable, Equatable {
         package var useFinalizedTag = false
         /// Requests per second per endpoint (`requests_per_second`); nil: unlimited.
         package var requestsPerSecond: Double?
+        /// Budgets of single endpoints (`rpc_urls = [{ url = ..., requests_per_second = N }]`),
+        /// overriding `requestsPerSecond` for them; 0: unlimited.
+        package var endpointRequestsPerSecond: [URL: Double] = [:]
         /// Hedge a slow read to the next endpoint after this (`hedge_after`); nil: never.
         package var hedgeAfter: Duration?
         package var deployBlock: UInt64 = 0
