@@ -35,7 +35,9 @@ enum SVCBTarget {
         }
         let record = SVCBRDATA(priority: UInt16(bytes[0]) << 8 | UInt16(bytes[1]), target: .root, params: params)
         guard let encoded = try? record.encoded() else { return }
-        guard let back = try? SVCBRDATA(parsing: encoded) else { fatalError("encoded RDATA does not parse: \(encoded)") }
+        guard let back = try? SVCBRDATA(parsing: encoded) else {
+            fatalError("encoded RDATA does not parse: \(encoded)")
+        }
         precondition(back.params == params.sorted { $0.key < $1.key }, "round trip changed the parameters")
     }
 
@@ -51,7 +53,8 @@ enum SVCBTarget {
                 labels += 1
             }
             precondition(at == offset, "offset \(offset) is not a label boundary")
-            precondition(labels == (subname == .node ? 0 : subname == .tcp ? 1 : 2), "\(subname) after \(labels) labels")
+            precondition(
+                labels == (subname == .node ? 0 : subname == .tcp ? 1 : 2), "\(subname) after \(labels) labels")
         }
     }
 }

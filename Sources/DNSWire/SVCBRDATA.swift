@@ -25,7 +25,8 @@ public struct SVCBRDATA: Hashable, Sendable {
 
         /// `mandatory=` (RFC 9460 8): the keys, ascending.
         public static func mandatory(_ keys: [SvcParamKey]) -> SvcParam {
-            SvcParam(key: .mandatory, value: keys.sorted().flatMap { [UInt8($0.rawValue >> 8), UInt8($0.rawValue & 0xFF)] })
+            SvcParam(
+                key: .mandatory, value: keys.sorted().flatMap { [UInt8($0.rawValue >> 8), UInt8($0.rawValue & 0xFF)] })
         }
 
         /// `alpn=` (RFC 9460 7.1.1): length-prefixed protocol ids, in preference order.
@@ -33,7 +34,9 @@ public struct SVCBRDATA: Hashable, Sendable {
         public static func alpn(_ ids: [String]) throws(SVCBError) -> SvcParam {
             var value: [UInt8] = []
             for id in ids {
-                guard (1...255).contains(id.utf8.count) else { throw SVCBError("alpn: an id of \(id.utf8.count) bytes") }
+                guard (1...255).contains(id.utf8.count) else {
+                    throw SVCBError("alpn: an id of \(id.utf8.count) bytes")
+                }
                 value += [UInt8(id.utf8.count)] + Array(id.utf8)
             }
             return SvcParam(key: .alpn, value: value)
@@ -134,7 +137,9 @@ public struct SVCBRDATA: Hashable, Sendable {
         let value = param.value
         switch param.key {
         case .mandatory:
-            guard !value.isEmpty, value.count % 2 == 0 else { throw SVCBError("mandatory: not a non-empty list of keys") }
+            guard !value.isEmpty, value.count % 2 == 0 else {
+                throw SVCBError("mandatory: not a non-empty list of keys")
+            }
             var previous: UInt16? = nil
             for offset in stride(from: 0, to: value.count, by: 2) {
                 let key = UInt16(value[offset]) << 8 | UInt16(value[offset + 1])
@@ -156,9 +161,13 @@ public struct SVCBRDATA: Hashable, Sendable {
         case .port:
             guard value.count == 2 else { throw SVCBError("port: not 2 octets") }
         case .ipv4hint:
-            guard !value.isEmpty, value.count % 4 == 0 else { throw SVCBError("ipv4hint: not a non-empty list of 4-octet addresses") }
+            guard !value.isEmpty, value.count % 4 == 0 else {
+                throw SVCBError("ipv4hint: not a non-empty list of 4-octet addresses")
+            }
         case .ipv6hint:
-            guard !value.isEmpty, value.count % 16 == 0 else { throw SVCBError("ipv6hint: not a non-empty list of 16-octet addresses") }
+            guard !value.isEmpty, value.count % 16 == 0 else {
+                throw SVCBError("ipv6hint: not a non-empty list of 16-octet addresses")
+            }
         case .ech:
             guard !value.isEmpty else { throw SVCBError("ech: empty") }
         case .invalid:

@@ -28,13 +28,18 @@ public struct NodeService: Codable, Hashable, Sendable {
     /// known protocols, ports 1-65535, no duplicates. Returns the list sorted by
     /// `canonicalText` bytes (the signed order).
     static func validated(_ services: [NodeService]) throws(RecordError) -> [NodeService] {
-        guard !services.isEmpty else { throw .invalidServices("services must list at least one service (omit the field for none)") }
+        guard !services.isEmpty else {
+            throw .invalidServices("services must list at least one service (omit the field for none)")
+        }
         guard services.count <= maxCount else { throw .invalidServices("more than \(maxCount) services") }
         for service in services {
             guard knownProtocols.contains(service.proto) else {
-                throw .invalidServices("unknown proto \(String(service.proto.prefix(32)).debugDescription) (known: https)")
+                throw .invalidServices(
+                    "unknown proto \(String(service.proto.prefix(32)).debugDescription) (known: https)")
             }
-            guard (1...65535).contains(service.port) else { throw .invalidServices("port \(service.port) is not in 1-65535") }
+            guard (1...65535).contains(service.port) else {
+                throw .invalidServices("port \(service.port) is not in 1-65535")
+            }
         }
         let sorted = services.sorted { $0.canonicalText.utf8.lexicographicallyPrecedes($1.canonicalText.utf8) }
         guard Set(sorted).count == sorted.count else { throw .invalidServices("duplicate service") }

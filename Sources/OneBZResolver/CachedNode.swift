@@ -18,14 +18,14 @@ package final class CachedNode: Sendable {
         /// only the stale TTL, so answers carry their own expiry.
         let expires: UInt64
         let answer: DynamicAnswer
-        let type: RRType  // last: it fits in the answer's padding
+        // Last, after the answer: small fields.
+        let type: RRType
         /// The name below the node name the answer is for (`.node`: the name itself).
         let subname: NodeSubname
 
         /// Whether it is the answer for `type` at `subname`.
         @inline(__always)
         func isFor(_ type: RRType, _ subname: NodeSubname) -> Bool { self.type == type && self.subname == subname }
-
     }
 
     /// Few (A, AAAA, TXT, ...), so a linear search; most names are asked one type, so

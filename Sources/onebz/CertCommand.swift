@@ -12,7 +12,9 @@ import X509
 struct CertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cert",
-        abstract: "Write a self-signed X.509 certificate for the node's key (cert.pem) and the key for a web server (key.pem).")
+        abstract:
+            "Write a self-signed X.509 certificate for the node's key (cert.pem) and the key for a web server (key.pem)."
+    )
 
     @OptionGroup var key: KeyOption
 
@@ -82,7 +84,8 @@ struct CertCommand: ParsableCommand {
             }
             let certificate = try Certificate(
                 version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: privateKey.publicKey,
-                notValidBefore: now.addingTimeInterval(-3600), notValidAfter: now.addingTimeInterval(Double(days) * 86400),
+                notValidBefore: now.addingTimeInterval(-3600),
+                notValidAfter: now.addingTimeInterval(Double(days) * 86400),
                 issuer: subject, subject: subject, signatureAlgorithm: .ed25519, extensions: extensions,
                 issuerPrivateKey: privateKey)
             return try certificate.serializeAsPEM().pemString + "\n"

@@ -23,14 +23,18 @@ import Testing
             ])
         #expect(try record.encoded() == Self.figure7)
         // D.2, figure 3: `1 . port=53`.
-        #expect(try SVCBRDATA(priority: 1, target: .root, params: [.port(53)]).encoded() == hex("0001 00 0003 0002 0035"))
+        #expect(
+            try SVCBRDATA(priority: 1, target: .root, params: [.port(53)]).encoded() == hex("0001 00 0003 0002 0035"))
         // D.2, figure 5: `1 foo.example.com. ipv6hint=2001:db8::1,2001:db8::53:1`.
         let v6a = hex("20010db8000000000000000000000001")
         let v6b = hex("20010db8000000000000000000530001")
-        let figure5 = try SVCBRDATA(priority: 1, target: try Name("foo.example.com."), params: [.ipv6hint([v6a, v6b])]).encoded()
+        let figure5 = try SVCBRDATA(priority: 1, target: try Name("foo.example.com."), params: [.ipv6hint([v6a, v6b])])
+            .encoded()
         #expect(figure5 == hex("0001 03666f6f076578616d706c6503636f6d00 0006 0020") + v6a + v6b)
         // D.1 AliasMode: `0 foo.example.com.`.
-        #expect(try SVCBRDATA(priority: 0, target: try Name("foo.example.com."), params: []).encoded() == hex("0000 03666f6f076578616d706c6503636f6d00"))
+        #expect(
+            try SVCBRDATA(priority: 0, target: try Name("foo.example.com."), params: []).encoded()
+                == hex("0000 03666f6f076578616d706c6503636f6d00"))
     }
 
     @Test func parserRoundTrips() throws {
@@ -66,8 +70,12 @@ import Testing
     }
 
     @Test func encoderRefusesWhatTheParserWould() {
-        #expect(throws: SVCBError.self) { try SVCBRDATA(priority: 1, target: .root, params: [.port(1), .port(2)]).encoded() }
-        #expect(throws: SVCBError.self) { try SVCBRDATA(priority: 1, target: .root, params: [.mandatory([.port])]).encoded() }
+        #expect(throws: SVCBError.self) {
+            try SVCBRDATA(priority: 1, target: .root, params: [.port(1), .port(2)]).encoded()
+        }
+        #expect(throws: SVCBError.self) {
+            try SVCBRDATA(priority: 1, target: .root, params: [.mandatory([.port])]).encoded()
+        }
         #expect(throws: SVCBError.self) { try SVCBRDATA.SvcParam.alpn([""]) }
         #expect(throws: SVCBError.self) { try SVCBRDATA.SvcParam.alpn([String(repeating: "x", count: 256)]) }
         #expect(throws: SVCBError.self) { try SVCBRDATA(priority: 1, target: .root, params: [.ipv4hint([])]).encoded() }

@@ -1,7 +1,7 @@
 import Foundation
 import NodeRegistry
-import Testing
 import TestSupport
+import Testing
 
 /// The node's side of web service records (docs/operator.md#serving-a-web-site): `onebz
 /// cert` makes a certificate for the node's key, a real TLS server (openssl s_server)
@@ -81,9 +81,15 @@ import TestSupport
 
         // HTTPS, as dig and kdig print it (RFC 9460 presentation).
         let https = try stack.dig(["shashi.1bz", "HTTPS"]).answer
-        #expect(https.count == 1 && https[0].hasSuffix("HTTPS 1 . alpn=\"h2,http/1.1\" port=\(port) ipv4hint=127.0.0.1 ipv6hint=::1"), "\(https)")
+        #expect(
+            https.count == 1
+                && https[0].hasSuffix("HTTPS 1 . alpn=\"h2,http/1.1\" port=\(port) ipv4hint=127.0.0.1 ipv6hint=::1"),
+            "\(https)")
         let kdig = try stack.onebzd.kdig(["shashi.1bz", "HTTPS"]).answer
-        #expect(kdig.count == 1 && kdig[0].hasSuffix("HTTPS 1 . alpn=h2,http/1.1 port=\(port) ipv4hint=127.0.0.1 ipv6hint=::1"), "\(kdig)")
+        #expect(
+            kdig.count == 1
+                && kdig[0].hasSuffix("HTTPS 1 . alpn=h2,http/1.1 port=\(port) ipv4hint=127.0.0.1 ipv6hint=::1"),
+            "\(kdig)")
         let kdigTLSA = try stack.onebzd.kdig([owner, "TLSA"]).answer
         #expect(kdigTLSA.count == 1 && kdigTLSA[0].hasSuffix("TLSA 3 1 1 \(expected.uppercased())"), "\(kdigTLSA)")
 
@@ -93,7 +99,8 @@ import TestSupport
         try (tlsa.answer.joined(separator: "\n") + "\n").write(to: tlsaFile, atomically: true, encoding: .utf8)
         let dane = try Command.run(
             "ldns-dane", ["-n", "-d", "-a", "127.0.0.1", "-t", tlsaFile.path, "verify", "shashi.1bz", "\(port)"])
-        #expect(dane.status == 0 && dane.stdout.contains("dane-validated successfully"), "\(dane.stdout) \(dane.stderr)")
+        #expect(
+            dane.status == 0 && dane.stdout.contains("dane-validated successfully"), "\(dane.stdout) \(dane.stderr)")
 
         // Another key's certificate on the same port: ldns-dane refuses it.
         let otherDirectory = stack.directory.appendingPathComponent("other")
@@ -106,7 +113,8 @@ import TestSupport
         _ = server.stop()
         let impostor = try await Self.startTLSServer(
             cert: otherDirectory.appendingPathComponent("cert.pem").path,
-            key: otherDirectory.appendingPathComponent("key.pem").path, port: port, in: stack.directory, name: "impostor")
+            key: otherDirectory.appendingPathComponent("key.pem").path, port: port, in: stack.directory,
+            name: "impostor")
         defer { impostor.stop() }
         let refused = try Command.run(
             "ldns-dane", ["-n", "-d", "-a", "127.0.0.1", "-t", tlsaFile.path, "verify", "shashi.1bz", "\(port)"])

@@ -28,7 +28,8 @@ import ZoneCache
                     by: key, ipv4: ["192.0.2.10"], ipv6: ["2001:db8::10"], seq: 1,
                     services: ports.map { NodeService.https(port: $0) })
                 return VerifiedRegistryEntry(
-                    metadata: try record.verify(), trust: 50, tier: "t", registered: true, verified: true, stakeWei: "0",
+                    metadata: try record.verify(), trust: 50, tier: "t", registered: true, verified: true,
+                    stakeWei: "0",
                     updatedAt: 0)
             } catch { throw RegistryClientError(kind: .rejected, detail: "\(error)") }
         }
@@ -61,7 +62,8 @@ import ZoneCache
                     chain: DynamicNodeSourceTests.FaultInjectingChain(["shashi.1bz": node]), registry: registry),
                 head: head, settings: settings)
             engine = QueryEngine(
-                zone: EngineFixture.shippedZone, dynamicSource: source, signer: signed ? ServiceRecordTests.signer : nil,
+                zone: EngineFixture.shippedZone, dynamicSource: source,
+                signer: signed ? ServiceRecordTests.signer : nil,
                 unixTime: DynamicSigningTests.start)
             head.advance(to: 7)
         }
@@ -162,10 +164,13 @@ import ZoneCache
 
     @Test func payloadKeepsServiceRecordsOnEveryOwner() throws {
         let key = Ed25519PrivateKey(seed: Array(repeating: 5, count: 32))
-        let record = try NodeMetadata.signed(by: key, ipv4: ["192.0.2.10"], ipv6: [], seq: 1, services: [.https(port: 443)])
+        let record = try NodeMetadata.signed(
+            by: key, ipv4: ["192.0.2.10"], ipv6: [], seq: 1, services: [.https(port: 443)])
         let facts = NodeFacts(
             name: .alias("shashi.1bz"), nodeHash: key.publicKey.nodeID.nodeHash,
-            node: Node(wallet: DynamicNodeSourceTests.wallet, dnsName: "shashi.1bz", verified: true, stakeAmount: .zero, registeredAt: 1),
+            node: Node(
+                wallet: DynamicNodeSourceTests.wallet, dnsName: "shashi.1bz", verified: true, stakeAmount: .zero,
+                registeredAt: 1),
             nodeID: key.publicKey.nodeID, metadata: .verified(try record.verify()), trust: nil, block: 1)
         let owner = try Name("shashi.1bz")
         var payload = NodePayload(alias: Array("shashi".utf8), nodeID: key.publicKey.nodeID)
