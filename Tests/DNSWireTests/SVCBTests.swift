@@ -65,8 +65,8 @@ import Testing
         ("00", "too short"),
         ("0001 00 ffff 0000", "key65535"),
     ])
-    func strictParserRefuses(hex: String, why: String) {
-        #expect(throws: SVCBError.self, "\(why)") { try SVCBRDATA(parsing: hex(hex)) }
+    func strictParserRefuses(rdata: String, why: String) {
+        #expect(throws: SVCBError.self, "\(why)") { try SVCBRDATA(parsing: hex(rdata)) }
     }
 
     @Test func encoderRefusesWhatTheParserWould() {
