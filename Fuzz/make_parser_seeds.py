@@ -126,9 +126,14 @@ def registry_seeds():
     bundle = {"version": 1, "name": "shashi.1bz", "node_hash": node_hash,
               "block": {"number": 7, "hash": "0x" + "11" * 32, "state_root": state_root}, "contract": registry,
               "storage_layout": "vyper", "name_proof": proof, "node_proof": proof, "record": record}
+    # A record declaring services (docs/registry.md#services): one more signed line.
+    services = [{"proto": "https", "port": 443}, {"proto": "https", "port": 8443}]
+    terms = ",".join(sorted(f"{s['proto']}/{s['port']}" for s in services))
+    with_services = dict(record, seq=seq + 1, services=services, signature=base64.b64encode(key.sign(
+        f"1bz-meta-v1\n{node_id}\n{seq + 1}\n{addresses}\nservices={terms}".encode())).decode())
     return [swift_json(record), json.dumps(record), swift_json(heartbeat), swift_json(endorsement),
             swift_json(entry), json.dumps(changes), json.dumps(error), swift_json(bundle),
-            swift_json(dict(record, ipv4=[], ipv6=[], seq=0))]
+            swift_json(dict(record, ipv4=[], ipv6=[], seq=0)), swift_json(with_services)]
 
 
 # MARK: doh
