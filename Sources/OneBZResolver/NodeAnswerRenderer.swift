@@ -67,7 +67,8 @@ package enum NodeAnswerRenderer {
             case .noData:
                 guard case .found(let facts) = outcome else { return .serverFailure }
                 let records = try signer.denialRecords(
-                    owner: owner, types: Self.types(facts, at: subname), ttl: signing.negativeTTL, now: signing.now, timing: timing)
+                    owner: owner, types: Self.types(facts, at: subname), ttl: signing.negativeTTL, now: signing.now,
+                    timing: timing)
                 return .signedNoData(SignedDenial(records: records))
             case .nameError:
                 let records = try signer.denialRecords(
@@ -113,7 +114,9 @@ package enum NodeAnswerRenderer {
     private static func records(
         _ facts: NodeFacts, owner: Name, subname: NodeSubname, type: RRType, ttl: UInt32
     ) -> [ResourceRecord] {
-        if subname.port != nil { return type == .tlsa || type == .any ? tlsaRecords(facts, owner: owner, ttl: ttl) : [] }
+        if subname.port != nil {
+            return type == .tlsa || type == .any ? tlsaRecords(facts, owner: owner, ttl: ttl) : []
+        }
         guard subname == .node else { return [] }
         switch type {
         case .a: return addressRecords(facts, owner: owner, ttl: ttl, type: .a)
