@@ -42,6 +42,12 @@ import Testing
         let made = try Command.run(
             Self.onebz, ["cert", "--key", sample.privateKeyPath, "--name", "shashi.1bz", "--out", site.path])
         try #require(made.status == 0, "onebz cert: \(made.stderr)")
+        let wrongName = try Command.run(
+            Self.onebz, ["cert", "--key", sample.privateKeyPath, "--name", "example.com", "--out", site.path])
+        #expect(wrongName.status != 0 && wrongName.stderr.contains("1bz name"), "\(wrongName.stderr)")
+        let badPort = try Command.run(
+            Self.onebz, ["sign", "--key", sample.privateKeyPath, "--https-port", "0", "--seq", "1"])
+        #expect(badPort.status != 0 && badPort.stderr.contains("port 0 is not in 1-65535"), "\(badPort.stderr)")
         let certPath = site.appendingPathComponent("cert.pem").path
         let keyPath = site.appendingPathComponent("key.pem").path
         let mode = try FileManager.default.attributesOfItem(atPath: keyPath)[.posixPermissions] as? Int
