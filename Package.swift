@@ -53,6 +53,9 @@ let package = Package(
         // DNSSEC signing (P-256, Ed25519, SHA-256), the wallet keystore (scrypt/PBKDF2,
         // AES-CTR) and encrypted PKCS#8 (AES-CBC).
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        // Already in the graph through hummingbird; `onebz cert` uses it directly to write
+        // a node's self-signed certificate with its Ed25519 identity key.
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
     ],
     targets: [
         // MARK: C libraries from Debian (libldns-dev, libsodium-dev)
@@ -143,7 +146,7 @@ let package = Package(
             name: "onebz",
             dependencies: [
                 "NodeRegistry", "ChainReader", "ChainWallet", "DNSWire", "SecretFile", argumentParser, asyncHTTPClient,
-                nioCore,
+                nioCore, crypto, .product(name: "X509", package: "swift-certificates"),
             ]),
 
         // MARK: HTTP gateway (issue: gateway)

@@ -15,7 +15,10 @@ of each kind:
   ED25519, ZSK and KSK; made once, kept: `--keys` makes new ones), plus one pair in
   dnssec-keygen's layout (timing metadata, comment header);
 - tsig-key: key files in tsig-keygen's layout (hmac-sha256, hmac-sha512, several keys,
-  comments).
+  comments);
+- svcb: SVCB/HTTPS RDATA, RFC 9460 Appendix D's vectors and what onebzd publishes for a
+  node (`1 . alpn=h2,http/1.1 port=8443 ipv4hint=... ipv6hint=...`), and service names
+  in wire form (`_443._tcp.shashi.1bz`).
 Deterministic except for new ldns-keygen keys. Needs python3-cryptography."""
 import base64
 import glob
@@ -123,9 +126,14 @@ def registry_seeds():
     bundle = {"version": 1, "name": "shashi.1bz", "node_hash": node_hash,
               "block": {"number": 7, "hash": "0x" + "11" * 32, "state_root": state_root}, "contract": registry,
               "storage_layout": "vyper", "name_proof": proof, "node_proof": proof, "record": record}
+    # A record declaring services (docs/registry.md#services): one more signed line.
+    services = [{"proto": "https", "port": 443}, {"proto": "https", "port": 8443}]
+    terms = ",".join(sorted(f"{s['proto']}/{s['port']}" for s in services))
+    with_services = dict(record, seq=seq + 1, services=services, signature=base64.b64encode(key.sign(
+        f"1bz-meta-v1\n{node_id}\n{seq + 1}\n{addresses}\nservices={terms}".encode())).decode())
     return [swift_json(record), json.dumps(record), swift_json(heartbeat), swift_json(endorsement),
             swift_json(entry), json.dumps(changes), json.dumps(error), swift_json(bundle),
-            swift_json(dict(record, ipv4=[], ipv6=[], seq=0))]
+            swift_json(dict(record, ipv4=[], ipv6=[], seq=0)), swift_json(with_services)]
 
 
 # MARK: doh
@@ -257,6 +265,28 @@ def tsig_seeds():
             "/* tsig-keygen -a hmac-sha256 transfer.1bz */\n" + a.replace('"transfer.1bz"', "transfer.1bz.")]
 
 
+# MARK: svcb
+
+def svcb_seeds():
+    def name(text):
+        return b"".join(bytes([len(l)]) + l.encode() for l in text.split(".") if l) + b"\0"
+
+    def param(key, value):
+        return key.to_bytes(2, "big") + len(value).to_bytes(2, "big") + value
+    alpn = param(1, b"\x02h2\x08http/1.1")
+    v4 = param(4, bytes([127, 0, 0, 1, 192, 0, 2, 10]))
+    v6 = param(6, bytes.fromhex("20010db8000000000000000000000010"))
+    return [
+        b"\x00\x00" + name("foo.example.com"),  # D.1 AliasMode
+        b"\x00\x01\x00" + param(3, b"\x00\x35"),  # D.2 figure 3
+        b"\x00\x10" + name("foo.example.org") + param(0, b"\x00\x04\x00\x01")
+        + param(1, b"\x02h2\x05h3-19") + param(4, bytes([192, 0, 2, 1])),  # D.2 figure 7
+        b"\x00\x01\x00" + alpn + v4 + v6,  # a node on 443
+        b"\x00\x02\x00" + alpn + param(3, (8443).to_bytes(2, "big")) + v4 + v6,  # and on 8443
+        name("_443._tcp.shashi.1bz"), name("_tcp.shashi.1bz"), name("_8443._TCP.x.id.1bz"),
+    ]
+
+
 def main():
     write("registry-json", registry_seeds())
     write("doh", doh_seeds())
@@ -265,6 +295,7 @@ def main():
     if bind is not None:
         write("bind-key", bind)
     write("tsig-key", tsig_seeds())
+    write("svcb", svcb_seeds())
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ import ZoneCache
 /// - `jsonrpc`: JSON-RPC responses and batches, typed results, ABI, RLP, proofs
 ///   (JSONRPCTarget.swift);
 /// - `bind-key`: BIND `.private` + `.key` texts (BINDKeyTarget.swift);
-/// - `tsig-key`: TSIG key files (TSIGKeyTarget.swift).
+/// - `tsig-key`: TSIG key files (TSIGKeyTarget.swift);
+/// - `svcb`: SVCB/HTTPS RDATA, parser and encoder, and service names (SVCBTarget.swift).
 /// A violated invariant traps (a finding), like a crash or an ASan report.
 @main
 enum OnebzFuzz {
@@ -50,6 +51,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case jsonrpc
     case bindKey = "bind-key"
     case tsigKey = "tsig-key"
+    case svcb
 
     /// From ONEBZ_FUZZ_TARGET (default `dns`); an unknown name exits.
     static let selected: FuzzTarget = {
@@ -69,6 +71,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .jsonrpc: JSONRPCTarget.run(bytes)
         case .bindKey: BINDKeyTarget.run(bytes)
         case .tsigKey: TSIGKeyTarget.run(bytes)
+        case .svcb: SVCBTarget.run(bytes)
         }
     }
 }

@@ -376,12 +376,16 @@ public struct QueryEngine: Sendable {
 
     /// Dynamic names (docs/design.md#names-and-their-canonical-form): one label under
     /// the apex (an alias), or one label under `id.` (a node-id name), when the static
-    /// zone holds neither. Deeper names are NXDOMAIN without asking the chain.
+    /// zone holds neither. Deeper names are NXDOMAIN without asking the chain, except
+    /// the service names below a node name (docs/dns.md#web-service-records).
+    /// A node name's `_tcp` and `_PORT._tcp` names (`NodeSubname`) are the source's too.
     @inline(__always)
     private static func isDynamicShape(_ qname: UnsafeRawBufferPointer, extraLabels: Int) -> Bool {
-        if extraLabels == 1 { return true }
-        guard extraLabels == 2 else { return false }
-        let second = 1 + Int(qname[0])
+        guard let (subname, offset) = NodeSubname.split(qname) else { return false }
+        let labels = extraLabels - (subname == .node ? 0 : subname == .tcp ? 1 : 2)
+        if labels == 1 { return true }
+        guard labels == 2 else { return false }
+        let second = offset + 1 + Int(qname[offset])
         return qname[second] == 2 && qname[second + 1] | 0x20 == UInt8(ascii: "i")
             && qname[second + 2] | 0x20 == UInt8(ascii: "d")
     }

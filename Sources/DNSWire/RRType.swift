@@ -21,6 +21,9 @@ public struct RRType: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let rrsig = RRType(46)
     public static let nsec = RRType(47)
     public static let dnskey = RRType(48)
+    public static let tlsa = RRType(52)
+    public static let svcb = RRType(64)
+    public static let https = RRType(65)
     public static let caa = RRType(257)
     public static let ixfr = RRType(251)
     public static let axfr = RRType(252)
@@ -29,7 +32,7 @@ public struct RRType: RawRepresentable, Hashable, Sendable, CustomStringConverti
     private static let names: [UInt16: String] = [
         1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 13: "HINFO", 15: "MX", 16: "TXT",
         28: "AAAA", 33: "SRV", 39: "DNAME", 41: "OPT", 43: "DS", 46: "RRSIG", 47: "NSEC",
-        48: "DNSKEY", 251: "IXFR", 252: "AXFR", 255: "ANY", 257: "CAA",
+        48: "DNSKEY", 52: "TLSA", 64: "SVCB", 65: "HTTPS", 251: "IXFR", 252: "AXFR", 255: "ANY", 257: "CAA",
     ]
 
     public var description: String { Self.names[rawValue] ?? "TYPE\(rawValue)" }

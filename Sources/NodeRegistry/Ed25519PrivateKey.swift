@@ -2,7 +2,7 @@
 /// `cryptography` writes it with `NoEncryption()`.
 public struct Ed25519PrivateKey: Sendable {
     /// The 32-byte RFC 8032 seed.
-    let seed: [UInt8]
+    package let seed: [UInt8]
     /// libsodium's 64-byte secret key (seed || public key).
     let secretKey: [UInt8]
     public let publicKey: Ed25519PublicKey

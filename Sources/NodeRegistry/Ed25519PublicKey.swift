@@ -34,6 +34,13 @@ public struct Ed25519PublicKey: Hashable, Sendable {
 
     public var base64: String { Base64.encode(raw) }
 
+    /// The DER SubjectPublicKeyInfo (RFC 8410 4): what a certificate carries as its key.
+    public var spkiDER: [UInt8] { Self.spkiPrefix + raw }
+
+    /// SHA-256 of `spkiDER`: the data of a TLSA 3 1 1 record (RFC 6698 2.1, RFC 7671
+    /// 5.1: DANE-EE, SPKI, SHA-256) for a server presenting this key.
+    public var spkiSHA256: [UInt8] { Sodium.sha256(spkiDER) }
+
     /// The node_id this key defines.
     public var nodeID: NodeID { NodeID(publicKey: self) }
 

@@ -18,13 +18,14 @@ package final class CachedNode: Sendable {
         /// only the stale TTL, so answers carry their own expiry.
         let expires: UInt64
         let answer: DynamicAnswer
-        let type: RRType  // last: it fits in the answer's padding
+        // Last, after the answer: small fields.
+        let type: RRType
+        /// The name below the node name the answer is for (`.node`: the name itself).
+        let subname: NodeSubname
 
-        /// The answer if it is for `type` and within its TTL at `now`.
+        /// Whether it is the answer for `type` at `subname`.
         @inline(__always)
-        func matching(_ type: RRType, now: UInt64) -> DynamicAnswer? {
-            self.type == type && now < expires ? answer : nil
-        }
+        func isFor(_ type: RRType, _ subname: NodeSubname) -> Bool { self.type == type && self.subname == subname }
     }
 
     /// Few (A, AAAA, TXT, ...), so a linear search; most names are asked one type, so
@@ -52,22 +53,28 @@ package final class CachedNode: Sendable {
         self.answers = answers
     }
 
-    /// The answer for `type`, if one was rendered and is within its TTL at `now`.
+    /// The answer for `type` at `subname`, if one was rendered and is within its TTL at
+    /// `now`.
     @inline(__always)
-    package func answer(for type: RRType, now: UInt64) -> DynamicAnswer? {
+    package func answer(for type: RRType, at subname: NodeSubname = .node, now: UInt64) -> DynamicAnswer? {
         switch answers {
         case .none: return nil
-        case .one(let rendered): return rendered.matching(type, now: now)
+        case .one(let rendered): return rendered.isFor(type, subname) && now < rendered.expires ? rendered.answer : nil
         case .many(let answers):
-            for rendered in answers where rendered.type == type { return rendered.matching(type, now: now) }
+            for rendered in answers where rendered.isFor(type, subname) {
+                return now < rendered.expires ? rendered.answer : nil
+            }
             return nil
         }
     }
 
-    /// A copy holding `answer` for `type` (replacing an older one) until `expires`.
-    package func adding(_ answer: DynamicAnswer, for type: RRType, expires: UInt64) -> CachedNode {
-        let added = Rendered(expires: expires, answer: answer, type: type)
-        let others = answers.all.filter { $0.type != type }
+    /// A copy holding `answer` for `type` at `subname` (replacing an older one) until
+    /// `expires`.
+    package func adding(
+        _ answer: DynamicAnswer, for type: RRType, at subname: NodeSubname = .node, expires: UInt64
+    ) -> CachedNode {
+        let added = Rendered(expires: expires, answer: answer, type: type, subname: subname)
+        let others = answers.all.filter { !$0.isFor(type, subname) }
         return CachedNode(outcome, answers: others.isEmpty ? .one(added) : .many(others + [added]))
     }
 

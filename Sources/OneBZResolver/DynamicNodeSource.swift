@@ -77,14 +77,17 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
 
     /// The hot path: the key is built inline from the query bytes, nothing allocated.
     package func cachedAnswer(wire qname: UnsafeRawBufferPointer, type: RRType) -> DynamicAnswer? {
-        guard let key = NameKey(wire: qname) else { return nil }
+        // `_443._tcp.shashi.1bz`: the entry of `shashi.1bz`, its answer for the subname.
+        guard let (subname, offset) = NodeSubname.split(qname) else { return .nameError }
+        let nodeName = UnsafeRawBufferPointer(rebasing: qname[offset...])
+        guard let key = NameKey(wire: nodeName) else { return nil }
         let at = now()
         let answer: DynamicAnswer?
         switch cache.lookup(key, now: at) {
-        case .fresh(let node, _), .stale(let node): answer = node.answer(for: type, now: at)
+        case .fresh(let node, _), .stale(let node): answer = node.answer(for: type, at: subname, now: at)
         case .miss:
             // Authoritative absence: not registered at the processed block.
-            if let absence, absence.isAbsent(wire: qname) {
+            if let absence, absence.isAbsent(wire: nodeName) {
                 metrics.absent.increment()
                 return .nameError
             }
@@ -97,11 +100,15 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
     /// The miss path: one cache lookup, and at most one upstream lookup per name at a
     /// time, whose result is cached with the first asker's answer in one insert.
     package func resolve(name: Name, type: RRType) async -> DynamicAnswer {
-        guard let nodeName = NodeName(dnsName: name) else {
+        let split = name.wire.withUnsafeBytes { NodeSubname.split($0) }
+        guard let (subname, offset) = split,
+            let nodeDNSName = try? Name(wire: Array(name.wire[offset...])),
+            let nodeName = NodeName(dnsName: nodeDNSName)
+        else {
             metrics.invalidNames.increment()
             return .nameError
         }
-        if let absence, name.wire.withUnsafeBytes({ absence.isAbsent(wire: $0) }) {
+        if let absence, nodeDNSName.wire.withUnsafeBytes({ absence.isAbsent(wire: $0) }) {
             metrics.absent.increment()
             return .nameError
         }
@@ -113,9 +120,11 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
         switch cache.lookup(key, now: at) {
         case .fresh(let node, let remaining):
             // Filled while this query waited, or fresh facts without this type yet.
-            if let answer = node.answer(for: type, now: at) { return answer }
-            let answer = render(node.outcome, name: owner, type: type, ttl: settings.positiveTTL)
-            keep(answer, for: type, key: key, renderedFrom: node.outcome, expires: capped(at &+ remaining, at: at), now: at)
+            if let answer = node.answer(for: type, at: subname, now: at) { return answer }
+            let answer = render(node.outcome, name: owner, type: type, subname: subname, ttl: settings.positiveTTL)
+            keep(
+                answer, for: type, at: subname, key: key, renderedFrom: node.outcome,
+                expires: capped(at &+ remaining, at: at), now: at)
             return answer
         case .stale(let node):
             stale = node
@@ -123,20 +132,20 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
             break
         }
         do throws(MissFailure) {
-            let fetched = try await fetch(nodeName, key: key, owner: owner, type: type)
-            if let answer = fetched.node?.answer(for: type, now: now()) { return answer }
+            let fetched = try await fetch(nodeName, key: key, owner: owner, type: type, subname: subname)
+            if let answer = fetched.node?.answer(for: type, at: subname, now: now()) { return answer }
             // Another asker started the lookup, for another type (or an invalidation
             // kept it out of the cache): render ours and add it to the entry.
-            let answer = render(fetched.outcome, name: owner, type: type, ttl: settings.positiveTTL)
+            let answer = render(fetched.outcome, name: owner, type: type, subname: subname, ttl: settings.positiveTTL)
             if let node = fetched.node {
                 let at = now()
                 keep(
-                    answer, for: type, key: key, renderedFrom: node.outcome,
+                    answer, for: type, at: subname, key: key, renderedFrom: node.outcome,
                     expires: capped(at &+ ttl(fetched.outcome), at: at), now: at)
             }
             return answer
         } catch {
-            return staleOrFailure(stale, key: key, owner: owner, type: type, failure: error)
+            return staleOrFailure(stale, key: key, owner: owner, type: type, subname: subname, failure: error)
         }
     }
 
@@ -152,7 +161,7 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
             outcome = node.outcome
         case .stale(let node):
             do throws(MissFailure) {
-                outcome = try await fetch(nodeName, key: key, owner: nil, type: .txt).outcome
+                outcome = try await fetch(nodeName, key: key, owner: nil, type: .txt, subname: .node).outcome
             } catch {
                 metrics.staleServed.increment()
                 outcome = node.outcome
@@ -160,7 +169,7 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
             }
         case .miss:
             do throws(MissFailure) {
-                outcome = try await fetch(nodeName, key: key, owner: nil, type: .txt).outcome
+                outcome = try await fetch(nodeName, key: key, owner: nil, type: .txt, subname: .node).outcome
             } catch {
                 throw .unavailable(error.description)
             }
@@ -236,12 +245,12 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
     /// Facts for a name from one upstream lookup shared by every waiter; the starter's
     /// answer for `type` (when `owner` is given) is rendered and cached with them.
     private func fetch(
-        _ name: NodeName, key: NameKey, owner: Name?, type: RRType
+        _ name: NodeName, key: NameKey, owner: Name?, type: RRType, subname: NodeSubname
     ) async throws(MissFailure) -> Fetched {
         metrics.misses.increment()
         do {
             let result = try await flight.run(name, maxWait: settings.missTimeout) { [self] in
-                try await lookUpstream(name, key: key, owner: owner, type: type)
+                try await lookUpstream(name, key: key, owner: owner, type: type, subname: subname)
             }
             if result.started { metrics.upstreamLookups.increment() }
             return result.value
@@ -261,7 +270,9 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
     /// The upstream lookup itself (run once per name at a time): the chain at the
     /// follower's block and the registry; the outcome is cached unless an invalidation
     /// happened meanwhile.
-    private func lookUpstream(_ name: NodeName, key: NameKey, owner: Name?, type: RRType) async throws -> Fetched {
+    private func lookUpstream(
+        _ name: NodeName, key: NameKey, owner: Name?, type: RRType, subname: NodeSubname
+    ) async throws -> Fetched {
         guard head.isSynced else { throw UpstreamFailure(.notSynced, "the chain follower has not caught up yet") }
         let block = head.current
         let started = generation.load(ordering: .acquiring)
@@ -287,8 +298,8 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
         let lifetime = ttl(outcome)
         if let owner {
             node = node.adding(
-                render(outcome, name: owner, type: type, ttl: settings.positiveTTL), for: type,
-                expires: capped(at &+ lifetime, at: at))
+                render(outcome, name: owner, type: type, subname: subname, ttl: settings.positiveTTL), for: type,
+                at: subname, expires: capped(at &+ lifetime, at: at))
         }
         // Replaces the name's entry: answers rendered from older facts go with it.
         cache.insert(key, node, ttlNanoseconds: lifetime, tags: tags(name, outcome), now: at)
@@ -296,11 +307,14 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
     }
 
     /// Renders (and, with DNSSEC on, signs: once per cached answer) the answer.
-    private func render(_ outcome: NodeLookupOutcome, name: Name, type: RRType, ttl: UInt32) -> DynamicAnswer {
+    private func render(
+        _ outcome: NodeLookupOutcome, name: Name, type: RRType, subname: NodeSubname, ttl: UInt32
+    ) -> DynamicAnswer {
         let signing = settings.signer?().map {
             NodeAnswerRenderer.Signing(signer: $0, now: settings.wallClock(), negativeTTL: settings.negativeTTL)
         }
-        let answer = NodeAnswerRenderer.answer(outcome, name: name, type: type, ttl: ttl, signing: signing)
+        let answer = NodeAnswerRenderer.answer(
+            outcome, name: name, subname: subname, type: type, ttl: ttl, signing: signing)
         if signing != nil, case .serverFailure = answer {
             metrics.signingFailures.increment()
             logger.error("dnssec: signing a chain-backed answer failed", metadata: ["name": "\(name)", "type": "\(type)"])
@@ -321,11 +335,11 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
     /// Adds `answer` to the name's entry if the entry still holds the facts it was
     /// rendered from (newer facts, or none after an invalidation, win).
     private func keep(
-        _ answer: DynamicAnswer, for type: RRType, key: NameKey, renderedFrom outcome: NodeLookupOutcome,
-        expires: UInt64, now: UInt64
+        _ answer: DynamicAnswer, for type: RRType, at subname: NodeSubname, key: NameKey,
+        renderedFrom outcome: NodeLookupOutcome, expires: UInt64, now: UInt64
     ) {
         cache.update(key, now: now) { node in
-            node.outcome == outcome ? node.adding(answer, for: type, expires: expires) : nil
+            node.outcome == outcome ? node.adding(answer, for: type, at: subname, expires: expires) : nil
         }
     }
 
@@ -333,7 +347,7 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
     /// the stale TTL so a dead upstream is not asked again by every query; without
     /// stale data, SERVFAIL.
     private func staleOrFailure(
-        _ stale: CachedNode?, key: NameKey, owner: Name, type: RRType, failure: MissFailure
+        _ stale: CachedNode?, key: NameKey, owner: Name, type: RRType, subname: NodeSubname, failure: MissFailure
     ) -> DynamicAnswer {
         guard let stale else {
             metrics.servfail.increment()
@@ -342,10 +356,10 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
         metrics.staleServed.increment()
         let at = now()
         // RFC 8914 4.4: EDE 3, stale answer.
-        let answer = render(stale.outcome, name: owner, type: type, ttl: settings.staleTTL)
+        let answer = render(stale.outcome, name: owner, type: type, subname: subname, ttl: settings.staleTTL)
             .with(extendedError: ExtendedDNSError.staleAnswer)
         keep(
-            answer, for: type, key: key, renderedFrom: stale.outcome,
+            answer, for: type, at: subname, key: key, renderedFrom: stale.outcome,
             expires: capped(at &+ UInt64(settings.staleTTL) * 1_000_000_000, at: at), now: at)
         return answer
     }

@@ -190,8 +190,8 @@ package struct MaterializedNames: Sendable {
         var new = old
         if let id = facts.nodeID { new.nodeID = id }
         let owner = new.aliasName ?? new.nodeIDName ?? .root
-        new.records = NodeAnswerRenderer.zoneRecords(facts, owner: owner, ttl: ttl).map {
-            NodePayload.Record(type: $0.type, rdata: $0.rdata)
+        new.records = NodeAnswerRenderer.zoneRecords(facts, owner: owner, ttl: ttl).compactMap {
+            NodePayload.record($0, owner: owner)
         }
         entries[slot].payload = new.encoded()
         if !entries[slot].materialised {

@@ -9,19 +9,24 @@ import NodeRegistry
 /// the engine renders them with the SOA of the zone it serves.
 package enum NodeAnswerRenderer {
     /// The answer for `type` at `name` (the query name; rendered in lowercase), with
-    /// `ttl` on the positive records.
-    package static func answer(_ outcome: NodeLookupOutcome, name: Name, type: RRType, ttl: UInt32) -> DynamicAnswer {
-        guard case .found(let facts) = outcome else { return .nameError }
+    /// `ttl` on the positive records. `subname`: which name at or below the node name
+    /// `name` is (`_443._tcp.shashi.1bz` is `.port(443)`); such a name exists only while
+    /// the node's verified record declares the service.
+    package static func answer(
+        _ outcome: NodeLookupOutcome, name: Name, subname: NodeSubname = .node, type: RRType, ttl: UInt32
+    ) -> DynamicAnswer {
+        guard case .found(let facts) = outcome, exists(facts, subname) else { return .nameError }
         let owner = name.lowercased
-        let records: [ResourceRecord]
-        switch type {
-        case .a: records = Self.addressRecords(facts, owner: owner, ttl: ttl, type: .a)
-        case .aaaa: records = Self.addressRecords(facts, owner: owner, ttl: ttl, type: .aaaa)
-        // RFC 8482 4.1: answer ANY with one RRset; TXT always exists for a node.
-        case .txt, .any: records = Self.txtRecords(facts, owner: owner, ttl: ttl)
-        default: records = []
-        }
-        return .records(name: owner, records)
+        return .records(name: owner, records(facts, owner: owner, subname: subname, type: type, ttl: ttl))
+    }
+
+    /// Whether `subname` of a registered node exists: the node name always; `_tcp` (an
+    /// empty non-terminal) and `_PORT._tcp` while an https service is declared.
+    package static func exists(_ facts: NodeFacts, _ subname: NodeSubname) -> Bool {
+        if subname == .node { return true }
+        let ports = facts.verifiedMetadata?.httpsPorts ?? []
+        if let port = subname.port { return ports.contains(port) }
+        return !ports.isEmpty
     }
 
     /// What signing a dynamic answer needs: the zone's signer, the wall-clock time of
@@ -43,9 +48,10 @@ package enum NodeAnswerRenderer {
     /// (RFC 9824: NODATA listing the types the name has; NXNAME for no name). A
     /// signing failure is SERVFAIL (never unsigned data for a DO=1 query).
     package static func answer(
-        _ outcome: NodeLookupOutcome, name: Name, type: RRType, ttl: UInt32, signing: Signing?
+        _ outcome: NodeLookupOutcome, name: Name, subname: NodeSubname = .node, type: RRType, ttl: UInt32,
+        signing: Signing?
     ) -> DynamicAnswer {
-        let plain = answer(outcome, name: name, type: type, ttl: ttl)
+        let plain = answer(outcome, name: name, subname: subname, type: type, ttl: ttl)
         guard let signing else { return plain }
         let signer = signing.signer
         let timing = signer.dynamicTiming
@@ -54,14 +60,15 @@ package enum NodeAnswerRenderer {
             switch plain {
             case .records(let template):
                 guard case .found(let facts) = outcome else { return .serverFailure }
-                let records = Self.records(facts, owner: owner, type: type, ttl: ttl)
+                let records = Self.records(facts, owner: owner, subname: subname, type: type, ttl: ttl)
                 let signed = try signer.signingEach(records, now: signing.now, timing: timing)
                 return .signedRecords(
                     template, signed: ResponseTemplate(authoritative: true, questionName: owner, answers: signed))
             case .noData:
                 guard case .found(let facts) = outcome else { return .serverFailure }
                 let records = try signer.denialRecords(
-                    owner: owner, types: Self.types(facts), ttl: signing.negativeTTL, now: signing.now, timing: timing)
+                    owner: owner, types: Self.types(facts, at: subname), ttl: signing.negativeTTL, now: signing.now,
+                    timing: timing)
                 return .signedNoData(SignedDenial(records: records))
             case .nameError:
                 let records = try signer.denialRecords(
@@ -75,31 +82,81 @@ package enum NodeAnswerRenderer {
         }
     }
 
-    /// The types a node name holds (its NSEC bitmap): TXT always, A and AAAA when its
-    /// verified metadata has such addresses.
-    package static func types(_ facts: NodeFacts) -> [RRType] {
+    /// The types a name of a node holds (its NSEC bitmap). The node name: TXT always,
+    /// A and AAAA when its verified metadata has such addresses, HTTPS when it declares
+    /// an https service; `_PORT._tcp`: TLSA; `_tcp`: none (an empty non-terminal).
+    package static func types(_ facts: NodeFacts, at subname: NodeSubname = .node) -> [RRType] {
+        if subname.port != nil { return [.tlsa] }
+        guard subname == .node else { return [] }
         var types: [RRType] = [.txt]
         if !addressRecords(facts, owner: .root, ttl: 0, type: .a).isEmpty { types.append(.a) }
         if !addressRecords(facts, owner: .root, ttl: 0, type: .aaaa).isEmpty { types.append(.aaaa) }
+        if !(facts.verifiedMetadata?.httpsPorts.isEmpty ?? true) { types.append(.https) }
         return types
     }
 
-    /// Every record a node name answers (A, AAAA, TXT, in that order): what the
-    /// materialised zone holds for it, identical to the per-type answers above.
+    /// Every record of a node (A, AAAA, TXT, HTTPS at `owner`, then TLSA at each
+    /// `_PORT._tcp.owner`): what the materialised zone holds for it, identical to the
+    /// per-type answers above.
     package static func zoneRecords(_ facts: NodeFacts, owner: Name, ttl: UInt32) -> [ResourceRecord] {
         let owner = owner.lowercased
-        return addressRecords(facts, owner: owner, ttl: ttl, type: .a)
+        var records =
+            addressRecords(facts, owner: owner, ttl: ttl, type: .a)
             + addressRecords(facts, owner: owner, ttl: ttl, type: .aaaa) + txtRecords(facts, owner: owner, ttl: ttl)
+            + httpsRecords(facts, owner: owner, ttl: ttl)
+        for port in facts.verifiedMetadata?.httpsPorts ?? [] {
+            guard let serviceOwner = try? Name(NodeSubname.port(port).prefix + owner.description) else { continue }
+            records += tlsaRecords(facts, owner: serviceOwner, ttl: ttl)
+        }
+        return records
     }
 
-    private static func records(_ facts: NodeFacts, owner: Name, type: RRType, ttl: UInt32) -> [ResourceRecord] {
+    private static func records(
+        _ facts: NodeFacts, owner: Name, subname: NodeSubname, type: RRType, ttl: UInt32
+    ) -> [ResourceRecord] {
+        if subname.port != nil {
+            return type == .tlsa || type == .any ? tlsaRecords(facts, owner: owner, ttl: ttl) : []
+        }
+        guard subname == .node else { return [] }
         switch type {
-        case .a: addressRecords(facts, owner: owner, ttl: ttl, type: .a)
-        case .aaaa: addressRecords(facts, owner: owner, ttl: ttl, type: .aaaa)
-        case .txt, .any: txtRecords(facts, owner: owner, ttl: ttl)
-        default: []
+        case .a: return addressRecords(facts, owner: owner, ttl: ttl, type: .a)
+        case .aaaa: return addressRecords(facts, owner: owner, ttl: ttl, type: .aaaa)
+        // RFC 8482 4.1: answer ANY with one RRset; TXT always exists for a node.
+        case .txt, .any: return txtRecords(facts, owner: owner, ttl: ttl)
+        case .https: return httpsRecords(facts, owner: owner, ttl: ttl)
+        default: return []
         }
     }
+
+    /// `TLSA 3 1 1 <SHA-256 of the node's SubjectPublicKeyInfo>` (RFC 6698 2.1, RFC 7671
+    /// 5.1: DANE-EE, so the certificate's key is all that is matched; no CA, no names,
+    /// no dates). The same record for every port the node declares.
+    private static func tlsaRecords(_ facts: NodeFacts, owner: Name, ttl: UInt32) -> [ResourceRecord] {
+        guard let metadata = facts.verifiedMetadata else { return [] }
+        return [ResourceRecord(name: owner, type: .tlsa, ttl: ttl, rdata: [3, 1, 1] + metadata.publicKey.spkiSHA256)]
+    }
+
+    /// One HTTPS record per declared https port (RFC 9460 9.1), priorities 1, 2, ... in
+    /// ascending port order: `1 . alpn=h2,http/1.1 [port=P] [ipv4hint=...] [ipv6hint=...]`,
+    /// the port left out when 443 (the default), hints from the node's verified addresses.
+    private static func httpsRecords(_ facts: NodeFacts, owner: Name, ttl: UInt32) -> [ResourceRecord] {
+        guard let metadata = facts.verifiedMetadata else { return [] }
+        let v4 = metadata.ipv4.compactMap { IPAddress.bytes(ipv4: $0) }
+        let v6 = metadata.ipv6.compactMap { IPAddress.bytes(ipv6: $0) }
+        return metadata.httpsPorts.enumerated().compactMap { index, port in
+            var params = [alpn]
+            if port != 443 { params.append(.port(port)) }
+            if !v4.isEmpty { params.append(.ipv4hint(v4)) }
+            if !v6.isEmpty { params.append(.ipv6hint(v6)) }
+            let svcb = SVCBRDATA(priority: UInt16(index + 1), target: .root, params: params)
+            // Cannot fail: checked ports and addresses, a bounded count of each.
+            guard let rdata = try? svcb.encoded() else { return nil }
+            return ResourceRecord(name: owner, type: .https, ttl: ttl, rdata: rdata)
+        }
+    }
+
+    /// `alpn=h2,http/1.1`: what a web server presenting the node's certificate speaks.
+    private static let alpn = try! SVCBRDATA.SvcParam.alpn(["h2", "http/1.1"])
 
     /// One TXT RR per attribute, RFC 1464 style `key=value`.
     package static func txtStrings(_ facts: NodeFacts) -> [String] {

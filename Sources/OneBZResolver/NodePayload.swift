@@ -1,3 +1,4 @@
+import DNSEngine
 import DNSWire
 import NodeRegistry
 
@@ -6,13 +7,15 @@ import NodeRegistry
 /// docs/design.md#the-materialised-zone):
 ///
 ///     [alias length] [alias label, lowercase]            (length 0: no alias)
-///     [flags]        bit 0: node id follows, bit 1: records follow
+///     [flags]        bit 0: node id follows, bit 1: records follow,
+///                    bit 2: each record starts with its subname
 ///     [node id, 32 octets]                               (when bit 0)
-///     { [type, 2] [RDATA length, 2] [RDATA] }*           (when bit 1)
+///     { [subname, 4]? [type, 2] [RDATA length, 2] [RDATA] }*  (when bit 1)
 ///
 /// The owner names are implied (the alias, and `<base32>.id.1bz` when the node id is
-/// known), and so are class IN and the TTL (the positive TTL): what is stored is only
-/// what differs between names.
+/// known; with a subname, `_PORT._tcp.` in front: `NodeSubname`), and so are class IN
+/// and the TTL (the positive TTL): what is stored is only what differs between names.
+/// Nodes without service records are stored without subnames (bit 2 clear).
 package struct NodePayload: Sendable, Equatable {
     /// The alias label (`shashi` for `shashi.1bz`), lowercase; empty: none.
     package var alias: [UInt8]
@@ -22,10 +25,12 @@ package struct NodePayload: Sendable, Equatable {
     package var records: [Record]?
 
     package struct Record: Sendable, Equatable, Hashable {
+        package var subname: NodeSubname
         package var type: RRType
         package var rdata: [UInt8]
 
-        package init(type: RRType, rdata: [UInt8]) {
+        package init(subname: NodeSubname = .node, type: RRType, rdata: [UInt8]) {
+            self.subname = subname
             self.type = type
             self.rdata = rdata
         }
@@ -42,9 +47,11 @@ package struct NodePayload: Sendable, Equatable {
         out.reserveCapacity(2 + alias.count + 32 + (records?.reduce(0) { $0 + 4 + $1.rdata.count } ?? 0))
         out.append(UInt8(alias.count))
         out += alias
-        out.append((nodeID == nil ? 0 : 1) | (records == nil ? 0 : 2))
+        let subnames = records?.contains { $0.subname != .node } ?? false
+        out.append((nodeID == nil ? 0 : 1) | (records == nil ? 0 : 2) | (subnames ? 4 : 0))
         if let nodeID { out += nodeID.bytes }
         for record in records ?? [] {
+            if subnames { out += (0..<4).map { UInt8(truncatingIfNeeded: record.subname.rawValue >> (24 - 8 * $0)) } }
             out += [UInt8(record.type.rawValue >> 8), UInt8(record.type.rawValue & 0xFF)]
             out += [UInt8(record.rdata.count >> 8), UInt8(record.rdata.count & 0xFF)]
             out += record.rdata
@@ -72,12 +79,18 @@ package struct NodePayload: Sendable, Equatable {
         }
         var records: [Record] = []
         while index < bytes.count {
+            var subname = NodeSubname.node
+            if flags & 4 != 0 {
+                guard index + 4 <= bytes.count else { return nil }
+                subname = NodeSubname(rawValue: bytes[index..<index + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+                index += 4
+            }
             guard index + 4 <= bytes.count else { return nil }
             let type = RRType(UInt16(bytes[index]) << 8 | UInt16(bytes[index + 1]))
             let length = Int(bytes[index + 2]) << 8 | Int(bytes[index + 3])
             index += 4
             guard index + length <= bytes.count else { return nil }
-            records.append(Record(type: type, rdata: Array(bytes[index..<index + length])))
+            records.append(Record(subname: subname, type: type, rdata: Array(bytes[index..<index + length])))
             index += length
         }
         self.records = records
@@ -108,7 +121,28 @@ package struct NodePayload: Sendable, Equatable {
     package func zoneRecords(ttl: UInt32) -> [ResourceRecord] {
         guard let records else { return [] }
         return owners.flatMap { owner in
-            records.map { ResourceRecord(name: owner, type: $0.type, ttl: ttl, rdata: $0.rdata) }
+            records.compactMap { record in
+                guard let name = Self.name(record.subname, of: owner) else { return nil }
+                return ResourceRecord(name: name, type: record.type, ttl: ttl, rdata: record.rdata)
+            }
         }
+    }
+
+    /// `owner` with the subname's labels in front (nil: too long, never for node names).
+    static func name(_ subname: NodeSubname, of owner: Name) -> Name? {
+        guard subname != .node else { return owner }
+        var prefix: [UInt8] = []
+        for label in subname.prefix.split(separator: ".") { prefix += [UInt8(label.utf8.count)] + Array(label.utf8) }
+        return try? Name(wire: prefix + owner.wire)
+    }
+
+    /// The record as the payload holds it: its subname relative to `owner` (nil for a
+    /// record owned elsewhere).
+    static func record(_ record: ResourceRecord, owner: Name) -> Record? {
+        if record.name == owner { return Record(type: record.type, rdata: record.rdata) }
+        guard let (subname, offset) = record.name.wire.withUnsafeBytes({ NodeSubname.split($0) }),
+            subname != .node, Name(uncheckedWire: Array(record.name.wire[offset...])) == owner
+        else { return nil }
+        return Record(subname: subname, type: record.type, rdata: record.rdata)
     }
 }

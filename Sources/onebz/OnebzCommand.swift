@@ -12,11 +12,11 @@ struct OnebzCommand: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, IDCommand.self, RegisterCommand.self, VerifyOnchainCommand.self, StakeCommand.self,
             SignCommand.self, PublishCommand.self, HeartbeatCommand.self, EndorseCommand.self, StatusCommand.self,
-            VerifyCommand.self,
+            VerifyCommand.self, CertCommand.self,
         ])
 }
 
-/// Options naming a node's addresses and the record's sequence number.
+/// Options naming a node's addresses, its services and the record's sequence number.
 struct RecordOptions: ParsableArguments {
     @Option(name: .customLong("ipv4"), help: "IPv4 address (repeatable).")
     var ipv4: [String] = []
@@ -27,10 +27,19 @@ struct RecordOptions: ParsableArguments {
     @Option(help: "Sequence number (must increase with each publish; default: current Unix time).")
     var seq: UInt64?
 
+    @Option(
+        name: .customLong("https-port"),
+        help: ArgumentHelp(
+            "Declare an HTTPS service on this port (repeatable): DNS then publishes TLSA and HTTPS records"
+                + " for it, matching the certificate `onebz cert` makes (docs/operator.md).",
+            valueName: "port"))
+    var httpsPorts: [Int] = []
+
     func record(key: Ed25519PrivateKey) throws -> NodeMetadata {
         do {
             return try NodeMetadata.signed(
-                by: key, ipv4: ipv4, ipv6: ipv6, seq: seq ?? UInt64(Date().timeIntervalSince1970))
+                by: key, ipv4: ipv4, ipv6: ipv6, seq: seq ?? UInt64(Date().timeIntervalSince1970),
+                services: httpsPorts.map { NodeService.https(port: $0) })
         } catch { throw CLIError("\(error)") }
     }
 }

@@ -99,17 +99,20 @@ final class DynamicStack: @unchecked Sendable {
 
     /// Signs a record with the sample's key (as `onebz publish` does) and publishes it
     /// (over HTTPS trusting the registry's certificate when it serves HTTPS).
-    func publishRecord(for sample: Devnet.SampleNode, ipv4: [String], ipv6: [String], seq: UInt64) async throws {
+    func publishRecord(
+        for sample: Devnet.SampleNode, ipv4: [String], ipv6: [String], seq: UInt64, services: [NodeService] = []
+    ) async throws {
         try await Self.publish(
-            for: sample, ipv4: ipv4, ipv6: ipv6, seq: seq, registry: registryBaseURL, certificate: registryCertificate)
+            for: sample, ipv4: ipv4, ipv6: ipv6, seq: seq, services: services, registry: registryBaseURL,
+            certificate: registryCertificate)
     }
 
     private static func publish(
-        for sample: Devnet.SampleNode, ipv4: [String], ipv6: [String], seq: UInt64, registry: String,
-        certificate: TestCertificate?
+        for sample: Devnet.SampleNode, ipv4: [String], ipv6: [String], seq: UInt64, services: [NodeService] = [],
+        registry: String, certificate: TestCertificate?
     ) async throws {
         let key = try Ed25519PrivateKey(pem: String(contentsOfFile: sample.privateKeyPath, encoding: .utf8))
-        let record = try NodeMetadata.signed(by: key, ipv4: ipv4, ipv6: ipv6, seq: seq)
+        let record = try NodeMetadata.signed(by: key, ipv4: ipv4, ipv6: ipv6, seq: seq, services: services)
         let tls = try certificate.map { try RegistryTLS(caFile: $0.certificatePath, pin: nil) }
         let client = RegistryClient(baseURL: registry, timeout: .seconds(5), tls: tls)
         do { _ = try await client.publish(record) } catch {

@@ -1,4 +1,5 @@
 import Foundation
+import NodeRegistry
 import Testing
 import TestSupport
 
@@ -31,6 +32,21 @@ import Glibc
         // Both secondaries take the zone and answer every name and type as onebzd does.
         try await fleet.untilSameSerial(timeout: .seconds(60))
         try fleet.expectSameAnswers(names: names)
+
+        // shashi declares HTTPS on 443 and 8443 (docs/dns.md#web-service-records): the
+        // TLSA and HTTPS records reach both secondaries by transfer, and they answer
+        // them, the empty non-terminal `_tcp` and an undeclared port as onebzd does.
+        let (v4, v6) = DynamicStack.addresses(of: "shashi.1bz")
+        try await fleet.stack.publishRecord(
+            for: try #require(fleet.stack.devnet.sample("shashi.1bz")), ipv4: v4, ipv6: v6, seq: 2,
+            services: [.https(port: 443), .https(port: 8443)])
+        try await fleet.until(timeout: .seconds(20)) { fleet.answersEverywhere("_8443._tcp.shashi.1bz", "TLSA") }
+        try await fleet.untilSameSerial(timeout: .seconds(20))
+        let serviceNames = ["shashi.1bz", "_443._tcp.shashi.1bz", "_8443._tcp.shashi.1bz", "_tcp.shashi.1bz", "_80._tcp.shashi.1bz"]
+        try fleet.expectSameAnswers(names: serviceNames, types: ["HTTPS", "TLSA", "A"])
+        #expect(fleet.dig(.nsd, "_443._tcp.shashi.1bz", "TLSA").answer.first?.contains("TLSA 3 1 1 ") == true)
+        #expect(fleet.dig(.knot, "shashi.1bz", "HTTPS").answer.count == 2)
+        #expect(fleet.dig(.knot, "_tcp.shashi.1bz", "A").status == "NOERROR")
 
         // A registration reaches both within one poll + NOTIFY.
         let timings = try await fleet.registerAndTime("fleetnew.1bz", account: 6)
@@ -230,9 +246,9 @@ final class Fleet: @unchecked Sendable {
 
     /// rcode, AA and the answer section of every name × type, and random names
     /// NXDOMAIN, the same on the three servers.
-    func expectSameAnswers(names: [String]) throws {
+    func expectSameAnswers(names: [String], types: [String] = ["A", "AAAA", "TXT", "SOA", "NS"]) throws {
         for name in names {
-            for type in ["A", "AAAA", "TXT", "SOA", "NS"] {
+            for type in types {
                 let answers = Server.allCases.map { server in
                     // Three tries, as a resolver makes: one lost datagram on a loaded
                     // machine is not a difference between the servers.

@@ -1,4 +1,5 @@
 import Foundation
+import NodeRegistry
 import Testing
 import TestSupport
 
@@ -144,6 +145,37 @@ import TestSupport
         let newcomer = try asking.dig(["newcomer.1bz", "TXT"])
         #expect(newcomer.status == "NOERROR", "newcomer.1bz TXT via Knot after the IXFR: \(newcomer)")
         #expect(newcomer.flags.contains("ad"), "newcomer.1bz TXT via Knot not validated: \(newcomer)")
+
+        // shashi declares HTTPS (docs/dns.md#web-service-records): TLSA and HTTPS, the
+        // empty non-terminal `_tcp` and an undeclared port validate, from onebzd's live
+        // signed answers (compact denial) and from Knot's transferred NSEC3 zone.
+        let (v4, v6) = DynamicStack.addresses(of: "shashi.1bz")
+        try await stack.publishRecord(
+            for: try #require(stack.devnet.sample("shashi.1bz")), ipv4: v4, ipv6: v6, seq: 2,
+            services: [.https(port: 443)])
+        _ = try await stack.eventually(timeout: .seconds(30)) {
+            (try? Command.run("kdig", ["@127.0.0.1", "-p", "\(knot.port)", "_443._tcp.shashi.1bz", "TLSA"]))?.stdout
+                .contains("3 1 1 ") == true
+        }
+        _ = try Self.axfr(port: stack.onebzd.port, directory: directory, name: "chain-3.zone")
+        let withServices = try Self.verify(directory.appendingPathComponent("chain-3.zone").path)
+        #expect(withServices.status == 0, "ldns-verify-zone with TLSA/HTTPS: \(withServices.stdout) \(withServices.stderr)")
+        let live = try await ValidatingResolver(authorityPort: stack.onebzd.port, ds: ds, label: "signed-xfr-unbound-live")
+        let secondary = try await ValidatingResolver(authorityPort: knot.port, ds: ds, label: "signed-xfr-unbound-svc")
+        for (server, resolver) in [("onebzd", live), ("Knot", secondary)] {
+            for (name, type, status, answers) in [
+                ("_443._tcp.shashi.1bz", "TLSA", "NOERROR", 1), ("shashi.1bz", "HTTPS", "NOERROR", 1),
+                ("_tcp.shashi.1bz", "A", "NOERROR", 0), ("_80._tcp.shashi.1bz", "TLSA", "NXDOMAIN", 0),
+            ] {
+                let result = try resolver.dig([name, type])
+                // RFC 9824: onebzd's compact denial of a nonexistent name is NOERROR to a
+                // DO=1 resolver (NXNAME in the NSEC bitmap); Knot's NSEC3 is NXDOMAIN.
+                let compact = server == "onebzd" && status == "NXDOMAIN" && result.status == "NOERROR"
+                #expect(result.status == status || compact, "\(name) \(type) via \(server): \(result)")
+                #expect(result.flags.contains("ad"), "\(name) \(type) via \(server) not validated: \(result)")
+                #expect(result.answer.filter { $0.split(separator: " ").dropFirst(3).first == Substring(type) }.count == answers, "\(name) \(type) via \(server): \(result)")
+            }
+        }
     }
 
     static func serial(_ lines: [Substring]) -> UInt32? {

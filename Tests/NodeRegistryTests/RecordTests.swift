@@ -95,3 +95,78 @@ import Testing
         #expect(throws: RecordError.badSignature) { try forged.verify(endorserKey: Self.other.publicKey) }
     }
 }
+
+/// The `services` field (docs/registry.md#services): signed when present, the v1 bytes
+/// unchanged when absent, every value checked.
+@Suite struct ServiceFieldTests {
+    static let key = RecordTests.key
+
+    @Test func recordsWithoutServicesSignTheOldBytes() throws {
+        let record = try RecordTests.good()
+        #expect(record.services == nil)
+        #expect(record.canonicalBytes == NodeMetadata.canonicalBytes(nodeID: record.nodeID, seq: 5, addresses: ["192.0.2.1", "2001:db8::1"]))
+        let json = String(decoding: try JSONEncoder().encode(record), as: UTF8.self)
+        #expect(!json.contains("services"), "absent, not null or []")
+    }
+
+    @Test func servicesAreSignedInCanonicalOrder() throws {
+        let record = try NodeMetadata.signed(
+            by: Self.key, ipv4: [], ipv6: [], seq: 9, services: [.https(port: 8443), .https(port: 443)])
+        let text = String(decoding: record.canonicalBytes, as: UTF8.self)
+        #expect(text == "1bz-meta-v1\n\(record.nodeID)\n9\n\nservices=https/443,https/8443")
+        let verified = try record.verify()
+        #expect(verified.httpsPorts == [443, 8443])
+        // The JSON round trip (any order in the array) keeps it valid.
+        var reordered = record
+        reordered.services = [.https(port: 443), .https(port: 8443)].reversed()
+        try reordered.verify()
+        let back = try JSONDecoder().decode(NodeMetadata.self, from: JSONEncoder().encode(record))
+        #expect(back == record)
+        try back.verify()
+    }
+
+    @Test func aRegistryCannotAddChangeOrDropServices() throws {
+        let record = try NodeMetadata.signed(by: Self.key, ipv4: ["192.0.2.1"], ipv6: [], seq: 9, services: [.https(port: 443)])
+        var dropped = record
+        dropped.services = nil
+        #expect(throws: RecordError.badSignature) { try dropped.verify() }
+        var changed = record
+        changed.services = [.https(port: 8443)]
+        #expect(throws: RecordError.badSignature) { try changed.verify() }
+        var added = try RecordTests.good()
+        added.services = [.https(port: 443)]
+        #expect(throws: RecordError.badSignature) { try added.verify() }
+    }
+
+    @Test(arguments: [
+        (#"[]"#, "at least one"),
+        (#"[{"proto":"http","port":80}]"#, "unknown proto"),
+        (#"[{"proto":"HTTPS","port":443}]"#, "unknown proto"),
+        (#"[{"proto":"https","port":0}]"#, "not in 1-65535"),
+        (#"[{"proto":"https","port":65536}]"#, "not in 1-65535"),
+        (#"[{"proto":"https","port":-443}]"#, "not in 1-65535"),
+        (#"[{"proto":"https","port":443},{"proto":"https","port":443}]"#, "duplicate"),
+        ("[" + (1...9).map { #"{"proto":"https","port":\#($0)}"# }.joined(separator: ",") + "]", "more than 8"),
+    ])
+    func badServicesMakeTheRecordInvalid(services: String, reason: String) throws {
+        var json = String(decoding: try JSONEncoder().encode(try RecordTests.good()), as: UTF8.self)
+        json.removeLast()
+        json += #","services":\#(services)}"#
+        let record = try JSONDecoder().decode(NodeMetadata.self, from: Data(json.utf8))
+        do {
+            try record.verify()
+            Issue.record("accepted services \(services)")
+        } catch {
+            #expect(error.code == "invalid_services")
+            #expect(error.description.contains(reason), "\(error.description)")
+        }
+    }
+
+    @Test(arguments: [#""services":{"proto":"https"}"#, #""services":[{"proto":"https","port":"443"}]"#, #""services":[{"port":443}]"#])
+    func malformedServicesDoNotDecode(fragment: String) throws {
+        var json = String(decoding: try JSONEncoder().encode(try RecordTests.good()), as: UTF8.self)
+        json.removeLast()
+        json += ",\(fragment)}"
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(NodeMetadata.self, from: Data(json.utf8)) }
+    }
+}
