@@ -96,8 +96,9 @@ package final class EndpointHeights: Sendable {
     private let lagGauges = NIOLockedValueBox<[String: Gauge]>([:])
 
     /// `latest`: the endpoint's own head (it may go down after a restart); otherwise a
-    /// block it served (its head is at least that).
-    package func record(_ name: String, height: UInt64, latest: Bool) {
+    /// block it served (its head is at least that). Returns the height now known.
+    @discardableResult
+    package func record(_ name: String, height: UInt64, latest: Bool) -> UInt64 {
         let snapshot = state.withLockedValue { heights -> [String: UInt64] in
             heights[name] = latest ? height : max(heights[name] ?? 0, height)
             return heights
@@ -112,6 +113,7 @@ package final class EndpointHeights: Sendable {
             }
             gauge.record(Int64(clamping: top - value))
         }
+        return snapshot[name] ?? height
     }
 
     /// The last height each endpoint reported.

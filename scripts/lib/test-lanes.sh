@@ -115,8 +115,9 @@ count_item() {
   local status=$1 name=$2 log="$TEST_LOG_DIR/${2//[:\/]/_}.log" passed failed ran
   case $name in
     unit|IntegrationTests.*)
-      passed=$(grep -cE '^✔ Test .* passed after' "$log" || true)
-      failed=$(grep -cE '^✘ Test .* failed after' "$log" || true) ;;
+      # (not the closing "Test run with N tests ..." line)
+      passed=$(grep -E '^✔ Test .* passed after' "$log" | grep -cv '^✔ Test run with' || true)
+      failed=$(grep -E '^✘ Test .* failed after' "$log" | grep -cv '^✘ Test run with' || true) ;;
     python:*)
       ran=$(sed -n 's/^Ran \([0-9]*\) tests\? in .*/\1/p' "$log" | tail -n 1)
       failed=$(grep -oE '(failures|errors)=[0-9]+' "$log" | awk -F= '{ s += $2 } END { print s + 0 }')
