@@ -102,6 +102,8 @@ let package = Package(
             dependencies: [
                 "DNSEngine", "ZoneTransfer", "DNSSEC", "DNSWire", "ZoneCache", "ChainReader", "NodeRegistry", nioCore, logging, metrics,
                 serviceLifecycle, atomics, nioConcurrency,
+                // SHA-256 over a zone snapshot's content.
+                crypto,
             ]),
         .executableTarget(
             name: "onebzd",

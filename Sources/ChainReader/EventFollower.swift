@@ -36,13 +36,16 @@ public final class EventFollower: Service, Sendable {
         public var maxRange: UInt64 = 1000
         /// Block hashes remembered for reorg detection.
         public var history: Int = 256
+        /// Resume after this block (a persisted snapshot's), checked first: see
+        /// `EventFollowerStateMachine`.
+        public var resume: ChainCheckpoint?
 
         public init(startBlock: UInt64) { self.startBlock = startBlock }
 
         var machine: EventFollowerStateMachine.Configuration {
             .init(
                 startBlock: startBlock, confirmations: useFinalizedTag ? 0 : confirmations, maxRange: maxRange,
-                history: history)
+                history: history, resume: resume)
         }
     }
 
@@ -59,6 +62,8 @@ public final class EventFollower: Service, Sendable {
     private let rangeShrinks = Counter(label: "onebz_chain_follower_range_shrinks_total")
     private let rangeSize = Gauge(label: "onebz_chain_follower_log_range_blocks")
     private let onFinish: @Sendable () -> Void
+    /// The blocks most recently reported synced, with their hashes (for zone snapshots).
+    public let checkpoints = SyncedCheckpoints()
 
     public convenience init(
         registry: BizNodeRegistry, configuration: Configuration, blocks: BlockAgreement? = nil,
@@ -106,7 +111,12 @@ public final class EventFollower: Service, Sendable {
 
     private func loop() async throws {
         var machine = EventFollowerStateMachine(configuration: configuration.machine)
-        logger.info("following registry events", metadata: ["contract": "\(registry.address)", "from": "\(configuration.startBlock)"])
+        logger.info(
+            "following registry events",
+            metadata: [
+                "contract": "\(registry.address)", "from": "\(configuration.startBlock)",
+                "resume": "\(configuration.resume.map { "\($0.number)" } ?? "none")",
+            ])
         while true {
             try Task.checkCancellation()
             let action = machine.nextAction()
@@ -132,10 +142,12 @@ public final class EventFollower: Service, Sendable {
                     // endpoint cannot pair another node's headers with its own empty logs.
                     let (first, last, logs) = try await registry.range(from: range.lowerBound, to: range.upperBound)
                     if let blocks { try await Self.checkAgainstQuorum(blocks, first: first, last: last, logs: logs) }
-                    try await deliver(machine.rangeReceived(range, logs: logs, first: first, last: last))
+                    let events = machine.rangeReceived(range, logs: logs, first: first, last: last)
+                    try await deliver(events, machine)
                 case .fetchHeader(let number):
                     let header = try await registry.block(number)
-                    try await deliver(machine.headerReceived(number, header))
+                    let events = machine.headerReceived(number, header)
+                    try await deliver(events, machine)
                 }
             } catch let error as JSONRPCError where error.isRangeTooLarge {
                 if case .fetchRange(let range) = action {
@@ -196,8 +208,12 @@ public final class EventFollower: Service, Sendable {
         }
     }
 
-    private func deliver(_ events: [FollowerEvent]) async throws {
+    /// Hands `events` to the consumer; a synced block's hash is recorded first.
+    private func deliver(_ events: [FollowerEvent], _ machine: EventFollowerStateMachine) async throws {
         for event in events {
+            if case .synced(let block) = event, let hash = machine.hash(of: block) {
+                checkpoints.record(ChainCheckpoint(number: block, hash: hash))
+            }
             switch event {
             case .reorg(let block): logger.notice("chain reorganised", metadata: ["fromBlock": "\(block)"])
             case .synced(let block): logger.debug("synced", metadata: ["block": "\(block)"])

@@ -16,6 +16,11 @@
 /// - A head below what was already scanned (a lagging endpoint behind a load balancer)
 ///   is waited out, not taken for a reorg: a real reorg shows up as a parent mismatch
 ///   once the chain is past our position again.
+/// - Resuming from a checkpoint (`Configuration.resume`, a persisted snapshot's block):
+///   the checkpoint's header is fetched first; while it is still the chain's block at
+///   that height, it is reported `synced` and scanning continues after it (the next
+///   range's parent is checked against it); when it is not (a reorg or another chain while stopped) or the chain
+///   does not reach it, `reorg(fromBlock: startBlock)`: everything is read again.
 public struct EventFollowerStateMachine: Sendable {
     public struct Configuration: Sendable, Hashable {
         /// First block to scan: the contract's deploy block.
@@ -28,12 +33,15 @@ public struct EventFollowerStateMachine: Sendable {
         public var history: Int
         /// Full-size ranges in a row after which a shrunk range doubles.
         public var growAfter: Int
+        /// Resume after this block instead of scanning from `startBlock` (checked first).
+        public var resume: ChainCheckpoint?
 
         public init(
             startBlock: UInt64, confirmations: UInt64 = 0, maxRange: UInt64 = 1000, history: Int = 256,
-            growAfter: Int = 4
+            growAfter: Int = 4, resume: ChainCheckpoint? = nil
         ) {
             self.startBlock = startBlock
+            self.resume = resume
             self.confirmations = confirmations
             self.maxRange = max(1, maxRange)
             self.history = max(2, history)
@@ -54,6 +62,8 @@ public struct EventFollowerStateMachine: Sendable {
     }
 
     private enum State: Sendable, Hashable {
+        /// Fetching the resume checkpoint's header (before anything else).
+        case checkingResume(ChainCheckpoint)
         case needHead
         case scanning(safeHead: UInt64)
         case searchingFork(candidate: UInt64, safeHead: UInt64)
@@ -70,15 +80,25 @@ public struct EventFollowerStateMachine: Sendable {
     private var fullRanges = 0
     /// Remembered block hashes (number -> hash), at most `history` entries.
     private var hashes: [UInt64: Bytes32] = [:]
+    /// The resume checkpoint until its header was checked.
+    private var unchecked: ChainCheckpoint?
 
     public init(configuration: Configuration) {
         self.configuration = configuration
         self.nextBlock = configuration.startBlock
         self.maxRange = configuration.maxRange
+        if let resume = configuration.resume, resume.number >= configuration.startBlock {
+            unchecked = resume
+            state = .checkingResume(resume)
+        }
     }
+
+    /// The hash remembered for block `number` (a synced block's, for checkpoints).
+    public func hash(of number: UInt64) -> Bytes32? { hashes[number] }
 
     public func nextAction() -> Action {
         switch state {
+        case .checkingResume(let resume): return .fetchHeader(resume.number)
         case .needHead: return .fetchHead
         case .waiting: return .wait
         case .searchingFork(let candidate, _): return .fetchHeader(candidate)
@@ -136,6 +156,22 @@ public struct EventFollowerStateMachine: Sendable {
 
     /// A header asked for by `.fetchHeader` (nil when the block does not exist).
     public mutating func headerReceived(_ number: UInt64, _ header: BlockHeader?) -> [FollowerEvent] {
+        if case .checkingResume(let resume) = state, resume.number == number {
+            unchecked = nil
+            state = .needHead
+            guard let header, header.hash == resume.hash else {
+                // Not the chain's block (a reorg while stopped, or another chain): the state
+                // built up to it is not trusted; everything is read again.
+                nextBlock = configuration.startBlock
+                hashes = [:]
+                return [.reorg(fromBlock: configuration.startBlock)]
+            }
+            nextBlock = resume.number + 1
+            remember(header)
+            // Everything up to the checkpoint is known (the snapshot holds it): lookups may
+            // be pinned there at once, even when no block follows for a while.
+            return [.synced(block: resume.number)]
+        }
         guard case .searchingFork(let candidate, let safeHead) = state, candidate == number else { return [] }
         if let header, hashes[number] == header.hash {
             return reorg(from: number + 1, safeHead: safeHead)
@@ -155,7 +191,7 @@ public struct EventFollowerStateMachine: Sendable {
 
     /// The wait of a `.wait` action is over.
     public mutating func waited() {
-        state = .needHead
+        state = unchecked.map { State.checkingResume($0) } ?? .needHead
     }
 
     // MARK: private

@@ -112,6 +112,12 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
             metrics.absent.increment()
             return .nameError
         }
+        // Restarted from a zone snapshot and the follower not caught up yet: the restored
+        // records answer (upstream lookups wait for the first sync).
+        if !head.isSynced, let payload = absence?.snapshotPayload(for: nodeName) {
+            metrics.snapshotAnswers.increment()
+            return renderFromZone(payload, name: name, type: type)
+        }
         // The canonical key: for a node name, the same one the query's bytes give.
         let key = NameKey(nodeName)
         let owner = name.lowercased
@@ -322,6 +328,16 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
         return answer
     }
 
+    /// Renders (and signs) an answer from a restored node's zone records (not cached:
+    /// this serves only until the follower's first sync).
+    private func renderFromZone(_ payload: NodePayload, name: Name, type: RRType) -> DynamicAnswer {
+        let signing = settings.signer?().map {
+            NodeAnswerRenderer.Signing(signer: $0, now: settings.wallClock(), negativeTTL: settings.negativeTTL)
+        }
+        return NodeAnswerRenderer.answer(
+            zoneRecords: payload.records ?? [], name: name, type: type, ttl: settings.positiveTTL, signing: signing)
+    }
+
     /// A cached answer's expiry, no later than its signatures' refresh time: a
     /// signature near its end is never served from the cache (the answer is
     /// re-rendered and re-signed instead).
@@ -393,6 +409,8 @@ private struct DynamicMetrics: Sendable {
     let invalidNames = Counter(label: "onebz_dynamic_invalid_names_total")
     /// Unregistered names answered NXDOMAIN from the materialised name set.
     let absent = Counter(label: "onebz_dynamic_absent_total")
+    /// Answered from a restored zone snapshot before the follower's first sync.
+    let snapshotAnswers = Counter(label: "onebz_dynamic_snapshot_answers_total")
     let invalidations = Counter(label: "onebz_cache_invalidated_entries_total")
     let upstreamLookups = Counter(label: "onebz_upstream_lookups_total")
     let upstreamLatency = Metrics.Timer(label: "onebz_upstream_lookup_duration_seconds")

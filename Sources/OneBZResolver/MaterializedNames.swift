@@ -37,6 +37,12 @@ package struct MaterializedNames: Sendable {
         package var inUse: Bool
         package var dirty: Bool
         package var materialised: Bool
+        /// Taken by the materialiser and not committed yet: a snapshot counts it dirty
+        /// (its payload may be older than the events that marked it).
+        package var pending = false
+
+        /// Whether the payload may be behind the chain (marked, or being resolved).
+        package var isStale: Bool { dirty || pending }
 
         package var decoded: NodePayload? { inUse ? NodePayload(encoded: payload) : nil }
     }
@@ -76,6 +82,51 @@ package struct MaterializedNames: Sendable {
     }
 
     package func contains(hash: NodeHash) -> Bool { slot(of: HashKey(hash)) != nil }
+
+    /// The node's payload for a name in the zone (an alias, or a node-id name whose id
+    /// the payload holds), with whether it may be behind the chain; nil: not held.
+    package func payload(for name: NodeName) -> (payload: NodePayload, stale: Bool)? {
+        let slot: Int32?
+        switch name {
+        case .alias(let text):
+            slot = Array(text.utf8.dropLast(4)).withUnsafeBytes { (label: UnsafeRawBufferPointer) -> Int32? in
+                if let slot = byAlias[Self.fingerprint(label)], NodePayload.alias(of: entries[Int(slot)].payload, equals: label) {
+                    return slot
+                }
+                return aliasOverflow[label.map(asciiLower)]
+            }
+        case .nodeID(let id):
+            slot = self.slot(of: HashKey(NodeHash(nodeID: id)))
+        }
+        guard let slot, let payload = entries[Int(slot)].decoded, entries[Int(slot)].materialised else { return nil }
+        if case .nodeID(let id) = name, payload.nodeID != id { return nil }
+        return (payload, entries[Int(slot)].isStale)
+    }
+
+    // MARK: Restoring a snapshot
+
+    /// The alias label an encoded payload holds (nil: none).
+    package static func aliasLabel(of payload: [UInt8]) -> [UInt8]? {
+        guard let length = payload.first, length > 0, payload.count > Int(length) else { return nil }
+        return Array(payload[1...Int(length)])
+    }
+
+    /// Adds a node as a snapshot holds it (into an empty set, before anything else): a
+    /// stale one is marked to be resolved again.
+    package mutating func restore(hash: NodeHash, payload: [UInt8], touched: UInt64, stale: Bool, materialised: Bool) {
+        let key = HashKey(hash)
+        guard slot(of: key) == nil else { return }
+        // Not materialised yet: it is to be resolved, whatever the flag said.
+        let stale = stale || !materialised
+        let slot = Int32(entries.count)
+        entries.append(
+            Entry(hash: key, payload: payload, touched: touched, inUse: true, dirty: stale, materialised: materialised))
+        count += 1
+        if stale { dirtyCount += 1 }
+        if !materialised { unmaterialised += 1 }
+        indexHash(key, slot: slot)
+        if let alias = NodePayload(encoded: payload)?.alias, !alias.isEmpty { claimAlias(alias, for: slot) }
+    }
 
     // MARK: Changes from the chain's events
 
@@ -141,6 +192,7 @@ package struct MaterializedNames: Sendable {
         for slot in entries.indices where entries[slot].inUse && entries[slot].dirty {
             guard work.count < limit else { break }
             entries[slot].dirty = false
+            entries[slot].pending = true
             dirtyCount -= 1
             let payload = entries[slot].decoded
             var name: NodeName? = nil
@@ -157,6 +209,7 @@ package struct MaterializedNames: Sendable {
     /// Marks a node to be resolved again (its lookup failed).
     package mutating func retry(_ work: Work) {
         guard isCurrent(work) else { return }
+        entries[Int(work.slot)].pending = false
         touch(work.slot, block: entries[Int(work.slot)].touched)
     }
 
@@ -175,6 +228,7 @@ package struct MaterializedNames: Sendable {
     ) -> (removed: [ResourceRecord], added: [ResourceRecord]) {
         guard isCurrent(work) else { return ([], []) }
         let slot = Int(work.slot)
+        entries[slot].pending = false
         let old = entries[slot].decoded ?? NodePayload(alias: [])
         let before = old.zoneRecords(ttl: ttl)
         // Nonexistent at `block`, or the alias now names another node (a reorg): this
@@ -204,7 +258,9 @@ package struct MaterializedNames: Sendable {
 
     /// A node with nothing to ask for (no alias, no node id): nothing to list.
     package mutating func markEmpty(_ work: Work) {
-        guard isCurrent(work), !entries[Int(work.slot)].materialised else { return }
+        guard isCurrent(work) else { return }
+        entries[Int(work.slot)].pending = false
+        guard !entries[Int(work.slot)].materialised else { return }
         entries[Int(work.slot)].materialised = true
         unmaterialised -= 1
     }

@@ -47,6 +47,9 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
         var live = false
         var journal: ZoneJournal
         var lastMeasured: UInt64 = 0
+        /// The block of the snapshot this zone was restored from, until the follower
+        /// confirmed it or a reorg before it distrusted it.
+        var restoredBlock: UInt64?
     }
 
     package let staticZone: Zone
@@ -55,6 +58,9 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
     /// Set once the follower has synced: the name set is complete up to its block.
     private let complete = ManagedAtomic<Bool>(false)
     private let isLiveFlag = ManagedAtomic<Bool>(false)
+    /// Restored from a snapshot whose block is not known to be off the chain: its
+    /// records answer until the follower's first sync (`snapshotPayload`).
+    private let restoredTrusted = ManagedAtomic<Bool>(false)
     /// The registered aliases and node hashes, for `isAbsent` without the lock (a
     /// superset of the name set; written under the lock, in `apply`).
     private let aliasIndex = NameFingerprints()
@@ -170,6 +176,8 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
             hashIndex.insert(hashKeys)
             for hash in batch.touched { state.names.touch(hash: hash, block: block) }
             state.block = block
+            // Synced after the snapshot's block was checked: a later reorg is an ordinary one.
+            state.restoredBlock = nil
         }
         if !complete.exchange(true, ordering: .acquiringAndReleasing) {
             logger.info("registered name set complete", metadata: ["block": "\(block)", "nodes": "\(nodeCount)"])
@@ -304,6 +312,95 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
     package var nodeCount: Int { state.withLockedValue { $0.names.count } }
     package var serial: UInt32? { state.withLockedValue { $0.live ? $0.serial : nil } }
     package var pendingWork: Int { state.withLockedValue { $0.names.dirtyCount + $0.names.unmaterialised } }
+
+    // MARK: Snapshots (docs/operator.md#the-zone-snapshot)
+
+    /// What a snapshot is written from, taken under the lock without copying (the
+    /// entries are copy-on-write): nil until the zone is live.
+    package func snapshotView() -> (block: UInt64, serial: UInt32, entries: [MaterializedNames.Entry])? {
+        state.withLockedValue { state in
+            guard state.live else { return nil }
+            return (state.block, state.serial, state.names.entries)
+        }
+    }
+
+    /// Serves `snapshot` at once, before the follower read anything: the name set is
+    /// complete up to its block (absence is authoritative), the zone is live at its
+    /// serial (transfers; the journal starts there), and its clean nodes answer until the
+    /// follower's first sync (`snapshotPayload`). Stale nodes are resolved again. Call
+    /// once, on a new zone, after the serial observers are in place.
+    package func restore(_ snapshot: ZoneSnapshot) {
+        let serial = state.withLockedValue { state -> UInt32 in
+            state.names = snapshot.names
+            _ = state.names.takeReleasedKeys()
+            state.block = snapshot.checkpoint.number
+            var serial = snapshot.serial
+            let floor = settings.serialFloor()
+            if SerialNumber.isLess(serial, floor) { serial = floor }
+            state.serial = serial
+            state.journal.start(at: serial)
+            state.live = true
+            state.restoredBlock = snapshot.checkpoint.number
+            var aliases: [UInt64] = []
+            var hashes: [UInt64] = []
+            aliases.reserveCapacity(state.names.count)
+            hashes.reserveCapacity(state.names.count)
+            for entry in state.names.entries where entry.inUse {
+                hashes.append(entry.hash.w0)
+                if let label = MaterializedNames.aliasLabel(of: entry.payload) {
+                    aliases.append(label.withUnsafeBytes { Self.aliasKey($0) })
+                }
+            }
+            aliasIndex.insert(aliases)
+            hashIndex.insert(hashes)
+            return serial
+        }
+        restoredTrusted.store(true, ordering: .releasing)
+        complete.store(true, ordering: .releasing)
+        if let transform = settings.transform, let version = unsignedVersion() { transform.start(version) }
+        isLiveFlag.store(true, ordering: .releasing)
+        let (nodes, bytes) = measure(force: true)
+        logger.info(
+            "materialised zone restored from its snapshot",
+            metadata: [
+                "serial": "\(serial)", "block": "\(snapshot.checkpoint.number)", "nodes": "\(nodes)", "bytes": "\(bytes)",
+                "stale": "\(state.withLockedValue { $0.names.dirtyCount })",
+            ])
+        metrics.serial.record(Int64(serial))
+        for observer in observers.withLockedValue({ $0 }) { observer(serial) }
+        wake.yield()
+    }
+
+    /// The follower reported a reorg from `block`: a restored snapshot whose block is at
+    /// or after it is no longer trusted (nothing of it answers, absence included, until
+    /// the follower has read the chain again: a cold start's rule).
+    package func chainReorganised(from block: UInt64) {
+        let distrust = state.withLockedValue { state -> Bool in
+            guard let restored = state.restoredBlock, block <= restored else { return false }
+            state.restoredBlock = nil
+            return true
+        }
+        guard distrust else { return }
+        restoredTrusted.store(false, ordering: .releasing)
+        complete.store(false, ordering: .releasing)
+        logger.warning(
+            "zone snapshot: its block is no longer on the chain; not trusted, reading the chain again (cold start)",
+            metadata: ["fromBlock": "\(block)"])
+    }
+
+    /// A restored node's payload, for answering before the follower's first sync: nil
+    /// unless the zone was restored and is trusted, and the node is held, materialised
+    /// and not marked for resolving again.
+    package func snapshotPayload(for name: NodeName) -> NodePayload? {
+        guard restoredTrusted.load(ordering: .acquiring) else { return nil }
+        return state.withLockedValue { state in
+            guard let found = state.names.payload(for: name), !found.stale else { return nil }
+            return found.payload
+        }
+    }
+
+    /// Whether answers may come from the restored snapshot (restored and not distrusted).
+    package var servesRestoredSnapshot: Bool { restoredTrusted.load(ordering: .acquiring) }
 
     // MARK: ZoneTransferSource
 

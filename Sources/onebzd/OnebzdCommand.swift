@@ -155,13 +155,15 @@ struct OnebzdCommand: AsyncParsableCommand {
                         context: dotConfiguration.context, logger: logger)))
         }
         do {
-            // Ready once the sockets are bound and, with a chain, the follower has synced.
+            // Ready once the sockets are bound and, with a chain, the follower has synced
+            // (or a restored zone snapshot answers meanwhile).
             let head = runtime.head
+            let materialized = runtime.zone
             if let gateway = try Self.gatewayService(
                 address: try http.address(configured: settings.server.http), tls: http.tls,
                 settings: settings.gateway, engine: runtime.engine,
                 nodeLookup: runtime.dynamic, registry: metricsRegistry,
-                isReady: { readiness.isReady && (head?.isSynced ?? true) },
+                isReady: { readiness.isReady && ((head?.isSynced ?? true) || materialized?.servesRestoredSnapshot == true) },
                 chainStatus: Self.chainStatus(settings.chain, head: head), group: group, logger: logger)
             {
                 serviceList.append(.init(service: gateway))

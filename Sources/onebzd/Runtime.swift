@@ -113,12 +113,22 @@ struct Runtime {
             if materialized?.isLive != true { serial.raise(toBlock: head.highestBlock) }
         }
 
+        // A persisted snapshot answers at once; the follower resumes after its block.
+        var followerConfiguration = clients.follower
+        let snapshotIdentity = ZoneSnapshot.Identity(
+            chainID: chainSettings.expectedChainID ?? 0, contract: chainSettings.contract)
+        if let materialized, let path = settings.zone.snapshotFile {
+            followerConfiguration.resume = Self.restore(materialized, from: path, identity: snapshotIdentity, logger: logger)
+        }
         // Proof mode remembers agreed blocks by number: a reorg makes them wrong from there on.
         let agreedBlocks = clients.agreedBlocks
         let follower = EventFollower(
-            registry: contract, configuration: clients.follower, blocks: agreedBlocks, logger: logger
+            registry: contract, configuration: followerConfiguration, blocks: agreedBlocks, logger: logger
         ) { event in
-            if case .reorg(let fromBlock) = event { agreedBlocks?.forget(from: fromBlock) }
+            if case .reorg(let fromBlock) = event {
+                agreedBlocks?.forget(from: fromBlock)
+                materialized?.chainReorganised(from: fromBlock)
+            }
             if case .registered(let hash, let name) = event { (chainReader as? ProvenRegistry)?.hint(name: name, nodeHash: hash) }
             await applier.handle(event)
         }
@@ -131,6 +141,12 @@ struct Runtime {
         }
         if let signing {
             services.append(SigningService(signing: signing, engine: engine, transfers: materialized, logger: logger))
+        }
+        if let materialized, let path = settings.zone.snapshotFile {
+            services.append(
+                ZoneSnapshotWriter(
+                    zone: materialized, path: path, interval: settings.zone.snapshotInterval, identity: snapshotIdentity,
+                    checkpoints: follower.checkpoints, logger: logger))
         }
         if let registryClient, let registrySettings = settings.registry {
             services.append(
@@ -153,6 +169,34 @@ struct Runtime {
         self.transferSource = materialized
         self.zone = materialized
         self.registryClient = registryClient
+    }
+
+    /// Restores `zone` from the snapshot at `path` when it is whole and of this chain,
+    /// contract and format; returns the block the follower resumes after. Anything else
+    /// is a cold start, logged with the reason (a refused snapshot is never served).
+    static func restore(
+        _ zone: MaterializedZone, from path: String, identity: ZoneSnapshot.Identity, logger: Logger
+    ) -> ChainCheckpoint? {
+        // A write interrupted by a crash leaves its temporary file: never read, removed.
+        try? FileManager.default.removeItem(atPath: path + ".tmp")
+        let started = ContinuousClock.now
+        do throws(ZoneSnapshotRefusal) {
+            guard let snapshot = try ZoneSnapshotFile.read(path, expecting: identity) else {
+                logger.info("zone snapshot: none yet, cold start", metadata: ["file": "\(path)"])
+                return nil
+            }
+            zone.restore(snapshot)
+            logger.info(
+                "zone snapshot loaded",
+                metadata: [
+                    "file": "\(path)", "block": "\(snapshot.checkpoint.number)", "nodes": "\(snapshot.names.count)",
+                    "ms": "\(Int((ContinuousClock.now - started) / .milliseconds(1)))",
+                ])
+            return snapshot.checkpoint
+        } catch {
+            logger.warning("zone snapshot refused, cold start", metadata: ["file": "\(path)", "reason": "\(error.reason)"])
+            return nil
+        }
     }
 
     /// Releases what the services used and do not close themselves (the registry client's own pool).

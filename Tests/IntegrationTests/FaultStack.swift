@@ -23,10 +23,11 @@ final class FaultStack: Sendable {
     /// - Parameter chainSettings: more `[chain]` lines (e.g. proof mode's `verify`).
     /// - Parameter budgets: each endpoint's own `requests_per_second` (nil: none given).
     /// - Parameter downAtStart: proxies stopped before onebzd starts (`restart()` them).
+    /// - Parameter sections: more sections at the end of the file, given the stack's directory.
     init(
         label: String, endpoints: Int = 1, chainTimeout: String = "1s", registryTimeout: String = "1s",
         chainSettings: String = "", httpPort: Int? = nil, materialize: Bool = false, profiles: [String?] = [],
-        budgets: [Double?] = [], downAtStart: Set<Int> = []
+        budgets: [Double?] = [], downAtStart: Set<Int> = [], sections: (URL) -> String = { _ in "" }
     ) async throws {
         directory = try Repo.scratchDirectory(label)
         devnet = try await Devnet.start(label: label + "-devnet")
@@ -78,6 +79,8 @@ final class FaultStack: Sendable {
         [ttl]
         positive = 1
         stale = 1
+
+        \(sections(directory))
         """.write(to: config, atomically: true, encoding: .utf8)
         onebzd = try await OnebzdServer(
             label: label + "-onebzd",

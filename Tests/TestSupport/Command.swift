@@ -21,7 +21,13 @@ public enum Command {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
         let out = Pipe()
-        let err = Pipe()
+        // stderr to a file, not a pipe: reading stdout to its end first would block a tool
+        // whose stderr fills a pipe (64 KiB of log lines) before it exits (a deadlock).
+        let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("command-stderr-\(UUID())")
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: errURL) }
+        let err = try FileHandle(forWritingTo: errURL)
+        defer { try? err.close() }
         process.standardOutput = out
         process.standardError = err
         let stdin = Pipe()
@@ -31,10 +37,10 @@ public enum Command {
             stdin.fileHandleForWriting.write(input)
             try? stdin.fileHandleForWriting.close()
         }
-        // Read both pipes before waiting so a chatty tool cannot block on a full pipe.
+        // Read stdout before waiting so a chatty tool cannot block on a full pipe.
         let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        let errData = (try? Data(contentsOf: errURL)) ?? Data()
         return CommandResult(
             status: process.terminationStatus,
             stdout: String(decoding: outData, as: UTF8.self),

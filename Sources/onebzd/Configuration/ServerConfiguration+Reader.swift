@@ -19,7 +19,7 @@ extension ServerConfiguration {
         }
         self.init()
         let top = TableReader(root, path: "")
-        try top.onlyKeys(["server", "chain", "registry", "cache", "ttl", "dnssec", "transfer", "gateway", "dot"])
+        try top.onlyKeys(["server", "chain", "registry", "cache", "ttl", "dnssec", "transfer", "gateway", "dot", "zone"])
         if let t = try top.table("transfer") { transfer = try Self.transfer(t) }
         if let t = try top.table("gateway") { gateway = try Self.gateway(t) }
         if let t = try top.table("dot") { dot = try Self.dot(t) }
@@ -163,6 +163,23 @@ extension ServerConfiguration {
                 if let refresh = dnssec.refresh, refresh >= validity {
                     throw ConfigurationError(key: t.key("refresh"), "must be shorter than \(name)")
                 }
+            }
+        }
+        if let t = try top.table("zone") {
+            try t.onlyKeys(["snapshot_file", "snapshot_interval"])
+            if let v = try t.string("snapshot_file") {
+                guard !v.isEmpty else { throw ConfigurationError(key: t.key("snapshot_file"), "must not be empty") }
+                guard chain?.materialize != false else {
+                    throw ConfigurationError(
+                        key: t.key("snapshot_file"), "needs a [chain] with materialize = true (it persists that zone)")
+                }
+                zone.snapshotFile = v
+            }
+            if let v = try t.duration("snapshot_interval") {
+                guard v >= .milliseconds(100) else {
+                    throw ConfigurationError(key: t.key("snapshot_interval"), "must be at least 100ms")
+                }
+                zone.snapshotInterval = v
             }
         }
         if let t = try top.table("ttl") {

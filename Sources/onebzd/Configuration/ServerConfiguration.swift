@@ -25,6 +25,8 @@ package struct ServerConfiguration: Sendable, Equatable {
     package var gateway = GatewaySettings()
     /// `[dot]`: DNS over TLS and XoT (nil: no TLS listener).
     package var dot: DoT?
+    /// `[zone]`: the materialised zone's snapshot on disk (docs/operator.md#the-zone-snapshot).
+    package var zone = ZoneSettings()
 
     package init() {}
 
@@ -167,6 +169,13 @@ package struct ServerConfiguration: Sendable, Equatable {
         /// Count the successor's DS as seen this long after it became active (nil:
         /// wait for `onebzd dnssec ds-seen`).
         package var dsSeenDelay: Duration?
+    }
+
+    package struct ZoneSettings: Sendable, Equatable {
+        /// Where the materialised zone is persisted (`snapshot_file`); nil: never.
+        package var snapshotFile: String?
+        /// How often it is written while it changes (`snapshot_interval`), and at shutdown.
+        package var snapshotInterval: Duration = .seconds(60)
     }
 
     package struct TTL: Sendable, Equatable {

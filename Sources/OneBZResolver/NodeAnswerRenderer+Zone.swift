@@ -1,0 +1,41 @@
+import DNSEngine
+import DNSSEC
+import DNSWire
+
+extension NodeAnswerRenderer {
+    /// The answer for `type` at `name` from the records the materialised zone holds for
+    /// the node (a restored snapshot's, before the follower's first sync): the same
+    /// records, types and denials as `answer(_:name:type:ttl:signing:)` gives from facts.
+    package static func answer(
+        zoneRecords: [NodePayload.Record], name: Name, type: RRType, ttl: UInt32, signing: Signing?
+    ) -> DynamicAnswer {
+        let owner = name.lowercased
+        let wanted: RRType? = type == .any ? .txt : ([.a, .aaaa, .txt] as [RRType]).contains(type) ? type : nil
+        let records = zoneRecords.filter { $0.type == wanted }.map {
+            ResourceRecord(name: owner, type: $0.type, ttl: ttl, rdata: $0.rdata)
+        }
+        let plain = DynamicAnswer.records(name: owner, records)
+        guard let signing else { return plain }
+        let signer = signing.signer
+        let timing = signer.dynamicTiming
+        do {
+            switch plain {
+            case .records(let template):
+                let signed = try signer.signingEach(records, now: signing.now, timing: timing)
+                return .signedRecords(
+                    template, signed: ResponseTemplate(authoritative: true, questionName: owner, answers: signed))
+            case .noData:
+                // The NSEC bitmap's order, as `types(_:)`: TXT, then A and AAAA when held.
+                let held = Set(zoneRecords.map(\.type))
+                let types = [RRType.txt] + [RRType.a, .aaaa].filter { held.contains($0) }
+                let denial = try signer.denialRecords(
+                    owner: owner, types: types, ttl: signing.negativeTTL, now: signing.now, timing: timing)
+                return .signedNoData(SignedDenial(records: denial))
+            default:
+                return plain
+            }
+        } catch {
+            return .serverFailure
+        }
+    }
+}
