@@ -114,7 +114,8 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
         }
         // Restarted from a zone snapshot and the follower not caught up yet: the restored
         // records answer (upstream lookups wait for the first sync).
-        if !head.isSynced, let payload = absence?.snapshotPayload(for: nodeName) {
+        // Only the node's own name: service names (`_tcp`, `_PORT._tcp`) take the usual path.
+        if !head.isSynced, subname == .node, let payload = absence?.snapshotPayload(for: nodeName) {
             metrics.snapshotAnswers.increment()
             return renderFromZone(payload, name: name, type: type)
         }

@@ -3,14 +3,17 @@ import DNSSEC
 import DNSWire
 
 extension NodeAnswerRenderer {
-    /// The answer for `type` at `name` from the records the materialised zone holds for
-    /// the node (a restored snapshot's, before the follower's first sync): the same
-    /// records, types and denials as `answer(_:name:type:ttl:signing:)` gives from facts.
+    /// The answer for `type` at the node's own name (not a service name: the caller
+    /// sends those the usual way) from the records the materialised zone holds for the
+    /// node (a restored snapshot's, before the follower's first sync): the same records,
+    /// types and denials as `answer(_:name:type:ttl:signing:)` gives from facts.
     package static func answer(
         zoneRecords: [NodePayload.Record], name: Name, type: RRType, ttl: UInt32, signing: Signing?
     ) -> DynamicAnswer {
         let owner = name.lowercased
-        let wanted: RRType? = type == .any ? .txt : ([.a, .aaaa, .txt] as [RRType]).contains(type) ? type : nil
+        let zoneRecords = zoneRecords.filter { $0.subname == .node }
+        let wanted: RRType? =
+            type == .any ? .txt : ([.a, .aaaa, .txt, .https] as [RRType]).contains(type) ? type : nil
         let records = zoneRecords.filter { $0.type == wanted }.map {
             ResourceRecord(name: owner, type: $0.type, ttl: ttl, rdata: $0.rdata)
         }
@@ -25,9 +28,9 @@ extension NodeAnswerRenderer {
                 return .signedRecords(
                     template, signed: ResponseTemplate(authoritative: true, questionName: owner, answers: signed))
             case .noData:
-                // The NSEC bitmap's order, as `types(_:)`: TXT, then A and AAAA when held.
+                // The NSEC bitmap's order, as `types(_:at:)`: TXT, then A, AAAA, HTTPS when held.
                 let held = Set(zoneRecords.map(\.type))
-                let types = [RRType.txt] + [RRType.a, .aaaa].filter { held.contains($0) }
+                let types = [RRType.txt] + [RRType.a, .aaaa, .https].filter { held.contains($0) }
                 let denial = try signer.denialRecords(
                     owner: owner, types: types, ttl: signing.negativeTTL, now: signing.now, timing: timing)
                 return .signedNoData(SignedDenial(records: denial))
