@@ -1,5 +1,4 @@
 import DNSEngine
-import DNSSEC
 import DNSWire
 
 extension NodeAnswerRenderer {
@@ -19,26 +18,10 @@ extension NodeAnswerRenderer {
         }
         let plain = DynamicAnswer.records(name: owner, records)
         guard let signing else { return plain }
-        let signer = signing.signer
-        let timing = signer.dynamicTiming
-        do {
-            switch plain {
-            case .records(let template):
-                let signed = try signer.signingEach(records, now: signing.now, timing: timing)
-                return .signedRecords(
-                    template, signed: ResponseTemplate(authoritative: true, questionName: owner, answers: signed))
-            case .noData:
-                // The NSEC bitmap's order, as `types(_:at:)`: TXT, then A, AAAA, HTTPS when held.
-                let held = Set(zoneRecords.map(\.type))
-                let types = [RRType.txt] + [RRType.a, .aaaa, .https].filter { held.contains($0) }
-                let denial = try signer.denialRecords(
-                    owner: owner, types: types, ttl: signing.negativeTTL, now: signing.now, timing: timing)
-                return .signedNoData(SignedDenial(records: denial))
-            default:
-                return plain
-            }
-        } catch {
-            return .serverFailure
-        }
+        // The NSEC bitmap's order, as `types(_:at:)`: TXT, then A, AAAA, HTTPS when held.
+        let held = Set(zoneRecords.map(\.type))
+        return signed(
+            plain, owner: owner, signing: signing, records: { records },
+            types: { [RRType.txt] + [RRType.a, .aaaa, .https].filter { held.contains($0) } })
     }
 }

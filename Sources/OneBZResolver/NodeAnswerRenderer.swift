@@ -53,22 +53,38 @@ package enum NodeAnswerRenderer {
     ) -> DynamicAnswer {
         let plain = answer(outcome, name: name, subname: subname, type: type, ttl: ttl)
         guard let signing else { return plain }
+        let owner = name.lowercased
+        guard case .found(let facts) = outcome else {
+            return signed(plain, owner: owner, signing: signing, records: { nil }, types: { nil })
+        }
+        return signed(
+            plain, owner: owner, signing: signing,
+            records: { Self.records(facts, owner: owner, subname: subname, type: type, ttl: ttl) },
+            types: { Self.types(facts, at: subname) })
+    }
+
+    /// `plain` in its DO=1 form, made now: `records()` (what `plain` answers) with their
+    /// RRSIGs, a NODATA's compact denial listing `types()`, NXNAME's denial. Nil from
+    /// either, or a signing failure, is SERVFAIL (never unsigned data for a DO=1 query).
+    /// The one signing switch of both renderers (from facts, and from a restored zone's
+    /// records in NodeAnswerRenderer+Zone).
+    static func signed(
+        _ plain: DynamicAnswer, owner: Name, signing: Signing, records: () -> [ResourceRecord]?,
+        types: () -> [RRType]?
+    ) -> DynamicAnswer {
         let signer = signing.signer
         let timing = signer.dynamicTiming
-        let owner = name.lowercased
         do {
             switch plain {
             case .records(let template):
-                guard case .found(let facts) = outcome else { return .serverFailure }
-                let records = Self.records(facts, owner: owner, subname: subname, type: type, ttl: ttl)
+                guard let records = records() else { return .serverFailure }
                 let signed = try signer.signingEach(records, now: signing.now, timing: timing)
                 return .signedRecords(
                     template, signed: ResponseTemplate(authoritative: true, questionName: owner, answers: signed))
             case .noData:
-                guard case .found(let facts) = outcome else { return .serverFailure }
+                guard let types = types() else { return .serverFailure }
                 let records = try signer.denialRecords(
-                    owner: owner, types: Self.types(facts, at: subname), ttl: signing.negativeTTL, now: signing.now,
-                    timing: timing)
+                    owner: owner, types: types, ttl: signing.negativeTTL, now: signing.now, timing: timing)
                 return .signedNoData(SignedDenial(records: records))
             case .nameError:
                 let records = try signer.denialRecords(
