@@ -50,13 +50,20 @@ struct EndpointState: Sendable {
 
     /// The endpoint to try, and the instant to wait for when no endpoint is ready now
     /// (cooling down or out of tokens). Does not take a token: `take` does. Excluded
-    /// endpoints are skipped (unless all are: see `allExcluded`).
-    func pick(now: ContinuousClock.Instant) -> (Int, ContinuousClock.Instant?) {
+    /// endpoints are skipped (unless all are: see `allExcluded`), and so are those in
+    /// `avoiding` (the ones this call already failed on) while another is left: a call
+    /// moves through the endpoints even when concurrent calls keep making the one that
+    /// failed it preferred again (a lagging endpoint answers eth_blockNumber, not
+    /// eth_getProof at the agreed head).
+    func pick(now: ContinuousClock.Instant, avoiding: Set<Int> = []) -> (Int, ContinuousClock.Instant?) {
         let count = coolDownUntil.count
+        let usable = (0..<count).filter { !excluded[$0] }
+        let avoid = usable.allSatisfy(avoiding.contains) ? [] : avoiding
         var best: (index: Int, at: ContinuousClock.Instant)?
         for step in 0..<count {
             let index = (preferred + step) % count
             if excluded[index], !allExcluded { continue }
+            if avoid.contains(index) { continue }
             let at = readyAt(index, now: now)
             if at <= now { return (index, nil) }
             if best.map({ at < $0.at }) ?? true { best = (index, at) }
@@ -73,8 +80,8 @@ struct EndpointState: Sendable {
     /// Picks the endpoint as `pick` does and takes its request token at once (so that
     /// concurrent callers queue behind each other): send when the instant returned has
     /// come (nil: now).
-    mutating func reserve(now: ContinuousClock.Instant) -> (Int, ContinuousClock.Instant?) {
-        let (index, readyAt) = pick(now: now)
+    mutating func reserve(now: ContinuousClock.Instant, avoiding: Set<Int> = []) -> (Int, ContinuousClock.Instant?) {
+        let (index, readyAt) = pick(now: now, avoiding: avoiding)
         take(index, now: now)
         return (index, readyAt)
     }

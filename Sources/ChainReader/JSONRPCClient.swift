@@ -302,12 +302,13 @@ public final class JSONRPCClient: Sendable {
     /// backoff and Retry-After) while it fails with a retryable error.
     private func withFailover<T>(_ method: String, _ attempt: (Int) async throws -> T) async throws -> T {
         var lastError: JSONRPCError?
+        var failedHere: Set<Int> = []  // endpoints this call failed on (not rate limits)
         let clock = ContinuousClock()
         for attemptNumber in 0..<max(1, configuration.maxAttempts) {
             try Task.checkCancellation()
             // The request token is taken with the choice: concurrent calls queue up.
             if state.withLockedValue({ $0.allExcluded }) { throw lastError ?? wrongChainError(method, endpoint: 0) }
-            let (index, readyAt) = state.withLockedValue { $0.reserve(now: clock.now) }
+            let (index, readyAt) = state.withLockedValue { $0.reserve(now: clock.now, avoiding: failedHere) }
             if let readyAt {
                 let wait = readyAt - clock.now
                 if wait > configuration.maxRetryAfter {
@@ -350,6 +351,7 @@ public final class JSONRPCClient: Sendable {
                 logger.log(
                     level: error.kind == .invalidResponse ? .warning : .debug, "JSON-RPC attempt failed, trying again",
                     metadata: ["method": "\(method)", "endpoint": "\(names[index])", "error": "\(error)"])
+                failedHere.insert(index)
                 state.withLockedValue { $0.failed(index, coolDownUntil: nil) }
             }
         }

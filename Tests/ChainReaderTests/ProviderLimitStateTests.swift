@@ -158,6 +158,29 @@ import Testing
         #expect(index == 0 && wait == now + .milliseconds(250))
     }
 
+    /// A lagging endpoint answers eth_blockNumber (concurrent calls succeed there and make
+    /// it preferred again) but not eth_getProof at the agreed head: a call that failed on
+    /// it moves on to the others instead of asking it again, and only when every
+    /// endpoint failed it starts over.
+    @Test func aCallMovesPastTheEndpointsItFailedOnWhileOthersSucceedThere() {
+        let now = ContinuousClock.now
+        var state = EndpointState(count: 3)
+        var failed: Set<Int> = []
+        var tried: [Int] = []
+        for _ in 0..<4 {
+            let (index, wait) = state.reserve(now: now, avoiding: failed)
+            #expect(wait == nil)
+            tried.append(index)
+            failed.insert(index)
+            state.failed(index, coolDownUntil: nil)
+            state.succeeded(0)  // a concurrent eth_blockNumber on the lagging endpoint
+        }
+        #expect(tried == [0, 1, 2, 0], "each endpoint once, then a new round")
+        state.exclude(2)
+        #expect(state.pick(now: now, avoiding: [0]).0 == 1)
+        #expect(state.pick(now: now, avoiding: [0, 1]).0 == 0, "every usable endpoint failed: start over")
+    }
+
     @Test func batchLimitsShrinkPerEndpoint() {
         var state = EndpointState(count: 2, maxBatchSize: 100)
         #expect(state.refusedBatch(0, size: 100, limit: 10) == 10)
