@@ -5,12 +5,13 @@
 # and chain followers need), the unit suites together, each devnet Python test file,
 # each script of scripts/tests/, the demo smoke test and the release smoke test. Every
 # item starts its own servers on its own free loopback ports in its own scratch
-# directory, so items run side by side; TEST_JOBS at once (default 2, the cores of the
-# machine we are measured on), longest first as last measured (scripts/lib/test-durations).
+# directory, so items run side by side; TEST_JOBS at once (default 4 on the 2 cores we
+# are measured on: the tests spend most of their time waiting on servers), longest first
+# as last measured (scripts/lib/test-durations).
 #
-# The release build runs beside the lanes at the lowest CPU priority (it takes the
-# cycles the tests leave while they wait on servers); the release smoke test is the last
-# item and waits for it. Items that use fixed names (network namespaces: FleetTests,
+# RELEASE_SMOKE=1 adds the release build beside the lanes at the lowest CPU priority and
+# the release smoke test as the last item, waiting for it (.ci/run builds release after
+# scripts/test instead). Items that use fixed names (network namespaces: FleetTests,
 # fleet-standin) take a lock, one at a time.
 #
 # Each item's output goes to its own log under $TEST_LOG_DIR; a failed item's log is
@@ -130,7 +131,7 @@ count_item() {
 }
 
 run_test_lanes() {
-  local jobs=${TEST_JOBS:-2}
+  local jobs=${TEST_JOBS:-4}
   local durations
   top_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
   durations="$top_dir/scripts/lib/test-durations"
@@ -155,7 +156,7 @@ run_test_lanes() {
   done
 
   local release=0
-  if [ "${RELEASE_SMOKE:-1}" != 0 ]; then release=1; start_release_build; fi
+  if [ "${RELEASE_SMOKE:-0}" = 1 ]; then release=1; start_release_build; fi
 
   # Longest first as last measured (unknown items first: they may be slow); the
   # release smoke test last, it waits for the release build.
