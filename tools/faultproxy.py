@@ -54,6 +54,9 @@ before any fault mode):
                           (raise K at runtime: an endpoint going back after a restart)
     "slow_fraction": F, "slow_delay": S
                           a fraction F of requests waits S seconds first (p99 latency)
+    "slow_log_range": N, "slow_log_delay": S
+                          eth_getLogs over more than N blocks waits S seconds first (a
+                          node scanning a busy stretch); counted as "slow_logs"
     "chain_id": N         eth_chainId answers N (an endpoint of another network)
 Presets (--profile): "capped" (Bor-style range cap 50, 25 req/s, 429 with Retry-After,
 batches of at most 10), "results" (Infura-style result cap 2, 10 req/s, JSON-RPC rate
@@ -242,6 +245,10 @@ def make_handler(target, control_path, stats, profile=None):
             if fraction and rng.random() < fraction:
                 stats.add("slow")
                 time.sleep(float(provider.get("slow_delay", 1.5)))
+            slow_span = provider.get("slow_log_range")
+            if slow_span and any((self.log_span(c) or 0) > int(slow_span) for c in calls):
+                stats.add("slow_logs")
+                time.sleep(float(provider.get("slow_log_delay", 3)))
             rate = provider.get("rps")
             if rate and not bucket.take(float(rate), float(provider.get("burst") or rate)):
                 stats.add("limited")

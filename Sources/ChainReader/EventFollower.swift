@@ -159,6 +159,20 @@ public final class EventFollower: Service, Sendable {
                 } else {
                     machine.failed()
                 }
+            } catch let error as JSONRPCError where error.kind == .timeout {
+                // A range the endpoints cannot answer within the timeout (eth_getLogs over a
+                // busy stretch, a slow node): asking the same range again would time out
+                // again, and each try leaves the endpoint computing an answer nobody reads.
+                if case .fetchRange(let range) = action, range.count > 1 {
+                    machine.rangeTooLarge(range)
+                    rangeShrinks.increment()
+                    logger.warning(
+                        "eth_getLogs range timed out, shrinking",
+                        metadata: ["blocks": "\(machine.maxRange)", "error": "\(error)"])
+                } else {
+                    logger.warning("follower poll failed, retrying", metadata: ["action": "\(action)", "error": "\(error)"])
+                    machine.failed()
+                }
             } catch is CancellationError {
                 throw CancellationError()
             } catch let error as FollowerQuorumError {

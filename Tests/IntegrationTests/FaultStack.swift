@@ -24,10 +24,12 @@ final class FaultStack: Sendable {
     /// - Parameter budgets: each endpoint's own `requests_per_second` (nil: none given).
     /// - Parameter downAtStart: proxies stopped before onebzd starts (`restart()` them).
     /// - Parameter sections: more sections at the end of the file, given the stack's directory.
+    /// - Parameter positiveTTL: `[ttl] positive` (1 s: fault tests see every lookup go upstream).
     init(
         label: String, endpoints: Int = 1, chainTimeout: String = "1s", registryTimeout: String = "1s",
         chainSettings: String = "", httpPort: Int? = nil, materialize: Bool = false, profiles: [String?] = [],
-        budgets: [Double?] = [], downAtStart: Set<Int> = [], sections: (URL) -> String = { _ in "" }
+        budgets: [Double?] = [], downAtStart: Set<Int> = [], positiveTTL: Int = 1,
+        sections: (URL) -> String = { _ in "" }
     ) async throws {
         directory = try Repo.scratchDirectory(label)
         devnet = try await Devnet.start(label: label + "-devnet")
@@ -77,7 +79,7 @@ final class FaultStack: Sendable {
         timeout = "\(registryTimeout)"
 
         [ttl]
-        positive = 1
+        positive = \(positiveTTL)
         stale = 1
 
         \(sections(directory))

@@ -95,6 +95,21 @@ import Testing
         #expect(metrics.contains("onebz_chain_rpc_batch_size{endpoint=\"\(stack.rpc[0].url)\"} 1"))
     }
 
+    /// An endpoint that answers eth_getLogs over a busy stretch more slowly than the
+    /// client's timeout (no error, only slow): the follower shrinks the range until the
+    /// endpoint answers within it, instead of asking the same range again for ever (what
+    /// `onebzd zone dump` did against a devnet that took 8 s per range).
+    @Test func logRangesSlowerThanTheTimeoutShrinkUntilAnswered() async throws {
+        let stack = try await FaultStack(label: "slow-logs", chainTimeout: "1s")
+        try stack.rpc[0].provider(["slow_log_range": 8, "slow_log_delay": 3])
+        try await stack.devnet.mine(60)
+        let hash = "0x" + String(repeating: "0", count: 56) + "00005eed"
+        _ = try await stack.devnet.registerNode(nodeHash: hash, name: "slowlogs.1bz")
+        try await stack.eventually(timeout: .seconds(90)) { try stack.dig(["slowlogs.1bz", "TXT"]).status == "NOERROR" }
+        #expect(stack.rpc[0].count("slow_logs") >= 1)
+        #expect(stack.log().contains("eth_getLogs range timed out, shrinking"))
+    }
+
     private func soaSerial(_ stack: FaultStack) throws -> UInt64 {
         let soa = try stack.dig(["1bz", "SOA"]).answer.first { $0.contains(" SOA ") } ?? ""
         let fields = soa.split(separator: " ")
