@@ -173,6 +173,34 @@ struct ZoneSnapshotIntegrationTests {
         }
     }
 
+    /// A reorg while onebzd is stopped: the snapshot's block is no longer the chain's.
+    /// After the restart the header check distrusts the snapshot, the chain is read again
+    /// from the deploy block, the new fork's name answers and the lost fork's name is
+    /// NXDOMAIN (answered from nothing the snapshot held).
+    @Test func reorgWhileStoppedDistrustsTheSnapshot() async throws {
+        let run = UInt32.random(in: 0...UInt32.max)
+        let stack = try await Self.stack("snap-reorg")
+        let fork = try await stack.devnet.snapshot()
+        let lost = "lost-\(run).1bz"
+        try await Self.registerNew(stack, lost)
+        try await Self.eventually(timeout: .seconds(20)) { try stack.dig([lost, "TXT"]).status == "NOERROR" }
+        #expect(stack.onebzd.process.stop() == 0, "a clean stop writes the last snapshot, with the lost name")
+
+        // The other fork, longer: the snapshot's block number exists with another hash.
+        try await stack.devnet.revert(to: fork)
+        let kept = "kept-\(run).1bz"
+        try await Self.registerNew(stack, kept)
+        try await stack.devnet.mine(3)
+        let server = try await Self.restart(stack, "snap-reorg-2")
+        try await Self.eventually(timeout: .seconds(30)) { try server.dig([kept, "TXT"]).status == "NOERROR" }
+        let gone = try server.dig([lost, "TXT"])
+        #expect(gone.status == "NXDOMAIN" && gone.flags.contains("aa"), "\(gone)")
+        #expect(try server.dig(["shashi.1bz", "TXT"]).status == "NOERROR")
+        let log = server.process.stderr()
+        #expect(log.contains("zone snapshot loaded"), "the snapshot itself is sound: loaded, then distrusted")
+        #expect(log.contains("its block is no longer on the chain"), "\(log.suffix(3000))")
+    }
+
     /// `kill -9` at random moments while names are being registered, `ONEBZ_CRASH_ROUNDS`
     /// times (default 10): after each restart, once caught up, every name registered before
     /// the kill answers, with its records, and unregistered names are NXDOMAIN; at the end
