@@ -19,6 +19,7 @@ import statistics
 import sys
 
 SERVERS = ("onebzd", "nsd", "knot")
+BASELINE = "base"  # scripts/bench's BENCH_BASELINE_BIN: another onebzd build, same rounds
 MODES = ("udp", "tcp", "dot")  # dot: onebzd and NSD only (Knot 3.2 serves no DoT)
 MISS_KEYS = ("rpc", "rpc_proof", "registry", "miss_absent", "miss_found", "hit_python")
 
@@ -107,10 +108,22 @@ def server_table(runs_path: str) -> list[str]:
         out.append("%-10s %12s %12s %12s %10s %10s  %s" % (
             f"{mode} q/s", med["onebzd"], med["nsd"], med["knot"], ratio(med["onebzd"], med["nsd"]),
             ratio(med["onebzd"], med["knot"]), f"{cpu['onebzd']} (nsd {cpu['nsd']}, knot {cpu['knot']})"))
+    # BENCH_BASELINE_BIN: another onebzd build measured in the same rounds.
     for mode in MODES:
-        for server in SERVERS:
-            out.append(f"  {mode} {server} runs:" + "".join(" " + v for v in shown.get((server, mode), [])))
+        if (BASELINE, mode) in shown:
+            base = median(qps.get((BASELINE, mode), []))
+            cpu = per_query_us(ticks.get((BASELINE, mode), (0, 0)), done.get((BASELINE, mode), 0))
+            out.append("%-10s %12s %12s  onebzd/base %s  user/sys us per query %s" % (
+                f"{mode} q/s", "base", base, ratio(med_of(qps, "onebzd", mode), base), cpu))
+    for mode in MODES:
+        for server in SERVERS + (BASELINE,):
+            if (server, mode) in shown:
+                out.append(f"  {mode} {server} runs:" + "".join(" " + v for v in shown[(server, mode)]))
     return out
+
+
+def med_of(qps, server, mode) -> str:
+    return median(qps.get((server, mode), []))
 
 
 def miss_lines(miss_path: str) -> list[str]:
