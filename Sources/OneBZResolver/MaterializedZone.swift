@@ -357,7 +357,9 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
         }
         restoredTrusted.store(true, ordering: .releasing)
         complete.store(true, ordering: .releasing)
-        if let transform = settings.transform, let version = unsignedVersion() { transform.start(version) }
+        // Signing it for transfers takes minutes at a million names: not on the way to
+        // the first answer.
+        if let transform = settings.transform, let version = unsignedVersion() { transform.startInBackground(version) }
         isLiveFlag.store(true, ordering: .releasing)
         let (nodes, bytes) = measure(force: true)
         logger.info(
@@ -452,6 +454,9 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
 package protocol ZoneTransferTransform: Sendable {
     /// The first version (the zone went live): build whatever state the transform keeps.
     func start(_ version: any ZoneVersion)
+    /// `start` without waiting for it (a restored zone answers meanwhile); `version`
+    /// returns nil until it is done.
+    func startInBackground(_ version: any ZoneVersion)
     /// The transformed version; nil when it cannot be served (transfers get SERVFAIL).
     func version(_ version: any ZoneVersion) -> (any ZoneVersion)?
     /// Called once per new serial, under the zone's commit, in order. Nil when it
@@ -459,6 +464,10 @@ package protocol ZoneTransferTransform: Sendable {
     func difference(_ difference: ZoneDifference) -> ZoneDifference?
     /// Whether a new serial is needed though nothing changed (signatures to renew).
     func isDue() -> Bool
+}
+
+extension ZoneTransferTransform {
+    package func startInBackground(_ version: any ZoneVersion) { start(version) }
 }
 
 private struct ZoneMetrics: Sendable {

@@ -1,4 +1,5 @@
 import DNSEngine
+import Foundation
 import DNSSEC
 import DNSWire
 import Logging
@@ -23,8 +24,17 @@ package final class NSEC3ZoneTransform: ZoneTransferTransform {
     private let signer: @Sendable () -> ZoneSigner?
     private let clock: @Sendable () -> UInt32
     private let logger: Logger
-    /// Nil before `start`, and after a failure.
-    private let maintainer = NIOLockedValueBox<NSEC3ZoneMaintainer?>(nil)
+    private let state = NIOLockedValueBox(State())
+
+    private struct State: Sendable {
+        /// The signed zone; nil before `start`, and after a failure.
+        var zone: NSEC3ZoneMaintainer?
+        /// The serial of the newest version or difference seen: a build of an older
+        /// version (one finished in the background after the zone moved on) is dropped.
+        var serial: UInt32?
+        /// A build runs in the background (`startInBackground`).
+        var building = false
+    }
 
     package init(
         signer: @escaping @Sendable () -> ZoneSigner?, clock: @escaping @Sendable () -> UInt32,
@@ -36,19 +46,44 @@ package final class NSEC3ZoneTransform: ZoneTransferTransform {
     }
 
     package func start(_ version: any ZoneVersion) {
-        guard let built = build(version) else { return }
-        // Kept unless a difference already moved the zone past this version.
-        maintainer.withLockedValue { state in
-            if state == nil || SerialNumber.of(soa: state!.soa) == version.serial { state = built }
+        keep(build(version), serial: version.serial)
+    }
+
+    /// `start` on a thread of its own: a zone restored from its snapshot answers at once
+    /// (onebzd's answers sign themselves); transfers are refused (SERVFAIL) until the
+    /// signed zone is in, and it is built once, not again by each transfer asking
+    /// meanwhile. (A `Thread`, not Dispatch's global queues: on Linux those share their
+    /// width with Swift's cooperative pool, and this is minutes of CPU at a million names.)
+    package func startInBackground(_ version: any ZoneVersion) {
+        state.withLockedValue {
+            $0.building = true
+            $0.serial = version.serial
+        }
+        let thread = Thread { self.keep(self.build(version), serial: version.serial, finishing: true) }
+        thread.name = "onebz-nsec3-build"
+        thread.start()
+    }
+
+    /// Stores a built zone unless a difference moved the zone past its serial meanwhile.
+    private func keep(_ built: NSEC3ZoneMaintainer?, serial: UInt32, finishing: Bool = false) {
+        state.withLockedValue { state in
+            if finishing { state.building = false }
+            guard let built else { return }
+            if let newest = state.serial, SerialNumber.isLess(serial, newest) { return }
+            state.zone = built
+            state.serial = serial
         }
     }
 
     /// The signed zone; after a failure, rebuilt from `version` (a difference that does
     /// not start at the rebuilt serial drops it again, so a stale rebuild never serves).
+    /// Nil while the first build runs in the background.
     package func version(_ version: any ZoneVersion) -> (any ZoneVersion)? {
-        if let signed = maintainer.withLockedValue({ $0?.signedZone }) { return signed }
+        let (signed, building) = state.withLockedValue { ($0.zone?.signedZone, $0.building) }
+        if let signed { return signed }
+        if building { return nil }
         start(version)
-        return maintainer.withLockedValue { $0?.signedZone }
+        return state.withLockedValue { $0.zone?.signedZone }
     }
 
     private func build(_ version: any ZoneVersion) -> NSEC3ZoneMaintainer? {
@@ -74,9 +109,11 @@ package final class NSEC3ZoneTransform: ZoneTransferTransform {
     package func difference(_ difference: ZoneDifference) -> ZoneDifference? {
         let now = clock()
         let current = signer()
-        return maintainer.withLockedValue { state in
-            guard var zone = state, let current, SerialNumber.of(soa: zone.soa) == SerialNumber.of(soa: difference.oldSOA) else {
-                state = nil
+        return state.withLockedValue { state in
+            state.serial = SerialNumber.of(soa: difference.newSOA) ?? state.serial
+            guard var zone = state.zone, let current, SerialNumber.of(soa: zone.soa) == SerialNumber.of(soa: difference.oldSOA)
+            else {
+                state.zone = nil
                 return nil
             }
             do {
@@ -87,7 +124,7 @@ package final class NSEC3ZoneTransform: ZoneTransferTransform {
                 let applied = try zone.apply(
                     removed: difference.removed, added: difference.added, newSOA: difference.newSOA, now: now)
                 change = Self.combine(change, then: applied)
-                state = zone
+                state.zone = zone
                 return ZoneDifference(
                     oldSOA: difference.oldSOA, newSOA: difference.newSOA,
                     removed: change.removed.filter { !Self.isApexSOA($0, zone.apex) },
@@ -96,7 +133,7 @@ package final class NSEC3ZoneTransform: ZoneTransferTransform {
                 logger.error(
                     "zone transfers: signing a difference failed; transfers refused until the next version",
                     metadata: ["serial": "\(SerialNumber.of(soa: difference.newSOA) ?? 0)", "error": "\(error)"])
-                state = nil
+                state.zone = nil
                 return nil
             }
         }
@@ -105,15 +142,15 @@ package final class NSEC3ZoneTransform: ZoneTransferTransform {
     package func isDue() -> Bool {
         let now = clock()
         let current = signer()
-        return maintainer.withLockedValue { state in
-            guard let zone = state else { return false }
+        return state.withLockedValue { state in
+            guard let zone = state.zone else { return false }
             if let current, Self.keyTags(current) != Self.keyTags(zone.signer) { return true }
             return now >= zone.nextRefresh
         }
     }
 
     /// Whether a version is being served (false before `start` and after a failure).
-    package var isReady: Bool { maintainer.withLockedValue { $0 != nil } }
+    package var isReady: Bool { state.withLockedValue { $0.zone != nil } }
 
     private static func keyTags(_ signer: ZoneSigner) -> Set<UInt16> {
         Set(signer.activeKeys.map(\.keyTag) + signer.keys.map(\.keyTag))

@@ -1,5 +1,5 @@
 import ChainReader
-import Dispatch
+import Foundation
 import Logging
 import Metrics
 import NIOConcurrencyHelpers
@@ -66,10 +66,14 @@ package struct ZoneSnapshotWriter: Service {
         let snapshot = ZoneSnapshot.View(checkpoint: checkpoint, serial: view.serial, entries: view.entries)
         let (path, identity) = (self.path, self.identity)
         let started = NIODeadline.now()
+        // A thread of its own: Dispatch's global queues share their width with Swift's
+        // cooperative pool on Linux, and a million names take a second to write.
         let result: Result<Int, any Error> = await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .utility).async {
+            let thread = Thread {
                 continuation.resume(returning: Result { try ZoneSnapshotFile.write(snapshot, identity: identity, to: path) })
             }
+            thread.name = "onebz-zone-snapshot"
+            thread.start()
         }
         switch result {
         case .success(let size):

@@ -1,4 +1,5 @@
 import DNSEngine
+import Dispatch
 import DNSSEC
 import DNSTestSupport
 import DNSWire
@@ -53,6 +54,31 @@ struct NSEC3ZoneTransformTests {
         #expect(step.removed.contains { $0.type == .rrsig && $0.name == EngineFixture.apex })
         // Old zone - removed + added = the new version.
         #expect(f.records() == records.subtracting(step.removed).union(step.added))
+    }
+
+    /// A restored zone is signed in the background: transfers get nothing (SERVFAIL)
+    /// until the signed zone is in, and asking meanwhile does not start a second build.
+    @Test func aBackgroundBuildIsWaitedForNotRepeated() async throws {
+        let f = Fixture(MaterializedZoneTests.names)
+        f.sync(7, registering: Array(MaterializedZoneTests.names.keys))
+        await f.materializer.round()
+        let version = try #require(f.zone.currentVersion())
+        let gate = DispatchSemaphore(value: 0)
+        let builds = NIOLockedValueBox(0)
+        let transform = NSEC3ZoneTransform(
+            signer: {
+                if builds.withLockedValue({ $0 += 1; return $0 }) == 1 { _ = gate.wait(timeout: .now() + 20) }
+                return ZoneSigner(apex: EngineFixture.apex, keys: [Self.key])
+            }, clock: { Self.start })
+        transform.startInBackground(version)
+        #expect(transform.version(version) == nil, "transfers wait for the build")
+        #expect(!transform.isReady)
+        gate.signal()
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !transform.isReady, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        let signed = try #require(transform.version(version))
+        #expect(signed.serial == 7)
+        #expect(builds.withLockedValue { $0 } == 1, "built once")
     }
 
     @Test func aDifferenceThatCannotBeSignedRestartsTheJournal() async throws {
