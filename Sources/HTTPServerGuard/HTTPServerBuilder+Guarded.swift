@@ -4,12 +4,16 @@ import NIOCore
 
 extension HTTPServerBuilder {
     /// HTTP/1.1 with `connectionGuard`'s limits: idle/header timeout, body timeout,
-    /// connection caps.
-    public static func guardedHTTP1(_ connectionGuard: HTTPConnectionGuard) -> HTTPServerBuilder {
+    /// connection caps. `afterSetup` runs on each connection once its HTTP/1 pipeline is
+    /// in place (onebz-web adds a handler that sees the raw request line there).
+    public static func guardedHTTP1(
+        _ connectionGuard: HTTPConnectionGuard, afterSetup: (@Sendable (any Channel) throws -> Void)? = nil
+    ) -> HTTPServerBuilder {
         let configuration = streamConfiguration(connectionGuard)
         return HTTPServerBuilder { responder in
             GuardedChildChannel(
-                base: HTTP1Channel(responder: responder, configuration: configuration), connectionGuard: connectionGuard)
+                base: HTTP1Channel(responder: responder, configuration: configuration), connectionGuard: connectionGuard,
+                afterSetup: afterSetup)
         }
     }
 
