@@ -18,9 +18,11 @@ extension HTTPServerBuilder {
     }
 
     /// HTTPS with HTTP/2 and HTTP/1.1 (ALPN) with `connectionGuard`'s limits, plus the TLS
-    /// handshake timeout; an HTTP/2 connection without open streams is idle.
+    /// handshake timeout; an HTTP/2 connection without open streams is idle. `afterSetup`
+    /// runs once the TLS and ALPN handlers are in place (before the handshake).
     public static func guardedHTTP2Upgrade(
-        tlsConfiguration: TLSConfiguration, _ connectionGuard: HTTPConnectionGuard
+        tlsConfiguration: TLSConfiguration, _ connectionGuard: HTTPConnectionGuard,
+        afterSetup: (@Sendable (any Channel) throws -> Void)? = nil
     ) -> HTTPServerBuilder {
         let limits = connectionGuard.limits
         let configuration = HTTP2UpgradeChannel.Configuration(
@@ -30,7 +32,7 @@ extension HTTPServerBuilder {
             GuardedChildChannel(
                 base: try HTTP2UpgradeChannel(
                     tlsConfiguration: tlsConfiguration, configuration: configuration, responder: responder),
-                connectionGuard: connectionGuard)
+                connectionGuard: connectionGuard, afterSetup: afterSetup)
         }
     }
 

@@ -3,6 +3,7 @@ import Hummingbird
 import Metrics
 import NIOCore
 import NIOHTTP1
+import NIOTLS
 import Prometheus
 
 /// Hummingbird's request context plus the client's address (for X-Forwarded-For).
@@ -35,6 +36,31 @@ final class AbsoluteFormMarker: ChannelInboundHandler, RemovableChannelHandler {
             head.uri = "/"
         }
         context.fireChannelRead(wrapInboundOut(.head(head)))
+    }
+
+    /// After the HTTP/1 request decoder, when there is one (HTTP/2 needs none: its
+    /// `:path` is never absolute).
+    static func install(_ channel: any Channel) throws {
+        guard let decoder = try? channel.pipeline.syncOperations.context(
+            handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self)
+        else { return }
+        try channel.pipeline.syncOperations.addHandler(AbsoluteFormMarker(), position: .after(decoder.handler))
+    }
+
+    /// With TLS, before the ALPN handler: once the handshake event has passed it (ALPN then
+    /// has set up HTTP/1 or HTTP/2, synchronously), installs the marker and leaves.
+    final class Installer: ChannelInboundHandler, RemovableChannelHandler {
+        typealias InboundIn = NIOAny
+
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            guard case .handshakeCompleted? = event as? TLSUserEvent else {
+                context.fireUserInboundEventTriggered(event)
+                return
+            }
+            context.fireUserInboundEventTriggered(event)
+            do { try AbsoluteFormMarker.install(context.channel) } catch { context.fireErrorCaught(error) }
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        }
     }
 }
 

@@ -8,6 +8,7 @@ import Metrics
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import Prometheus
 import ServiceLifecycle
 
@@ -127,13 +128,13 @@ struct WebCommand: AsyncParsableCommand {
         let connectionGuard = HTTPConnectionGuard(limits: settings.limits)
         let server: HTTPServerBuilder =
             if let tlsConfiguration {
-                .guardedHTTP2Upgrade(tlsConfiguration: tlsConfiguration, connectionGuard)
-            } else {
-                .guardedHTTP1(connectionGuard) { channel in
-                    let decoder = try channel.pipeline.syncOperations.context(
-                        handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self)
-                    try channel.pipeline.syncOperations.addHandler(AbsoluteFormMarker(), position: .after(decoder.handler))
+                .guardedHTTP2Upgrade(tlsConfiguration: tlsConfiguration, connectionGuard) { channel in
+                    // HTTP/1.1 is set up when ALPN says so, after the handshake.
+                    let tls = try channel.pipeline.syncOperations.context(handlerType: NIOSSLServerHandler.self)
+                    try channel.pipeline.syncOperations.addHandler(AbsoluteFormMarker.Installer(), position: .after(tls.handler))
                 }
+            } else {
+                .guardedHTTP1(connectionGuard) { channel in try AbsoluteFormMarker.install(channel) }
             }
         let listenLogger = logger
         let application = Application(

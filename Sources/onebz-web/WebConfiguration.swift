@@ -71,7 +71,11 @@ struct WebConfiguration: Sendable {
             return number
         }
         func duration(_ key: String) throws(ConfigurationError) -> Duration? {
-            try string(key).map { text throws(ConfigurationError) in try Self.duration(text, key: key) }
+            if let seconds = table[key]?.int {
+                guard seconds > 0 else { throw ConfigurationError(key: key, problem: "must be positive") }
+                return .seconds(seconds)
+            }
+            return try string(key).map { text throws(ConfigurationError) in try Self.duration(text, key: key) }
         }
         if let listen = try string("listen") { try setListen(listen, key: "listen") }
         if let domain = try string("domain") { try setDomain(domain, key: "domain") }
@@ -148,12 +152,12 @@ struct WebConfiguration: Sendable {
         }
     }
 
-    /// `500ms`, `5s`, `2m`.
+    /// `500ms`, `5s`, `2m`, `1h`.
     static func duration(_ text: String, key: String) throws(ConfigurationError) -> Duration {
-        let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000)]
+        let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
         for (unit, milliseconds) in units where text.hasSuffix(unit) {
             if let value = Int64(text.dropLast(unit.count)), value > 0 { return .milliseconds(value * milliseconds) }
         }
-        throw ConfigurationError(key: key, problem: "\"\(text)\" is not a duration such as \"500ms\", \"30s\" or \"2m\"")
+        throw ConfigurationError(key: key, problem: "\"\(text)\" is not a duration such as \"500ms\", \"30s\" or \"2m\" (or integer seconds)")
     }
 }
