@@ -13,7 +13,7 @@ final class AccessLog: Sendable {
             return
         }
         if !FileManager.default.fileExists(atPath: path) {
-            FileManager.default.createFile(atPath: path, contents: nil)
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
         }
         guard let file = FileHandle(forWritingAtPath: path) else {
             throw ConfigurationError(key: "access_log", problem: "cannot open \(path) for writing")

@@ -66,7 +66,7 @@ struct AddressPolicy: Sendable {
     func refusal(_ address: String) -> String? {
         guard let bytes = NetworkPrefix.parse(address) else { return "not an IP address" }
         if allowed.contains(where: { $0.contains(bytes) }) { return nil }
-        if own.contains(bytes) { return "the gateway's own address" }
-        return Self.refusedByDefault.first { $0.0.contains(bytes) }.map { "a \($0.1) address" }
+        if let range = Self.refusedByDefault.first(where: { $0.0.contains(bytes) }) { return "a \(range.1) address" }
+        return own.contains(bytes) ? "the gateway's own address" : nil
     }
 }

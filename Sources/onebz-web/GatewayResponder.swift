@@ -101,8 +101,9 @@ struct GatewayResponder: HTTPResponder {
             entry.bytes = bytes
             accessLog.write(entry)
             Counter(label: "onebz_web_requests_total", dimensions: [("outcome", outcome), ("status", status)]).increment()
+            let elapsed = ContinuousClock.now - started
             Timer(label: "onebz_web_request_duration_seconds", dimensions: [("outcome", outcome)])
-                .recordInterval(since: started)
+                .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         }
         return Self.counting(response, then: record)
     }
@@ -125,7 +126,7 @@ struct GatewayResponder: HTTPResponder {
     }
 
     private func route(_ request: Request, client: String) async -> (Response, String) {
-        if request.headers[HTTPField.Name(AbsoluteFormMarker.header)!] != nil {
+        if request.headers[HeaderField.Name(AbsoluteFormMarker.header)!] != nil {
             return (
                 Page.make(
                     .badRequest, reason: "absolute-form", title: "Not a proxy",
@@ -133,7 +134,7 @@ struct GatewayResponder: HTTPResponder {
                 "refused"
             )
         }
-        let host = Self.host(request.head.authority ?? request.headers[.host] ?? "")
+        let host = Self.host(request.head.authority ?? "")
         let domain = configuration.domain
         if host == domain { return (ownPage(request), "gateway") }
         guard host.hasSuffix("." + domain) else {
@@ -312,10 +313,10 @@ struct GatewayResponder: HTTPResponder {
                 contentLength = Int(value)
                 continue
             }
-            guard let fieldName = HTTPField.Name(name) else { continue }
-            headers.append(HTTPField(name: fieldName, value: value))
+            guard let fieldName = HeaderField.Name(name) else { continue }
+            headers.append(HeaderField(name: fieldName, value: value))
         }
-        headers.append(HTTPField(name: HTTPField.Name("Onebz-Verification")!, value: verified ? "tlsa" : "unverified"))
+        headers.append(HeaderField(name: HeaderField.Name("Onebz-Verification")!, value: verified ? "tlsa" : "unverified"))
         let stream = node.body
         let responseBody = ResponseBody(contentLength: contentLength) { writer in
             for try await part in stream { try await writer.write(part) }

@@ -76,7 +76,7 @@ struct NodeConnector: Sendable {
                     try sync.addHandler(
                         NodeExchangeHandler(
                             request: head, body: body, spkiSHA256: spkiSHA256, headPromise: headPromise,
-                            body: continuation))
+                            stream: continuation))
                 }
             }
         let channel: any Channel
@@ -119,7 +119,7 @@ final class NodeExchangeHandler: ChannelInboundHandler, RemovableChannelHandler 
 
     init(
         request: HTTPRequestHead, body: ByteBuffer?, spkiSHA256: [[UInt8]]?, headPromise: EventLoopPromise<HTTPResponseHead>,
-        body continuation: AsyncThrowingStream<ByteBuffer, any Error>.Continuation
+        stream continuation: AsyncThrowingStream<ByteBuffer, any Error>.Continuation
     ) {
         self.request = request
         requestBody = body

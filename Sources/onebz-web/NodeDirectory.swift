@@ -117,6 +117,10 @@ final class NodeDirectory: Sendable {
             let v4 = a.rdata.filter { $0.count == 4 }.map { $0.map(String.init).joined(separator: ".") }
             let v6 = aaaa.rdata.filter { $0.count == 16 }.compactMap(Self.ipv6)
             let ttl = [https.ttl, tlsa.ttl, a.ttl, aaaa.ttl].min() ?? 0
+            // onebzd denies a nonexistent name to a validating resolver with compact denial
+            // (RFC 9824: NOERROR, NXNAME in the NSEC bitmap), which libunbound reports as
+            // NODATA: a name with no record of any of these types is no node.
+            if https.rdata.isEmpty && v4.isEmpty && v6.isEmpty && digests.isEmpty { return (.notFound, ttl) }
             return (.site(NodeSite(name: name, addresses: v4 + v6, port: port, spkiSHA256: digests)), ttl)
         } catch {
             return (.unavailable("\(error)"), 0)
@@ -144,6 +148,6 @@ final class NodeDirectory: Sendable {
         withUnsafeMutableBytes(of: &address) { $0.copyBytes(from: bytes) }
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
         guard inet_ntop(AF_INET6, &address, &buffer, socklen_t(buffer.count)) != nil else { return nil }
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -20,8 +20,8 @@ enum Page {
             status: status,
             headers: [
                 .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
-                .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'",
-                HTTPField.Name("Onebz-Refusal")!: reason,
+                HeaderField.Name("Content-Security-Policy")!: "default-src 'none'; style-src 'unsafe-inline'",
+                HeaderField.Name("Onebz-Refusal")!: reason,
             ],
             body: .init(byteBuffer: ByteBuffer(string: html)))
     }
@@ -41,3 +41,6 @@ enum Page {
         return out
     }
 }
+
+/// HTTPTypes' `HTTPField`, which Hummingbird uses but does not re-export.
+typealias HeaderField = HTTPFields.Element

@@ -88,14 +88,18 @@ import Testing
             try await process.waitForTCP(port: port)
         }
 
-        /// curl through the gateway: status, headers (lower-cased names), body.
-        func curl(host: String, path: String = "/", _ extra: [String] = []) throws
+        /// curl through the gateway: status, headers (lower-cased names), body. With
+        /// `caFile`, HTTPS to `host` (mapped to the gateway's port) trusting that certificate.
+        func curl(host: String, path: String = "/", _ extra: [String] = [], caFile: String? = nil) throws
             -> (status: Int, headers: [String: String], body: String)
         {
-            let result = try Command.run(
-                "curl",
-                ["-s", "-S", "-D", "-", "--max-time", "20", "-H", "Host: \(host)"] + extra
-                    + ["http://127.0.0.1:\(port)\(path)"])
+            let target =
+                if let caFile {
+                    ["--cacert", caFile, "--connect-to", "\(host):443:127.0.0.1:\(port)", "https://\(host)\(path)"]
+                } else {
+                    ["-H", "Host: \(host)", "http://127.0.0.1:\(port)\(path)"]
+                }
+            let result = try Command.run("curl", ["-s", "-S", "-D", "-", "--max-time", "20"] + extra + target)
             guard result.status == 0 else { throw TestProcessError("curl: \(result.stderr)") }
             let parts = result.stdout.components(separatedBy: "\r\n\r\n")
             let lines = parts[0].components(separatedBy: "\r\n")
@@ -245,6 +249,27 @@ import Testing
         #expect(big.status == 413, "\(big)")
         let small = try gateway.curl(host: Self.shashiHost, path: "/echo", ["--data-binary", "hello"])
         #expect(small.status == 200 && small.body.contains("\"body_length\": 5"), "\(small)")
+
+        // HTTPS: HTTP/2 by ALPN, HTTP/1.1 too, and absolute-form refused there as well.
+        let certificate = try TestCertificate.selfSigned(
+            in: setup.directory, name: "gateway", hostname: "*.\(Self.domain)")
+        let secure = try await setup.gateway(
+            label: "onebz-web-tls",
+            arguments: ["--allow-loopback-nodes", "--tls-cert", certificate.certificatePath, "--tls-key", certificate.keyPath])
+        let h2 = try secure.curl(host: Self.shashiHost, caFile: certificate.certificatePath)
+        #expect(h2.status == 200 && h2.body.contains("Hello from shashi"), "\(h2)")
+        let h2echo = try secure.curl(host: Self.shashiHost, path: "/echo", ["--http2"], caFile: certificate.certificatePath)
+        #expect(h2echo.body.contains("\"proto=https\"") || h2echo.body.contains("proto=https"), "\(h2echo.body)")
+        let h1 = try secure.curl(
+            host: Self.shashiHost, ["--http1.1", "--request-target", "http://example.com/"], caFile: certificate.certificatePath)
+        #expect(h1.status == 400 && h1.headers["onebz-refusal"] == "absolute-form", "\(h1)")
+        let versions = try Command.run(
+            "curl",
+            [
+                "-s", "-o", "/dev/null", "-w", "%{http_version}", "--cacert", certificate.certificatePath, "--connect-to",
+                "\(Self.shashiHost):443:127.0.0.1:\(secure.port)", "https://\(Self.shashiHost)/",
+            ])
+        #expect(versions.stdout == "2", "HTTP version: \(versions.stdout) \(versions.stderr)")
 
         // Bad configuration: exits non-zero naming the key.
         let bad = setup.directory.appendingPathComponent("bad.toml")
