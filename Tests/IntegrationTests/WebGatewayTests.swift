@@ -125,6 +125,14 @@ import Testing
         var site = try await setup.site(port: sitePort, cert: cert, key: key, label: "shashi")
         try await setup.publishShashi(port: sitePort, seq: 2)
         let gateway = try await setup.gateway(label: "onebz-web", arguments: ["--allow-loopback-nodes"])
+        // Every network system call of the gateway from before its first lookup on
+        // (libunbound sets up lazily): nothing may leave loopback, no root priming.
+        let trace = setup.directory.appendingPathComponent("onebz-web.strace").path
+        let strace = try ManagedProcess(
+            name: "strace", executable: URL(fileURLWithPath: "/usr/bin/strace"),
+            arguments: ["-f", "-e", "trace=network", "-o", trace, "-p", "\(gateway.process.pid)"],
+            logDirectory: setup.directory)
+        try await strace.waitUntil { strace.stderr().contains("attached") }
 
         // The node's page, through TLS checked against the validated TLSA.
         let clock = ContinuousClock()
@@ -213,6 +221,22 @@ import Testing
         }
         print("WebGatewayTests: the move was followed \(followed) after onebzd served it (publish to onebzd \(published)), TTL \(Self.ttl) s")
         #expect(followed <= .seconds(Self.ttl + 2), "followed only after \(followed), TTL \(Self.ttl) s")
+
+        // What the gateway's sockets reached: loopback only, and the resolver among it.
+        _ = strace.stop()
+        let calls = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
+            .filter { $0.contains("connect(") || $0.contains("sendto(") || $0.contains("sendmsg(") || $0.contains("sendmmsg(") }
+        let peers = calls.compactMap { line -> String? in
+            for marker in ["inet_addr(\"", "inet_pton(AF_INET6, \""] {
+                guard let start = line.range(of: marker) else { continue }
+                return String(line[start.upperBound...].prefix { $0 != "\"" })
+            }
+            return nil
+        }
+        #expect(peers.contains("127.0.0.1"), "no connection to the resolver traced: \(calls.prefix(20))")
+        let away = peers.filter { !$0.hasPrefix("127.") && $0 != "::1" }
+        #expect(away.isEmpty, "onebz-web reached beyond loopback: \(away)")
+        print("WebGatewayTests: \(calls.count) network calls traced, peers \(Set(peers).sorted())")
 
         // Metrics on the gateway's own name, and one access log line per request.
         let metrics = try gateway.curl(host: Self.domain, path: "/metrics")
