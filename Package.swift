@@ -214,6 +214,7 @@ let package = Package(
                 "NodeRegistry", nioConcurrency,
             ]),
         .testTarget(name: "onebzdTests", dependencies: ["onebzd", "DNSEngine", "ZoneTransfer", "NodeRegistry"]),
+        .testTarget(name: "onebzWebTests", dependencies: ["onebz-web"]),
         .testTarget(
             name: "ChainReaderTests",
             dependencies: [
