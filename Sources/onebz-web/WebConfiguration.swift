@@ -36,7 +36,7 @@ struct WebConfiguration: Sendable {
     static let keys: Set<String> = [
         "listen", "domain", "resolver", "trust_anchor", "tls_cert", "tls_key", "allow_networks", "allow_loopback_nodes",
         "allow_plain_http_nodes", "access_log", "max_header_bytes", "max_body_bytes", "connect_timeout",
-        "upstream_timeout", "resolver_threads", "idle_timeout", "max_connections", "max_connections_per_client",
+        "upstream_timeout", "resolver_threads", "idle_timeout", "body_timeout", "tls_handshake_timeout", "max_connections", "max_connections_per_client",
     ]
 
     static let loopbackNetworks = [NetworkPrefix("127.0.0.0/8")!, NetworkPrefix("::1/128")!]
@@ -106,6 +106,8 @@ struct WebConfiguration: Sendable {
         if let value = try duration("connect_timeout") { connectTimeout = value }
         if let value = try duration("upstream_timeout") { upstreamTimeout = value }
         if let value = try duration("idle_timeout") { limits.idleTimeout = value }
+        if let value = try duration("body_timeout") { limits.bodyTimeout = value }
+        if let value = try duration("tls_handshake_timeout") { limits.tlsHandshakeTimeout = value }
         if let value = try int("resolver_threads", 1...64) { resolverThreads = value }
         if let value = try int("max_connections", 1...1_000_000) { limits.maxConnections = value }
         if let value = try int("max_connections_per_client", 1...1_000_000) { limits.maxConnectionsPerClient = value }
