@@ -7,6 +7,7 @@ certificate `onebz cert` made from the node's Ed25519 key. Standard library only
   GET /redirect   302 to /elsewhere (a gateway must pass it on, not follow it)
   GET /silent     accepts, then never answers (a gateway must cut it)
   POST /echo      as GET, plus the body's length
+  HEAD            as GET, without the body
 
   node_site.py --listen 127.0.0.1:8443 --cert DIR/cert.pem --key DIR/key.pem --label shashi
 """
@@ -43,7 +44,8 @@ def main():
             for name, value in (extra or {}).items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(data)
+            if self.command != "HEAD":
+                self.wfile.write(data)
 
         def echo(self, body_length):
             headers = [[name, value] for name, value in self.headers.items()]
@@ -63,6 +65,9 @@ def main():
             else:
                 self.send(200, "<!doctype html><title>%s</title><h1>Hello from %s</h1>\n" % (label, label),
                           "text/html; charset=utf-8")
+
+        def do_HEAD(self):
+            self.do_GET()
 
         def do_POST(self):
             length = int(self.headers.get("Content-Length", "0"))

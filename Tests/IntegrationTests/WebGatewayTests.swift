@@ -273,6 +273,11 @@ import Testing
         #expect(big.status == 413, "\(big)")
         let small = try gateway.curl(host: Self.shashiHost, path: "/echo", ["--data-binary", "hello"])
         #expect(small.status == 200 && small.body.contains("\"body_length\": 5"), "\(small)")
+        // HEAD: the node's Content-Length, no body, and the connection stays usable.
+        let head = try gateway.curl(host: Self.shashiHost, ["-I"])
+        #expect(head.status == 200 && !head.body.contains("Hello") && head.headers["content-length"] == "63", "\(head)")
+        let after = try gateway.curl(host: Self.shashiHost)
+        #expect(after.status == 200 && after.body.contains("Hello from shashi"), "\(after)")
 
         // HTTPS: HTTP/2 by ALPN, HTTP/1.1 too, and absolute-form refused there as well.
         let certificate = try TestCertificate.selfSigned(
