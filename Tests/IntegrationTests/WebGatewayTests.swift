@@ -273,6 +273,20 @@ import Testing
         #expect(big.status == 413, "\(big)")
         let small = try gateway.curl(host: Self.shashiHost, path: "/echo", ["--data-binary", "hello"])
         #expect(small.status == 200 && small.body.contains("\"body_length\": 5"), "\(small)")
+        // Concurrent requests (a fresh name for each batch would test the resolver; here the
+        // connections to the node): every one answered by the node.
+        let count = 200
+        let clock2 = ContinuousClock()
+        let batchStart = clock2.now
+        let batch = try Command.run(
+            "curl",
+            ["-s", "--parallel", "--parallel-max", "16", "-H", "Host: \(Self.shashiHost)", "-w", "%{http_code}\\n"]
+                + Array(repeating: ["-o", "/dev/null", "http://127.0.0.1:\(gateway.port)/"], count: count).flatMap { $0 })
+        let batchTime = clock2.now - batchStart
+        let codes = batch.stdout.split(separator: "\n")
+        #expect(codes.count == count && codes.allSatisfy { $0 == "200" }, "\(Dictionary(grouping: codes, by: { $0 }).mapValues(\.count))")
+        print("WebGatewayTests: \(count) requests, 16 at a time, in \(batchTime) (debug build, a new TLS connection to the node each)")
+
         // HEAD: the node's Content-Length, no body, and the connection stays usable.
         let head = try gateway.curl(host: Self.shashiHost, ["-I"])
         #expect(head.status == 200 && !head.body.contains("Hello") && head.headers["content-length"] == "63", "\(head)")
