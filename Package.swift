@@ -29,6 +29,7 @@ let package = Package(
         .executable(name: "onebzd", targets: ["onebzd"]),
         .executable(name: "onebz-registry", targets: ["onebz-registry"]),
         .executable(name: "onebz", targets: ["onebz"]),
+        .executable(name: "onebz-web", targets: ["onebz-web"]),
         // For Benchmarks/ (a separate package, so its dependencies stay out of this build).
         .library(name: "OneBZCore", targets: ["DNSWire", "ZoneCache", "DNSSEC", "DNSEngine", "OneBZResolver"]),
     ],
@@ -63,6 +64,9 @@ let package = Package(
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         // secp256k1 ECDSA with public-key recovery (Ethereum transaction signatures).
         .systemLibrary(name: "CSecp256k1", pkgConfig: "libsecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
+        // The validating resolver library (libunbound-dev; its .pc file wants libevent's,
+        // which the headers do not need, hence no pkgConfig).
+        .systemLibrary(name: "CUnbound", providers: [.apt(["libunbound-dev"])]),
         // recvmmsg/sendmmsg for the UDP fast path (Glibc hides them behind _GNU_SOURCE).
         .target(name: "CUDPBatch"),
 
@@ -172,6 +176,19 @@ let package = Package(
             ],
             resources: [.copy("Resources/index.html")]),
 
+        // MARK: Web gateway (issue 25): its own process, never linked with signing keys.
+        // Browsers -> NAME.<domain> -> the node, only through TLSA validated by libunbound.
+        .executableTarget(
+            name: "onebz-web",
+            dependencies: [
+                "CUnbound", "HTTPServerGuard", "DNSWire", hummingbird, argumentParser, serviceLifecycle, logging, metrics,
+                nioCore, nioPosix, nioConcurrency, tomlKit, crypto,
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]),
+
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire"]),
@@ -197,6 +214,7 @@ let package = Package(
                 "NodeRegistry", nioConcurrency,
             ]),
         .testTarget(name: "onebzdTests", dependencies: ["onebzd", "DNSEngine", "ZoneTransfer", "NodeRegistry"]),
+        .testTarget(name: "onebzWebTests", dependencies: ["onebz-web"]),
         .testTarget(
             name: "ChainReaderTests",
             dependencies: [

@@ -12,6 +12,8 @@ struct GuardedChildChannel<Base: ServerChildChannel>: ServerChildChannel {
 
     let base: Base
     let connectionGuard: HTTPConnectionGuard
+    /// Runs once `base` has set the channel up (HTTP/1's setup is synchronous).
+    var afterSetup: (@Sendable (any Channel) throws -> Void)? = nil
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         do {
@@ -19,7 +21,13 @@ struct GuardedChildChannel<Base: ServerChildChannel>: ServerChildChannel {
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }
-        let value = base.setup(channel: channel, logger: logger)
+        var value = base.setup(channel: channel, logger: logger)
+        if let afterSetup {
+            value = value.flatMapThrowing { value in
+                try afterSetup(channel)
+                return value
+            }
+        }
         // HTTP2UpgradeChannel adds the TLS handler synchronously, before ALPN.
         if let tls = try? channel.pipeline.syncOperations.context(handlerType: NIOSSLServerHandler.self) {
             let handler = TLSHandshakeTimeoutHandler(timeout: connectionGuard.limits.tlsHandshakeTimeout, guard: connectionGuard)

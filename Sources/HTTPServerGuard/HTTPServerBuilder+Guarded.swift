@@ -4,19 +4,25 @@ import NIOCore
 
 extension HTTPServerBuilder {
     /// HTTP/1.1 with `connectionGuard`'s limits: idle/header timeout, body timeout,
-    /// connection caps.
-    public static func guardedHTTP1(_ connectionGuard: HTTPConnectionGuard) -> HTTPServerBuilder {
+    /// connection caps. `afterSetup` runs on each connection once its HTTP/1 pipeline is
+    /// in place (onebz-web adds a handler that sees the raw request line there).
+    public static func guardedHTTP1(
+        _ connectionGuard: HTTPConnectionGuard, afterSetup: (@Sendable (any Channel) throws -> Void)? = nil
+    ) -> HTTPServerBuilder {
         let configuration = streamConfiguration(connectionGuard)
         return HTTPServerBuilder { responder in
             GuardedChildChannel(
-                base: HTTP1Channel(responder: responder, configuration: configuration), connectionGuard: connectionGuard)
+                base: HTTP1Channel(responder: responder, configuration: configuration), connectionGuard: connectionGuard,
+                afterSetup: afterSetup)
         }
     }
 
     /// HTTPS with HTTP/2 and HTTP/1.1 (ALPN) with `connectionGuard`'s limits, plus the TLS
-    /// handshake timeout; an HTTP/2 connection without open streams is idle.
+    /// handshake timeout; an HTTP/2 connection without open streams is idle. `afterSetup`
+    /// runs once the TLS and ALPN handlers are in place (before the handshake).
     public static func guardedHTTP2Upgrade(
-        tlsConfiguration: TLSConfiguration, _ connectionGuard: HTTPConnectionGuard
+        tlsConfiguration: TLSConfiguration, _ connectionGuard: HTTPConnectionGuard,
+        afterSetup: (@Sendable (any Channel) throws -> Void)? = nil
     ) -> HTTPServerBuilder {
         let limits = connectionGuard.limits
         let configuration = HTTP2UpgradeChannel.Configuration(
@@ -26,7 +32,7 @@ extension HTTPServerBuilder {
             GuardedChildChannel(
                 base: try HTTP2UpgradeChannel(
                     tlsConfiguration: tlsConfiguration, configuration: configuration, responder: responder),
-                connectionGuard: connectionGuard)
+                connectionGuard: connectionGuard, afterSetup: afterSetup)
         }
     }
 

@@ -1,0 +1,377 @@
+import Foundation
+import Hummingbird
+import Metrics
+import NIOCore
+import NIOHTTP1
+import NIOTLS
+import Prometheus
+
+/// Hummingbird's request context plus the client's address (for X-Forwarded-For).
+struct WebRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let remoteAddress: SocketAddress?
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+}
+
+/// Marks HTTP/1 requests whose target is not origin-form (`GET http://other/ HTTP/1.1`):
+/// Hummingbird keeps only the path of such a target, so the check must see the raw
+/// request line. The responder answers a marked request 400.
+final class AbsoluteFormMarker: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    static let header = "Onebz-Web-Absolute-Form"
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard case .head(var head) = unwrapInboundIn(data) else {
+            context.fireChannelRead(data)
+            return
+        }
+        head.headers.remove(name: Self.header)
+        if !head.uri.hasPrefix("/") && !(head.method == .OPTIONS && head.uri == "*") {
+            head.headers.add(name: Self.header, value: "1")
+            head.uri = "/"
+        }
+        context.fireChannelRead(wrapInboundOut(.head(head)))
+    }
+
+    /// After the HTTP/1 request decoder, when there is one (HTTP/2 needs none: its
+    /// `:path` is never absolute).
+    static func install(_ channel: any Channel) throws {
+        guard let decoder = try? channel.pipeline.syncOperations.context(
+            handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self)
+        else { return }
+        try channel.pipeline.syncOperations.addHandler(AbsoluteFormMarker(), position: .after(decoder.handler))
+    }
+
+    /// With TLS, before the ALPN handler: once the handshake event has passed it (ALPN then
+    /// has set up HTTP/1 or HTTP/2, synchronously), installs the marker and leaves.
+    final class Installer: ChannelInboundHandler, RemovableChannelHandler {
+        typealias InboundIn = NIOAny
+
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            guard case .handshakeCompleted? = event as? TLSUserEvent else {
+                context.fireUserInboundEventTriggered(event)
+                return
+            }
+            context.fireUserInboundEventTriggered(event)
+            do { try AbsoluteFormMarker.install(context.channel) } catch { context.fireErrorCaught(error) }
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        }
+    }
+}
+
+/// The gateway: `Host: NAME.<domain>` -> `NAME.1bz`, resolved and validated, then the
+/// request passed to the node over TLS checked against the TLSA. Everything else is a page
+/// that says why not.
+struct GatewayResponder: HTTPResponder {
+    typealias Context = WebRequestContext
+
+    let configuration: WebConfiguration
+    let directory: NodeDirectory
+    let connector: NodeConnector
+    let policy: AddressPolicy
+    let accessLog: AccessLog
+    let registry: PrometheusCollectorRegistry
+    /// `https` when the gateway's listener has TLS.
+    let scheme: String
+
+    /// Hop-by-hop headers (RFC 9110 7.6.1) and the proxy's own: never passed either way.
+    static let hopByHop: Set<String> = [
+        "connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade", "proxy-connection",
+        "proxy-authenticate", "proxy-authorization", "http2-settings",
+    ]
+    /// Set by the gateway; the client's values are dropped, never trusted.
+    static let forwarding: Set<String> = ["x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "forwarded", "x-real-ip"]
+
+    func respond(to request: Request, context: WebRequestContext) async throws -> Response {
+        let started = ContinuousClock.now
+        let client = Self.clientAddress(context.remoteAddress)
+        let (response, outcome) = await route(request, client: client)
+        let target = request.head.path ?? "/"
+        let entry = AccessLog.Entry(
+            client: client, method: request.method.rawValue, target: target, status: response.status.code, bytes: 0,
+            referer: request.headers[.referer], userAgent: request.headers[.userAgent])
+        let status = "\(response.status.code)"
+        let record: @Sendable (Int) -> Void = { [accessLog] bytes in
+            var entry = entry
+            entry.bytes = bytes
+            accessLog.write(entry)
+            Counter(label: "onebz_web_requests_total", dimensions: [("outcome", outcome), ("status", status)]).increment()
+            let elapsed = ContinuousClock.now - started
+            Timer(label: "onebz_web_request_duration_seconds", dimensions: [("outcome", outcome)])
+                .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        }
+        return Self.counting(response, then: record)
+    }
+
+    /// The response with its body counted; `done` runs once the body is written.
+    static func counting(_ response: Response, then done: @escaping @Sendable (Int) -> Void) -> Response {
+        var response = response
+        let body = response.body
+        response.body = ResponseBody(contentLength: body.contentLength) { writer in
+            let count = CountingWriter.Box()
+            do {
+                try await body.write(CountingWriter(base: writer, count: count))
+            } catch {
+                done(count.value)
+                throw error
+            }
+            done(count.value)
+        }
+        return response
+    }
+
+    private func route(_ request: Request, client: String) async -> (Response, String) {
+        if request.headers[HeaderField.Name(AbsoluteFormMarker.header)!] != nil {
+            return (
+                Page.make(
+                    .badRequest, reason: "absolute-form", title: "Not a proxy",
+                    detail: "This gateway takes only requests for its own names (origin-form targets such as /path)."),
+                "refused"
+            )
+        }
+        let host = Self.host(request.head.authority ?? "")
+        let domain = configuration.domain
+        if host == domain { return (ownPage(request), "gateway") }
+        guard host.hasSuffix("." + domain) else {
+            return (
+                Page.make(
+                    .misdirectedRequest, reason: "host-outside-domain", title: "Unknown host",
+                    detail: "This gateway serves only names under \(domain)."),
+                "refused"
+            )
+        }
+        let label = host.dropLast(domain.count + 1)
+        guard !label.isEmpty, label.count <= 63, !label.contains("."),
+            label.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
+        else {
+            return (
+                Page.make(
+                    .notFound, reason: "bad-name", title: "Not a 1bz name",
+                    detail: "\(host) does not name a 1bz node: use NAME.\(domain) for NAME.1bz."),
+                "refused"
+            )
+        }
+        let name = "\(label).1bz"
+        var headerBytes = 0
+        for field in request.headers { headerBytes += field.name.rawName.utf8.count + field.value.utf8.count + 4 }
+        if headerBytes > configuration.maxHeaderBytes {
+            return (
+                Page.make(
+                    .init(code: 431, reasonPhrase: "Request Header Fields Too Large"), reason: "headers-too-large",
+                    title: "Request headers too large", detail: "At most \(configuration.maxHeaderBytes) bytes of headers."),
+                "refused"
+            )
+        }
+        switch await directory.resolve(name) {
+        case .notFound:
+            return (
+                Page.make(.notFound, reason: "no-such-name", title: "No such node", detail: "\(name) is not registered."),
+                "not_found"
+            )
+        case .unvalidated(let why):
+            return (
+                Page.make(
+                    .badGateway, reason: "dnssec",
+                    title: "The DNS answers for \(name) did not validate",
+                    detail: "The gateway trusts only DNSSEC-validated answers from the 1bz zone, and these failed: \(why)."),
+                "dnssec"
+            )
+        case .unavailable(let why):
+            return (
+                Page.make(
+                    .serviceUnavailable, reason: "resolver", title: "Cannot resolve \(name) now",
+                    detail: "The 1bz name server did not answer (\(why)). Try again later."),
+                "resolver"
+            )
+        case .site(let site):
+            return await proxy(request, to: site, client: client, host: host)
+        }
+    }
+
+    private func ownPage(_ request: Request) -> Response {
+        switch request.head.path {
+        case "/metrics":
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        case "/healthz":
+            Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
+        default:
+            Page.make(
+                .notFound, reason: "gateway", title: "onebz-web",
+                detail: "Open NAME.\(configuration.domain) to reach the web site of the 1bz node NAME.1bz.")
+        }
+    }
+
+    private func proxy(_ request: Request, to site: NodeSite, client: String, host: String) async -> (Response, String) {
+        guard !site.addresses.isEmpty else {
+            return (
+                Page.make(
+                    .badGateway, reason: "no-address", title: "\(site.name) has no address",
+                    detail: "The node publishes no IPv4 or IPv6 address."),
+                "refused"
+            )
+        }
+        let refusals = site.addresses.map { ($0, policy.refusal($0)) }
+        guard let address = refusals.first(where: { $0.1 == nil })?.0 else {
+            let (first, why) = refusals[0]
+            return (
+                Page.make(
+                    .forbidden, reason: "address-refused", title: "\(site.name) points where this gateway does not go",
+                    detail: "The node's address \(first) is \(why ?? "refused"); this gateway does not connect there."),
+                "refused"
+            )
+        }
+        let verified = !site.spkiSHA256.isEmpty
+        guard verified || configuration.allowPlainHTTPNodes else {
+            return (
+                Page.make(
+                    .badGateway, reason: "no-tlsa", title: "\(site.name) publishes no key for its web site",
+                    detail: "The zone proves there is no TLSA record for \(site.name) (the node declares no HTTPS "
+                        + "service), so the gateway cannot check whom it would talk to, and does not proxy."),
+                "no_tlsa"
+            )
+        }
+        // Body: whole, within the limit (Content-Length is checked before reading).
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > configuration.maxBodyBytes {
+            return (tooLarge(), "refused")
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: configuration.maxBodyBytes)
+        } catch {
+            return (tooLarge(), "refused")
+        }
+        let port = verified ? site.port : 80
+        var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: request.method.rawValue), uri: request.head.path ?? "/")
+        let connectionTokens = Set(
+            request.headers[values: .connection].flatMap { $0.split(separator: ",") }.map {
+                $0.trimmingCharacters(in: .whitespaces).lowercased()
+            })
+        for field in request.headers {
+            let lower = field.name.canonicalName
+            if Self.hopByHop.contains(lower) || Self.forwarding.contains(lower) || connectionTokens.contains(lower)
+                || lower == "host" || lower.hasPrefix("proxy-") || lower == AbsoluteFormMarker.header.lowercased()
+            {
+                continue
+            }
+            head.headers.add(name: field.name.rawName, value: field.value)
+        }
+        head.headers.add(name: "Host", value: port == (verified ? 443 : 80) ? site.name : "\(site.name):\(port)")
+        head.headers.add(name: "X-Forwarded-For", value: client)
+        head.headers.add(name: "X-Forwarded-Host", value: host)
+        head.headers.add(name: "X-Forwarded-Proto", value: scheme)
+        let forwardedFor = client.contains(":") ? "\"[\(client)]\"" : client
+        head.headers.add(name: "Forwarded", value: "for=\(forwardedFor);host=\"\(host)\";proto=\(scheme)")
+        head.headers.add(name: "Connection", value: "close")
+        if body.readableBytes > 0 || request.headers[.contentLength] != nil {
+            head.headers.add(name: "Content-Length", value: "\(body.readableBytes)")
+        }
+
+        let node: NodeResponse
+        do {
+            node = try await connector.exchange(
+                address: address, port: port, serverName: site.name, spkiSHA256: verified ? site.spkiSHA256 : nil,
+                head: head, body: body)
+        } catch NodeExchangeError.keyMismatch(let presented) {
+            return (
+                Page.make(
+                    .badGateway, reason: "key-mismatch", title: "This node's certificate does not match its registered key",
+                    detail: "\(site.name) at \(address) presented a certificate whose key (SHA-256 of its "
+                        + "SubjectPublicKeyInfo: \(presented)) is not the key the 1bz zone publishes for it (TLSA). "
+                        + "The gateway sent nothing to it."),
+                "key_mismatch"
+            )
+        } catch NodeExchangeError.timedOut {
+            return (timedOut(site), "timeout")
+        } catch {
+            if case NodeExchangeError.connectFailed(let why) = error, why.lowercased().contains("timed out") || why.contains("connectTimeout") {
+                return (timedOut(site), "timeout")
+            }
+            return (
+                Page.make(
+                    .badGateway, reason: "node-unreachable", title: "\(site.name) could not be reached",
+                    detail: "The gateway could not get an answer from \(address) port \(port): \(error)."),
+                "node_error"
+            )
+        }
+        var headers = HTTPFields()
+        let responseTokens = Set(
+            node.head.headers["connection"].flatMap { $0.split(separator: ",") }.map {
+                $0.trimmingCharacters(in: .whitespaces).lowercased()
+            })
+        var contentLength: Int?
+        for (name, value) in node.head.headers {
+            let lower = name.lowercased()
+            if Self.hopByHop.contains(lower) || responseTokens.contains(lower) || lower.hasPrefix("proxy-") { continue }
+            if lower == "content-length" {
+                contentLength = Int(value)
+                continue
+            }
+            guard let fieldName = HeaderField.Name(name) else { continue }
+            headers.append(HeaderField(name: fieldName, value: value))
+        }
+        headers.append(HeaderField(name: HeaderField.Name("Onebz-Verification")!, value: verified ? "tlsa" : "unverified"))
+        let stream = node.body
+        let responseBody = ResponseBody(contentLength: contentLength) { writer in
+            for try await part in stream { try await writer.write(part) }
+            try await writer.finish(nil)
+        }
+        return (
+            Response(status: .init(code: Int(node.head.status.code), reasonPhrase: node.head.status.reasonPhrase), headers: headers, body: responseBody),
+            verified ? "proxied" : "proxied_unverified"
+        )
+    }
+
+    private func tooLarge() -> Response {
+        Page.make(
+            .contentTooLarge, reason: "body-too-large", title: "Request body too large",
+            detail: "At most \(configuration.maxBodyBytes) bytes.")
+    }
+
+    private func timedOut(_ site: NodeSite) -> Response {
+        Page.make(
+            .gatewayTimeout, reason: "node-timeout", title: "\(site.name) did not answer in time",
+            detail: "The node accepted the connection but sent no answer within the gateway's time limit.")
+    }
+
+    /// Lower case, without port or trailing dot.
+    static func host(_ authority: String) -> String {
+        var host = Substring(authority.lowercased())
+        if host.hasPrefix("[") { return String(host) }
+        if let colon = host.lastIndex(of: ":") { host = host[..<colon] }
+        if host.hasSuffix(".") { host = host.dropLast() }
+        return String(host)
+    }
+
+    static func clientAddress(_ address: SocketAddress?) -> String {
+        guard var ip = address?.ipAddress else { return "-" }
+        if ip.hasPrefix("::ffff:"), ip.contains(".") { ip = String(ip.dropFirst(7)) }
+        return ip
+    }
+}
+
+/// A body writer that counts what passes.
+struct CountingWriter: ResponseBodyWriter {
+    var base: any ResponseBodyWriter
+    let count: Box
+
+    final class Box: @unchecked Sendable {
+        // @unchecked: written and read by the one task that writes the body.
+        var value = 0
+    }
+
+    mutating func write(_ buffer: ByteBuffer) async throws {
+        count.value += buffer.readableBytes
+        try await base.write(buffer)
+    }
+
+    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
+        try await base.finish(trailingHeaders)
+    }
+}

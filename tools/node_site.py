@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""A node's web site for tests and the demo: HTTPS (or plain HTTP) on loopback with the
+certificate `onebz cert` made from the node's Ed25519 key. Standard library only.
+
+  GET /           an HTML page naming the node (`--label`)
+  GET /echo       JSON: the method, path and request headers as received (what a gateway sent)
+  GET /redirect   302 to /elsewhere (a gateway must pass it on, not follow it)
+  GET /silent     accepts, then never answers (a gateway must cut it)
+  POST /echo      as GET, plus the body's length
+  HEAD            as GET, without the body
+
+  node_site.py --listen 127.0.0.1:8443 --cert DIR/cert.pem --key DIR/key.pem --label shashi
+"""
+import argparse
+import http.server
+import json
+import ssl
+import threading
+import time
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--listen", required=True, help="HOST:PORT")
+    parser.add_argument("--cert", help="PEM certificate (omit for plain HTTP)")
+    parser.add_argument("--key", help="PEM private key")
+    parser.add_argument("--label", default="node")
+    args = parser.parse_args()
+    host, port = args.listen.rsplit(":", 1)
+    label = args.label
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, fmt, *a):
+            print("%s %s" % (self.address_string(), fmt % a), flush=True)
+
+        def send(self, status, body, content_type, extra=None):
+            data = body.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Node-Label", label)
+            for name, value in (extra or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+
+        def echo(self, body_length):
+            headers = [[name, value] for name, value in self.headers.items()]
+            self.send(200, json.dumps({"label": label, "method": self.command, "path": self.path,
+                                       "headers": headers, "body_length": body_length}),
+                      "application/json",
+                      # Hop-by-hop headers a gateway must not pass to the browser.
+                      {"Keep-Alive": "timeout=5", "Connection": "close, X-Node-Private", "X-Node-Private": "1"})
+
+        def do_GET(self):
+            if self.path.startswith("/echo"):
+                self.echo(0)
+            elif self.path == "/redirect":
+                self.send(302, "moved\n", "text/plain", {"Location": "/elsewhere"})
+            elif self.path == "/silent":
+                time.sleep(3600)
+            else:
+                self.send(200, "<!doctype html><title>%s</title><h1>Hello from %s</h1>\n" % (label, label),
+                          "text/html; charset=utf-8")
+
+        def do_HEAD(self):
+            self.do_GET()
+
+        def do_POST(self):
+            length = int(self.headers.get("Content-Length", "0"))
+            self.rfile.read(length)
+            self.echo(length)
+
+    server = http.server.ThreadingHTTPServer((host, int(port)), Handler)
+    server.daemon_threads = True
+    if args.cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.cert, args.key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+    print("listening on %s" % args.listen, flush=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
