@@ -76,15 +76,15 @@ struct RegistryRoutes: Sendable {
         // view re-read every node), so record updates cost no eth_call; a node the view
         // does not know registered yet (its first record, or the follower is behind) is
         // read live with nodes(nodeHash), and that state is saved with the record.
-        var fresh: ChainNodeState?
-        if try await !store.isRegistered(verified.nodeHash) {
+        do {
+            return Self.json(200, try await store.put(verified, freshChain: nil, now: clock()))
+        } catch is Store.NotRegisteredInView {
             let state = try await chainState(verified.nodeHash)
             guard state.registered else {
                 throw APIError.forbidden("unregistered", "node \(id) (nodeHash \(verified.nodeHash)) is not registered on chain")
             }
-            fresh = state
+            return Self.json(200, try await store.put(verified, freshChain: state, now: clock()))
         }
-        return Self.json(200, try await store.put(verified, freshChain: fresh, now: clock()))
     }
 
     func heartbeat(_ request: Request) async throws -> Response {

@@ -88,27 +88,30 @@ struct Store: Sendable {
 
     // MARK: Records
 
-    /// Whether the registry's chain view has `hash` registered.
-    func isRegistered(_ hash: NodeHash) async throws -> Bool {
-        try await pool.read { db in
-            try Bool.fetchOne(
-                db.cachedStatement(sql: "SELECT registered FROM chain_nodes WHERE node_hash = ?"), arguments: [hash.hex])
-                ?? false
-        }
-    }
+    /// `put` without a fresh chain state found the node not registered in the chain view:
+    /// the caller reads the chain and tries again with what it read.
+    struct NotRegisteredInView: Error {}
 
     /// Stores a verified record if its seq is higher than the stored one, with the chain
-    /// state just read for it (`freshChain`; nil: the chain view's is kept).
+    /// state just read for it (`freshChain`); without one the node must be registered in
+    /// the chain view (else `NotRegisteredInView`, nothing written).
     func put(_ m: VerifiedNodeMetadata, freshChain: ChainNodeState?, now: Int64) async throws -> RegistryEntry {
         let json = String(decoding: try JSONEncoder.sorted.encode(m.record), as: UTF8.self)
         let entry = try await commits.write { db in
+            if let freshChain {
+                try Self.saveChain(db, m.nodeHash, freshChain, now: now)
+            } else if try !(Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT registered FROM chain_nodes WHERE node_hash = ?"), arguments: [m.nodeHash.hex])
+                ?? false)
+            {
+                throw NotRegisteredInView()
+            }
             if let stored = try String.fetchOne(
                 db.cachedStatement(sql: "SELECT seq FROM nodes WHERE node_id = ?"), arguments: [m.nodeID.hex]),
                 let storedSeq = UInt64(stored), m.seq <= storedSeq
             {
                 throw APIError.conflict("stale_seq", "seq \(m.seq) is not greater than the stored seq \(storedSeq)")
             }
-            if let freshChain { try Self.saveChain(db, m.nodeHash, freshChain, now: now) }
             try db.cachedStatement(
                 sql: """
                     INSERT INTO nodes (node_id, node_hash, record, seq, updated_at, trust, tier)
@@ -119,9 +122,9 @@ struct Store: Sendable {
             ).execute(arguments: [m.nodeID.hex, m.nodeHash.hex, json, String(m.seq), now])
             _ = try Self.recomputeTrust(db, m.nodeID.hex, now: now)
             try noteChange(db, m.nodeID.hex, now: now)
-            return try Self.entry(db, nodeID: m.nodeID.hex)!
+            return try Self.entry(db, nodeID: m.nodeID.hex, record: m.record)!
         }
-        keys.insert(m.nodeID.hex, m.publicKey)
+        keys.insert(m.nodeID, m.publicKey)
         return entry
     }
 
@@ -187,9 +190,10 @@ struct Store: Sendable {
 
     /// The stored, previously verified public key of a node.
     func publicKey(nodeID: String) async throws -> Ed25519PublicKey? {
-        if let key = keys[nodeID] { return key }
+        guard let id = NodeID(hex: nodeID) else { return nil }
+        if let key = keys[id] { return key }
         guard let key = try await pool.read({ db in try Self.publicKey(db, nodeID) }) else { return nil }
-        keys.insert(nodeID, key)
+        keys.insert(id, key)
         return key
     }
 
@@ -304,7 +308,9 @@ struct Store: Sendable {
 
     // MARK: - Inside a transaction
 
-    private static func entry(_ db: Database, nodeID: String) throws -> RegistryEntry? {
+    /// The entry of `nodeID`; `record`, when the caller has the stored record at hand,
+    /// saves decoding its JSON again.
+    private static func entry(_ db: Database, nodeID: String, record: NodeMetadata? = nil) throws -> RegistryEntry? {
         guard let row = try Row.fetchOne(
             db.cachedStatement(
                 sql: """
@@ -314,7 +320,7 @@ struct Store: Sendable {
                     FROM nodes n LEFT JOIN chain_nodes c ON c.node_hash = n.node_hash WHERE n.node_id = ?
                     """), arguments: [nodeID])
         else { return nil }
-        let record = try JSONDecoder().decode(NodeMetadata.self, from: Data((row["record"] as String).utf8))
+        let record = try record ?? JSONDecoder().decode(NodeMetadata.self, from: Data((row["record"] as String).utf8))
         return RegistryEntry(
             record: record, nodeHash: row["node_hash"], trust: row["trust"], tier: row["tier"],
             registered: (row["registered"] as Bool?) ?? false, verified: (row["verified"] as Bool?) ?? false,
