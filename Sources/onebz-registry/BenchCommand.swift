@@ -10,7 +10,8 @@ import NodeRegistry
 /// signed heartbeats (`POST /v1/verify`) and record updates (`PUT /v1/nodes/{id}`) from
 /// `--connections` keep-alive HTTP/1.1 connections, each owning every C-th node so a
 /// node's writes stay in order (timestamps and seqs only go up). Requests are signed
-/// just before they are sent (libsodium, ~20 µs each: the tool prints its share).
+/// just before they are sent (libsodium, ~20-70 µs each: the tool prints its share), or
+/// with `--presign N` N of each kind per node before the load phase starts.
 /// A subcommand of the registry's binary: it needs the record and heartbeat signing of
 /// NodeRegistry and is built by the same `swift build --product onebz-registry`.
 struct BenchCommand: AsyncParsableCommand {
@@ -34,6 +35,10 @@ struct BenchCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("bad-every"), help: "Every Nth write carries a bad signature (0: none); must get 403.")
     var badEvery: Int = 0
+
+    @Option(
+        help: "Heartbeats and records signed per node before the load phase (0: each signed just before it is sent).")
+    var presign: Int = 0
 
     @Flag(name: .customLong("no-register"), help: "Skip the first PUT of each key (records are there already).")
     var noRegister = false
@@ -65,8 +70,30 @@ struct BenchCommand: AsyncParsableCommand {
         // A seq above anything an earlier run on the same database stored (ms since 1970;
         // a run sends far fewer than 1,000 updates per node and second).
         let seqBase = UInt64(Date().timeIntervalSince1970 * 1000)
-        let nodes = seeds.map { BenchNode(key: Ed25519PrivateKey(seed: $0), seq: seqBase) }
-        let plan = BenchPlan(updates: updates, badEvery: badEvery, register: !noRegister, seconds: seconds)
+        var nodes = seeds.map { BenchNode(key: Ed25519PrivateKey(seed: $0), seq: seqBase) }
+        if presign > 0 {
+            // Signed before any request is sent, on every core; the CPU printed below
+            // counts from here (what sending costs, not signing).
+            let now = Int64(Date().timeIntervalSince1970)
+            let (heartbeats, records) = (updates < 1, updates > 0)
+            let count = presign
+            let chunks = stride(from: 0, to: nodes.count, by: 1_000).map { $0..<min($0 + 1_000, nodes.count) }
+            let signed = try await withThrowingTaskGroup(of: (Range<Int>, [BenchNode]).self) { group in
+                for range in chunks {
+                    let part = Array(nodes[range])
+                    group.addTask {
+                        var part = part
+                        for i in part.indices { try part[i].presign(count, heartbeats: heartbeats, records: records, now: now) }
+                        return (range, part)
+                    }
+                }
+                return try await group.reduce(into: [(Range<Int>, [BenchNode])]()) { $0.append($1) }
+            }
+            for (range, part) in signed { nodes.replaceSubrange(range, with: part) }
+        }
+        let cpuBefore = Self.processCPUSeconds()
+        let plan = BenchPlan(
+            updates: updates, badEvery: badEvery, register: !noRegister, seconds: seconds, presign: max(0, presign))
         let started = ContinuousClock.now
         let results = try await withThrowingTaskGroup(of: BenchWorker.Result.self) { group in
             for c in 0..<connections {
@@ -77,11 +104,23 @@ struct BenchCommand: AsyncParsableCommand {
         }
         let merged = BenchWorker.Result.merged(results)
         print(merged.summary(nodes: nodes.count, connections: connections, elapsed: ContinuousClock.now - started))
+        print(String(format: "generator CPU: %.2f s (user + system, after presigning)", Self.processCPUSeconds() - cpuBefore))
         if let report {
             let data = try JSONEncoder.sorted.encode(BenchReport(nodes: results.flatMap(\.nodes)))
             try data.write(to: URL(fileURLWithPath: report))
         }
         if merged.connectionErrors > 0 { throw ExitCode(3) }
+    }
+
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        #if os(Linux)
+            getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        #else
+            getrusage(RUSAGE_SELF, &usage)
+        #endif
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     static func readSeeds(_ path: String) throws -> [[UInt8]] {
@@ -105,6 +144,7 @@ struct BenchPlan: Sendable {
     var badEvery: Int
     var register: Bool
     var seconds: Double
+    var presign: Int
 
     /// Whether the n-th write (0-based) of a connection is a record update: spreads the
     /// fraction evenly rather than at random, so short runs get it exactly.
@@ -130,6 +170,47 @@ struct BenchNode: Sendable {
         seq += 1
         let s = Int(seq % 16_777_216)
         return try NodeMetadata.signed(by: key, ipv4: ["10.\(s >> 16).\((s >> 8) & 255).\(s & 255)"], ipv6: [], seq: seq)
+    }
+
+    private var presignedHeartbeats: [(timestamp: Int64, body: [UInt8])] = []
+    private var presignedRecords: [(seq: UInt64, body: [UInt8])] = []
+
+    /// Signs `count` heartbeats (timestamps from `now` up) and/or records ahead.
+    mutating func presign(_ count: Int, heartbeats: Bool, records: Bool, now: Int64) throws {
+        var copy = self
+        for _ in 0..<count {
+            if heartbeats {
+                let hb = copy.nextHeartbeat(now: now)
+                presignedHeartbeats.append((hb.timestamp, Array(try JSONEncoder().encode(hb))))
+            }
+            if records {
+                let r = try copy.nextRecord()
+                presignedRecords.append((r.seq, Array(try JSONEncoder().encode(r))))
+            }
+        }
+        presignedHeartbeats.reverse()
+        presignedRecords.reverse()
+    }
+
+    /// The next presigned heartbeat's body, if one is left and not too old for the
+    /// registry's clock window (it then counts as sent: `lastTimestamp` moves).
+    mutating func takeHeartbeat(now: Int64) -> [UInt8]? {
+        while let next = presignedHeartbeats.popLast() {
+            guard next.timestamp > lastTimestamp, next.timestamp > now - 200 else { continue }
+            lastTimestamp = next.timestamp
+            return next.body
+        }
+        return nil
+    }
+
+    /// The next presigned record's body, if one is left (`seq` moves to it).
+    mutating func takeRecord() -> [UInt8]? {
+        while let next = presignedRecords.popLast() {
+            guard next.seq > seq else { continue }
+            seq = next.seq
+            return next.body
+        }
+        return nil
     }
 
     /// The next heartbeat: now, or one second after the last when a node beats faster

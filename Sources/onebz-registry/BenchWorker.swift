@@ -106,13 +106,13 @@ struct BenchWorker {
                     let i = n % nodes.count
                     let bad = plan.isBad(n)
                     if plan.isUpdate(n) {
-                        var body = try signedBody { try nodes[i].nextRecord() }
+                        var body = try nodes[i].takeRecord() ?? signedBody { try nodes[i].nextRecord() }
                         if bad { body = Self.corruptSignature(body) }
                         let ok = try await timed(bad ? .bad : .update, .PUT, "/v1/nodes/\(nodes[i].nodeID)", body)
                         if ok { reports[i].seqs.append(nodes[i].seq) } else if bad { reports[i].rejectedSeqs.append(nodes[i].seq) }
                     } else {
                         let now = Int64(Date().timeIntervalSince1970)
-                        var body = try signedBody { nodes[i].nextHeartbeat(now: now) }
+                        var body = try nodes[i].takeHeartbeat(now: now) ?? signedBody { nodes[i].nextHeartbeat(now: now) }
                         if bad { body = Self.corruptSignature(body) }
                         let ok = try await timed(bad ? .bad : .heartbeat, .POST, "/v1/verify", body)
                         if ok { reports[i].heartbeats.append(nodes[i].lastTimestamp) } else if bad {
