@@ -77,11 +77,14 @@ final class GroupCommit: Sendable {
             s.queue.removeFirst(n)
             return batch
         }
-        do {
-            try await pool.write { db in
+        // GRDB's completion-based write, not its async one: the leader's task being
+        // cancelled (its client went away) must not abort the batch of the others.
+        let committed = await withCheckedContinuation { (done: CheckedContinuation<Result<Void, any Error>, Never>) in
+            pool.asyncWrite({ db in
                 for waiter in batch { waiter.execute(db) }
-            }
-        } catch {
+            }, completion: { _, result in done.resume(returning: result) })
+        }
+        if case .failure(let error) = committed {
             for waiter in batch { waiter.fail(error) }
         }
         let next = state.withLock { s -> Waiter? in
