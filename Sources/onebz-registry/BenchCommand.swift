@@ -64,7 +64,8 @@ struct BenchCommand: AsyncParsableCommand {
     func run() async throws {
         let seeds = try Self.readSeeds(keys)
         guard seeds.count >= connections else {
-            throw ValidationError("\(seeds.count) keys for \(connections) connections: give at least one key per connection")
+            throw ValidationError(
+                "\(seeds.count) keys for \(connections) connections: give at least one key per connection")
         }
         let (host, port) = hostPort!
         // A seq above anything an earlier run on the same database stored (ms since 1970;
@@ -83,7 +84,9 @@ struct BenchCommand: AsyncParsableCommand {
                     let part = Array(nodes[range])
                     group.addTask {
                         var part = part
-                        for i in part.indices { try part[i].presign(count, heartbeats: heartbeats, records: records, now: now) }
+                        for i in part.indices {
+                            try part[i].presign(count, heartbeats: heartbeats, records: records, now: now)
+                        }
                         return (range, part)
                     }
                 }
@@ -104,7 +107,10 @@ struct BenchCommand: AsyncParsableCommand {
         }
         let merged = BenchWorker.Result.merged(results)
         print(merged.summary(nodes: nodes.count, connections: connections, elapsed: ContinuousClock.now - started))
-        print(String(format: "generator CPU: %.2f s (user + system, after presigning)", Self.processCPUSeconds() - cpuBefore))
+        print(
+            String(
+                format: "generator CPU: %.2f s (user + system, after presigning)", Self.processCPUSeconds() - cpuBefore)
+        )
         if let report {
             let data = try JSONEncoder.sorted.encode(BenchReport(nodes: results.flatMap(\.nodes)))
             try data.write(to: URL(fileURLWithPath: report))
@@ -169,7 +175,8 @@ struct BenchNode: Sendable {
     mutating func nextRecord() throws -> NodeMetadata {
         seq += 1
         let s = Int(seq % 16_777_216)
-        return try NodeMetadata.signed(by: key, ipv4: ["10.\(s >> 16).\((s >> 8) & 255).\(s & 255)"], ipv6: [], seq: seq)
+        return try NodeMetadata.signed(
+            by: key, ipv4: ["10.\(s >> 16).\((s >> 8) & 255).\(s & 255)"], ipv6: [], seq: seq)
     }
 
     private var presignedHeartbeats: [(timestamp: Int64, body: [UInt8])] = []

@@ -53,7 +53,9 @@ struct BenchWorker {
                     "\(kind.rawValue): \(ok.count) ok, \(rate), p50 \(Self.fmt(Self.percentile(ok, 0.50))) ms, "
                         + "p99 \(Self.fmt(Self.percentile(ok, 0.99))) ms; answers {\(codes)}")
             }
-            if loadSeconds > 0 { lines.append("writes: \(Int(Double(writes) / loadSeconds))/s (heartbeats + updates, 2xx)") }
+            if loadSeconds > 0 {
+                lines.append("writes: \(Int(Double(writes) / loadSeconds))/s (heartbeats + updates, 2xx)")
+            }
             if signed > 0 {
                 let us = Double(signing.components.attoseconds) / 1e12 + Double(signing.components.seconds) * 1e6
                 lines.append("signing: \(Self.fmt(us / Double(signed))) µs per request, \(Self.fmt(us / 1e6)) s of CPU")
@@ -81,7 +83,8 @@ struct BenchWorker {
                     let t0 = ContinuousClock.now
                     let answer = try await send(method, path, body)
                     let d = ContinuousClock.now - t0
-                    result.note(kind, answer, ms: Double(d.components.attoseconds) / 1e15 + Double(d.components.seconds) * 1e3)
+                    result.note(
+                        kind, answer, ms: Double(d.components.attoseconds) / 1e15 + Double(d.components.seconds) * 1e3)
                     return (200..<300).contains(answer.status)
                 }
                 func signedBody(_ make: () throws -> some Encodable) throws -> [UInt8] {
@@ -109,19 +112,27 @@ struct BenchWorker {
                         var body = try nodes[i].takeRecord() ?? signedBody { try nodes[i].nextRecord() }
                         if bad { body = Self.corruptSignature(body) }
                         let ok = try await timed(bad ? .bad : .update, .PUT, "/v1/nodes/\(nodes[i].nodeID)", body)
-                        if ok { reports[i].seqs.append(nodes[i].seq) } else if bad { reports[i].rejectedSeqs.append(nodes[i].seq) }
+                        if ok {
+                            reports[i].seqs.append(nodes[i].seq)
+                        } else if bad {
+                            reports[i].rejectedSeqs.append(nodes[i].seq)
+                        }
                     } else {
                         let now = Int64(Date().timeIntervalSince1970)
-                        var body = try nodes[i].takeHeartbeat(now: now) ?? signedBody { nodes[i].nextHeartbeat(now: now) }
+                        var body =
+                            try nodes[i].takeHeartbeat(now: now) ?? signedBody { nodes[i].nextHeartbeat(now: now) }
                         if bad { body = Self.corruptSignature(body) }
                         let ok = try await timed(bad ? .bad : .heartbeat, .POST, "/v1/verify", body)
-                        if ok { reports[i].heartbeats.append(nodes[i].lastTimestamp) } else if bad {
+                        if ok {
+                            reports[i].heartbeats.append(nodes[i].lastTimestamp)
+                        } else if bad {
                             reports[i].rejectedHeartbeats.append(nodes[i].lastTimestamp)
                         }
                     }
                     n += 1
                 }
-                result.loadSeconds = Double((ContinuousClock.now - start).components.seconds)
+                result.loadSeconds =
+                    Double((ContinuousClock.now - start).components.seconds)
                     + Double((ContinuousClock.now - start).components.attoseconds) / 1e18
             }
         } catch {
@@ -137,7 +148,8 @@ struct BenchWorker {
     static func corruptSignature(_ body: [UInt8]) -> [UInt8] {
         var body = body
         let key = Array(#""signature":""#.utf8)
-        guard let at = (0...(body.count - key.count)).first(where: { body[$0..<$0 + key.count].elementsEqual(key) }) else {
+        guard let at = (0...(body.count - key.count)).first(where: { body[$0..<$0 + key.count].elementsEqual(key) })
+        else {
             return body
         }
         let i = at + key.count

@@ -80,9 +80,10 @@ final class GroupCommit: Sendable {
         // GRDB's completion-based write, not its async one: the leader's task being
         // cancelled (its client went away) must not abort the batch of the others.
         let committed = await withCheckedContinuation { (done: CheckedContinuation<Result<Void, any Error>, Never>) in
-            pool.asyncWrite({ db in
-                for waiter in batch { waiter.execute(db) }
-            }, completion: { _, result in done.resume(returning: result) })
+            pool.asyncWrite(
+                { db in
+                    for waiter in batch { waiter.execute(db) }
+                }, completion: { _, result in done.resume(returning: result) })
         }
         if case .failure(let error) = committed {
             for waiter in batch { waiter.fail(error) }

@@ -32,6 +32,8 @@ final class KeyCache: Sendable {
             (a, b, c, d) = (word(0), word(1), word(2), word(3))
         }
 
-        var array: [UInt8] { [a, b, c, d].flatMap { w in (0..<8).map { UInt8(truncatingIfNeeded: w >> (56 - 8 * $0)) } } }
+        var array: [UInt8] {
+            [a, b, c, d].flatMap { w in (0..<8).map { UInt8(truncatingIfNeeded: w >> (56 - 8 * $0)) } }
+        }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import NodeRegistry
-import Testing
 import TestSupport
+import Testing
 
 /// Many concurrent writers against the real onebz-registry (group commit, docs/registry.md
 /// "Storage and durability"): `onebz-registry bench` as the client (20 keep-alive
@@ -20,11 +20,14 @@ import TestSupport
         // Refused as bad_signature only: 403, or 400 when the corruption hit a JSON escape
         // (`\/`) and the base64 no longer decodes to 64 bytes.
         #expect(
-            output.range(of: #"bad: 0 ok, [^\n]*answers \{(40[03] bad_signature: \d+(, )?)+\}"#, options: .regularExpression)
+            output.range(
+                of: #"bad: 0 ok, [^\n]*answers \{(40[03] bad_signature: \d+(, )?)+\}"#, options: .regularExpression)
                 != nil, "\(output)")
         let accepted = run.report.nodes.reduce(0) { $0 + $1.heartbeats.count + $1.seqs.count }
         #expect(accepted >= 1_000, "only \(accepted) writes accepted: \(output)")
-        #expect(run.report.nodes.contains { !$0.rejectedHeartbeats.isEmpty } && run.report.nodes.contains { !$0.rejectedSeqs.isEmpty })
+        #expect(
+            run.report.nodes.contains { !$0.rejectedHeartbeats.isEmpty }
+                && run.report.nodes.contains { !$0.rejectedSeqs.isEmpty })
         try await Self.expectStored(h, run.report, exact: true)
         // Durable: the same after a crash.
         try await h.restart(signal: SIGKILL)
@@ -43,13 +46,18 @@ import TestSupport
         }
         try await h.restart(signal: SIGKILL)
         let run = try await burst
-        #expect(run.result.stderr.contains("connection ended"), "the burst was not cut by the kill: \(run.result.stderr)")
+        #expect(
+            run.result.stderr.contains("connection ended"), "the burst was not cut by the kill: \(run.result.stderr)")
         let accepted = run.report.nodes.reduce(0) { $0 + $1.heartbeats.count + $1.seqs.count }
         #expect(accepted >= 300)
         try await Self.expectStored(h, run.report, exact: false)
         let integrity = try Command.run(
             "python3",
-            ["-c", "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('pragma integrity_check').fetchone()[0])", h.dbPath])
+            [
+                "-c",
+                "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('pragma integrity_check').fetchone()[0])",
+                h.dbPath,
+            ])
         #expect(integrity.stdout == "ok\n", "\(integrity.stderr)")
     }
 
@@ -85,7 +93,8 @@ import TestSupport
         let tag = UInt32.random(in: 0...UInt32.max)
         for i in 0..<count {
             let key = Ed25519PrivateKey(seed: (0..<32).map { _ in UInt8.random(in: 0...255) })
-            let receipt = try await h.devnet.registerNode(nodeHash: key.publicKey.nodeID.nodeHash.hex, name: "load\(i)-\(tag).1bz")
+            let receipt = try await h.devnet.registerNode(
+                nodeHash: key.publicKey.nodeID.nodeHash.hex, name: "load\(i)-\(tag).1bz")
             #expect(receipt.succeeded)
             keys.append(key)
         }
@@ -128,7 +137,11 @@ import TestSupport
     static func expectStored(_ h: RegistryHarness, _ report: LoadReport, exact: Bool) async throws {
         let stored = try Command.run(
             "python3",
-            ["-c", "import sqlite3,sys\nfor r in sqlite3.connect(sys.argv[1]).execute('select node_id, ts from heartbeats'): print(r[0], r[1])", h.dbPath])
+            [
+                "-c",
+                "import sqlite3,sys\nfor r in sqlite3.connect(sys.argv[1]).execute('select node_id, ts from heartbeats'): print(r[0], r[1])",
+                h.dbPath,
+            ])
         let beats = Set(stored.stdout.split(separator: "\n").map(String.init))
         let rows = try await feed(h)
         #expect(zip(rows, rows.dropFirst()).allSatisfy { $0.cursor < $1.cursor }, "feed cursors not increasing")
@@ -145,11 +158,15 @@ import TestSupport
             let rowsForNode = perNode[node.nodeID] ?? 0
             if exact {
                 #expect(entry.metadata.seq == lastSeq)
-                #expect(rowsForNode == node.seqs.count, "\(node.nodeID): \(rowsForNode) feed rows for \(node.seqs.count) records")
+                #expect(
+                    rowsForNode == node.seqs.count,
+                    "\(node.nodeID): \(rowsForNode) feed rows for \(node.seqs.count) records")
                 #expect(entry.lastHeartbeat == node.heartbeats.max())
             } else {
                 #expect(entry.metadata.seq >= lastSeq, "an acknowledged record of \(node.nodeID) was lost")
-                #expect((node.seqs.count...node.seqs.count + 1).contains(rowsForNode), "\(node.nodeID): \(rowsForNode) rows, \(node.seqs.count) records")
+                #expect(
+                    (node.seqs.count...node.seqs.count + 1).contains(rowsForNode),
+                    "\(node.nodeID): \(rowsForNode) rows, \(node.seqs.count) records")
             }
             #expect(!node.rejectedSeqs.contains(entry.metadata.seq))
         }
