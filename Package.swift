@@ -146,7 +146,8 @@ let package = Package(
             name: "onebz-registry",
             dependencies: [
                 "NodeRegistry", "ChainReader", "HTTPServerGuard", hummingbird, grdb, argumentParser, serviceLifecycle,
-                logging, nioCore, .product(name: "HummingbirdCore", package: "hummingbird"),
+                logging, nioCore, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
             ]),
         .executableTarget(
             name: "onebz",

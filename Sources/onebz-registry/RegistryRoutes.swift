@@ -71,11 +71,20 @@ struct RegistryRoutes: Sendable {
         }
         let verified: VerifiedNodeMetadata
         do { verified = try record.verify() } catch { throw APIError.record(error) }
-        let state = try await chainState(verified.nodeHash)
-        guard state.registered else {
-            throw APIError.forbidden("unregistered", "node \(id) (nodeHash \(verified.nodeHash)) is not registered on chain")
+        // Registered on chain: the registry's chain view answers when it has the node
+        // registered (registration is permanent in the contract, and a reorg makes the
+        // view re-read every node), so record updates cost no eth_call; a node the view
+        // does not know registered yet (its first record, or the follower is behind) is
+        // read live with nodes(nodeHash), and that state is saved with the record.
+        do {
+            return Self.json(200, try await store.put(verified, freshChain: nil, now: clock()))
+        } catch is Store.NotRegisteredInView {
+            let state = try await chainState(verified.nodeHash)
+            guard state.registered else {
+                throw APIError.forbidden("unregistered", "node \(id) (nodeHash \(verified.nodeHash)) is not registered on chain")
+            }
+            return Self.json(200, try await store.put(verified, freshChain: state, now: clock()))
         }
-        return Self.json(200, try await store.put(verified, chain: state, now: clock()))
     }
 
     func heartbeat(_ request: Request) async throws -> Response {

@@ -2,11 +2,18 @@ import Foundation
 import GRDB
 import NodeRegistry
 
-/// The registry database (SQLite in WAL mode via GRDB's DatabasePool). Every mutation is
-/// one transaction that first checks and then writes, so a rejected request writes
-/// nothing and a kill -9 leaves either the old or the new state.
+/// The registry database (SQLite in WAL mode via GRDB's DatabasePool). Every mutation
+/// first checks and then writes, atomically: the API's writes in a savepoint of a group
+/// commit (`GroupCommit`: concurrent requests share one transaction and one fsync, each
+/// answered after it commits), the chain sweep's in transactions of their own. A rejected
+/// request writes nothing and a kill -9 leaves either the old or the new state.
 struct Store: Sendable {
     let pool: DatabasePool
+    let commits: GroupCommit
+    /// Verified public keys by node id: a node id is the hash of its key, so an entry
+    /// never goes stale (heartbeats and endorsements check signatures with it before
+    /// their write, without a read and a JSON decode of the stored record).
+    let keys = KeyCache()
     /// Heartbeats and endorsements further than this from the registry clock are refused.
     static let maxClockSkew: Int64 = 300
     /// Rows the change feed keeps (`--changes-retain`); older cursors must resync.
@@ -16,8 +23,13 @@ struct Store: Sendable {
         self.changesRetain = Int64(max(1, changesRetain))
         var config = Configuration()
         config.busyMode = .timeout(5)
+        // Every commit fsyncs the WAL: a 2xx answer survives a power loss, not only a
+        // crash of the process (NORMAL would lose the last commits then). Group commit
+        // pays that once per batch (docs/registry.md, Storage and durability).
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         pool = try DatabasePool(path: path, configuration: config)
         try Self.migrator.migrate(pool)
+        commits = GroupCommit(pool: pool)
     }
 
     static var migrator: DatabaseMigrator {
@@ -76,29 +88,44 @@ struct Store: Sendable {
 
     // MARK: Records
 
-    /// Stores a verified record if its seq is higher than the stored one.
-    func put(_ m: VerifiedNodeMetadata, chain: ChainNodeState, now: Int64) async throws -> RegistryEntry {
+    /// `put` without a fresh chain state found the node not registered in the chain view:
+    /// the caller reads the chain and tries again with what it read.
+    struct NotRegisteredInView: Error {}
+
+    /// Stores a verified record if its seq is higher than the stored one, with the chain
+    /// state just read for it (`freshChain`); without one the node must be registered in
+    /// the chain view (else `NotRegisteredInView`, nothing written).
+    func put(_ m: VerifiedNodeMetadata, freshChain: ChainNodeState?, now: Int64) async throws -> RegistryEntry {
         let json = String(decoding: try JSONEncoder.sorted.encode(m.record), as: UTF8.self)
-        return try await pool.write { db in
+        let entry = try await commits.write { db in
+            if let freshChain {
+                try Self.saveChain(db, m.nodeHash, freshChain, now: now)
+            } else if try !(Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT registered FROM chain_nodes WHERE node_hash = ?"), arguments: [m.nodeHash.hex])
+                ?? false)
+            {
+                throw NotRegisteredInView()
+            }
             if let stored = try String.fetchOne(
-                db, sql: "SELECT seq FROM nodes WHERE node_id = ?", arguments: [m.nodeID.hex]),
+                db.cachedStatement(sql: "SELECT seq FROM nodes WHERE node_id = ?"), arguments: [m.nodeID.hex]),
                 let storedSeq = UInt64(stored), m.seq <= storedSeq
             {
                 throw APIError.conflict("stale_seq", "seq \(m.seq) is not greater than the stored seq \(storedSeq)")
             }
-            try Self.saveChain(db, m.nodeHash, chain, now: now)
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO nodes (node_id, node_hash, record, seq, updated_at, trust, tier)
                     VALUES (?, ?, ?, ?, ?, 0, '')
                     ON CONFLICT(node_id) DO UPDATE SET record = excluded.record, seq = excluded.seq,
                         updated_at = excluded.updated_at
-                    """,
-                arguments: [m.nodeID.hex, m.nodeHash.hex, json, String(m.seq), now])
+                    """
+            ).execute(arguments: [m.nodeID.hex, m.nodeHash.hex, json, String(m.seq), now])
             _ = try Self.recomputeTrust(db, m.nodeID.hex, now: now)
             try noteChange(db, m.nodeID.hex, now: now)
-            return try Self.entry(db, nodeID: m.nodeID.hex)!
+            return try Self.entry(db, nodeID: m.nodeID.hex, record: m.record)!
         }
+        keys.insert(m.nodeID, m.publicKey)
+        return entry
     }
 
     /// Stores verified records in one transaction (`onebz-registry import`), each as
@@ -163,7 +190,11 @@ struct Store: Sendable {
 
     /// The stored, previously verified public key of a node.
     func publicKey(nodeID: String) async throws -> Ed25519PublicKey? {
-        try await pool.read { db in try Self.publicKey(db, nodeID) }
+        guard let id = NodeID(hex: nodeID) else { return nil }
+        if let key = keys[id] { return key }
+        guard let key = try await pool.read({ db in try Self.publicKey(db, nodeID) }) else { return nil }
+        keys.insert(id, key)
+        return key
     }
 
     // MARK: Heartbeats and endorsements
@@ -172,18 +203,19 @@ struct Store: Sendable {
     /// outside the single writer, so a flood of bogus ones queues no writes).
     func heartbeat(_ hb: Heartbeat, now: Int64) async throws -> RegistryEntry {
         try Self.checkSkew(hb.timestamp, now: now)
-        return try await pool.write { db in
-            guard try Self.publicKey(db, hb.nodeID) != nil else {
+        return try await commits.write { db in
+            guard try Self.hasRecord(db, hb.nodeID) else {
                 throw APIError.notFound("node \(hb.nodeID) has no record here; publish one first")
             }
-            let last = try Int64.fetchOne(db, sql: "SELECT MAX(ts) FROM heartbeats WHERE node_id = ?", arguments: [hb.nodeID])
+            let last = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT MAX(ts) FROM heartbeats WHERE node_id = ?"), arguments: [hb.nodeID])
             if let last, hb.timestamp <= last {
                 throw APIError.conflict("replay", "timestamp \(hb.timestamp) is not after the last heartbeat (\(last))")
             }
-            try db.execute(sql: "INSERT INTO heartbeats (node_id, ts) VALUES (?, ?)", arguments: [hb.nodeID, hb.timestamp])
-            try db.execute(
-                sql: "DELETE FROM heartbeats WHERE node_id = ? AND ts < ?",
-                arguments: [hb.nodeID, now - Trust.uptimeWindow - Self.maxClockSkew])
+            try db.cachedStatement(sql: "INSERT INTO heartbeats (node_id, ts) VALUES (?, ?)")
+                .execute(arguments: [hb.nodeID, hb.timestamp])
+            try db.cachedStatement(sql: "DELETE FROM heartbeats WHERE node_id = ? AND ts < ?")
+                .execute(arguments: [hb.nodeID, now - Trust.uptimeWindow - Self.maxClockSkew])
             if try Self.recomputeTrust(db, hb.nodeID, now: now) { try noteChange(db, hb.nodeID, now: now) }
             return try Self.entry(db, nodeID: hb.nodeID)!
         }
@@ -192,8 +224,8 @@ struct Store: Sendable {
     /// Stores an endorsement whose signature the caller checked and whose nodes are registered.
     func endorse(_ e: Endorsement, now: Int64) async throws -> RegistryEntry {
         try Self.checkSkew(e.timestamp, now: now)
-        return try await pool.write { db in
-            guard try Self.publicKey(db, e.nodeID) != nil else {
+        return try await commits.write { db in
+            guard try Self.hasRecord(db, e.nodeID) else {
                 throw APIError.notFound("endorsed node \(e.nodeID) has no record here")
             }
             if let last = try Int64.fetchOne(
@@ -276,22 +308,28 @@ struct Store: Sendable {
 
     // MARK: - Inside a transaction
 
-    private static func entry(_ db: Database, nodeID: String) throws -> RegistryEntry? {
+    /// The entry of `nodeID`; `record`, when the caller has the stored record at hand,
+    /// saves decoding its JSON again.
+    private static func entry(_ db: Database, nodeID: String, record: NodeMetadata? = nil) throws -> RegistryEntry? {
         guard let row = try Row.fetchOne(
-            db,
-            sql: """
-                SELECT n.record, n.node_hash, n.trust, n.tier, n.updated_at,
-                       c.registered, c.verified, c.stake_wei,
-                       (SELECT MAX(ts) FROM heartbeats h WHERE h.node_id = n.node_id) AS last_heartbeat
-                FROM nodes n LEFT JOIN chain_nodes c ON c.node_hash = n.node_hash WHERE n.node_id = ?
-                """, arguments: [nodeID])
+            db.cachedStatement(
+                sql: """
+                    SELECT n.record, n.node_hash, n.trust, n.tier, n.updated_at,
+                           c.registered, c.verified, c.stake_wei,
+                           (SELECT MAX(ts) FROM heartbeats h WHERE h.node_id = n.node_id) AS last_heartbeat
+                    FROM nodes n LEFT JOIN chain_nodes c ON c.node_hash = n.node_hash WHERE n.node_id = ?
+                    """), arguments: [nodeID])
         else { return nil }
-        let record = try JSONDecoder().decode(NodeMetadata.self, from: Data((row["record"] as String).utf8))
+        let record = try record ?? JSONDecoder().decode(NodeMetadata.self, from: Data((row["record"] as String).utf8))
         return RegistryEntry(
             record: record, nodeHash: row["node_hash"], trust: row["trust"], tier: row["tier"],
             registered: (row["registered"] as Bool?) ?? false, verified: (row["verified"] as Bool?) ?? false,
             stakeWei: (row["stake_wei"] as String?) ?? "0", updatedAt: row["updated_at"],
             lastHeartbeat: row["last_heartbeat"] as Int64?)
+    }
+
+    private static func hasRecord(_ db: Database, _ nodeID: String) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM nodes WHERE node_id = ?"), arguments: [nodeID]) ?? false
     }
 
     private static func publicKey(_ db: Database, _ nodeID: String) throws -> Ed25519PublicKey? {
@@ -308,27 +346,28 @@ struct Store: Sendable {
     }
 
     private static func saveChain(_ db: Database, _ hash: NodeHash, _ s: ChainNodeState, now: Int64) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO chain_nodes (node_hash, registered, wallet, dns_name, verified, stake_wei, checked_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(node_hash) DO UPDATE SET registered = excluded.registered, wallet = excluded.wallet,
                     dns_name = excluded.dns_name, verified = excluded.verified, stake_wei = excluded.stake_wei,
                     checked_at = excluded.checked_at
-                """,
-            arguments: [hash.hex, s.registered, s.wallet, s.dnsName, s.verified, s.stakeWei.digits, now])
+                """
+        ).execute(arguments: [hash.hex, s.registered, s.wallet, s.dnsName, s.verified, s.stakeWei.digits, now])
     }
 
     /// Recomputes and stores one node's trust and tier; true when either changed.
     private static func recomputeTrust(_ db: Database, _ nodeID: String, now: Int64) throws -> Bool {
         guard let row = try Row.fetchOne(
-            db,
-            sql: """
-                SELECT n.trust, n.tier, c.registered, c.verified, c.stake_wei FROM nodes n
-                LEFT JOIN chain_nodes c ON c.node_hash = n.node_hash WHERE n.node_id = ?
-                """, arguments: [nodeID])
+            db.cachedStatement(
+                sql: """
+                    SELECT n.trust, n.tier, c.registered, c.verified, c.stake_wei FROM nodes n
+                    LEFT JOIN chain_nodes c ON c.node_hash = n.node_hash WHERE n.node_id = ?
+                    """), arguments: [nodeID])
         else { return false }
-        let beats = try Int64.fetchAll(db, sql: "SELECT ts FROM heartbeats WHERE node_id = ?", arguments: [nodeID])
+        let beats = try Int64.fetchAll(
+            db.cachedStatement(sql: "SELECT ts FROM heartbeats WHERE node_id = ?"), arguments: [nodeID])
         let endorsers = try Self.countingEndorsers(db, nodeID)
         let registered = (row["registered"] as Bool?) ?? false
         let verified = registered && ((row["verified"] as Bool?) ?? false)
@@ -338,7 +377,8 @@ struct Store: Sendable {
         let score = registered ? Trust.score(inputs) : 0
         let tier = Trust.tier(verified: verified, registered: registered, score: score)
         guard score != row["trust"] as Int || tier != row["tier"] as String else { return false }
-        try db.execute(sql: "UPDATE nodes SET trust = ?, tier = ? WHERE node_id = ?", arguments: [score, tier, nodeID])
+        try db.cachedStatement(sql: "UPDATE nodes SET trust = ?, tier = ? WHERE node_id = ?")
+            .execute(arguments: [score, tier, nodeID])
         return true
     }
 
@@ -346,13 +386,13 @@ struct Store: Sendable {
     /// seen chain state is registered and verified or staked (`Trust.countsAsEndorser`).
     private static func countingEndorsers(_ db: Database, _ nodeID: String) throws -> Int {
         let rows = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT c.registered, c.verified, c.stake_wei FROM endorsements e
-                JOIN nodes n ON n.node_id = e.endorser
-                JOIN chain_nodes c ON c.node_hash = n.node_hash
-                WHERE e.node_id = ? AND e.endorser != ?
-                """, arguments: [nodeID, nodeID])
+            db.cachedStatement(
+                sql: """
+                    SELECT c.registered, c.verified, c.stake_wei FROM endorsements e
+                    JOIN nodes n ON n.node_id = e.endorser
+                    JOIN chain_nodes c ON c.node_hash = n.node_hash
+                    WHERE e.node_id = ? AND e.endorser != ?
+                    """), arguments: [nodeID, nodeID])
         return rows.filter { row in
             Trust.countsAsEndorser(
                 registered: row["registered"], verified: row["verified"],
@@ -361,7 +401,7 @@ struct Store: Sendable {
     }
 
     private func noteChange(_ db: Database, _ nodeID: String, now: Int64) throws {
-        try db.execute(sql: "INSERT INTO changes (node_id, at) VALUES (?, ?)", arguments: [nodeID, now])
+        try db.cachedStatement(sql: "INSERT INTO changes (node_id, at) VALUES (?, ?)").execute(arguments: [nodeID, now])
         try pruneChanges(db, lastCursor: db.lastInsertedRowID)
     }
 
@@ -370,12 +410,13 @@ struct Store: Sendable {
         // for rolled-back transactions, never reused).
         let horizon = lastCursor - changesRetain
         guard horizon > 0 else { return }
-        try db.execute(sql: "DELETE FROM changes WHERE cursor <= ?", arguments: [horizon])
-        try db.execute(
+        try db.cachedStatement(sql: "DELETE FROM changes WHERE cursor <= ?").execute(arguments: [horizon])
+        try db.cachedStatement(
             sql: """
                 INSERT INTO feed_meta (key, value) VALUES ('pruned_through', ?)
                 ON CONFLICT(key) DO UPDATE SET value = MAX(value, excluded.value)
-                """, arguments: [horizon])
+                """
+        ).execute(arguments: [horizon])
     }
 }
 
