@@ -99,6 +99,16 @@ public final class EventFollower: Service, Sendable {
         return (follower, stream)
     }
 
+    /// The range of `action` to ask again in halves after `error`: a provider's cap refused
+    /// it, or it timed out (a node scanning a busy stretch more slowly than the timeout:
+    /// the same range would time out again, leaving the node computing an answer nobody
+    /// reads). Nil: not a range, or another failure (retried after a poll interval).
+    static func rangeToShrink(_ action: EventFollowerStateMachine.Action, _ error: JSONRPCError) -> ClosedRange<UInt64>? {
+        guard case .fetchRange(let range) = action else { return nil }
+        if error.isRangeTooLarge { return range }
+        return error.kind == .timeout && range.count > 1 ? range : nil
+    }
+
     /// Polls until the task is cancelled or the service group shuts down gracefully.
     public func run() async throws {
         defer { onFinish() }
@@ -149,30 +159,13 @@ public final class EventFollower: Service, Sendable {
                     let events = machine.headerReceived(number, header)
                     try await deliver(events, machine)
                 }
-            } catch let error as JSONRPCError where error.isRangeTooLarge {
-                if case .fetchRange(let range) = action {
-                    machine.rangeTooLarge(range)
-                    rangeShrinks.increment()
-                    logger.info(
-                        "eth_getLogs range too large, shrinking",
-                        metadata: ["blocks": "\(machine.maxRange)", "error": "\(error.message)"])
-                } else {
-                    machine.failed()
-                }
-            } catch let error as JSONRPCError where error.kind == .timeout {
-                // A range the endpoints cannot answer within the timeout (eth_getLogs over a
-                // busy stretch, a slow node): asking the same range again would time out
-                // again, and each try leaves the endpoint computing an answer nobody reads.
-                if case .fetchRange(let range) = action, range.count > 1 {
-                    machine.rangeTooLarge(range)
-                    rangeShrinks.increment()
-                    logger.warning(
-                        "eth_getLogs range timed out, shrinking",
-                        metadata: ["blocks": "\(machine.maxRange)", "error": "\(error)"])
-                } else {
-                    logger.warning("follower poll failed, retrying", metadata: ["action": "\(action)", "error": "\(error)"])
-                    machine.failed()
-                }
+            } catch let error as JSONRPCError where Self.rangeToShrink(action, error) != nil {
+                machine.rangeTooLarge(Self.rangeToShrink(action, error)!)
+                rangeShrinks.increment()
+                logger.log(
+                    level: error.isRangeTooLarge ? .info : .warning,
+                    error.isRangeTooLarge ? "eth_getLogs range too large, shrinking" : "eth_getLogs range timed out, shrinking",
+                    metadata: ["blocks": "\(machine.maxRange)", "error": "\(error)"])
             } catch is CancellationError {
                 throw CancellationError()
             } catch let error as FollowerQuorumError {

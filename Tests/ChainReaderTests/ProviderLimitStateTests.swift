@@ -181,6 +181,20 @@ import Testing
         #expect(state.pick(now: now, avoiding: [0, 1]).0 == 0, "every usable endpoint failed: start over")
     }
 
+    /// A range is asked again in halves when a cap refuses it or when it times out (a node
+    /// slow over a busy stretch); a one-block range that times out, a header, or another
+    /// failure waits for the next poll instead.
+    @Test func capsAndTimeoutsShrinkARangeOtherFailuresDoNot() {
+        let timeout = JSONRPCError(.timeout, method: "eth_getLogs", endpoint: "x", message: "no answer within 1 s")
+        let cap = JSONRPCError(.rpc, method: "eth_getLogs", endpoint: "x", message: "block range too large", rpcCode: -32005)
+        let reset = JSONRPCError(.transport, method: "eth_getLogs", endpoint: "x", message: "connection reset")
+        #expect(EventFollower.rangeToShrink(.fetchRange(10...60), timeout) == 10...60)
+        #expect(EventFollower.rangeToShrink(.fetchRange(10...60), cap) == 10...60)
+        #expect(EventFollower.rangeToShrink(.fetchRange(10...10), timeout) == nil, "one block cannot be halved")
+        #expect(EventFollower.rangeToShrink(.fetchRange(10...60), reset) == nil)
+        #expect(EventFollower.rangeToShrink(.fetchHeader(10), timeout) == nil)
+    }
+
     @Test func batchLimitsShrinkPerEndpoint() {
         var state = EndpointState(count: 2, maxBatchSize: 100)
         #expect(state.refusedBatch(0, size: 100, limit: 10) == 10)
