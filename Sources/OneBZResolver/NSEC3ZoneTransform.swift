@@ -34,6 +34,8 @@ package final class NSEC3ZoneTransform: ZoneTransferTransform {
         var serial: UInt32?
         /// A build runs in the background (`startInBackground`).
         var building = false
+        /// Differences made while it runs: signed onto it when it is in.
+        var pending: [ZoneDifference] = []
     }
 
     package init(
@@ -52,22 +54,49 @@ package final class NSEC3ZoneTransform: ZoneTransferTransform {
     /// `start` on a thread of its own: a zone restored from its snapshot answers at once
     /// (onebzd's answers sign themselves); transfers are refused (SERVFAIL) until the
     /// signed zone is in, and it is built once, not again by each transfer asking
-    /// meanwhile. (A `Thread`, not Dispatch's global queues: on Linux those share their
-    /// width with Swift's cooperative pool, and this is minutes of CPU at a million names.)
+    /// meanwhile. Differences made during the build (their journal steps are unsigned, so
+    /// IXFR falls back to AXFR across them) are signed onto it when it is in.
+    /// (A `Thread`, not Dispatch's global queues: on Linux those share their width with
+    /// Swift's cooperative pool, and this is minutes of CPU at a million names.)
     package func startInBackground(_ version: any ZoneVersion) {
         state.withLockedValue {
             $0.building = true
+            $0.pending = []
             $0.serial = version.serial
         }
-        let thread = Thread { self.keep(self.build(version), serial: version.serial, finishing: true) }
+        let thread = Thread { self.finishBackground(self.build(version)) }
         thread.name = "onebz-nsec3-build"
         thread.start()
     }
 
-    /// Stores a built zone unless a difference moved the zone past its serial meanwhile.
-    private func keep(_ built: NSEC3ZoneMaintainer?, serial: UInt32, finishing: Bool = false) {
+    private func finishBackground(_ built: NSEC3ZoneMaintainer?) {
+        let now = clock()
         state.withLockedValue { state in
-            if finishing { state.building = false }
+            defer {
+                state.building = false
+                state.pending = []
+            }
+            guard var zone = built else { return }
+            do {
+                // With the build's keys: a key change meanwhile re-signs with the next step.
+                for difference in state.pending {
+                    guard SerialNumber.of(soa: zone.soa) == SerialNumber.of(soa: difference.oldSOA) else { return }
+                    _ = try Self.sign(difference, onto: &zone, signer: zone.signer, now: now)
+                }
+            } catch {
+                logger.error(
+                    "zone transfers: signing the differences made during the build failed; rebuilt on the next transfer",
+                    metadata: ["error": "\(error)"])
+                return
+            }
+            state.zone = zone
+            state.serial = SerialNumber.of(soa: zone.soa)
+        }
+    }
+
+    /// Stores a built zone unless a difference moved the zone past its serial meanwhile.
+    private func keep(_ built: NSEC3ZoneMaintainer?, serial: UInt32) {
+        state.withLockedValue { state in
             guard let built else { return }
             if let newest = state.serial, SerialNumber.isLess(serial, newest) { return }
             state.zone = built
@@ -107,9 +136,15 @@ package final class NSEC3ZoneTransform: ZoneTransferTransform {
     }
 
     package func difference(_ difference: ZoneDifference) -> ZoneDifference? {
+        // During a background build the step waits for it (no keys needed now).
+        if queuedForBuild(difference) { return nil }
         let now = clock()
         let current = signer()
         return state.withLockedValue { state in
+            if state.building {
+                state.pending.append(difference)
+                return nil
+            }
             state.serial = SerialNumber.of(soa: difference.newSOA) ?? state.serial
             guard var zone = state.zone, let current, SerialNumber.of(soa: zone.soa) == SerialNumber.of(soa: difference.oldSOA)
             else {
@@ -117,13 +152,7 @@ package final class NSEC3ZoneTransform: ZoneTransferTransform {
                 return nil
             }
             do {
-                var change = SignedZoneChange()
-                if Self.keyTags(current) != Self.keyTags(zone.signer) {
-                    change = try zone.refresh(now: now, signer: current)
-                }
-                let applied = try zone.apply(
-                    removed: difference.removed, added: difference.added, newSOA: difference.newSOA, now: now)
-                change = Self.combine(change, then: applied)
+                let change = try Self.sign(difference, onto: &zone, signer: current, now: now)
                 state.zone = zone
                 return ZoneDifference(
                     oldSOA: difference.oldSOA, newSOA: difference.newSOA,
@@ -137,6 +166,25 @@ package final class NSEC3ZoneTransform: ZoneTransferTransform {
                 return nil
             }
         }
+    }
+
+    private func queuedForBuild(_ difference: ZoneDifference) -> Bool {
+        state.withLockedValue { state in
+            guard state.building else { return false }
+            state.pending.append(difference)
+            return true
+        }
+    }
+
+    /// `difference` signed onto `zone` (re-signed first with `signer`'s keys if they
+    /// changed): the signed records removed and added.
+    private static func sign(
+        _ difference: ZoneDifference, onto zone: inout NSEC3ZoneMaintainer, signer: ZoneSigner, now: UInt32
+    ) throws -> SignedZoneChange {
+        var change = SignedZoneChange()
+        if keyTags(signer) != keyTags(zone.signer) { change = try zone.refresh(now: now, signer: signer) }
+        let applied = try zone.apply(removed: difference.removed, added: difference.added, newSOA: difference.newSOA, now: now)
+        return combine(change, then: applied)
     }
 
     package func isDue() -> Bool {

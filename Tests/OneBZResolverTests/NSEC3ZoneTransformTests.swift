@@ -5,6 +5,7 @@ import DNSTestSupport
 import DNSWire
 import NIOConcurrencyHelpers
 import Testing
+import ZoneTransfer
 
 @testable import OneBZResolver
 
@@ -57,7 +58,8 @@ struct NSEC3ZoneTransformTests {
     }
 
     /// A restored zone is signed in the background: transfers get nothing (SERVFAIL)
-    /// until the signed zone is in, and asking meanwhile does not start a second build.
+    /// until the signed zone is in, asking meanwhile does not start a second build, and a
+    /// difference made meanwhile is signed onto the build.
     @Test func aBackgroundBuildIsWaitedForNotRepeated() async throws {
         let f = Fixture(MaterializedZoneTests.names)
         f.sync(7, registering: Array(MaterializedZoneTests.names.keys))
@@ -73,12 +75,18 @@ struct NSEC3ZoneTransformTests {
         transform.startInBackground(version)
         #expect(transform.version(version) == nil, "transfers wait for the build")
         #expect(!transform.isReady)
+        // The zone moves on while it builds: the step is signed onto the build when it is in.
+        let step = ZoneDifference(oldSOA: version.soa, newSOA: version.soa.withSOASerial(8), removed: [], added: [])
+        #expect(transform.difference(step) == nil, "no signed step during the build: IXFR falls back to AXFR")
         gate.signal()
         let deadline = ContinuousClock.now + .seconds(20)
         while !transform.isReady, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         let signed = try #require(transform.version(version))
-        #expect(signed.serial == 7)
+        #expect(signed.serial == 8, "the build with the step made meanwhile")
         #expect(builds.withLockedValue { $0 } == 1, "built once")
+        let next = ZoneDifference(
+            oldSOA: version.soa.withSOASerial(8), newSOA: version.soa.withSOASerial(9), removed: [], added: [])
+        #expect(transform.difference(next) != nil, "and the steps after it are signed again")
     }
 
     @Test func aDifferenceThatCannotBeSignedRestartsTheJournal() async throws {
