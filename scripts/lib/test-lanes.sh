@@ -121,7 +121,7 @@ count_item() {
       failed=$(grep -E '^✘ Test .* failed after' "$log" | grep -cv '^✘ Test run with' || true) ;;
     python:*)
       ran=$(sed -n 's/^Ran \([0-9]*\) tests\? in .*/\1/p' "$log" | tail -n 1)
-      failed=$(grep -oE '(failures|errors)=[0-9]+' "$log" | awk -F= '{ s += $2 } END { print s + 0 }')
+      failed=$({ grep -oE '(failures|errors)=[0-9]+' "$log" || true; } | awk -F= '{ s += $2 } END { print s + 0 }')
       passed=$(( ${ran:-0} - failed )) ;;
     *) if [ "$status" = ok ]; then passed=1 failed=0; else passed=0 failed=1; fi ;;
   esac
