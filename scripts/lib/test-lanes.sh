@@ -37,23 +37,24 @@ reap_item() {
   kill -KILL "${left[@]}" 2>/dev/null || true
 }
 
-# The command line of one item.
+# The command line of one item, as words in the array `cmd` (an array, not a string:
+# a checkout whose path has a space still runs).
 item_command() {
   local item=$1
   case $item in
-    unit) echo "$test_binary --testing-library swift-testing --no-parallel --skip ^IntegrationTests\\." ;;
-    IntegrationTests.*) echo "$test_binary --testing-library swift-testing --no-parallel --filter ^${item//./\\.}/" ;;
-    python:*) echo "$top_dir/.venv-devnet/bin/python -m unittest -v devnet.tests.${item#python:}" ;;
-    script:*) echo "$top_dir/scripts/tests/${item#script:}" ;;
-    demo-smoke) echo "env STACK_NO_BUILD=1 $top_dir/scripts/demo-smoke" ;;
-    release-smoke) echo "env STACK_NO_BUILD=1 RELEASE_SMOKE_ONEBZD_ONLY=1 $top_dir/scripts/release-smoke" ;;
+    unit) cmd=("$test_binary" --testing-library swift-testing --no-parallel --skip '^IntegrationTests\.') ;;
+    IntegrationTests.*) cmd=("$test_binary" --testing-library swift-testing --no-parallel --filter "^${item//./\\.}/") ;;
+    python:*) cmd=("$top_dir/.venv-devnet/bin/python" -m unittest -v "devnet.tests.${item#python:}") ;;
+    script:*) cmd=("$top_dir/scripts/tests/${item#script:}") ;;
+    demo-smoke) cmd=(env STACK_NO_BUILD=1 "$top_dir/scripts/demo-smoke") ;;
+    release-smoke) cmd=(env STACK_NO_BUILD=1 RELEASE_SMOKE_ONEBZD_ONLY=1 "$top_dir/scripts/release-smoke") ;;
   esac
 }
 
 # Runs one item in the background of the lanes; its line goes to $TEST_LOG_DIR/results.
 run_item() {
-  local name=$1 log="$TEST_LOG_DIR/${1//[:\/]/_}.log" start end status marker="$$-$BASHPID-$1" cmd
-  read -r -a cmd <<<"$(item_command "$name")"
+  local name=$1 log="$TEST_LOG_DIR/${1//[:\/]/_}.log" start end status marker="$$-$BASHPID-$1" cmd=()
+  item_command "$name"
   start=$(date +%s.%N)
   if [ "$name" = release-smoke ] && ! wait_release_build; then
     { echo "the release build failed (status $(cat "$TEST_LOG_DIR/release-build.status" 2>/dev/null || echo "none: stopped"));" \
