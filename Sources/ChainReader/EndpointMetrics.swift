@@ -12,7 +12,7 @@ struct EndpointMetrics: Sendable {
     private let requestsPerMinute: Gauge
     private let rateLimitedCount: Counter
     private let batchSizeGauge: Gauge
-    let height: Gauge
+    private let height: Gauge
     private let wrongChain: Gauge
     private let errors: [String: Counter]
     private let statistics: EndpointStatistics
@@ -68,6 +68,11 @@ struct EndpointMetrics: Sendable {
         return true
     }
 
+    /// A height the endpoint reported (`latest`: its head; otherwise a block it served).
+    func reported(height value: UInt64, latest: Bool) {
+        height.record(Int64(clamping: statistics.height(name, value, latest: latest)))
+    }
+
     private func count(_ kind: String) {
         errors[kind]?.increment()
         statistics.error(name, kind: kind)
@@ -84,38 +89,4 @@ struct EndpointMetrics: Sendable {
         default: return "invalid_response"
         }
     }
-}
-
-/// The heights endpoints reported (eth_blockNumber, or a block they served), process
-/// wide and keyed by endpoint name, so that each one's lag behind the highest is known
-/// whichever client asked. Feeds `onebz_chain_endpoint_lag_blocks`.
-package final class EndpointHeights: Sendable {
-    package static let shared = EndpointHeights()
-
-    private let state = NIOLockedValueBox<[String: UInt64]>([:])
-    private let lagGauges = NIOLockedValueBox<[String: Gauge]>([:])
-
-    /// `latest`: the endpoint's own head (it may go down after a restart); otherwise a
-    /// block it served (its head is at least that). Returns the height now known.
-    @discardableResult
-    package func record(_ name: String, height: UInt64, latest: Bool) -> UInt64 {
-        let snapshot = state.withLockedValue { heights -> [String: UInt64] in
-            heights[name] = latest ? height : max(heights[name] ?? 0, height)
-            return heights
-        }
-        let top = snapshot.values.max() ?? 0
-        for (endpoint, value) in snapshot {
-            let gauge = lagGauges.withLockedValue { gauges in
-                if let gauge = gauges[endpoint] { return gauge }
-                let gauge = Gauge(label: "onebz_chain_endpoint_lag_blocks", dimensions: [("endpoint", endpoint)])
-                gauges[endpoint] = gauge
-                return gauge
-            }
-            gauge.record(Int64(clamping: top - value))
-        }
-        return snapshot[name] ?? height
-    }
-
-    /// The last height each endpoint reported.
-    package var heights: [String: UInt64] { state.withLockedValue { $0 } }
 }

@@ -1,9 +1,12 @@
+import Metrics
 import NIOConcurrencyHelpers
 
 /// Per-endpoint numbers of the whole process, keyed by endpoint name (scheme://host:port),
 /// whichever client sent the request: what `/status/chain` reports (`EndpointReport`),
 /// kept beside the `/metrics` series `EndpointMetrics` records at the same moments.
-/// Also whether the endpoint serves the expected chain (checked before its first use).
+/// Also whether the endpoint serves the expected chain (checked before its first use),
+/// and the height each reported, so that each one's lag behind the highest is known
+/// whichever client asked (`onebz_chain_endpoint_lag_blocks`).
 package final class EndpointStatistics: Sendable {
     package static let shared = EndpointStatistics()
 
@@ -21,9 +24,11 @@ package final class EndpointStatistics: Sendable {
         var batchSize = 0
         var budget: Double?
         var chainID = ChainIDState.unchecked
+        var height: UInt64?
     }
 
     private let state = NIOLockedValueBox<[String: Counts]>([:])
+    private let lagGauges = NIOLockedValueBox<[String: Gauge]>([:])
     private let clock = ContinuousClock()
     private let start: ContinuousClock.Instant
 
@@ -73,18 +78,39 @@ package final class EndpointStatistics: Sendable {
         }
     }
 
-    /// The operator's view of `names` (in that order), heights from `heights`, lag behind
-    /// `head` (the block answers come from) when known.
-    package func reports(
-        _ names: [String], heights: [String: UInt64] = EndpointHeights.shared.heights, head: UInt64? = nil
-    ) -> [EndpointReport] {
+    /// A height the endpoint reported: `latest`, its own head (it may go down after a
+    /// restart); otherwise a block it served (its head is at least that). Returns the
+    /// height now known, and updates every endpoint's lag gauge.
+    @discardableResult
+    package func height(_ name: String, _ height: UInt64, latest: Bool) -> UInt64 {
+        let heights = state.withLockedValue { all -> [String: UInt64] in
+            let known = all[name]?.height ?? 0
+            all[name, default: Counts()].height = latest ? height : max(known, height)
+            return all.compactMapValues(\.height)
+        }
+        let top = heights.values.max() ?? 0
+        for (endpoint, value) in heights {
+            let gauge = lagGauges.withLockedValue { gauges in
+                if let gauge = gauges[endpoint] { return gauge }
+                let gauge = Gauge(label: "onebz_chain_endpoint_lag_blocks", dimensions: [("endpoint", endpoint)])
+                gauges[endpoint] = gauge
+                return gauge
+            }
+            gauge.record(Int64(clamping: top - value))
+        }
+        return heights[name] ?? height
+    }
+
+    /// The operator's view of `names` (in that order), lag behind the highest endpoint
+    /// and behind `head` (the block answers come from) when known.
+    package func reports(_ names: [String], head: UInt64? = nil) -> [EndpointReport] {
         let second = second
         let all = state.withLockedValue { $0 }
-        let top = heights.values.max()
+        let top = all.values.compactMap(\.height).max()
         return names.map { name in
             var report = EndpointReport(endpoint: name)
             let counts = all[name] ?? Counts()
-            report.height = heights[name]
+            report.height = counts.height
             if let height = report.height, let top { report.lag = top - min(top, height) }
             if let height = report.height, let head { report.behindHead = head - min(head, height) }
             report.requests = counts.requests

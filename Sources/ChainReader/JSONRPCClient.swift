@@ -285,14 +285,12 @@ public final class JSONRPCClient: Sendable {
         switch method {
         case "eth_blockNumber":
             if let text = result.stringValue, let height = UInt256(hexQuantity: text)?.uint64 {
-                let known = EndpointHeights.shared.record(names[index], height: height, latest: true)
-                metrics[index].height.record(Int64(clamping: known))
+                metrics[index].reported(height: height, latest: true)
             }
         case "eth_getBlockByNumber":
             // The gauge and /status/chain show the same height (a block served counts too).
             if let text = result["number"]?.stringValue, let height = UInt256(hexQuantity: text)?.uint64 {
-                let known = EndpointHeights.shared.record(names[index], height: height, latest: false)
-                metrics[index].height.record(Int64(clamping: known))
+                metrics[index].reported(height: height, latest: false)
             }
         default: break
         }
