@@ -110,7 +110,7 @@ build_binaries() {
     log "using the $config binaries as built ($bin_dir)"
     return 0
   fi
-  log "building onebzd, onebz-registry, onebz ($config; the first build takes 3-5 minutes, later ones seconds)"
+  log "building onebzd, onebz-registry, onebz, onebz-web ($config; the first build takes 3-5 minutes, later ones seconds)"
   swift build -c "$config" >"$build_log" 2>&1 &
   build_pid=$!
   stack_pids+=("$build_pid")  # so Ctrl-C stops it too
