@@ -11,9 +11,11 @@ certificate `onebz cert` made from the node's Ed25519 key. Standard library only
 
   node_site.py --listen 127.0.0.1:8443 --cert DIR/cert.pem --key DIR/key.pem --label shashi
 
-With --node-id the page also names the node id (what a browser test checks it reached).
+With --node-id the page also names the node id (what a browser test checks it reached)
+and, when a gateway sent X-Forwarded-Host, the name the browser asked for.
 """
 import argparse
+import html
 import http.server
 import json
 import ssl
@@ -70,7 +72,14 @@ def main():
             elif self.path == "/silent":
                 time.sleep(3600)
             else:
-                self.send(200, page, "text/html; charset=utf-8")
+                self.send(200, page + self.forwarded_note(), "text/html; charset=utf-8")
+
+        def forwarded_note(self):
+            host = self.headers.get("X-Forwarded-Host")
+            if not args.node_id or not host:
+                return ""
+            return ("<p>Reached through a gateway as <code id=\"forwarded-host\">%s</code> for the client %s.</p>\n"
+                    % (html.escape(host), html.escape(self.headers.get("X-Forwarded-For", "?"))))
 
         def do_HEAD(self):
             self.do_GET()
