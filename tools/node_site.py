@@ -10,8 +10,12 @@ certificate `onebz cert` made from the node's Ed25519 key. Standard library only
   HEAD            as GET, without the body
 
   node_site.py --listen 127.0.0.1:8443 --cert DIR/cert.pem --key DIR/key.pem --label shashi
+
+With --node-id the page also names the node id (what a browser test checks it reached)
+and, when a gateway sent X-Forwarded-Host, the name the browser asked for.
 """
 import argparse
+import html
 import http.server
 import json
 import ssl
@@ -25,9 +29,14 @@ def main():
     parser.add_argument("--cert", help="PEM certificate (omit for plain HTTP)")
     parser.add_argument("--key", help="PEM private key")
     parser.add_argument("--label", default="node")
+    parser.add_argument("--node-id", help="the node id (hex) to show on the page")
     args = parser.parse_args()
     host, port = args.listen.rsplit(":", 1)
     label = args.label
+    page = "<!doctype html><title>%s</title><h1>Hello from %s</h1>\n" % (label, label)
+    if args.node_id:
+        page += ("<p>This page is served by the node <code id=\"node-id\">%s</code>, over TLS with the key "
+                 "its 1bz name publishes.</p>\n" % args.node_id)
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -63,8 +72,14 @@ def main():
             elif self.path == "/silent":
                 time.sleep(3600)
             else:
-                self.send(200, "<!doctype html><title>%s</title><h1>Hello from %s</h1>\n" % (label, label),
-                          "text/html; charset=utf-8")
+                self.send(200, page + self.forwarded_note(), "text/html; charset=utf-8")
+
+        def forwarded_note(self):
+            host = self.headers.get("X-Forwarded-Host")
+            if not args.node_id or not host:
+                return ""
+            return ("<p>Reached through a gateway as <code id=\"forwarded-host\">%s</code> for the client %s.</p>\n"
+                    % (html.escape(host), html.escape(self.headers.get("X-Forwarded-For", "?"))))
 
         def do_HEAD(self):
             self.do_GET()

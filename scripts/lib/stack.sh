@@ -5,7 +5,7 @@
 #   top=...; stack_state=DIR; source scripts/lib/stack.sh
 #   build_binaries debug            # sets bin_dir; prints progress while it builds
 #   start_devnet PORT [STATE_DIR]   # sets devnet_port, devnet_dir
-#   start_registry PORT             # publishes the sample nodes' records
+#   start_registry PORT [ARGS...]   # publishes the sample nodes' records (ARGS: shashi's)
 #   write_onebzd_config FILE DNS_PORT HTTP_PORT RPC_PORT REGISTRY_PORT [SERVER_TOML [MORE_TOML]]
 #   start_onebzd FILE HTTP_PORT [ONEBZD_ARGS...]
 # Processes started with `start NAME ...` get $NAME_pid (dashes as underscores). Define
@@ -110,7 +110,7 @@ build_binaries() {
     log "using the $config binaries as built ($bin_dir)"
     return 0
   fi
-  log "building onebzd, onebz-registry, onebz ($config; the first build takes 3-5 minutes, later ones seconds)"
+  log "building onebzd, onebz-registry, onebz, onebz-web ($config; the first build takes 3-5 minutes, later ones seconds)"
   swift build -c "$config" >"$build_log" 2>&1 &
   build_pid=$!
   stack_pids+=("$build_pid")  # so Ctrl-C stops it too
@@ -149,17 +149,21 @@ start_devnet() {
   wait_ready devnet test -s "$devnet_dir/devnet.json"
 }
 
-# start_registry PORT: a fresh registry database following the devnet; then the sample
-# nodes publish their signed records, as an operator would with `onebz publish`.
+# start_registry PORT [SHASHI_PUBLISH_ARGS...]: a fresh registry database following the
+# devnet; then the sample nodes publish their signed records, as an operator would with
+# `onebz publish`. shashi.1bz's addresses and services are the arguments given (default:
+# documentation addresses, no service; the demo gives 127.0.0.1 and its site's port).
 start_registry() {
-  registry_port=$1
+  registry_port=$1; shift
+  local shashi=("$@")
+  [ ${#shashi[@]} -gt 0 ] || shashi=(--ipv4 192.0.2.10 --ipv4 192.0.2.11 --ipv6 2001:db8::10)
   rm -f "$stack_state"/registry.sqlite*
   start registry "$bin_dir/onebz-registry" --db "$stack_state/registry.sqlite" --listen "127.0.0.1:$registry_port" \
     --rpc "http://127.0.0.1:$devnet_port" --contract "$(devnet_field contract_address)" \
     --deploy-block "$(devnet_field deploy_block)" --poll-interval 1
   wait_ready registry curl -sf "http://127.0.0.1:$registry_port/healthz"
   "$bin_dir/onebz" publish --registry "http://127.0.0.1:$registry_port" --key "$(sample shashi.1bz private_key_path)" \
-    --ipv4 192.0.2.10 --ipv4 192.0.2.11 --ipv6 2001:db8::10 >"$stack_state/publish.log"
+    "${shashi[@]}" >"$stack_state/publish.log"
   "$bin_dir/onebz" publish --registry "http://127.0.0.1:$registry_port" --key "$(sample acme.1bz private_key_path)" \
     --ipv4 198.51.100.20 >>"$stack_state/publish.log"
 }

@@ -48,15 +48,17 @@ class WebDriver:
     def s(self, method, path, body=None):
         return self.call(method, f"/session/{self.session}{path}", body)
 
-    def start(self, chromium, user_data_dir):
+    # Nothing but loopback resolves: the page and its fetches stay on 127.0.0.1.
+    LOOPBACK_ONLY = "MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"
+
+    def start(self, chromium, user_data_dir, resolver_rules=LOOPBACK_ONLY, extra_args=()):
         args = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--no-first-run", "--no-default-browser-check", "--disable-background-networking",
                 "--disable-component-update", "--disable-default-apps", "--disable-sync",
                 "--disable-extensions", "--disable-domain-reliability", "--metrics-recording-only",
                 "--disable-breakpad", "--safebrowsing-disable-auto-update", "--password-store=basic",
-                # Nothing but loopback resolves: the page and its fetches stay on 127.0.0.1.
-                "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-                "--window-size=1000,760", f"--user-data-dir={user_data_dir}"]
+                "--no-proxy-server", f"--host-resolver-rules={resolver_rules}",
+                "--window-size=1000,760", f"--user-data-dir={user_data_dir}", *extra_args]
         options = {"args": args}
         if chromium:
             options["binary"] = chromium
