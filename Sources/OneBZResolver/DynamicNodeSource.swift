@@ -113,11 +113,11 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
             return .nameError
         }
         // Restarted from a zone snapshot and the follower not caught up yet: the restored
-        // records answer (upstream lookups wait for the first sync).
-        // Only the node's own name: service names (`_tcp`, `_PORT._tcp`) take the usual path.
-        if !head.isSynced, subname == .node, let payload = absence?.snapshotPayload(for: nodeName) {
+        // records answer, at the node name and its service names (upstream lookups wait
+        // for the first sync).
+        if !head.isSynced, let payload = absence?.snapshotPayload(for: nodeName) {
             metrics.snapshotAnswers.increment()
-            return renderFromZone(payload, name: name, type: type)
+            return renderFromZone(payload, name: name, subname: subname, type: type)
         }
         // The canonical key: for a node name, the same one the query's bytes give.
         let key = NameKey(nodeName)
@@ -331,12 +331,15 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
 
     /// Renders (and signs) an answer from a restored node's zone records (not cached:
     /// this serves only until the follower's first sync).
-    private func renderFromZone(_ payload: NodePayload, name: Name, type: RRType) -> DynamicAnswer {
+    private func renderFromZone(_ payload: NodePayload, name: Name, subname: NodeSubname, type: RRType)
+        -> DynamicAnswer
+    {
         let signing = settings.signer?().map {
             NodeAnswerRenderer.Signing(signer: $0, now: settings.wallClock(), negativeTTL: settings.negativeTTL)
         }
         return NodeAnswerRenderer.answer(
-            zoneRecords: payload.records ?? [], name: name, type: type, ttl: settings.positiveTTL, signing: signing)
+            zoneRecords: payload.records ?? [], name: name, subname: subname, type: type, ttl: settings.positiveTTL,
+            signing: signing)
     }
 
     /// A cached answer's expiry, no later than its signatures' refresh time: a

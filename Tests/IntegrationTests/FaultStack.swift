@@ -25,11 +25,12 @@ final class FaultStack: Sendable {
     /// - Parameter downAtStart: proxies stopped before onebzd starts (`restart()` them).
     /// - Parameter sections: more sections at the end of the file, given the stack's directory.
     /// - Parameter positiveTTL: `[ttl] positive` (1 s: fault tests see every lookup go upstream).
+    /// - Parameter shashiServices: the services shashi.1bz's record declares (TLSA, HTTPS).
     init(
         label: String, endpoints: Int = 1, chainTimeout: String = "1s", registryTimeout: String = "1s",
         chainSettings: String = "", httpPort: Int? = nil, materialize: Bool = false, profiles: [String?] = [],
         budgets: [Double?] = [], downAtStart: Set<Int> = [], positiveTTL: Int = 1,
-        sections: (URL) -> String = { _ in "" }
+        shashiServices: [NodeService] = [], sections: (URL) -> String = { _ in "" }
     ) async throws {
         directory = try Repo.scratchDirectory(label)
         devnet = try await Devnet.start(label: label + "-devnet")
@@ -51,7 +52,8 @@ final class FaultStack: Sendable {
             let (v4, v6) = DynamicStack.addresses(of: name)
             let key = try Ed25519PrivateKey(
                 pem: String(contentsOfFile: devnet.sample(name)!.privateKeyPath, encoding: .utf8))
-            let record = try NodeMetadata.signed(by: key, ipv4: v4, ipv6: v6, seq: 1)
+            let services = name == "shashi.1bz" ? shashiServices : []
+            let record = try NodeMetadata.signed(by: key, ipv4: v4, ipv6: v6, seq: 1, services: services)
             _ = try await RegistryClient(baseURL: "http://127.0.0.1:\(registryPort)", timeout: .seconds(5)).publish(record)
         }
         registryProxy = try await FaultProxy(name: "registry-proxy", targetPort: registryPort, directory: directory)

@@ -14,10 +14,13 @@ struct ZoneSnapshotIntegrationTests {
     static let snapshotName = "zone.snapshot"
 
     /// A materialising stack that writes its snapshot every `interval`.
+    /// shashi.1bz declares its web service, so the zone (and a snapshot) holds a TLSA at a
+    /// service name.
     static func stack(_ label: String, interval: String = "200ms", positiveTTL: Int = 1) async throws -> FaultStack {
         let devnetChainID: UInt64 = 131_277_322_940_537  // devnet/rpc.py
         return try await FaultStack(
             label: label, chainSettings: "chain_id = \(devnetChainID)", materialize: true, positiveTTL: positiveTTL,
+            shashiServices: [.https(port: 443)],
             sections: { directory in
                 """
                 [zone]
@@ -74,6 +77,8 @@ struct ZoneSnapshotIntegrationTests {
         let run = UInt32.random(in: 0...UInt32.max)
         let stack = try await Self.stack("snap-restart")
         try await Self.eventually(timeout: .seconds(30)) { stack.log().contains("zone snapshot written") }
+        let tlsa = try stack.dig(["_443._tcp.shashi.1bz", "TLSA"])
+        try #require(tlsa.answer.count == 1, "shashi declares https on 443: \(tlsa)")
         let txt = try stack.dig(["shashi.1bz", "TXT"])
         let a = try stack.dig(["shashi.1bz", "A"])
         try #require(txt.status == "NOERROR" && a.status == "NOERROR" && !a.answer.isEmpty)
@@ -91,10 +96,16 @@ struct ZoneSnapshotIntegrationTests {
         #expect(restartedTXT.status == "NOERROR" && restartedTXT.flags.contains("aa"), "\(restartedTXT)")
         #expect(Self.rdata(restartedTXT) == Self.rdata(txt))
         #expect(Self.rdata(try server.dig(["shashi.1bz", "A"])) == Self.rdata(a))
-        // A service name is not the node's name: never the node's A records at it (the
-        // restored records answer for the node's own name only; this one waits for the chain).
+        // Service names answer from the snapshot too, by the same rules as from the chain:
+        // the TLSA at the declared port, never the node's A records at a service name,
+        // no name at an undeclared port.
+        let restoredTLSA = try server.dig(["_443._tcp.shashi.1bz", "TLSA"])
+        #expect(restoredTLSA.flags.contains("aa") && Self.rdata(restoredTLSA) == Self.rdata(tlsa), "\(restoredTLSA)")
         let service = try server.dig(["_443._tcp.shashi.1bz", "A"])
-        #expect(service.answer.isEmpty, "\(service)")
+        #expect(service.status == "NOERROR" && service.answer.isEmpty, "\(service)")
+        let empty = try server.dig(["_tcp.shashi.1bz", "TXT"])
+        #expect(empty.status == "NOERROR" && empty.answer.isEmpty, "an empty non-terminal: \(empty)")
+        #expect(try server.dig(["_8443._tcp.shashi.1bz", "TLSA"]).status == "NXDOMAIN")
         let absent = try server.dig(["nobody-\(run).1bz", "A"])
         #expect(absent.status == "NXDOMAIN" && absent.flags.contains("aa"), "\(absent)")
         #expect(stack.rpc[0].count("http_requests") - requests == stack.rpc[0].count("fault:hang") - hangs,

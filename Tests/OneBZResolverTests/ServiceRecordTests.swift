@@ -187,4 +187,59 @@ import ZoneCache
         let plain = NodePayload(alias: [1], records: [.init(type: .a, rdata: [1, 2, 3, 4])])
         #expect(plain.encoded() == [1, 1, 2, 0, 1, 0, 4, 1, 2, 3, 4])
     }
+
+    /// A restored snapshot answers as the chain does: for every name of a node (its own,
+    /// `_tcp`, a declared and an undeclared `_PORT._tcp`) and every type, the zone
+    /// renderer's answer from the payload's records is byte for byte the facts renderer's,
+    /// unsigned and signed (Ed25519 signatures are deterministic), for a node with and
+    /// without services.
+    @Test(arguments: [[443], []])
+    func zoneRecordsAnswerAsTheFactsDo(ports: [Int]) throws {
+        let key = Ed25519PrivateKey(seed: Array(repeating: 5, count: 32))
+        let record = try NodeMetadata.signed(
+            by: key, ipv4: ["192.0.2.10"], ipv6: ["2001:db8::10"], seq: 1, services: ports.map { .https(port: $0) })
+        let facts = NodeFacts(
+            name: .alias("shashi.1bz"), nodeHash: key.publicKey.nodeID.nodeHash,
+            node: Node(
+                wallet: DynamicNodeSourceTests.wallet, dnsName: "shashi.1bz", verified: true, stakeAmount: .zero,
+                registeredAt: 1),
+            nodeID: key.publicKey.nodeID, metadata: .verified(try record.verify()), trust: nil, block: 1)
+        let owner = try Name("shashi.1bz")
+        let held = NodeAnswerRenderer.zoneRecords(facts, owner: owner, ttl: 300).compactMap {
+            NodePayload.record($0, owner: owner)
+        }
+        let signing = NodeAnswerRenderer.Signing(
+            signer: ZoneSigner(apex: EngineFixture.apex, keys: [try SigningKey.generate(algorithm: .ed25519)]),
+            now: DynamicSigningTests.start, negativeTTL: 300)
+        let subnames: [NodeSubname] = [.node, .tcp, .port(443), .port(80)]
+        let types: [RRType] = [.a, .aaaa, .txt, .https, .tlsa, .mx, .any]
+        for subname in subnames {
+            let name = try Name(subname.prefix + "ShAsHi.1bz")
+            for type in types {
+                for signing in [nil, signing] {
+                    let fromFacts = NodeAnswerRenderer.answer(
+                        .found(facts), name: name, subname: subname, type: type, ttl: 300, signing: signing)
+                    let fromZone = NodeAnswerRenderer.answer(
+                        zoneRecords: held, name: name, subname: subname, type: type, ttl: 300, signing: signing)
+                    #expect(
+                        Self.bytes(fromZone) == Self.bytes(fromFacts),
+                        "\(name) \(type) signed: \(signing != nil)")
+                }
+            }
+        }
+    }
+
+    /// What an answer puts on the wire, with its kind: comparable across renderers.
+    static func bytes(_ answer: DynamicAnswer) -> String {
+        switch answer {
+        case .records(let template): "records \(template.tail)"
+        case .noData: "noData"
+        case .nameError: "nameError"
+        case .serverFailure: "serverFailure"
+        case .signedRecords(let plain, let signed): "signedRecords \(plain.tail) \(signed.tail)"
+        case .signedNoData(let denial): "signedNoData \(denial.tail)"
+        case .signedNameError(let denial): "signedNameError \(denial.tail)"
+        @unknown default: "other"
+        }
+    }
 }
