@@ -27,9 +27,17 @@ public struct Heartbeat: Codable, Hashable, Sendable {
         Array("1bz-heartbeat-v1\n\(nodeID)\n\(timestamp)".utf8)
     }
 
-    /// Checks the signature against the node's known key (the registry's stored record).
+    /// Checks that `key` is the node's (its id is the SHA-256 of the key's PEM) and the
+    /// signature against it.
     public func verify(with key: Ed25519PublicKey) throws(RecordError) {
         guard NodeID(hex: nodeID) == key.nodeID else { throw .keyDoesNotMatchNodeID }
+        try verifySignature(withKeyOfNode: key)
+    }
+
+    /// Checks the signature against `key`, which the caller already knows to be the key of
+    /// `nodeID` (the registry keeps records under their key's id): the id is not derived
+    /// again (a PEM encoding and a SHA-256 per heartbeat).
+    public func verifySignature(withKeyOfNode key: Ed25519PublicKey) throws(RecordError) {
         guard let sig = Base64.decode(signature), sig.count == 64 else { throw .invalidSignatureEncoding }
         guard key.isValidSignature(sig, for: Self.canonicalBytes(nodeID: nodeID, timestamp: timestamp))
         else { throw .badSignature }
