@@ -217,11 +217,17 @@ import Testing
             "RFC2136_NAMESERVER": "127.0.0.1:\(server.port)", "RFC2136_TSIG_KEY": Self.keyName,
             "RFC2136_TSIG_SECRET": Self.secret, "RFC2136_TSIG_ALGORITHM": "hmac-sha256.",
             "RFC2136_PROPAGATION_TIMEOUT": "20", "RFC2136_POLLING_INTERVAL": "1",
+            // `*.gw.test` and `gw.test` share one challenge name: lego waits this between them (60 s by default).
+            "RFC2136_SEQUENCE_INTERVAL": "1",
         ]
         let started = ContinuousClock.now
+        // Under strace: every address lego connects to is recorded (lego may ask public
+        // resolvers for propagation; --dns.resolvers and --dns.disable-cp stop that).
+        let trace = directory.appendingPathComponent("lego.strace").path
         let lego = try await Command.runAsync(
-            "lego",
+            "strace",
             [
+                "-f", "-qq", "-e", "trace=connect,sendto,sendmsg,sendmmsg", "-o", trace, "lego",
                 "--server", "https://localhost:\(pebblePort)/dir", "--accept-tos", "--email", "ops@gw.test",
                 "--path", legoPath, "--dns", "rfc2136", "--dns.resolvers", "127.0.0.1:\(server.port)",
                 "--dns.disable-cp", "--key-type", "ec256", "-d", "*.gw.test", "-d", "gw.test", "run",
@@ -230,11 +236,23 @@ import Testing
         try (lego.stdout + lego.stderr).write(
             to: directory.appendingPathComponent("lego.log"), atomically: true, encoding: .utf8)
         #expect(lego.status == 0, "lego: \(lego.stdout)\n\(lego.stderr)\npebble: \(pebble.stdout())")
+        let traced = try String(contentsOfFile: trace, encoding: .utf8)
+        let addresses = Set(Self.matches(#"inet_addr\("([0-9.]+)"\)"#, in: traced))
+            .union(Self.matches(#"inet_pton\(AF_INET6, "([0-9a-f:.]+)""#, in: traced))
+        #expect(!addresses.isEmpty && addresses.allSatisfy { $0.hasPrefix("127.") || $0 == "::1" }, "\(addresses)")
         let certificate = legoPath + "/certificates/_.gw.test.crt"
         let text = try Command.run("openssl", ["x509", "-in", certificate, "-noout", "-ext", "subjectAltName"])
         #expect(text.stdout.contains("DNS:*.gw.test") && text.stdout.contains("DNS:gw.test"), "\(text.stdout)")
         // lego removed its challenge records: the names are empty again.
         #expect(try server.dig(["_acme-challenge.gw.test", "TXT"]).answer.isEmpty)
         print("lego against pebble and onebzd: \(elapsed)")
+    }
+
+    /// The first capture group of every match of `pattern`.
+    static func matches(_ pattern: String, in text: String) -> [String] {
+        guard let regex = try? NSRegularExpression(pattern: pattern) else { return [] }
+        return regex.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap { match in
+            Range(match.range(at: 1), in: text).map { String(text[$0]) }
+        }
     }
 }
