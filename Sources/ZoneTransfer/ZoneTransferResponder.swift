@@ -63,6 +63,8 @@ public struct ZoneTransferResponder: Sendable {
         public var serial: UInt32?
         /// The serial an IXFR asked from.
         public var clientSerial: UInt32?
+        /// An RFC 2136 update (applied when `refusal` is nil; `serial` is the zone's after it).
+        public var isUpdate = false
 
         public var description: String {
             var parts = ["\(type)", "\(rcode)"]
@@ -222,12 +224,13 @@ public struct ZoneTransferResponder: Sendable {
         _ request: [UInt8], _ updates: UpdateResponder, signer: TSIGSigner?, now: UInt64, event: TransferEvent
     ) -> Outcome {
         var event = event
+        event.isUpdate = true
         guard let message = try? Message(decoding: request) else {
             event.refusal = "malformed update"
             return error(.formErr, request: request, signer: signer, now: now, event: event)
         }
         let verdict = updates.apply(message, key: signer?.key.name, now: UInt32(truncatingIfNeeded: now))
-        event.refusal = verdict.reason.map { "UPDATE \($0)" }
+        event.refusal = verdict.reason
         event.serial = verdict.serial
         return error(verdict.rcode, request: request, signer: signer, now: now, event: event)
     }

@@ -185,35 +185,79 @@ import Testing
 
     /// Pebble (the ACME test CA) validates DNS-01 by asking onebzd; lego writes the
     /// challenge by RFC 2136 with the zone's TSIG key. Only loopback is used.
-    /// scripts/install-deps installs both (Debian `pebble`, `lego`).
-    static let acmeTools = ["/usr/bin/pebble", "/usr/bin/lego"].allSatisfy(FileManager.default.isExecutableFile)
+    /// scripts/install-deps installs them (Debian `pebble`, `lego`, `certbot`,
+    /// `python3-certbot-dns-rfc2136`, `strace`).
+    static let legoTools = ["/usr/bin/pebble", "/usr/bin/lego", "/usr/bin/strace"].allSatisfy(
+        FileManager.default.isExecutableFile)
+    static let certbotTools =
+        ["/usr/bin/pebble", "/usr/bin/certbot", "/usr/bin/strace"].allSatisfy(FileManager.default.isExecutableFile)
+        && FileManager.default.fileExists(atPath: "/usr/lib/python3/dist-packages/certbot_dns_rfc2136")
 
-    @Test(.enabled(if: acmeTools, "pebble or lego is not installed and scripts/install-deps could not install them"))
+    /// Pebble on loopback, its DNS-01 validation asking onebzd on `dnsPort`; `ca` is the
+    /// certificate of its ACME endpoint (for `localhost`), which the client must trust.
+    struct Pebble {
+        let process: ManagedProcess
+        let port: Int
+        let ca: String
+        var directoryURL: String { "https://localhost:\(port)/dir" }
+
+        init(directory: URL, dnsPort: Int) async throws {
+            let tls = try TestCertificate.selfSigned(in: directory, name: "pebble", hostname: "localhost")
+            port = FreePort.next()
+            ca = tls.certificatePath
+            let config = directory.appendingPathComponent("pebble.json")
+            try """
+                {"pebble": {"listenAddress": "127.0.0.1:\(port)",
+                  "managementListenAddress": "127.0.0.1:\(FreePort.next())",
+                  "certificate": "\(tls.certificatePath)", "privateKey": "\(tls.keyPath)",
+                  "httpPort": \(FreePort.next()), "tlsPort": \(FreePort.next()),
+                  "ocspResponderURL": "", "externalAccountBindingRequired": false}}
+                """.write(to: config, atomically: true, encoding: .utf8)
+            process = try ManagedProcess(
+                name: "pebble", executable: URL(fileURLWithPath: "/usr/bin/pebble"),
+                arguments: ["-config", config.path, "-dnsserver", "127.0.0.1:\(dnsPort)"], logDirectory: directory,
+                environment: ["PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": "0", "PEBBLE_AUTHZREUSE": "0"])
+            try await process.waitForTCP(port: port)
+        }
+    }
+
+    /// Runs a client under strace and returns its result and every IP address it sent
+    /// to or connected to (an ACME client may ask public resolvers; it must not here).
+    static func traced(_ name: String, _ arguments: [String], environment: [String: String], directory: URL)
+        async throws -> (result: CommandResult, addresses: Set<String>)
+    {
+        let trace = directory.appendingPathComponent("\(name).strace").path
+        let result = try await Command.runAsync(
+            "strace",
+            ["-f", "-qq", "-e", "trace=connect,sendto,sendmsg,sendmmsg", "-o", trace, name] + arguments,
+            environment: environment)
+        try (result.stdout + result.stderr).write(
+            to: directory.appendingPathComponent("\(name).log"), atomically: true, encoding: .utf8)
+        let text = try String(contentsOfFile: trace, encoding: .utf8)
+        let addresses = Set(matches(#"inet_addr\("([0-9.]+)"\)"#, in: text))
+            .union(matches(#"inet_pton\(AF_INET6, "([0-9a-f:.]+)""#, in: text))
+        return (result, addresses)
+    }
+
+    /// What both clients' runs must show: loopback only, the wildcard certificate, no
+    /// challenge left in the zone.
+    static func checkIssued(certificate: String, addresses: Set<String>, server: OnebzdServer) throws {
+        #expect(!addresses.isEmpty && addresses.allSatisfy { $0.hasPrefix("127.") || $0 == "::1" }, "\(addresses)")
+        let text = try Command.run("openssl", ["x509", "-in", certificate, "-noout", "-ext", "subjectAltName"])
+        #expect(text.stdout.contains("DNS:*.gw.test") && text.stdout.contains("DNS:gw.test"), "\(text.stdout)")
+        // The client removed its challenge records: the name is empty again.
+        #expect(try server.dig(["_acme-challenge.gw.test", "TXT"]).answer.isEmpty)
+    }
+
+    @Test(.enabled(if: legoTools, "pebble, lego or strace is not installed and scripts/install-deps could not install them"))
     func legoObtainsAWildcardCertificateFromPebble() async throws {
-        let setup = try Setup(label: "zones-acme")
+        let setup = try Setup(label: "zones-lego")
         let server = try await setup.start()
-        let directory = setup.directory
-        let tls = try TestCertificate.selfSigned(in: directory, name: "pebble", hostname: "localhost")
-        let pebblePort = FreePort.next()
-        let pebbleConfig = directory.appendingPathComponent("pebble.json")
-        try """
-            {"pebble": {"listenAddress": "127.0.0.1:\(pebblePort)",
-              "managementListenAddress": "127.0.0.1:\(FreePort.next())",
-              "certificate": "\(tls.certificatePath)", "privateKey": "\(tls.keyPath)",
-              "httpPort": \(FreePort.next()), "tlsPort": \(FreePort.next()),
-              "ocspResponderURL": "", "externalAccountBindingRequired": false}}
-            """.write(to: pebbleConfig, atomically: true, encoding: .utf8)
-        let pebble = try ManagedProcess(
-            name: "pebble", executable: URL(fileURLWithPath: "/usr/bin/pebble"),
-            arguments: ["-config", pebbleConfig.path, "-dnsserver", "127.0.0.1:\(server.port)"],
-            logDirectory: directory,
-            environment: ["PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": "0", "PEBBLE_AUTHZREUSE": "0"])
-        defer { _ = pebble.stop() }
-        try await pebble.waitForTCP(port: pebblePort)
-        let legoPath = directory.appendingPathComponent("lego").path
+        let pebble = try await Pebble(directory: setup.directory, dnsPort: server.port)
+        defer { _ = pebble.process.stop() }
+        let path = setup.directory.appendingPathComponent("lego").path
         let environment = [
-            "PATH": "/usr/bin:/bin", "HOME": directory.path,
-            "LEGO_CA_CERTIFICATES": tls.certificatePath,
+            "HOME": setup.directory.path, "LEGO_CA_CERTIFICATES": pebble.ca,
             "RFC2136_NAMESERVER": "127.0.0.1:\(server.port)", "RFC2136_TSIG_KEY": Self.keyName,
             "RFC2136_TSIG_SECRET": Self.secret, "RFC2136_TSIG_ALGORITHM": "hmac-sha256.",
             "RFC2136_PROPAGATION_TIMEOUT": "20", "RFC2136_POLLING_INTERVAL": "1",
@@ -221,31 +265,59 @@ import Testing
             "RFC2136_SEQUENCE_INTERVAL": "1",
         ]
         let started = ContinuousClock.now
-        // Under strace: every address lego connects to is recorded (lego may ask public
-        // resolvers for propagation; --dns.resolvers and --dns.disable-cp stop that).
-        let trace = directory.appendingPathComponent("lego.strace").path
-        let lego = try await Command.runAsync(
-            "strace",
+        // --dns.resolvers and --dns.disable-cp: no public resolver is asked.
+        let (lego, addresses) = try await Self.traced(
+            "lego",
             [
-                "-f", "-qq", "-e", "trace=connect,sendto,sendmsg,sendmmsg", "-o", trace, "lego",
-                "--server", "https://localhost:\(pebblePort)/dir", "--accept-tos", "--email", "ops@gw.test",
-                "--path", legoPath, "--dns", "rfc2136", "--dns.resolvers", "127.0.0.1:\(server.port)",
-                "--dns.disable-cp", "--key-type", "ec256", "-d", "*.gw.test", "-d", "gw.test", "run",
-            ], environment: environment)
+                "--server", pebble.directoryURL, "--accept-tos", "--email", "ops@gw.test", "--path", path,
+                "--dns", "rfc2136", "--dns.resolvers", "127.0.0.1:\(server.port)", "--dns.disable-cp",
+                "--key-type", "ec256", "-d", "*.gw.test", "-d", "gw.test", "run",
+            ], environment: environment, directory: setup.directory)
         let elapsed = ContinuousClock.now - started
-        try (lego.stdout + lego.stderr).write(
-            to: directory.appendingPathComponent("lego.log"), atomically: true, encoding: .utf8)
-        #expect(lego.status == 0, "lego: \(lego.stdout)\n\(lego.stderr)\npebble: \(pebble.stdout())")
-        let traced = try String(contentsOfFile: trace, encoding: .utf8)
-        let addresses = Set(Self.matches(#"inet_addr\("([0-9.]+)"\)"#, in: traced))
-            .union(Self.matches(#"inet_pton\(AF_INET6, "([0-9a-f:.]+)""#, in: traced))
-        #expect(!addresses.isEmpty && addresses.allSatisfy { $0.hasPrefix("127.") || $0 == "::1" }, "\(addresses)")
-        let certificate = legoPath + "/certificates/_.gw.test.crt"
-        let text = try Command.run("openssl", ["x509", "-in", certificate, "-noout", "-ext", "subjectAltName"])
-        #expect(text.stdout.contains("DNS:*.gw.test") && text.stdout.contains("DNS:gw.test"), "\(text.stdout)")
-        // lego removed its challenge records: the names are empty again.
-        #expect(try server.dig(["_acme-challenge.gw.test", "TXT"]).answer.isEmpty)
+        #expect(lego.status == 0, "lego: \(lego.stdout)\n\(lego.stderr)\npebble: \(pebble.process.stdout())")
+        try Self.checkIssued(certificate: path + "/certificates/_.gw.test.crt", addresses: addresses, server: server)
         print("lego against pebble and onebzd: \(elapsed)")
+    }
+
+    @Test(
+        .enabled(
+            if: certbotTools,
+            "pebble, certbot, python3-certbot-dns-rfc2136 or strace is not installed and scripts/install-deps could not install them"
+        ))
+    func certbotObtainsAWildcardCertificateFromPebble() async throws {
+        let setup = try Setup(label: "zones-certbot")
+        let server = try await setup.start()
+        let pebble = try await Pebble(directory: setup.directory, dnsPort: server.port)
+        defer { _ = pebble.process.stop() }
+        let base = setup.directory.appendingPathComponent("certbot")
+        let credentials = setup.directory.appendingPathComponent("rfc2136.ini").path
+        try """
+            dns_rfc2136_server = 127.0.0.1
+            dns_rfc2136_port = \(server.port)
+            dns_rfc2136_name = \(Self.keyName)
+            dns_rfc2136_secret = \(Self.secret)
+            dns_rfc2136_algorithm = HMAC-SHA256
+
+            """.write(toFile: credentials, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: credentials)
+        let started = ContinuousClock.now
+        let (certbot, addresses) = try await Self.traced(
+            "certbot",
+            [
+                "certonly", "--non-interactive", "--agree-tos", "-m", "ops@gw.test", "--server", pebble.directoryURL,
+                "--config-dir", base.appendingPathComponent("config").path,
+                "--work-dir", base.appendingPathComponent("work").path,
+                "--logs-dir", base.appendingPathComponent("logs").path,
+                "--dns-rfc2136", "--dns-rfc2136-credentials", credentials, "--dns-rfc2136-propagation-seconds", "1",
+                "-d", "*.gw.test", "-d", "gw.test",
+            ], environment: ["REQUESTS_CA_BUNDLE": pebble.ca, "HOME": setup.directory.path],
+            directory: setup.directory)
+        let elapsed = ContinuousClock.now - started
+        #expect(certbot.status == 0, "certbot: \(certbot.stdout)\n\(certbot.stderr)")
+        try Self.checkIssued(
+            certificate: base.appendingPathComponent("config/live/gw.test/cert.pem").path, addresses: addresses,
+            server: server)
+        print("certbot against pebble and onebzd: \(elapsed)")
     }
 
     /// The first capture group of every match of `pattern`.
