@@ -53,7 +53,8 @@ package struct UpdateResponder: Sendable {
             guard challenges <= zone.maxChallengeRecords else {
                 return (
                     nil,
-                    Verdict(rcode: .refused, reason: "more than \(zone.maxChallengeRecords) challenge records in \(origin)")
+                    Verdict(
+                        rcode: .refused, reason: "more than \(zone.maxChallengeRecords) challenge records in \(origin)")
                 )
             }
             // A TXT beside a CNAME (or under a delegation) would make the zone invalid.

@@ -118,7 +118,9 @@ public struct ZoneTransferResponder: Sendable {
         var signer: TSIGSigner? = nil
         switch TSIG.verify(raw, keys: configuration.keys, now: now) {
         case .unsigned:
-            if let updates, Self.isUpdate(raw) { return update(Array(raw), updates, signer: nil, now: now, event: event) }
+            if let updates, Self.isUpdate(raw) {
+                return update(Array(raw), updates, signer: nil, now: now, event: event)
+            }
             guard type == .axfr || type == .ixfr else { return .notForUs }
             request = Array(raw)
         case .verified(let unsigned, let verifiedSigner):

@@ -58,7 +58,8 @@ enum ServedZoneLoader {
             }
             guard file.zone == entry.origin.lowercased else {
                 throw ConfigurationError(
-                    key: "\(key).dnssec_key_files[\(position)]", "\(path) is a key of \(file.zone), not of \(entry.origin)")
+                    key: "\(key).dnssec_key_files[\(position)]",
+                    "\(path) is a key of \(file.zone), not of \(entry.origin)")
             }
             files.append(file)
         }

@@ -73,7 +73,8 @@ import ZoneCache
         let key = try SigningKey.generate(algorithm: .ecdsaP256SHA256)
         let signer = ZoneSigner(apex: try Name("gw.example."), keys: [key], activeKeys: [key])
         let answer = try EngineFixture.ask(
-            Self.engine(signer: signer), EngineFixture.query("x.gw.example", .a, edns: EDNS(udpPayloadSize: 1232, dnssecOK: true)))
+            Self.engine(signer: signer),
+            EngineFixture.query("x.gw.example", .a, edns: EDNS(udpPayloadSize: 1232, dnssecOK: true)))
         #expect(answer.answers.map(\.type) == [.a, .rrsig])
         let owner = try Name("x.gw.example.")
         #expect(answer.answers.allSatisfy { $0.name == owner })

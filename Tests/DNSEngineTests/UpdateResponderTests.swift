@@ -13,7 +13,8 @@ import ZoneTransfer
 
     static func served() -> ServedZone {
         ServedZone(
-            zone: ServedZoneEngineTests.zone("gw.example.", extra: [EngineFixture.record("www.gw.example", .a, [192, 0, 2, 1])]),
+            zone: ServedZoneEngineTests.zone(
+                "gw.example.", extra: [EngineFixture.record("www.gw.example", .a, [192, 0, 2, 1])]),
             signer: nil, now: 0, updateKeys: [key], maxChallengeRecords: 3)
     }
 
@@ -49,12 +50,31 @@ import ZoneTransfer
     @Test(arguments: [
         ("unsigned", [UpdateResponderTests.txt("_acme-challenge.gw.example", "x")], nil as String?, Rcode.refused),
         ("another key", [UpdateResponderTests.txt("_acme-challenge.gw.example", "x")], "other.", .refused),
-        ("an A record", [ResourceRecord(name: try! Name("_acme-challenge.gw.example"), type: .a, ttl: 60, rdata: [1, 2, 3, 4])], "acme-key.", .refused),
+        (
+            "an A record",
+            [ResourceRecord(name: try! Name("_acme-challenge.gw.example"), type: .a, ttl: 60, rdata: [1, 2, 3, 4])],
+            "acme-key.", .refused
+        ),
         ("another owner", [UpdateResponderTests.txt("www.gw.example", "x")], "acme-key.", .refused),
         ("outside the zone", [UpdateResponderTests.txt("_acme-challenge.other.example", "x")], "acme-key.", Rcode(10)),
-        ("one bad among good", [UpdateResponderTests.txt("_acme-challenge.gw.example", "ok"), UpdateResponderTests.txt("www.gw.example", "x")], "acme-key.", .refused),
-        ("past the limit", (1...4).map { UpdateResponderTests.txt("_acme-challenge.gw.example", "v\($0)") }, "acme-key.", .refused),
-        ("a deletion of all types", [ResourceRecord(name: try! Name("_acme-challenge.gw.example"), type: .any, rrClass: .any, ttl: 0, rdata: [])], "acme-key.", .refused),
+        (
+            "one bad among good",
+            [
+                UpdateResponderTests.txt("_acme-challenge.gw.example", "ok"),
+                UpdateResponderTests.txt("www.gw.example", "x"),
+            ], "acme-key.", .refused
+        ),
+        (
+            "past the limit", (1...4).map { UpdateResponderTests.txt("_acme-challenge.gw.example", "v\($0)") },
+            "acme-key.", .refused
+        ),
+        (
+            "a deletion of all types",
+            [
+                ResourceRecord(
+                    name: try! Name("_acme-challenge.gw.example"), type: .any, rrClass: .any, ttl: 0, rdata: [])
+            ], "acme-key.", .refused
+        ),
     ])
     func refusedUpdatesChangeNothing(what: String, updates: [ResourceRecord], key: String?, rcode: Rcode) {
         let zone = Self.served()
@@ -73,7 +93,8 @@ import ZoneTransfer
     @Test func existencePrerequisitesAreChecked() {
         let zone = Self.served()
         let responder = UpdateResponder(zones: [zone])
-        let absent = ResourceRecord(name: try! Name("_acme-challenge.gw.example"), type: .txt, rrClass: .none, ttl: 0, rdata: [])
+        let absent = ResourceRecord(
+            name: try! Name("_acme-challenge.gw.example"), type: .txt, rrClass: .none, ttl: 0, rdata: [])
         let first = responder.apply(
             Self.update([Self.txt("_acme-challenge.gw.example", "a")], prerequisites: [absent]), key: Self.key, now: 0)
         #expect(first.rcode == .noError)

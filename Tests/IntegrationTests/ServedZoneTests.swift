@@ -32,34 +32,34 @@ import Testing
                 try FileManager.default.contentsOfDirectory(atPath: keys).first { $0.hasSuffix(".private") })
             let zone = directory.appendingPathComponent("gw.test.zone").path
             try """
-                $ORIGIN gw.test.
-                $TTL 300
-                @ IN SOA ns1.gw.test. hostmaster.gw.test. 100 3600 600 86400 60
-                @ IN NS ns1.gw.test.
-                ns1 IN A 127.0.0.1
-                @ IN A 127.0.0.1
-                * IN A 127.0.0.1
-                * IN AAAA ::1
+            $ORIGIN gw.test.
+            $TTL 300
+            @ IN SOA ns1.gw.test. hostmaster.gw.test. 100 3600 600 86400 60
+            @ IN NS ns1.gw.test.
+            ns1 IN A 127.0.0.1
+            @ IN A 127.0.0.1
+            * IN A 127.0.0.1
+            * IN AAAA ::1
 
-                """.write(toFile: zone, atomically: true, encoding: .utf8)
+            """.write(toFile: zone, atomically: true, encoding: .utf8)
             let tsig = directory.appendingPathComponent("tsig.key").path
             try """
-                key "\(keyName)" { algorithm hmac-sha256; secret "\(secret)"; };
-                key "\(otherKey)" { algorithm hmac-sha256; secret "\(otherSecret)"; };
-                """.write(toFile: tsig, atomically: true, encoding: .utf8)
+            key "\(keyName)" { algorithm hmac-sha256; secret "\(secret)"; };
+            key "\(otherKey)" { algorithm hmac-sha256; secret "\(otherSecret)"; };
+            """.write(toFile: tsig, atomically: true, encoding: .utf8)
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: tsig)
             try """
-                [transfer]
-                tsig_key_files = ["\(tsig)"]
+            [transfer]
+            tsig_key_files = ["\(tsig)"]
 
-                [[zones]]
-                origin = "gw.test."
-                file = "\(zone)"
-                dnssec_key_files = ["\(keys)/\(keyFile)"]
-                update_keys = ["\(keyName)"]
-                max_challenge_records = 5
-                \(extraZones)
-                """.write(toFile: config, atomically: true, encoding: .utf8)
+            [[zones]]
+            origin = "gw.test."
+            file = "\(zone)"
+            dnssec_key_files = ["\(keys)/\(keyFile)"]
+            update_keys = ["\(keyName)"]
+            max_challenge_records = 5
+            \(extraZones)
+            """.write(toFile: config, atomically: true, encoding: .utf8)
         }
 
         func start() async throws -> OnebzdServer {
@@ -114,17 +114,23 @@ import Testing
         let good = (Self.keyName, Self.secret)
         let refusals: [(String, (String, String)?, [String], String)] = [
             ("unsigned", nil, ["add _acme-challenge.gw.test. 60 TXT \"x\""], "REFUSED"),
-            ("a key the zone does not list", (Self.otherKey, Self.otherSecret),
-             ["add _acme-challenge.gw.test. 60 TXT \"x\""], "REFUSED"),
+            (
+                "a key the zone does not list", (Self.otherKey, Self.otherSecret),
+                ["add _acme-challenge.gw.test. 60 TXT \"x\""], "REFUSED"
+            ),
             // NOTAUTH with the TSIG error (RFC 8945 5.2), which knsupdate shows.
             ("an unknown key", ("nobody.", Self.secret), ["add _acme-challenge.gw.test. 60 TXT \"x\""], "BADKEY"),
-            ("a wrong secret", (Self.keyName, Self.otherSecret), ["add _acme-challenge.gw.test. 60 TXT \"x\""],
-             "BADSIG"),
+            (
+                "a wrong secret", (Self.keyName, Self.otherSecret), ["add _acme-challenge.gw.test. 60 TXT \"x\""],
+                "BADSIG"
+            ),
             ("an A record", good, ["add _acme-challenge.gw.test. 60 A 10.0.0.1"], "REFUSED"),
             ("another owner", good, ["add www.gw.test. 60 TXT \"x\""], "REFUSED"),
             // All or nothing: one bad change refuses the good one beside it.
-            ("a mix", good, ["add _acme-challenge.gw.test. 60 TXT \"ok\"", "add evil.gw.test. 60 A 10.0.0.1"],
-             "REFUSED"),
+            (
+                "a mix", good, ["add _acme-challenge.gw.test. 60 TXT \"ok\"", "add evil.gw.test. 60 A 10.0.0.1"],
+                "REFUSED"
+            ),
         ]
         for (what, key, updates, rcode) in refusals {
             let result = try Self.nsupdate(port: port, key: key, updates)
@@ -141,7 +147,10 @@ import Testing
             ["add _acme-challenge.gw.test. 60 TXT \"token-1\"", "add _acme-challenge.www.gw.test. 60 TXT \"token-2\""])
         #expect(added.status == 0, "\(added.stdout) \(added.stderr)")
         #expect(try Self.serial(server) == before + 1)
-        #expect(try server.dig(["_acme-challenge.gw.test", "TXT"]).answer == ["_acme-challenge.gw.test. 60 IN TXT \"token-1\""])
+        #expect(
+            try server.dig(["_acme-challenge.gw.test", "TXT"]).answer == [
+                "_acme-challenge.gw.test. 60 IN TXT \"token-1\""
+            ])
         #expect(try server.dig(["_acme-challenge.www.gw.test", "TXT"]).answer.count == 1)
         let delv = try ValidatingResolver.delv(
             authorityPort: port, ds: setup.ds, name: "_acme-challenge.gw.test", type: "TXT",
@@ -153,7 +162,8 @@ import Testing
         #expect(flood.status != 0, "\(flood.stdout)")
         #expect(try server.dig(["_acme-challenge.gw.test", "TXT"]).answer.count == 1)
         // Deleting (an RR, then an RRset) empties the names again.
-        #expect(try Self.nsupdate(port: port, key: good, ["delete _acme-challenge.gw.test. TXT \"token-1\""]).status == 0)
+        #expect(
+            try Self.nsupdate(port: port, key: good, ["delete _acme-challenge.gw.test. TXT \"token-1\""]).status == 0)
         #expect(try Self.nsupdate(port: port, key: good, ["delete _acme-challenge.www.gw.test. TXT"]).status == 0)
         #expect(try server.dig(["_acme-challenge.gw.test", "TXT"]).answer.isEmpty)
         #expect(try server.dig(["_acme-challenge.www.gw.test", "TXT"]).answer.isEmpty)
@@ -162,7 +172,8 @@ import Testing
         let tcp = try Command.run(
             "nsupdate", ["-v", "-y", "hmac-sha256:\(Self.keyName):\(Self.secret)"],
             input: Data(
-                "server 127.0.0.1 \(port)\nzone gw.test.\nupdate add _acme-challenge.gw.test. 60 TXT \"tcp\"\nsend\n".utf8))
+                "server 127.0.0.1 \(port)\nzone gw.test.\nupdate add _acme-challenge.gw.test. 60 TXT \"tcp\"\nsend\n"
+                    .utf8))
         #expect(tcp.status == 0, "\(tcp.stdout) \(tcp.stderr)")
         #expect(try server.dig(["_acme-challenge.gw.test", "TXT"]).answer.count == 1)
     }
@@ -207,12 +218,12 @@ import Testing
             ca = tls.certificatePath
             let config = directory.appendingPathComponent("pebble.json")
             try """
-                {"pebble": {"listenAddress": "127.0.0.1:\(port)",
-                  "managementListenAddress": "127.0.0.1:\(FreePort.next())",
-                  "certificate": "\(tls.certificatePath)", "privateKey": "\(tls.keyPath)",
-                  "httpPort": \(FreePort.next()), "tlsPort": \(FreePort.next()),
-                  "ocspResponderURL": "", "externalAccountBindingRequired": false}}
-                """.write(to: config, atomically: true, encoding: .utf8)
+            {"pebble": {"listenAddress": "127.0.0.1:\(port)",
+              "managementListenAddress": "127.0.0.1:\(FreePort.next())",
+              "certificate": "\(tls.certificatePath)", "privateKey": "\(tls.keyPath)",
+              "httpPort": \(FreePort.next()), "tlsPort": \(FreePort.next()),
+              "ocspResponderURL": "", "externalAccountBindingRequired": false}}
+            """.write(to: config, atomically: true, encoding: .utf8)
             process = try ManagedProcess(
                 name: "pebble", executable: URL(fileURLWithPath: "/usr/bin/pebble"),
                 arguments: ["-config", config.path, "-dnsserver", "127.0.0.1:\(dnsPort)"], logDirectory: directory,
@@ -249,7 +260,9 @@ import Testing
         #expect(try server.dig(["_acme-challenge.gw.test", "TXT"]).answer.isEmpty)
     }
 
-    @Test(.enabled(if: legoTools, "pebble, lego or strace is not installed and scripts/install-deps could not install them"))
+    @Test(
+        .enabled(
+            if: legoTools, "pebble, lego or strace is not installed and scripts/install-deps could not install them"))
     func legoObtainsAWildcardCertificateFromPebble() async throws {
         let setup = try Setup(label: "zones-lego")
         let server = try await setup.start()
@@ -292,13 +305,13 @@ import Testing
         let base = setup.directory.appendingPathComponent("certbot")
         let credentials = setup.directory.appendingPathComponent("rfc2136.ini").path
         try """
-            dns_rfc2136_server = 127.0.0.1
-            dns_rfc2136_port = \(server.port)
-            dns_rfc2136_name = \(Self.keyName)
-            dns_rfc2136_secret = \(Self.secret)
-            dns_rfc2136_algorithm = HMAC-SHA256
+        dns_rfc2136_server = 127.0.0.1
+        dns_rfc2136_port = \(server.port)
+        dns_rfc2136_name = \(Self.keyName)
+        dns_rfc2136_secret = \(Self.secret)
+        dns_rfc2136_algorithm = HMAC-SHA256
 
-            """.write(toFile: credentials, atomically: true, encoding: .utf8)
+        """.write(toFile: credentials, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: credentials)
         let started = ContinuousClock.now
         let (certbot, addresses) = try await Self.traced(

@@ -19,7 +19,9 @@ extension ServerConfiguration {
         }
         self.init()
         let top = TableReader(root, path: "")
-        try top.onlyKeys(["server", "chain", "registry", "cache", "ttl", "dnssec", "transfer", "gateway", "dot", "zone", "zones"])
+        try top.onlyKeys([
+            "server", "chain", "registry", "cache", "ttl", "dnssec", "transfer", "gateway", "dot", "zone", "zones",
+        ])
         zones = try Self.servedZones(top)
         if let t = try top.table("transfer") { transfer = try Self.transfer(t) }
         if let t = try top.table("gateway") { gateway = try Self.gateway(t) }
