@@ -22,6 +22,9 @@ public struct QueryEngine: Sendable {
         /// DNS cookies (RFC 7873, RFC 9018) on every transport; nil: off (COOKIE
         /// options are ignored, as by a server without cookie support).
         package var cookies: DNSCookies.Configuration?
+        /// Zones served beside the main one (`[[zones]]`); a name outside the main zone
+        /// is answered by the one with the longest matching origin, else REFUSED.
+        package var servedZones: [ServedZone] = []
 
         public init(identity: String? = nil, version: String? = nil, maxUDPPayload: Int = 1232) {
             self.identity = identity
@@ -38,12 +41,14 @@ public struct QueryEngine: Sendable {
     public let dynamicSource: (any DynamicAnswerSource)?
     private let cookies: DNSCookies?
     private let chaos: [Name: ResponseTemplate]
-    private let refusal: ResponseTemplate
+    let refusal: ResponseTemplate
+    /// `configuration.servedZones`, longest origin first (the first match is the answer).
+    let servedZones: [ServedZone]
     private let serverFailure: ResponseTemplate
     /// SERVFAIL of the dynamic source (chain or registry unreachable): EDE 22.
     private let upstreamFailure: ResponseTemplate
     /// SERVFAIL for a DO=1 query whose answer could not be signed: EDE 0.
-    private let signingFailure: ResponseTemplate
+    let signingFailure: ResponseTemplate
 
     public var zone: Zone { prepared.zone }
 
@@ -62,6 +67,7 @@ public struct QueryEngine: Sendable {
         serverFailure = ResponseTemplate(rcode: .servFail, authoritative: false, questionName: nil)
         upstreamFailure = serverFailure.with(extendedError: ExtendedDNSError.noReachableAuthority)
         signingFailure = serverFailure.with(extendedError: ExtendedDNSError.other)
+        servedZones = configuration.servedZones.sorted { $0.origin.labelCount > $1.origin.labelCount }
     }
 
     /// What the transport should do with a request.
@@ -226,7 +232,7 @@ public struct QueryEngine: Sendable {
         return .write(writer.plan(template))
     }
 
-    private enum Selection {
+    enum Selection {
         case template(ResponseTemplate)
         case lookup(PendingLookup)
         /// DNSSEC negative with a per-name compact denial: the signed SOA, then the NSEC.
@@ -245,7 +251,8 @@ public struct QueryEngine: Sendable {
         if let signed, signed.failure != nil { return .template(signingFailure) }
         switch classify(qname, in: prepared) {
         case .outOfZone:
-            return .template(refusal)
+            // Only names outside the main zone look further: its answers cost nothing more.
+            return servedZones.isEmpty ? .template(refusal) : selectServed(qname, query: query)
         case .node(let index):
             if let signed {
                 return .template(prepared.signedTemplate(node: index, qtype: query.questionType, signed: signed))
@@ -269,7 +276,7 @@ public struct QueryEngine: Sendable {
 
     /// NXDOMAIN, or for DO=1 its compact denial signed for this name.
     @inline(__always)
-    private func nameError(
+    func nameError(
         _ qname: UnsafeRawBufferPointer, prepared: PreparedZone, signed: PreparedZone.Signed?
     ) -> Selection {
         guard let signed else { return .template(prepared.nameError) }
@@ -308,7 +315,7 @@ public struct QueryEngine: Sendable {
 
     /// A compact denial signed for this one name now (RFC 9824): names the static zone
     /// denies per name. One signature per query; the dynamic source caches its own.
-    private func denied(
+    func denied(
         _ qname: UnsafeRawBufferPointer, types: [RRType]?, nameError: Bool, prepared: PreparedZone,
         signed: PreparedZone.Signed
     ) -> Selection {

@@ -21,6 +21,10 @@ struct TransferObserver: Sendable {
             "type": "\(event.type)",
             "key": "\(event.key?.description ?? "none")",
         ]
+        if event.isUpdate {
+            recordUpdate(event, metadata: metadata)
+            return
+        }
         if let refusal = event.refusal {
             Counter(label: "onebz_dns_transfer_refusals_total", dimensions: [("rcode", event.rcode.description)])
                 .increment()
@@ -39,6 +43,20 @@ struct TransferObserver: Sendable {
         details["serial"] = "\(event.serial.map(String.init) ?? "-")"
         if let clientSerial = event.clientSerial { details["clientSerial"] = "\(clientSerial)" }
         logger.info("transfer started", metadata: details)
+    }
+
+    /// RFC 2136 updates (ACME challenges): each one logged, counted by rcode.
+    private func recordUpdate(_ event: ZoneTransferResponder.TransferEvent, metadata: Logger.Metadata) {
+        Counter(label: "onebz_dns_updates_total", dimensions: [("rcode", event.rcode.description)]).increment()
+        var details = metadata
+        details["rcode"] = "\(event.rcode)"
+        details["serial"] = "\(event.serial.map(String.init) ?? "-")"
+        if let refusal = event.refusal {
+            details["reason"] = "\(refusal)"
+            logger.notice("update refused", metadata: details)
+        } else {
+            logger.info("update applied", metadata: details)
+        }
     }
 
     func finished(_ stream: TransferStream, client: ClientAddress?, completed: Bool) {

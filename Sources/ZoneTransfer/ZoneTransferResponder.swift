@@ -28,6 +28,8 @@ public struct ZoneTransferResponder: Sendable {
     public let apex: Name
     public let source: any ZoneTransferSource
     public let configuration: Configuration
+    /// RFC 2136 updates of the served zones (nil: every UPDATE is REFUSED by the engine).
+    package var updates: UpdateResponder?
 
     public init(apex: Name, source: any ZoneTransferSource, configuration: Configuration) {
         self.apex = apex
@@ -61,6 +63,8 @@ public struct ZoneTransferResponder: Sendable {
         public var serial: UInt32?
         /// The serial an IXFR asked from.
         public var clientSerial: UInt32?
+        /// An RFC 2136 update (applied when `refusal` is nil; `serial` is the zone's after it).
+        public var isUpdate = false
 
         public var description: String {
             var parts = ["\(type)", "\(rcode)"]
@@ -77,7 +81,13 @@ public struct ZoneTransferResponder: Sendable {
         // engine drops it. Answering one lets a spoofed packet bounce between servers.
         guard !isResponse(raw) else { return false }
         if let type = questionType(raw), type == .axfr || type == .ixfr { return true }
-        return TSIG.isSigned(raw)
+        return isUpdate(raw) || TSIG.isSigned(raw)
+    }
+
+    /// Opcode UPDATE (RFC 2136 2.2).
+    @inline(__always)
+    static func isUpdate(_ raw: UnsafeRawBufferPointer) -> Bool {
+        (raw[2] >> 3) & 0x0F == Opcode.update.rawValue
     }
 
     @inline(__always)
@@ -108,12 +118,18 @@ public struct ZoneTransferResponder: Sendable {
         var signer: TSIGSigner? = nil
         switch TSIG.verify(raw, keys: configuration.keys, now: now) {
         case .unsigned:
+            if let updates, Self.isUpdate(raw) {
+                return update(Array(raw), updates, signer: nil, now: now, event: event)
+            }
             guard type == .axfr || type == .ixfr else { return .notForUs }
             request = Array(raw)
         case .verified(let unsigned, let verifiedSigner):
             request = unsigned
             signer = verifiedSigner
             event.key = verifiedSigner.key.name
+            if let updates, Self.isUpdate(raw) {
+                return update(unsigned, updates, signer: verifiedSigner, now: now, event: event)
+            }
             guard type == .axfr || type == .ixfr else { return .query(request: unsigned, signer: verifiedSigner) }
         case .rejected(let response, let error, let keyName):
             event.rcode = .notAuth
@@ -202,6 +218,23 @@ public struct ZoneTransferResponder: Sendable {
             kind: kind, serial: version.serial, records: records, id: header.id, requestFlags: header.flags,
             question: question, signer: signer, messageSize: configuration.messageSize)
         return .stream(stream, event)
+    }
+
+    /// RFC 2136: applies the update (all or nothing) and answers with the zone section
+    /// echoed, signed with the request's key when it was signed (RFC 8945 5.3).
+    private func update(
+        _ request: [UInt8], _ updates: UpdateResponder, signer: TSIGSigner?, now: UInt64, event: TransferEvent
+    ) -> Outcome {
+        var event = event
+        event.isUpdate = true
+        guard let message = try? Message(decoding: request) else {
+            event.refusal = "malformed update"
+            return error(.formErr, request: request, signer: signer, now: now, event: event)
+        }
+        let verdict = updates.apply(message, key: signer?.key.name, now: UInt32(truncatingIfNeeded: now))
+        event.refusal = verdict.reason
+        event.serial = verdict.serial
+        return error(verdict.rcode, request: request, signer: signer, now: now, event: event)
     }
 
     /// The client's UDP size (RFC 6891 6.2.5: at least 512), capped by ours.

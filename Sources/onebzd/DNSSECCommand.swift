@@ -14,11 +14,13 @@ struct DNSSECCommand: ParsableCommand {
         @Option(help: "Directory holding the K<zone>+<alg>+<tag>.key/.private files.")
         var keyDir: String
 
-        @Option(help: "The zone (apex).")
-        var origin: String = "1bz."
+        // `--apex`, not `--origin`: the parent command's `--origin` (DNSOptions) would
+        // take that flag and this one would silently stay 1bz.
+        @Option(help: "The zone (apex), e.g. gw.example. for a zone of [[zones]].")
+        var apex: String = "1bz."
 
         func zone() throws -> Name {
-            do { return try Name(origin) } catch { throw ValidationError("--origin '\(origin)' is not a domain name") }
+            do { return try Name(apex) } catch { throw ValidationError("--apex '\(apex)' is not a domain name") }
         }
 
         func keys() throws -> [BINDKeyFile] {

@@ -14,16 +14,29 @@ extension OnebzdCommand {
     /// sender, subscribed to the runtime's serial changes (nil: no targets).
     static func transferServices(
         _ setup: TransferSetup?, settings: ServerConfiguration, runtime: Runtime, zone: Zone,
-        group: MultiThreadedEventLoopGroup, logger: Logger
+        servedZones: [ServedZone] = [], group: MultiThreadedEventLoopGroup, logger: Logger
     ) throws -> (responder: ZoneTransferResponder?, notifier: NotifySender?) {
         guard let setup else { return (nil, nil) }
+        let updatable = servedZones.filter { !$0.updateKeys.isEmpty }
         guard let source = runtime.transferSource else {
             logger.warning("transfers are configured but this mode has no transfer source yet: they are REFUSED")
-            return (nil, nil)
+            guard !updatable.isEmpty else { return (nil, nil) }
+            // Updates still need the TSIG check: a responder whose empty ACL refuses
+            // every transfer before the (unused) source is asked.
+            var responder = ZoneTransferResponder(
+                apex: zone.apex, source: StaticZoneTransferSource(zone: zone),
+                configuration: .init(keys: setup.keys, acl: TransferACL([]), maxUDPPayload: 1232))
+            responder.updates = UpdateResponder(zones: updatable)
+            return (responder, nil)
         }
-        let responder = ZoneTransferResponder(
+        var responder = ZoneTransferResponder(
             apex: zone.apex, source: source,
             configuration: .init(keys: setup.keys, acl: setup.acl, maxUDPPayload: 1232))
+        if !updatable.isEmpty {
+            // RFC 2136 UPDATEs of `_acme-challenge` TXT records, TSIG-signed (docs/dns.md).
+            responder.updates = UpdateResponder(zones: updatable)
+            logger.info("dynamic updates accepted", metadata: ["zones": "\(updatable.map(\.origin.description))"])
+        }
         logger.info(
             "zone transfers served",
             metadata: [

@@ -74,9 +74,11 @@ struct OnebzdCommand: AsyncParsableCommand {
         var signing: ZoneSigning? = nil
         var transferSetup: TransferSetup? = nil
         var dotConfiguration: DoTConfiguration? = nil
+        var servedZones: [ServedZone] = []
         do {
             settings = try loadConfiguration()
-            if settings.transfer.isEnabled || !settings.transfer.notify.isEmpty {
+            let updates = settings.zones.contains { !$0.updateKeys.isEmpty }
+            if settings.transfer.isEnabled || !settings.transfer.notify.isEmpty || updates {
                 transferSetup = try TransferSetup(settings.transfer)
             }
             listen = try settings.server.listen.map { address throws(ConfigurationError) in
@@ -89,6 +91,8 @@ struct OnebzdCommand: AsyncParsableCommand {
             if settings.dnssec.enabled {
                 signing = try ZoneSigning(settings: settings.dnssec, zone: zone.apex, logger: logger)
             }
+            servedZones = try ServedZoneLoader.load(
+                settings, mainApex: zone.apex, keys: transferSetup?.keys, now: ZoneSigning.now())
         } catch {
             // Configuration and zone errors name the key or file:line; exit non-zero
             // without a stack of noise.
@@ -124,9 +128,17 @@ struct OnebzdCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
         }
+        for served in servedZones {
+            logger.info(
+                "zone loaded",
+                metadata: [
+                    "apex": "\(served.origin)", "nodes": "\(served.zone.nodes.count)",
+                    "signed": "\(served.prepared.signed != nil)", "update_keys": "\(served.updateKeys.map(\.description))",
+                ])
+        }
         let runtime = Runtime(
-            settings: settings, zone: zone, signing: signing, recordSequence: recordSequence, registryTLS: registryTLS,
-            logger: logger)
+            settings: settings, zone: zone, signing: signing, servedZones: servedZones, recordSequence: recordSequence,
+            registryTLS: registryTLS, logger: logger)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: dns.threads ?? System.coreCount)
         let readiness = ReadinessFlag()
         var serverConfiguration = DNSServer.Configuration(
@@ -135,7 +147,8 @@ struct OnebzdCommand: AsyncParsableCommand {
             tcpMaxConnectionsPerClient: settings.server.tcpMaxConnectionsPerClient)
         serverConfiguration.rateLimit = settings.server.rateLimit
         let transfers = try Self.transferServices(
-            transferSetup, settings: settings, runtime: runtime, zone: zone, group: group, logger: logger)
+            transferSetup, settings: settings, runtime: runtime, zone: zone, servedZones: servedZones, group: group,
+            logger: logger)
         serverConfiguration.transfers = transfers.responder
         serverConfiguration.dot = dotConfiguration
         let server = DNSServer(
@@ -147,6 +160,13 @@ struct OnebzdCommand: AsyncParsableCommand {
         var serviceList: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server)]
         serviceList += runtime.services.map { .init(service: $0) }
         if let notifier = transfers.notifier { serviceList.append(.init(service: notifier)) }
+        let signedZones = servedZones.filter { $0.prepared.signed != nil }
+        if !signedZones.isEmpty {
+            serviceList.append(
+                .init(
+                    service: ServedZoneSigningService(
+                        zones: signedZones, checkInterval: settings.dnssec.checkInterval, logger: logger)))
+        }
         if let dotConfiguration, let dotSettings = settings.dot {
             serviceList.append(
                 .init(

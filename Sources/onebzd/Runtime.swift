@@ -34,13 +34,15 @@ struct Runtime {
     let registryClient: RegistryClient?
 
     init(
-        settings: ServerConfiguration, zone: Zone, signing: ZoneSigning?, recordSequence: RecordSequence = RecordSequence(),
+        settings: ServerConfiguration, zone: Zone, signing: ZoneSigning?, servedZones: [ServedZone] = [],
+        recordSequence: RecordSequence = RecordSequence(),
         registryTLS: RegistryTLS? = nil, logger: Logger
     ) {
         var engineConfiguration = QueryEngine.Configuration(
             identity: settings.server.refuseChaos ? nil : settings.server.identity,
             version: settings.server.refuseChaos ? nil : settings.server.version)
         engineConfiguration.cookies = settings.server.cookies
+        engineConfiguration.servedZones = servedZones
         let now = ZoneSigning.now()
         guard let chainSettings = settings.chain else {
             let staticEngine = QueryEngine(

@@ -74,16 +74,19 @@ final class ValidatingResolver: Sendable {
 
     /// `delv @127.0.0.1 -p PORT -a ANCHOR +root=1bz NAME TYPE` with the DS as a
     /// static trust anchor: its first line says "fully validated" or why not.
-    static func delv(authorityPort: Int, ds: String, name: String, type: String, directory: URL) throws -> String {
+    /// `zone`: the zone the DS belongs to (another zone onebzd serves, `[[zones]]`).
+    static func delv(
+        authorityPort: Int, ds: String, name: String, type: String, directory: URL, zone: String = "1bz"
+    ) throws -> String {
         let fields = ds.split(separator: " ")
         let anchor = directory.appendingPathComponent("anchor.conf")
         try """
         trust-anchors {
-            1bz. static-ds \(fields[4]) \(fields[5]) \(fields[6]) "\(fields[7])";
+            \(zone). static-ds \(fields[4]) \(fields[5]) \(fields[6]) "\(fields[7])";
         };
         """.write(to: anchor, atomically: true, encoding: .utf8)
         let result = try Command.run(
-            "delv", ["@127.0.0.1", "-p", "\(authorityPort)", "-a", anchor.path, "+root=1bz", name, type])
+            "delv", ["@127.0.0.1", "-p", "\(authorityPort)", "-a", anchor.path, "+root=\(zone)", name, type])
         return result.stdout + result.stderr
     }
 }

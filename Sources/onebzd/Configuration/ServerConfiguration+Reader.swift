@@ -19,7 +19,10 @@ extension ServerConfiguration {
         }
         self.init()
         let top = TableReader(root, path: "")
-        try top.onlyKeys(["server", "chain", "registry", "cache", "ttl", "dnssec", "transfer", "gateway", "dot", "zone"])
+        try top.onlyKeys([
+            "server", "chain", "registry", "cache", "ttl", "dnssec", "transfer", "gateway", "dot", "zone", "zones",
+        ])
+        zones = try Self.servedZones(top)
         if let t = try top.table("transfer") { transfer = try Self.transfer(t) }
         if let t = try top.table("gateway") { gateway = try Self.gateway(t) }
         if let t = try top.table("dot") { dot = try Self.dot(t) }

@@ -27,6 +27,8 @@ package struct ServerConfiguration: Sendable, Equatable {
     package var dot: DoT?
     /// `[zone]`: the materialised zone's snapshot on disk (docs/operator.md#the-zone-snapshot).
     package var zone = ZoneSettings()
+    /// `[[zones]]`: static zones served beside the main one.
+    package var zones: [ServedZoneSettings] = []
 
     package init() {}
 
