@@ -4,6 +4,9 @@
 # gateway's own certificate, and onebz-web resolving through onebzd with onebzd's DS as
 # its only trust anchor (docs/gateway.md, "onebz-web, the web gateway").
 #   gateway_certificate DIR DOMAIN            # sets gateway_ca, gateway_cert, gateway_key
+#   gateway_zone DIR DOMAIN ADDRESS           # onebzd's [[zones]] entry for DOMAIN: gateway_zone_toml,
+#                                             #   gateway_tsig_file (the ACME client's key), gateway_zone_ds
+#   acme_certificate DIR DOMAIN DNS_PORT      # as gateway_certificate, from a local Pebble by DNS-01
 #   spki_sha256 CERT                          # base64 SHA-256 of CERT's SubjectPublicKeyInfo
 #   start_node_site NAME KEY PORT LABEL DIR [NODE_ID]   # $site_LABEL_pid
 #   wait_tlsa NAME PORT DNS_PORT              # until onebzd serves _PORT._tcp.NAME TLSA
@@ -41,6 +44,77 @@ gateway_certificate() {
     -extfile "$ext" -out "$gateway_cert" 2>/dev/null \
     || { log "openssl could not sign the gateway certificate"; exit 1; }
   rm -f "$csr" "$ext" "$dir/gateway-ca.srl"
+}
+
+# gateway_zone DIR DOMAIN ADDRESS: the gateway's own zone, served and signed by onebzd
+# (`[[zones]]`, docs/dns.md "More zones"): DOMAIN and every name below it at ADDRESS (a
+# wildcard), its DNSSEC key (kept across runs, so its DS stays valid) and the TSIG key an
+# ACME client signs its `_acme-challenge` updates with (RFC 2136). Sets gateway_zone_toml
+# (the [[zones]] table), gateway_tsig_file (for [transfer] tsig_key_files: update keys
+# are read from there) and gateway_zone_ds (the DS to give the parent).
+gateway_zone() {
+  local dir=$1 domain=$2 address=$3
+  mkdir -p "$dir"
+  cat >"$dir/$domain.zone" <<ZONE
+\$ORIGIN $domain.
+\$TTL 300
+@   IN SOA ns1.$domain. hostmaster.$domain. 1 3600 600 86400 60
+@   IN NS  ns1.$domain.
+ns1 IN A   $address
+@   IN A   $address
+*   IN A   $address
+ZONE
+  if ! ls "$dir/keys"/K"$domain".+*.private >/dev/null 2>&1; then
+    "$bin_dir/onebzd" dnssec keygen --key-dir "$dir/keys" --apex "$domain." >/dev/null
+  fi
+  gateway_zone_ds=$("$bin_dir/onebzd" dnssec ds --key-dir "$dir/keys" --apex "$domain.")
+  gateway_tsig_file=$dir/acme-tsig.key
+  [ -s "$gateway_tsig_file" ] || tsig_keygen acme-key. "$gateway_tsig_file"
+  chmod 600 "$gateway_tsig_file"
+  local keys
+  keys=$(printf '"%s", ' "$dir/keys"/K"$domain".+*.private)
+  gateway_zone_toml=$(printf '[[zones]]\norigin = "%s."\nfile = "%s"\ndnssec_key_files = [%s]\nupdate_keys = ["acme-key."]\n' \
+    "$domain" "$dir/$domain.zone" "${keys%, }")
+}
+
+# acme_certificate DIR DOMAIN DNS_PORT: what gateway_certificate makes, from an ACME CA
+# instead: a local Pebble (the ACME test server) on free loopback ports, asking onebzd on
+# DNS_PORT for its DNS-01 checks; lego writes the challenge into the gateway zone by RFC
+# 2136 signed with $gateway_tsig_file (gateway_zone first) and asks nothing but onebzd.
+# Pebble stops once the certificate is issued; $gateway_ca is its root (a new one each
+# run: Pebble makes its CA at start). Sets gateway_ca, gateway_cert, gateway_key.
+acme_certificate() {
+  local dir=$1 domain=$2 dns_port=$3 acme mgmt
+  mkdir -p "$dir"
+  acme=$(free_port); mgmt=$(free_port)
+  (umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+    -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+    -keyout "$dir/pebble-key.pem" -out "$dir/pebble-cert.pem" 2>/dev/null)
+  printf '{"pebble": {"listenAddress": "127.0.0.1:%s", "managementListenAddress": "127.0.0.1:%s",
+    "certificate": "%s", "privateKey": "%s", "httpPort": %s, "tlsPort": %s,
+    "ocspResponderURL": "", "externalAccountBindingRequired": false}}\n' \
+    "$acme" "$mgmt" "$dir/pebble-cert.pem" "$dir/pebble-key.pem" "$(free_port)" "$(free_port)" >"$dir/pebble.json"
+  start pebble env PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 \
+    pebble -config "$dir/pebble.json" -dnsserver "127.0.0.1:$dns_port"
+  wait_ready pebble curl -sf -o /dev/null --cacert "$dir/pebble-cert.pem" "https://localhost:$acme/dir"
+  tsig_read "$gateway_tsig_file"
+  rm -rf "$dir/lego"
+  # *.DOMAIN and DOMAIN share one challenge name: lego waits RFC2136_SEQUENCE_INTERVAL between them.
+  if ! HOME=$dir LEGO_CA_CERTIFICATES=$dir/pebble-cert.pem RFC2136_NAMESERVER=127.0.0.1:$dns_port \
+    RFC2136_TSIG_KEY=$tsig_name RFC2136_TSIG_SECRET=$tsig_secret RFC2136_TSIG_ALGORITHM=hmac-sha256. \
+    RFC2136_PROPAGATION_TIMEOUT=30 RFC2136_POLLING_INTERVAL=1 RFC2136_SEQUENCE_INTERVAL=1 \
+    lego --server "https://localhost:$acme/dir" --accept-tos --email "ops@$domain" --path "$dir/lego" \
+      --dns rfc2136 --dns.resolvers "127.0.0.1:$dns_port" --dns.disable-cp --key-type ec256 \
+      -d "*.$domain" -d "$domain" run >"$stack_state/lego.log" 2>&1; then
+    log "lego could not get a certificate from Pebble (log: ${stack_state#"$top"/}/lego.log)"
+    tail -n 20 "$stack_state/lego.log" >&2
+    exit 1
+  fi
+  curl -sf --cacert "$dir/pebble-cert.pem" "https://localhost:$mgmt/roots/0" >"$dir/pebble-root.pem"
+  stop_pid "$pebble_pid"
+  gateway_ca=$dir/pebble-root.pem gateway_cert=$dir/lego/certificates/_.$domain.crt
+  gateway_key=$dir/lego/certificates/_.$domain.key
+  log "certificate for *.$domain from Pebble by DNS-01 through onebzd (RFC 2136): $gateway_cert"
 }
 
 # spki_sha256 CERT: what Chromium's --ignore-certificate-errors-spki-list takes (and curl's
