@@ -5,6 +5,7 @@ certificate `onebz cert` made from the node's Ed25519 key. Standard library only
   GET /           an HTML page naming the node (`--label`)
   GET /echo       JSON: the method, path and request headers as received (what a gateway sent)
   GET /redirect   302 to /elsewhere (a gateway must pass it on, not follow it)
+  GET /redirect-node  302 to https://LABEL.1bz/elsewhere (a gateway rewrites it to itself)
   GET /silent     accepts, then never answers (a gateway must cut it)
   POST /echo      as GET, plus the body's length
   HEAD            as GET, without the body
@@ -33,7 +34,8 @@ def main():
         protocol_version = "HTTP/1.1"
 
         def log_message(self, fmt, *a):
-            print("%s %s" % (self.address_string(), fmt % a), flush=True)
+            # The client's port too: which requests shared a connection.
+            print("%s:%d %s" % (self.client_address[0], self.client_address[1], fmt % a), flush=True)
 
         def send(self, status, body, content_type, extra=None):
             data = body.encode()
@@ -60,6 +62,8 @@ def main():
                 self.echo(0)
             elif self.path == "/redirect":
                 self.send(302, "moved\n", "text/plain", {"Location": "/elsewhere"})
+            elif self.path == "/redirect-node":
+                self.send(302, "moved\n", "text/plain", {"Location": "https://%s.1bz/elsewhere" % label})
             elif self.path == "/silent":
                 time.sleep(3600)
             else:

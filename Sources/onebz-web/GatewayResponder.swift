@@ -10,10 +10,14 @@ import Prometheus
 struct WebRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     let remoteAddress: SocketAddress?
+    /// For the access log: an HTTP/2 request arrives on a stream channel, whose parent is
+    /// the connection; an HTTP/1 request on the connection, whose parent is the listener.
+    let httpVersion: String
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        remoteAddress = source.channel.remoteAddress
+        remoteAddress = source.channel.remoteAddress ?? source.channel.parent?.remoteAddress
+        httpVersion = source.channel.parent?.parent == nil ? "HTTP/1.1" : "HTTP/2.0"
     }
 }
 
@@ -93,7 +97,8 @@ struct GatewayResponder: HTTPResponder {
         let (response, outcome) = await route(request, client: client)
         let target = request.head.path ?? "/"
         let entry = AccessLog.Entry(
-            client: client, method: request.method.rawValue, target: target, status: response.status.code, bytes: 0,
+            client: client, method: request.method.rawValue, target: target, version: context.httpVersion,
+            status: response.status.code, bytes: 0,
             referer: request.headers[.referer], userAgent: request.headers[.userAgent])
         let status = "\(response.status.code)"
         let record: @Sendable (Int) -> Void = { [accessLog] bytes in
@@ -268,7 +273,6 @@ struct GatewayResponder: HTTPResponder {
         head.headers.add(name: "X-Forwarded-Proto", value: scheme)
         let forwardedFor = client.contains(":") ? "\"[\(client)]\"" : client
         head.headers.add(name: "Forwarded", value: "for=\(forwardedFor);host=\"\(host)\";proto=\(scheme)")
-        head.headers.add(name: "Connection", value: "close")
         if body.readableBytes > 0 || request.headers[.contentLength] != nil {
             head.headers.add(name: "Content-Length", value: "\(body.readableBytes)")
         }
@@ -300,6 +304,10 @@ struct GatewayResponder: HTTPResponder {
                 "node_error"
             )
         }
+        // The domain as the browser reached it (with its port, if it gave one).
+        let authority = request.head.authority ?? ""
+        let port = authority.lastIndex(of: ":").map { authority[$0...] }.flatMap { $0.dropFirst().allSatisfy(\.isNumber) ? $0 : nil }
+        let gatewayOrigin = configuration.domain + (port ?? "")
         var headers = HTTPFields()
         let responseTokens = Set(
             node.head.headers["connection"].flatMap { $0.split(separator: ",") }.map {
@@ -314,7 +322,8 @@ struct GatewayResponder: HTTPResponder {
                 continue
             }
             guard let fieldName = HeaderField.Name(name) else { continue }
-            headers.append(HeaderField(name: fieldName, value: value))
+            let passed = lower == "location" ? Self.rewriteLocation(value, domain: gatewayOrigin, scheme: scheme) : value
+            headers.append(HeaderField(name: fieldName, value: passed))
         }
         headers.append(HeaderField(name: HeaderField.Name("Onebz-Verification")!, value: verified ? "tlsa" : "unverified"))
         let stream = node.body
@@ -338,6 +347,29 @@ struct GatewayResponder: HTTPResponder {
         Page.make(
             .gatewayTimeout, reason: "node-timeout", title: "\(site.name) did not answer in time",
             detail: "The node accepted the connection but sent no answer within the gateway's time limit.")
+    }
+
+    /// A node's redirect to a 1bz name (`https://NAME.1bz/…`, `http://…`, any port) goes to
+    /// the same name through this gateway (`SCHEME://NAME.<domain>/…`; `domain` may end in
+    /// the gateway's `:PORT`), since a browser
+    /// cannot open `.1bz` itself; any other Location passes unchanged. The redirect is the
+    /// browser's to follow, never the gateway's.
+    static func rewriteLocation(_ location: String, domain: String, scheme: String) -> String {
+        let lower = location.lowercased()
+        guard let schemeEnd = ["https://", "http://"].first(where: { lower.hasPrefix($0) })?.count else { return location }
+        let rest = location.dropFirst(schemeEnd)
+        let authorityEnd = rest.firstIndex(where: { "/?#".contains($0) }) ?? rest.endIndex
+        let authority = rest[..<authorityEnd]
+        guard !authority.contains("@") else { return location }
+        var host = Substring(authority.lowercased())
+        if let colon = host.lastIndex(of: ":"), host[host.index(after: colon)...].allSatisfy(\.isNumber) { host = host[..<colon] }
+        if host.hasSuffix(".") { host = host.dropLast() }
+        guard host.hasSuffix(".1bz") else { return location }
+        let label = host.dropLast(4)
+        guard !label.isEmpty, !label.contains("."),
+            label.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
+        else { return location }
+        return "\(scheme)://\(label).\(domain)\(rest[authorityEnd...])"
     }
 
     /// Lower case, without port or trailing dot.

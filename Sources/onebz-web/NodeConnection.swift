@@ -1,9 +1,12 @@
 import Crypto
+import Metrics
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import NIOTLS
+import ServiceLifecycle
 
 /// Why an exchange with a node failed, for the page the browser gets.
 enum NodeExchangeError: Error, CustomStringConvertible {
@@ -11,6 +14,9 @@ enum NodeExchangeError: Error, CustomStringConvertible {
     case keyMismatch(presented: String)
     case connectFailed(String)
     case timedOut
+    /// The connection ended before any of the response: on a reused connection, the node
+    /// may have closed it while idle, and an idempotent request is tried once more anew.
+    case closedBeforeResponse(String)
     case protocolError(String)
 
     var description: String {
@@ -18,6 +24,7 @@ enum NodeExchangeError: Error, CustomStringConvertible {
         case .keyMismatch(let presented): "the certificate's key (SPKI SHA-256 \(presented)) is not the registered one"
         case .connectFailed(let why): "cannot connect: \(why)"
         case .timedOut: "the node did not answer in time"
+        case .closedBeforeResponse(let why): "the connection ended before the response (\(why))"
         case .protocolError(let what): what
         }
     }
@@ -29,17 +36,22 @@ struct NodeResponse: Sendable {
     var body: AsyncThrowingStream<ByteBuffer, any Error>
 }
 
-/// One request to a node over a fresh connection. With TLS, the request is written only
-/// after the handshake, and only if the certificate's SubjectPublicKeyInfo hashes to one of
-/// the validated TLSA digests: the certificate chain and names are not checked (DANE-EE,
-/// RFC 7671 5.1), the key is. Nothing is sent to a node that fails this.
+/// Requests to nodes over TLS connections kept for reuse (`NodePool`). A connection is
+/// used only after its handshake, and only if the certificate's SubjectPublicKeyInfo hashes
+/// to one of the validated TLSA digests: the certificate chain and names are not checked
+/// (DANE-EE, RFC 7671 5.1), the key is, once per connection. Nothing is sent to a node
+/// that fails this. A warm request reuses a connection made for the same address, port,
+/// name and digests: no handshake.
 struct NodeConnector: Sendable {
     let group: any EventLoopGroup
     let context: NIOSSLContext
     let connectTimeout: Duration
     let responseTimeout: Duration
+    let pool: NodePool
+    private let connects = Counter(label: "onebz_web_node_connections_total")
+    private let reuses = Counter(label: "onebz_web_node_connection_reuses_total")
 
-    init(group: any EventLoopGroup, connectTimeout: Duration, responseTimeout: Duration) throws {
+    init(group: any EventLoopGroup, connectTimeout: Duration, responseTimeout: Duration, pool: NodePool) throws {
         var configuration = TLSConfiguration.makeClientConfiguration()
         // DANE-EE: the key is checked against the TLSA after the handshake (see above).
         configuration.certificateVerification = .none
@@ -53,44 +65,80 @@ struct NodeConnector: Sendable {
         self.group = group
         self.connectTimeout = connectTimeout
         self.responseTimeout = responseTimeout
+        self.pool = pool
     }
 
     /// `spkiSHA256` nil: plain HTTP (an operator allowed unverified nodes).
     func exchange(
         address: String, port: Int, serverName: String, spkiSHA256: [[UInt8]]?, head: HTTPRequestHead, body: ByteBuffer?
     ) async throws -> NodeResponse {
+        let key = NodeKey(address: address, port: port, serverName: serverName, spkiSHA256: spkiSHA256)
+        if let channel = pool.checkout(key) {
+            reuses.increment()
+            do {
+                return try await send(on: channel, head: head, body: body)
+            } catch NodeExchangeError.closedBeforeResponse where Self.idempotent.contains(head.method) {
+                // Closed by the node while idle (a race with its keep-alive timeout): once more, anew.
+            }
+        }
+        let channel = try await connect(key)
+        connects.increment()
+        return try await send(on: channel, head: head, body: body)
+    }
+
+    static let idempotent: Set<HTTPMethod> = [.GET, .HEAD, .OPTIONS, .PUT, .DELETE]
+
+    /// A new connection, once its handshake is done and its key checked.
+    private func connect(_ key: NodeKey) async throws -> any Channel {
         let eventLoop = group.next()
-        let headPromise = eventLoop.makePromise(of: HTTPResponseHead.self)
-        let (stream, continuation) = AsyncThrowingStream.makeStream(of: ByteBuffer.self, throwing: (any Error).self)
-        let (context, timeout) = (self.context, TimeAmount(responseTimeout))
+        let ready = eventLoop.makePromise(of: Void.self)
+        let (context, timeout, pool) = (self.context, TimeAmount(responseTimeout), self.pool)
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(TimeAmount(connectTimeout))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    if spkiSHA256 != nil {
-                        try sync.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverName))
+                    if key.spkiSHA256 != nil {
+                        try sync.addHandler(NIOSSLClientHandler(context: context, serverHostname: key.serverName))
                     }
                     try sync.addHTTPClientHandlers()
                     try sync.addHandler(IdleStateHandler(readTimeout: timeout))
                     try sync.addHandler(
-                        NodeExchangeHandler(
-                            request: head, body: body, spkiSHA256: spkiSHA256, headPromise: headPromise,
-                            stream: continuation))
+                        NodeConnectionHandler(spkiSHA256: key.spkiSHA256, ready: ready) { channel in
+                            pool.checkin(channel, key: key)
+                        })
                 }
             }
         let channel: any Channel
         do {
-            channel = try await bootstrap.connect(host: address, port: port).get()
+            channel = try await bootstrap.connect(host: key.address, port: key.port).get()
         } catch {
-            headPromise.fail(NodeExchangeError.connectFailed("\(error)"))
-            continuation.finish(throwing: error)
+            ready.fail(NodeExchangeError.connectFailed("\(error)"))
             throw NodeExchangeError.connectFailed("\(error)")
         }
-        continuation.onTermination = { _ in channel.close(promise: nil) }
         do {
-            let responseHead = try await headPromise.futureResult.get()
-            return NodeResponse(head: responseHead, body: stream)
+            try await ready.futureResult.get()
+        } catch {
+            channel.close(promise: nil)
+            throw error
+        }
+        return channel
+    }
+
+    private func send(on channel: any Channel, head: HTTPRequestHead, body: ByteBuffer?) async throws -> NodeResponse {
+        let headPromise = channel.eventLoop.makePromise(of: HTTPResponseHead.self)
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: ByteBuffer.self, throwing: (any Error).self)
+        continuation.onTermination = { termination in
+            // The browser went away mid-body: the rest of this response cannot be skipped cheaply.
+            if case .cancelled = termination { channel.close(promise: nil) }
+        }
+        let exchange = NodeExchange(head: head, body: body, headPromise: headPromise, continuation: continuation)
+        channel.writeAndFlush(exchange).whenFailure { error in
+            headPromise.fail(NodeExchangeError.closedBeforeResponse("\(error)"))
+            continuation.finish(throwing: error)
+        }
+        do {
+            return NodeResponse(head: try await headPromise.futureResult.get(), body: stream)
         } catch {
             channel.close(promise: nil)
             throw error
@@ -98,38 +146,95 @@ struct NodeConnector: Sendable {
     }
 }
 
-/// Checks the key (TLS), writes the request, passes the response on.
-final class NodeExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
+/// One request to write on a node connection, and where its response goes.
+struct NodeExchange: Sendable {
+    var head: HTTPRequestHead
+    var body: ByteBuffer?
+    let headPromise: EventLoopPromise<HTTPResponseHead>
+    let continuation: AsyncThrowingStream<ByteBuffer, any Error>.Continuation
+}
+
+/// The idle connections to nodes (`IdlePool` under a lock) and their closing; `run()`
+/// closes those idle too long.
+final class NodePool: Service, Sendable {
+    private let state: NIOLockedValueBox<IdlePool<PooledChannel>>
+    private let idleGauge = Gauge(label: "onebz_web_node_connections_idle")
+
+    struct PooledChannel: Hashable, Sendable {
+        let channel: any Channel
+        static func == (a: Self, b: Self) -> Bool { a.channel === b.channel }
+        func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(channel)) }
+    }
+
+    init(maxPerKey: Int, maxTotal: Int, idleTime: Duration) {
+        state = NIOLockedValueBox(IdlePool(maxPerKey: maxPerKey, maxTotal: maxTotal, idleTime: TimeAmount(idleTime)))
+    }
+
+    func checkout(_ key: NodeKey) -> (any Channel)? {
+        let (found, close) = state.withLockedValue { pool in
+            let result = pool.checkout(key, now: .now()) { $0.channel.isActive }
+            idleGauge.record(pool.count)
+            return result
+        }
+        for item in close { item.channel.close(promise: nil) }
+        return found?.channel
+    }
+
+    func checkin(_ channel: any Channel, key: NodeKey) {
+        let close = state.withLockedValue { pool in
+            let result = pool.checkin(PooledChannel(channel: channel), key: key, now: .now())
+            idleGauge.record(pool.count)
+            return result
+        }
+        for item in close { item.channel.close(promise: nil) }
+    }
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do { try await Task.sleep(for: .seconds(1)) } catch { break }
+            let close = state.withLockedValue { pool in
+                let result = pool.expire(now: .now())
+                idleGauge.record(pool.count)
+                return result
+            }
+            for item in close { item.channel.close(promise: nil) }
+        }
+        for item in state.withLockedValue({ $0.drain() }) { item.channel.close(promise: nil) }
+    }
+}
+
+/// On one node connection: checks the key after the handshake (TLS), then writes each
+/// `NodeExchange` and passes its response on; when a response has ended and both sides
+/// keep the connection alive, hands the connection back (`idle`), else closes it.
+final class NodeConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = NodeExchange
     typealias OutboundOut = HTTPClientRequestPart
 
     private enum State {
         case connecting
-        case awaitingHead
-        case streaming
-        case done
+        case idle
+        case awaitingHead(NodeExchange)
+        case streaming(NodeExchange, keepAlive: Bool)
+        case closed
     }
 
     private var state = State.connecting
-    private let request: HTTPRequestHead
-    private let requestBody: ByteBuffer?
     private let spkiSHA256: [[UInt8]]?
-    private let headPromise: EventLoopPromise<HTTPResponseHead>
-    private let continuation: AsyncThrowingStream<ByteBuffer, any Error>.Continuation
+    private let ready: EventLoopPromise<Void>
+    private let idle: @Sendable (any Channel) -> Void
 
-    init(
-        request: HTTPRequestHead, body: ByteBuffer?, spkiSHA256: [[UInt8]]?, headPromise: EventLoopPromise<HTTPResponseHead>,
-        stream continuation: AsyncThrowingStream<ByteBuffer, any Error>.Continuation
-    ) {
-        self.request = request
-        requestBody = body
+    init(spkiSHA256: [[UInt8]]?, ready: EventLoopPromise<Void>, idle: @escaping @Sendable (any Channel) -> Void) {
         self.spkiSHA256 = spkiSHA256
-        self.headPromise = headPromise
-        self.continuation = continuation
+        self.ready = ready
+        self.idle = idle
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        if spkiSHA256 == nil { send(context) }
+        if spkiSHA256 == nil, case .connecting = state {
+            state = .idle
+            ready.succeed()
+        }
         context.fireChannelActive()
     }
 
@@ -145,40 +250,55 @@ final class NodeExchangeHandler: ChannelInboundHandler, RemovableChannelHandler 
                         presented: presented.map { $0.map { String(format: "%02x", $0) }.joined() } ?? "(unreadable)"))
                 return
             }
-            send(context)
+            state = .idle
+            ready.succeed()
             return
         }
         if event is IdleStateHandler.IdleStateEvent {
+            // Idle in the pool is the pool's to time out; otherwise the node is silent.
+            if case .idle = state { return }
             fail(context, NodeExchangeError.timedOut)
             return
         }
         context.fireUserInboundEventTriggered(event)
     }
 
-    private func send(_ context: ChannelHandlerContext) {
-        guard case .connecting = state else { return }
-        state = .awaitingHead
-        context.write(wrapOutboundOut(.head(request)), promise: nil)
-        if let requestBody, requestBody.readableBytes > 0 {
-            context.write(wrapOutboundOut(.body(.byteBuffer(requestBody))), promise: nil)
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let exchange = unwrapOutboundIn(data)
+        guard case .idle = state else {
+            let error = NodeExchangeError.closedBeforeResponse("the connection is not idle")
+            exchange.headPromise.fail(error)
+            exchange.continuation.finish(throwing: error)
+            promise?.fail(error)
+            return
         }
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        state = .awaitingHead(exchange)
+        context.write(wrapOutboundOut(.head(exchange.head)), promise: nil)
+        if let body = exchange.body, body.readableBytes > 0 {
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        }
+        context.write(wrapOutboundOut(.end(nil)), promise: promise)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch (unwrapInboundIn(data), state) {
-        case (.head(let head), .awaitingHead):
+        case (.head(let head), .awaitingHead(let exchange)):
             // 1xx (other than 101, which is not passed through) precede the real head.
             if head.status.code >= 100 && head.status.code < 200 { return }
-            state = .streaming
-            headPromise.succeed(head)
-        case (.body(let part), .streaming):
-            continuation.yield(part)
-        case (.end, .streaming):
-            state = .done
-            continuation.finish()
-            context.close(promise: nil)
-        case (_, .done):
+            state = .streaming(exchange, keepAlive: head.isKeepAlive && exchange.head.isKeepAlive)
+            exchange.headPromise.succeed(head)
+        case (.body(let part), .streaming(let exchange, _)):
+            exchange.continuation.yield(part)
+        case (.end, .streaming(let exchange, let keepAlive)):
+            exchange.continuation.finish()
+            if keepAlive {
+                state = .idle
+                idle(context.channel)
+            } else {
+                state = .closed
+                context.close(promise: nil)
+            }
+        case (_, .closed):
             break
         default:
             fail(context, NodeExchangeError.protocolError("the node sent an unexpected response part"))
@@ -190,19 +310,33 @@ final class NodeExchangeHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        fail(context, NodeExchangeError.protocolError("the node closed the connection before the whole response"))
+        fail(context, NodeExchangeError.closedBeforeResponse("the node closed the connection"))
         context.fireChannelInactive()
     }
 
     private func fail(_ context: ChannelHandlerContext, _ error: any Error) {
         switch state {
-        case .done: return
-        case .streaming: continuation.finish(throwing: error)
-        case .connecting, .awaitingHead:
-            headPromise.fail(error)
-            continuation.finish(throwing: error)
+        case .closed: return
+        case .idle: break
+        case .connecting: ready.fail(error)
+        case .awaitingHead(let exchange):
+            let reported =
+                switch error {
+                case NodeExchangeError.timedOut, NodeExchangeError.closedBeforeResponse: error
+                default: NodeExchangeError.closedBeforeResponse("\(error)")
+                }
+            exchange.headPromise.fail(reported)
+            exchange.continuation.finish(throwing: reported)
+        case .streaming(let exchange, _):
+            let reported =
+                if case NodeExchangeError.closedBeforeResponse = error {
+                    NodeExchangeError.protocolError("the node closed the connection before the whole response")
+                } else {
+                    error
+                }
+            exchange.continuation.finish(throwing: reported)
         }
-        state = .done
+        state = .closed
         context.close(promise: nil)
     }
 }

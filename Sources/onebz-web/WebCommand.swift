@@ -11,6 +11,7 @@ import NIOPosix
 import NIOSSL
 import Prometheus
 import ServiceLifecycle
+import UnixSignals
 
 /// `onebz-web`: the web gateway (docs/gateway.md, "onebz-web, the web gateway").
 @main
@@ -104,20 +105,26 @@ struct WebCommand: AsyncParsableCommand {
         let settings: WebConfiguration
         let lookup: ValidatedLookup
         let accessLog: AccessLog
-        let tlsConfiguration: TLSConfiguration?
+        let certificate: ReloadableTLSFiles?
         do {
             settings = try loadConfiguration()
             lookup = try ValidatedLookup(
                 forwarder: settings.resolver, trustAnchorFile: settings.trustAnchorFile, threads: settings.resolverThreads)
             accessLog = try AccessLog(path: settings.accessLog)
-            tlsConfiguration = try settings.tls?.serverConfiguration()
+            certificate = try settings.tls.map { files throws(TLSFilesError) in try ReloadableTLSFiles(files: files) }
         } catch {
             FileHandle.standardError.write(Data("onebz-web: error: \(error)\n".utf8))
             throw ExitCode(1)
         }
+        let tlsConfiguration = certificate?.serverConfiguration()
+        // Trapped now, before anything listens: SIGHUP's default action would end the process.
+        let hangups = certificate == nil ? nil : await UnixSignalsSequence(trapping: .sighup)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let pool = NodePool(
+            maxPerKey: settings.nodeIdleConnections, maxTotal: settings.nodeIdleConnectionsTotal,
+            idleTime: settings.nodeIdleTimeout)
         let connector = try NodeConnector(
-            group: group, connectTimeout: settings.connectTimeout, responseTimeout: settings.upstreamTimeout)
+            group: group, connectTimeout: settings.connectTimeout, responseTimeout: settings.upstreamTimeout, pool: pool)
         let own = NetworkPrefix.parse(settings.listenHost).map { [$0] } ?? []
         let policy = AddressPolicy(
             allowed: settings.allowedNetworks,
@@ -145,10 +152,17 @@ struct WebCommand: AsyncParsableCommand {
                     "listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")", "domain": "\(settings.domain)"])
             },
             eventLoopGroupProvider: .shared(group), logger: logger)
-        let services = ServiceGroup(
-            configuration: .init(services: [.init(service: application)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: application), .init(service: pool)]
+        if let certificate, let hangups {
+            services.append(
+                .init(
+                    service: CertificateReloader(
+                        certificate: certificate, hangups: hangups, interval: settings.tlsReloadInterval, logger: logger)))
+        }
+        let serviceGroup = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
-            try await services.run()
+            try await serviceGroup.run()
         } catch {
             logger.error("stopped with an error", metadata: ["error": "\(error)"])
             try await group.shutdownGracefully()
