@@ -52,9 +52,15 @@ final class AbsoluteFormMarker: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// With TLS, before the ALPN handler: once the handshake event has passed it (ALPN then
-    /// has set up HTTP/1 or HTTP/2, synchronously), installs the marker and leaves.
+    /// has set up HTTP/1 or HTTP/2, synchronously), runs `install` (the marker and what else
+    /// goes after the HTTP/1 decoder) and leaves.
     final class Installer: ChannelInboundHandler, RemovableChannelHandler {
         typealias InboundIn = NIOAny
+        let install: @Sendable (any Channel) throws -> Void
+
+        init(install: @escaping @Sendable (any Channel) throws -> Void) {
+            self.install = install
+        }
 
         func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
             guard case .handshakeCompleted? = event as? TLSUserEvent else {
@@ -62,7 +68,7 @@ final class AbsoluteFormMarker: ChannelInboundHandler, RemovableChannelHandler {
                 return
             }
             context.fireUserInboundEventTriggered(event)
-            do { try AbsoluteFormMarker.install(context.channel) } catch { context.fireErrorCaught(error) }
+            do { try install(context.channel) } catch { context.fireErrorCaught(error) }
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         }
     }
@@ -140,62 +146,107 @@ struct GatewayResponder: HTTPResponder {
             )
         }
         let host = Self.host(request.head.authority ?? "")
+        var headerBytes = 0
+        for field in request.headers { headerBytes += field.name.rawName.utf8.count + field.value.utf8.count + 4 }
+        switch await destination(host: host, headerBytes: headerBytes) {
+        case .gateway: return (ownPage(request), "gateway")
+        case .refused(let page, let outcome): return (page, outcome)
+        case .node(let site, let address, let verified):
+            return await proxy(request, to: site, address: address, verified: verified, client: client, host: host)
+        }
+    }
+
+    /// Where a request for `host` goes.
+    enum Destination {
+        /// The gateway's own pages (`Host: <domain>`).
+        case gateway
+        /// A page saying why not, and the outcome for the metrics.
+        case refused(Response, outcome: String)
+        /// The node's address to connect to; `verified`: with its TLSA digests (else plain HTTP).
+        case node(NodeSite, address: String, verified: Bool)
+    }
+
+    /// The checks every request for a node passes, in order: Host under the domain, one
+    /// valid label, header size, validated resolution, the address policy, a TLSA (or the
+    /// operator's allowance of plain HTTP). Shared by proxied requests and WebSocket upgrades.
+    func destination(host: String, headerBytes: Int) async -> Destination {
         let domain = configuration.domain
-        if host == domain { return (ownPage(request), "gateway") }
+        if host == domain { return .gateway }
         guard host.hasSuffix("." + domain) else {
-            return (
+            return .refused(
                 Page.make(
                     .misdirectedRequest, reason: "host-outside-domain", title: "Unknown host",
                     detail: "This gateway serves only names under \(domain)."),
-                "refused"
-            )
+                outcome: "refused")
         }
         let label = host.dropLast(domain.count + 1)
         guard !label.isEmpty, label.count <= 63, !label.contains("."),
             label.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
         else {
-            return (
+            return .refused(
                 Page.make(
                     .notFound, reason: "bad-name", title: "Not a 1bz name",
                     detail: "\(host) does not name a 1bz node: use NAME.\(domain) for NAME.1bz."),
-                "refused"
-            )
+                outcome: "refused")
         }
         let name = "\(label).1bz"
-        var headerBytes = 0
-        for field in request.headers { headerBytes += field.name.rawName.utf8.count + field.value.utf8.count + 4 }
         if headerBytes > configuration.maxHeaderBytes {
-            return (
+            return .refused(
                 Page.make(
                     .init(code: 431, reasonPhrase: "Request Header Fields Too Large"), reason: "headers-too-large",
                     title: "Request headers too large", detail: "At most \(configuration.maxHeaderBytes) bytes of headers."),
-                "refused"
-            )
+                outcome: "refused")
         }
         switch await directory.resolve(name) {
         case .notFound:
-            return (
+            return .refused(
                 Page.make(.notFound, reason: "no-such-name", title: "No such node", detail: "\(name) is not registered."),
-                "not_found"
-            )
+                outcome: "not_found")
         case .unvalidated(let why):
-            return (
+            return .refused(
                 Page.make(
                     .badGateway, reason: "dnssec",
                     title: "The DNS answers for \(name) did not validate",
                     detail: "The gateway trusts only DNSSEC-validated answers from the 1bz zone, and these failed: \(why)."),
-                "dnssec"
-            )
+                outcome: "dnssec")
         case .unavailable(let why):
-            return (
+            return .refused(
                 Page.make(
                     .serviceUnavailable, reason: "resolver", title: "Cannot resolve \(name) now",
                     detail: "The 1bz name server did not answer (\(why)). Try again later."),
-                "resolver"
-            )
+                outcome: "resolver")
         case .site(let site):
-            return await proxy(request, to: site, client: client, host: host)
+            return reachable(site)
         }
+    }
+
+    private func reachable(_ site: NodeSite) -> Destination {
+        guard !site.addresses.isEmpty else {
+            return .refused(
+                Page.make(
+                    .badGateway, reason: "no-address", title: "\(site.name) has no address",
+                    detail: "The node publishes no IPv4 or IPv6 address."),
+                outcome: "refused")
+        }
+        let refusals = site.addresses.map { ($0, policy.refusal($0)) }
+        guard let address = refusals.first(where: { $0.1 == nil })?.0 else {
+            let (first, why) = refusals[0]
+            return .refused(
+                Page.make(
+                    .forbidden, reason: "address-refused", title: "\(site.name) points where this gateway does not go",
+                    detail: "The node's address \(first) is \(why ?? "refused"); this gateway does not connect there."),
+                outcome: "refused")
+        }
+        let verified = !site.spkiSHA256.isEmpty
+        guard verified || configuration.allowPlainHTTPNodes else {
+            return .refused(
+                Page.make(
+                    .badGateway, reason: "no-tlsa", title: "\(site.name) publishes no key for its web site",
+                    detail: "The zone proves there is no TLSA record for \(site.name) (the node declares no HTTPS "
+                        + "service), so the gateway cannot check whom it would talk to, and does not proxy."),
+                outcome: "no_tlsa")
+        }
+        return .node(site, address: address, verified: verified)
     }
 
     private func ownPage(_ request: Request) -> Response {
@@ -213,35 +264,9 @@ struct GatewayResponder: HTTPResponder {
         }
     }
 
-    private func proxy(_ request: Request, to site: NodeSite, client: String, host: String) async -> (Response, String) {
-        guard !site.addresses.isEmpty else {
-            return (
-                Page.make(
-                    .badGateway, reason: "no-address", title: "\(site.name) has no address",
-                    detail: "The node publishes no IPv4 or IPv6 address."),
-                "refused"
-            )
-        }
-        let refusals = site.addresses.map { ($0, policy.refusal($0)) }
-        guard let address = refusals.first(where: { $0.1 == nil })?.0 else {
-            let (first, why) = refusals[0]
-            return (
-                Page.make(
-                    .forbidden, reason: "address-refused", title: "\(site.name) points where this gateway does not go",
-                    detail: "The node's address \(first) is \(why ?? "refused"); this gateway does not connect there."),
-                "refused"
-            )
-        }
-        let verified = !site.spkiSHA256.isEmpty
-        guard verified || configuration.allowPlainHTTPNodes else {
-            return (
-                Page.make(
-                    .badGateway, reason: "no-tlsa", title: "\(site.name) publishes no key for its web site",
-                    detail: "The zone proves there is no TLSA record for \(site.name) (the node declares no HTTPS "
-                        + "service), so the gateway cannot check whom it would talk to, and does not proxy."),
-                "no_tlsa"
-            )
-        }
+    private func proxy(
+        _ request: Request, to site: NodeSite, address: String, verified: Bool, client: String, host: String
+    ) async -> (Response, String) {
         // Body: whole, within the limit (Content-Length is checked before reading).
         if let length = request.headers[.contentLength].flatMap(Int.init), length > configuration.maxBodyBytes {
             return (tooLarge(), "refused")
@@ -253,26 +278,10 @@ struct GatewayResponder: HTTPResponder {
             return (tooLarge(), "refused")
         }
         let port = verified ? site.port : 80
-        var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: request.method.rawValue), uri: request.head.path ?? "/")
-        let connectionTokens = Set(
-            request.headers[values: .connection].flatMap { $0.split(separator: ",") }.map {
-                $0.trimmingCharacters(in: .whitespaces).lowercased()
-            })
-        for field in request.headers {
-            let lower = field.name.canonicalName
-            if Self.hopByHop.contains(lower) || Self.forwarding.contains(lower) || connectionTokens.contains(lower)
-                || lower == "host" || lower.hasPrefix("proxy-") || lower == AbsoluteFormMarker.header.lowercased()
-            {
-                continue
-            }
-            head.headers.add(name: field.name.rawName, value: field.value)
-        }
-        head.headers.add(name: "Host", value: port == (verified ? 443 : 80) ? site.name : "\(site.name):\(port)")
-        head.headers.add(name: "X-Forwarded-For", value: client)
-        head.headers.add(name: "X-Forwarded-Host", value: host)
-        head.headers.add(name: "X-Forwarded-Proto", value: scheme)
-        let forwardedFor = client.contains(":") ? "\"[\(client)]\"" : client
-        head.headers.add(name: "Forwarded", value: "for=\(forwardedFor);host=\"\(host)\";proto=\(scheme)")
+        var head = nodeHead(
+            method: request.method.rawValue, uri: request.head.path ?? "/",
+            fields: request.headers.map { ($0.name.rawName, $0.value) }, site: site, verified: verified, client: client,
+            host: host)
         if body.readableBytes > 0 || request.headers[.contentLength] != nil {
             head.headers.add(name: "Content-Length", value: "\(body.readableBytes)")
         }
@@ -282,32 +291,15 @@ struct GatewayResponder: HTTPResponder {
             node = try await connector.exchange(
                 address: address, port: port, serverName: site.name, spkiSHA256: verified ? site.spkiSHA256 : nil,
                 head: head, body: body)
-        } catch NodeExchangeError.keyMismatch(let presented) {
-            return (
-                Page.make(
-                    .badGateway, reason: "key-mismatch", title: "This node's certificate does not match its registered key",
-                    detail: "\(site.name) at \(address) presented a certificate whose key (SHA-256 of its "
-                        + "SubjectPublicKeyInfo: \(presented)) is not the key the 1bz zone publishes for it (TLSA). "
-                        + "The gateway sent nothing to it."),
-                "key_mismatch"
-            )
-        } catch NodeExchangeError.timedOut {
-            return (timedOut(site), "timeout")
         } catch {
-            if case NodeExchangeError.connectFailed(let why) = error, why.lowercased().contains("timed out") || why.contains("connectTimeout") {
-                return (timedOut(site), "timeout")
-            }
-            return (
-                Page.make(
-                    .badGateway, reason: "node-unreachable", title: "\(site.name) could not be reached",
-                    detail: "The gateway could not get an answer from \(address) port \(port): \(error)."),
-                "node_error"
-            )
+            return failurePage(error, site: site, address: address, port: port)
         }
         // The domain as the browser reached it (with its port, if it gave one).
         let authority = request.head.authority ?? ""
-        let port = authority.lastIndex(of: ":").map { authority[$0...] }.flatMap { $0.dropFirst().allSatisfy(\.isNumber) ? $0 : nil }
-        let gatewayOrigin = configuration.domain + (port ?? "")
+        let browserPort = authority.lastIndex(of: ":").map { authority[$0...] }.flatMap {
+            $0.dropFirst().allSatisfy(\.isNumber) ? $0 : nil
+        }
+        let gatewayOrigin = configuration.domain + (browserPort ?? "")
         var headers = HTTPFields()
         let responseTokens = Set(
             node.head.headers["connection"].flatMap { $0.split(separator: ",") }.map {
@@ -335,6 +327,69 @@ struct GatewayResponder: HTTPResponder {
             Response(status: .init(code: Int(node.head.status.code), reasonPhrase: node.head.status.reasonPhrase), headers: headers, body: responseBody),
             verified ? "proxied" : "proxied_unverified"
         )
+    }
+
+    /// The request head for the node: the client's end-to-end headers (hop-by-hop ones, those
+    /// `Connection` names, and any forwarding headers it sent, dropped), `Host: NAME.1bz`, and
+    /// the gateway's forwarding headers. `upgrade`: a WebSocket upgrade, whose `Upgrade`
+    /// header and `Connection: Upgrade` are kept (RFC 6455 4.1).
+    func nodeHead(
+        method: String, uri: String, fields: [(String, String)], site: NodeSite, verified: Bool, client: String, host: String,
+        upgrade: Bool = false
+    ) -> HTTPRequestHead {
+        let port = verified ? site.port : 80
+        var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: uri)
+        let connectionTokens = Set(
+            fields.filter { $0.0.lowercased() == "connection" }.flatMap { $0.1.split(separator: ",") }.map {
+                $0.trimmingCharacters(in: .whitespaces).lowercased()
+            })
+        for (name, value) in fields {
+            let lower = name.lowercased()
+            if upgrade && lower == "upgrade" {
+                head.headers.add(name: name, value: value)
+                continue
+            }
+            if Self.hopByHop.contains(lower) || Self.forwarding.contains(lower) || connectionTokens.contains(lower)
+                || lower == "host" || lower.hasPrefix("proxy-") || lower == AbsoluteFormMarker.header.lowercased()
+            {
+                continue
+            }
+            head.headers.add(name: name, value: value)
+        }
+        if upgrade { head.headers.add(name: "Connection", value: "Upgrade") }
+        head.headers.add(name: "Host", value: port == (verified ? 443 : 80) ? site.name : "\(site.name):\(port)")
+        head.headers.add(name: "X-Forwarded-For", value: client)
+        head.headers.add(name: "X-Forwarded-Host", value: host)
+        head.headers.add(name: "X-Forwarded-Proto", value: scheme)
+        let forwardedFor = client.contains(":") ? "\"[\(client)]\"" : client
+        head.headers.add(name: "Forwarded", value: "for=\(forwardedFor);host=\"\(host)\";proto=\(scheme)")
+        return head
+    }
+
+    /// The page for a failed exchange with a node, and the outcome for the metrics.
+    func failurePage(_ error: any Error, site: NodeSite, address: String, port: Int) -> (Response, String) {
+        switch error {
+        case NodeExchangeError.keyMismatch(let presented):
+            return (
+                Page.make(
+                    .badGateway, reason: "key-mismatch", title: "This node's certificate does not match its registered key",
+                    detail: "\(site.name) at \(address) presented a certificate whose key (SHA-256 of its "
+                        + "SubjectPublicKeyInfo: \(presented)) is not the key the 1bz zone publishes for it (TLSA). "
+                        + "The gateway sent nothing to it."),
+                "key_mismatch"
+            )
+        case NodeExchangeError.timedOut:
+            return (timedOut(site), "timeout")
+        case NodeExchangeError.connectFailed(let why) where why.lowercased().contains("timed out") || why.contains("connectTimeout"):
+            return (timedOut(site), "timeout")
+        default:
+            return (
+                Page.make(
+                    .badGateway, reason: "node-unreachable", title: "\(site.name) could not be reached",
+                    detail: "The gateway could not get an answer from \(address) port \(port): \(error)."),
+                "node_error"
+            )
+        }
     }
 
     private func tooLarge() -> Response {

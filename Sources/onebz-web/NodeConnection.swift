@@ -146,6 +146,203 @@ struct NodeConnector: Sendable {
     }
 }
 
+extension NodeConnector {
+    /// Nil when the node's certificate key (its SubjectPublicKeyInfo) hashes to one of the
+    /// TLSA `digests`; else the mismatch, with what was presented.
+    static func keyMismatch(_ context: ChannelHandlerContext, _ digests: [[UInt8]]) -> NodeExchangeError? {
+        let certificate = try? context.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self).peerCertificate
+        let spki = certificate.flatMap { try? $0.extractPublicKey().toSPKIBytes() }
+        let presented = spki.map { Array(SHA256.hash(data: $0)) }
+        guard let presented, digests.contains(presented) else {
+            return .keyMismatch(presented: presented.map { $0.map { String(format: "%02x", $0) }.joined() } ?? "(unreadable)")
+        }
+        return nil
+    }
+
+    /// A new connection for a WebSocket upgrade (never pooled): the key checked as for any
+    /// request, `request` written, the node's response head read; the caller relays the rest.
+    func tunnel(_ key: NodeKey, request: HTTPRequestHead) async throws -> NodeTunnel {
+        let eventLoop = group.next()
+        let ready = eventLoop.makePromise(of: Void.self)
+        let head = eventLoop.makePromise(of: ByteBuffer.self)
+        let (context, timeout) = (self.context, TimeAmount(responseTimeout))
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(TimeAmount(connectTimeout))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    if key.spkiSHA256 != nil {
+                        try sync.addHandler(NIOSSLClientHandler(context: context, serverHostname: key.serverName))
+                    }
+                    try sync.addHandler(IdleStateHandler(readTimeout: timeout))
+                    try sync.addHandler(NodeTunnelHandler(spkiSHA256: key.spkiSHA256, ready: ready, head: head))
+                }
+            }
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.connect(host: key.address, port: key.port).get()
+        } catch {
+            ready.fail(NodeExchangeError.connectFailed("\(error)"))
+            head.fail(NodeExchangeError.connectFailed("\(error)"))
+            throw NodeExchangeError.connectFailed("\(error)")
+        }
+        do {
+            try await ready.futureResult.get()
+            connects.increment()
+            var text = "\(request.method.rawValue) \(request.uri) HTTP/1.1\r\n"
+            for field in request.headers { text += "\(field.name): \(field.value)\r\n" }
+            try await channel.writeAndFlush(ByteBuffer(string: text + "\r\n"))
+            let responseHead = try await head.futureResult.get()
+            let statusLine = responseHead.getString(at: responseHead.readerIndex, length: min(32, responseHead.readableBytes)) ?? ""
+            let parts = statusLine.split(separator: " ", maxSplits: 2)
+            guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]) else {
+                throw NodeExchangeError.protocolError("the node's answer to the upgrade is not HTTP/1.1")
+            }
+            return NodeTunnel(channel: channel, status: status, head: responseHead)
+        } catch {
+            channel.close(promise: nil)
+            throw error
+        }
+    }
+}
+
+/// A node connection after its answer to an upgrade request: `head` its raw response head.
+struct NodeTunnel: Sendable {
+    let channel: any Channel
+    let status: Int
+    let head: ByteBuffer
+
+    /// From now on (and what came after the head), the node's bytes go to `peer`.
+    func relay(to peer: any Channel) {
+        let channel = self.channel
+        channel.eventLoop.execute {
+            guard let handler = try? channel.pipeline.syncOperations.handler(type: NodeTunnelHandler.self) else {
+                peer.close(promise: nil)
+                return
+            }
+            handler.relay(to: peer)
+        }
+    }
+}
+
+/// On a node connection for an upgrade: checks the key (TLS), collects the response head,
+/// holds what follows until `relay(to:)`, then passes every byte to the browser.
+final class NodeTunnelHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+
+    private enum State {
+        case connecting
+        case awaitingHead(ByteBuffer)
+        case holding([ByteBuffer])
+        case relaying(any Channel)
+        case closed
+    }
+
+    /// A response head longer than this is refused.
+    static let maxHead = 64 * 1024
+    private var state = State.connecting
+    private let spkiSHA256: [[UInt8]]?
+    private let ready: EventLoopPromise<Void>
+    private let head: EventLoopPromise<ByteBuffer>
+
+    init(spkiSHA256: [[UInt8]]?, ready: EventLoopPromise<Void>, head: EventLoopPromise<ByteBuffer>) {
+        self.spkiSHA256 = spkiSHA256
+        self.ready = ready
+        self.head = head
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        if spkiSHA256 == nil, case .connecting = state {
+            state = .awaitingHead(context.channel.allocator.buffer(capacity: 0))
+            ready.succeed()
+        }
+        context.fireChannelActive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .handshakeCompleted = event as? TLSUserEvent, case .connecting = state, let digests = spkiSHA256 {
+            if let mismatch = NodeConnector.keyMismatch(context, digests) {
+                fail(context, mismatch)
+                return
+            }
+            state = .awaitingHead(context.channel.allocator.buffer(capacity: 0))
+            ready.succeed()
+            return
+        }
+        if event is IdleStateHandler.IdleStateEvent {
+            // A WebSocket may be quiet for long; only a node that does not answer the upgrade is cut.
+            switch state {
+            case .connecting, .awaitingHead: fail(context, NodeExchangeError.timedOut)
+            default: return
+            }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = unwrapInboundIn(data)
+        switch state {
+        case .awaitingHead(var collected):
+            collected.writeBuffer(&bytes)
+            let view = collected.readableBytesView
+            guard let end = view.firstRange(of: [13, 10, 13, 10]) else {
+                if collected.readableBytes > Self.maxHead {
+                    fail(context, NodeExchangeError.protocolError("the node's response head is too large"))
+                } else {
+                    state = .awaitingHead(collected)
+                }
+                return
+            }
+            let length = end.upperBound - view.startIndex
+            let responseHead = collected.readSlice(length: length)!
+            state = .holding(collected.readableBytes > 0 ? [collected] : [])
+            head.succeed(responseHead)
+        case .holding(var held):
+            held.append(bytes)
+            state = .holding(held)
+        case .relaying(let peer):
+            peer.writeAndFlush(bytes, promise: nil)
+        case .connecting, .closed:
+            break
+        }
+    }
+
+    func relay(to peer: any Channel) {
+        guard case .holding(let held) = state else {
+            // The node is gone already.
+            peer.close(promise: nil)
+            return
+        }
+        for bytes in held { peer.write(bytes, promise: nil) }
+        peer.flush()
+        state = .relaying(peer)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        fail(context, error)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        fail(context, NodeExchangeError.closedBeforeResponse("the node closed the connection"))
+        context.fireChannelInactive()
+    }
+
+    private func fail(_ context: ChannelHandlerContext, _ error: any Error) {
+        switch state {
+        case .closed: return
+        case .connecting:
+            ready.fail(error)
+            head.fail(error)
+        case .awaitingHead: head.fail(error)
+        case .holding: break
+        case .relaying(let peer): peer.close(promise: nil)
+        }
+        state = .closed
+        context.close(promise: nil)
+    }
+}
+
 /// One request to write on a node connection, and where its response goes.
 struct NodeExchange: Sendable {
     var head: HTTPRequestHead
@@ -240,14 +437,8 @@ final class NodeConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case .handshakeCompleted = event as? TLSUserEvent, case .connecting = state, let digests = spkiSHA256 {
-            let certificate = try? context.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self).peerCertificate
-            let spki = certificate.flatMap { try? $0.extractPublicKey().toSPKIBytes() }
-            let presented = spki.map { Array(SHA256.hash(data: $0)) }
-            guard let presented, digests.contains(presented) else {
-                fail(
-                    context,
-                    NodeExchangeError.keyMismatch(
-                        presented: presented.map { $0.map { String(format: "%02x", $0) }.joined() } ?? "(unreadable)"))
+            if let mismatch = NodeConnector.keyMismatch(context, digests) {
+                fail(context, mismatch)
                 return
             }
             state = .idle

@@ -133,15 +133,21 @@ struct WebCommand: AsyncParsableCommand {
             configuration: settings, directory: NodeDirectory(lookup: lookup), connector: connector, policy: policy,
             accessLog: accessLog, registry: registry, scheme: tlsConfiguration == nil ? "http" : "https")
         let connectionGuard = HTTPConnectionGuard(limits: settings.limits)
+        // After the HTTP/1 decoder: the WebSocket upgrade handler, then the absolute-form marker.
+        let installHTTP1: @Sendable (any Channel) throws -> Void = { channel in
+            try AbsoluteFormMarker.install(channel)
+            try WebSocketUpgradeHandler.install(channel, responder: responder)
+        }
         let server: HTTPServerBuilder =
             if let tlsConfiguration {
                 .guardedHTTP2Upgrade(tlsConfiguration: tlsConfiguration, connectionGuard) { channel in
                     // HTTP/1.1 is set up when ALPN says so, after the handshake.
                     let tls = try channel.pipeline.syncOperations.context(handlerType: NIOSSLServerHandler.self)
-                    try channel.pipeline.syncOperations.addHandler(AbsoluteFormMarker.Installer(), position: .after(tls.handler))
+                    try channel.pipeline.syncOperations.addHandler(
+                        AbsoluteFormMarker.Installer(install: installHTTP1), position: .after(tls.handler))
                 }
             } else {
-                .guardedHTTP1(connectionGuard) { channel in try AbsoluteFormMarker.install(channel) }
+                .guardedHTTP1(connectionGuard, afterSetup: installHTTP1)
             }
         let listenLogger = logger
         let application = Application(

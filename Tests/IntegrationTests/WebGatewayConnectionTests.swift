@@ -2,10 +2,11 @@ import Foundation
 import TestSupport
 import Testing
 
-/// onebz-web over time: its own certificate replaced while connections stay open, its
-/// connections to a node reused, and an onebzd that does not sign (nothing validates).
+/// onebz-web's connections: its own certificate replaced while connections stay open, its
+/// connections to a node reused, WebSocket upgrades passed through, and an onebzd that does
+/// not sign (nothing validates).
 /// The stack and harness of `WebGatewayTests`.
-@Suite(.serialized, .timeLimit(.minutes(6))) struct WebGatewayReloadTests {
+@Suite(.serialized, .timeLimit(.minutes(6))) struct WebGatewayConnectionTests {
     typealias Gateway = WebGatewayTests
     static let host = WebGatewayTests.shashiHost
 
@@ -127,7 +128,7 @@ import Testing
         try Self.copy(first.keyPath, to: live.key)
         try Self.copy(first.certificatePath, to: live.cert)
         let changed = try await setup.stack.eventually(timeout: .seconds(15)) { try Self.served(port: polled.port) == firstPrint }
-        print("WebGatewayReloadTests: changed files served \(changed) after the change (checked every 1 s)")
+        print("WebGatewayConnectionTests: changed files served \(changed) after the change (checked every 1 s)")
     }
 
     @Test func warmRequestsReuseOneConnectionToTheNode() async throws {
@@ -149,7 +150,7 @@ import Testing
         // The node saw one TLS connection: every request from the same client port.
         let ports = Set(site.stdout().split(separator: "\n").filter { $0.contains("\"GET / HTTP/1.1\"") }.map { $0.split(separator: " ")[0] })
         #expect(ports.count == 1, "\(site.stdout())")
-        print("WebGatewayReloadTests: cold \(times[0]), warm (reused connection) median \(times.dropFirst().sorted()[4])")
+        print("WebGatewayConnectionTests: cold \(times[0]), warm (reused connection) median \(times.dropFirst().sorted()[4])")
 
         // The node restarts: the pooled connection is dead, the next request makes a new one.
         _ = site.stop()
@@ -174,6 +175,86 @@ import Testing
             #expect(page.body.contains("did not validate") && !page.body.contains("Hello from"), "\(page.body)")
         }
         #expect(!site.stdout().contains("GET /"), "the node was asked: \(site.stdout())")
+    }
+
+    /// A WebSocket client (Python, standard library): the upgrade through the gateway, the
+    /// node's greeting, two messages echoed, a close. Prints one JSON object.
+    static let webSocketClient = """
+        import base64, hashlib, json, os, socket, sys
+        port, host, path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        key = base64.b64encode(os.urandom(16)).decode()
+        s.sendall(("GET %s HTTP/1.1\\r\\nHost: %s\\r\\nUpgrade: websocket\\r\\nConnection: keep-alive, Upgrade\\r\\n"
+                   "Sec-WebSocket-Key: %s\\r\\nSec-WebSocket-Version: 13\\r\\nX-Forwarded-For: 6.6.6.6\\r\\n\\r\\n") % (path, host, key))
+        data = b""
+        while b"\\r\\n\\r\\n" not in data:
+            chunk = s.recv(4096)
+            if not chunk: break
+            data += chunk
+        head, _, rest = data.partition(b"\\r\\n\\r\\n")
+        lines = head.decode().split("\\r\\n")
+        out = {"status": lines[0], "headers": {l.split(":", 1)[0].lower(): l.split(":", 1)[1].strip() for l in lines[1:] if ":" in l}}
+        expected = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+        out["accept_ok"] = out["headers"].get("sec-websocket-accept") == expected
+        buf = rest
+        def need(n):
+            global buf
+            while len(buf) < n:
+                chunk = s.recv(65536)
+                if not chunk: raise EOFError
+                buf += chunk
+            part, buf = buf[:n], buf[n:]
+            return part
+        def recv():
+            h = need(2); n = h[1] & 0x7F
+            if n == 126: n = int.from_bytes(need(2), "big")
+            elif n == 127: n = int.from_bytes(need(8), "big")
+            return h[0] & 0x0F, need(n)
+        def send(opcode, payload):
+            mask = os.urandom(4); n = len(payload)
+            h = bytes([0x80 | opcode]) + (bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + n.to_bytes(2, "big"))
+            s.sendall(h + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+        if out["status"].split(" ")[1] == "101":
+            out["messages"] = [recv()[1].decode()]
+            for text in ["ping 1", "x" * 300]:
+                send(1, text.encode()); out["messages"].append(recv()[1].decode())
+            send(8, b"\\x03\\xe8"); out["close"] = recv()[0]
+        else:
+            out["body"] = rest.decode(errors="replace")
+        print(json.dumps(out))
+        """
+
+    @Test func aWebSocketIsPassedThroughToTheVerifiedNode() async throws {
+        let setup = try await WebGatewayTests.Setup(label: "web-ws")
+        let (site, _) = try await Self.shashiSite(setup)
+        defer { site.stop() }
+        let gateway = try await setup.gateway(label: "onebz-web-ws", arguments: ["--allow-loopback-nodes"])
+        func open(_ host: String, _ path: String = "/ws") throws -> [String: Any] {
+            let run = try Command.run("python3", ["-c", Self.webSocketClient, "\(gateway.port)", host, path])
+            guard run.status == 0 else { throw TestProcessError("websocket client: \(run.stderr)") }
+            return try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        }
+        let ws = try open(Self.host)
+        #expect((ws["status"] as? String)?.hasPrefix("HTTP/1.1 101") == true && ws["accept_ok"] as? Bool == true, "\(ws)")
+        let messages = ws["messages"] as? [String] ?? []
+        #expect(
+            messages == ["hello from shashi, X-Forwarded-For 127.0.0.1", "shashi: ping 1", "shashi: " + String(repeating: "x", count: 300)],
+            "\(ws)")
+        #expect(ws["close"] as? Int == 8, "\(ws)")
+        // The same refusals as any request: a name without TLSA, a host outside the domain.
+        let acme = try open("acme.\(WebGatewayTests.domain)")
+        #expect((acme["status"] as? String)?.contains(" 502") == true, "\(acme)")
+        #expect((acme["headers"] as? [String: String])?["onebz-refusal"] == "no-tlsa", "\(acme)")
+        let outside = try open("shashi.1bz.example.com")
+        #expect((outside["headers"] as? [String: String])?["onebz-refusal"] == "host-outside-domain", "\(outside)")
+        // A node that does not upgrade (its plain page at /): refused, not passed as a stream.
+        let plain = try open(Self.host, "/")
+        #expect((plain["headers"] as? [String: String])?["onebz-refusal"]?.hasPrefix("upgrade-refused-by-node") == true, "\(plain)")
+        // Ordinary requests on the same gateway still work, and the log has the upgrade.
+        let page = try gateway.curl(host: Self.host)
+        #expect(page.status == 200 && page.body.contains("Hello from shashi"), "\(page)")
+        let log = try String(contentsOfFile: gateway.accessLog, encoding: .utf8)
+        #expect(log.contains("\"GET /ws HTTP/1.1\" 101 "), "\(log)")
     }
 
     /// A counter's value in Prometheus text (no labels).
