@@ -98,3 +98,5 @@ struct IdlePool<Connection: Hashable> {
         idle.min { ($0.value.first?.since ?? .distantFuture) < ($1.value.first?.since ?? .distantFuture) }?.key
     }
 }
+
+extension IdlePool: Sendable where Connection: Sendable {}

@@ -86,7 +86,8 @@ struct NodeConnector: Sendable {
         return try await send(on: channel, head: head, body: body)
     }
 
-    static let idempotent: Set<HTTPMethod> = [.GET, .HEAD, .OPTIONS, .PUT, .DELETE]
+    /// RFC 9110 9.2.2: these may be sent again.
+    static let idempotent: [HTTPMethod] = [.GET, .HEAD, .OPTIONS, .PUT, .DELETE]
 
     /// A new connection, once its handshake is done and its key checked.
     private func connect(_ key: NodeKey) async throws -> any Channel {

@@ -81,7 +81,7 @@ import Testing
         #expect(Set(pool.expire(now: now + .seconds(13))) == [3, 4] && pool.count == 1)
         // A closed connection is passed over (and handed back to be closed), an expired one too.
         _ = pool.checkin(6, key: second, now: now + .seconds(13))
-        let (found, closed) = pool.checkout(second, now: now + .seconds(14)) { $0 != 6 }
+        let (found, closed) = pool.checkout(second, now: now + .seconds(13)) { $0 != 6 }
         #expect(found == 5 && closed == [6], "\(String(describing: found)) \(closed)")
         #expect(pool.checkout(second, now: now + .seconds(30)) { _ in true }.0 == nil)
         var none = IdlePool<Int>(maxPerKey: 0, maxTotal: 0, idleTime: .seconds(10))
