@@ -303,7 +303,7 @@ final class NodeTunnelHandler: ChannelInboundHandler, RemovableChannelHandler {
             held.append(bytes)
             state = .holding(held)
         case .relaying(let peer):
-            peer.writeAndFlush(bytes, promise: nil)
+            ByteRelayHandler.send(bytes, to: peer)
         case .connecting, .closed:
             break
         }
@@ -315,8 +315,7 @@ final class NodeTunnelHandler: ChannelInboundHandler, RemovableChannelHandler {
             peer.close(promise: nil)
             return
         }
-        for bytes in held { peer.write(bytes, promise: nil) }
-        peer.flush()
+        for bytes in held { ByteRelayHandler.send(bytes, to: peer) }
         state = .relaying(peer)
     }
 

@@ -159,7 +159,9 @@ struct WebSocketTunnel: Sendable {
     }
 }
 
-/// Passes every byte it reads to `peer`, and closes `peer` when its own connection ends.
+/// On the browser's connection after the join: passes every byte it reads to `peer` (the
+/// node's connection, whose pipeline has no HTTP handlers), and closes `peer` when its own
+/// connection ends.
 final class ByteRelayHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
 
@@ -171,6 +173,19 @@ final class ByteRelayHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         peer.writeAndFlush(unwrapInboundIn(data), promise: nil)
+    }
+
+    /// Writes `bytes` to the browser from this handler's place in `browser`'s pipeline: a
+    /// write from the pipeline's tail would pass Hummingbird's HTTP handlers, which are
+    /// still there, asleep, after the join.
+    static func send(_ bytes: ByteBuffer, to browser: any Channel) {
+        browser.eventLoop.execute {
+            guard let context = try? browser.pipeline.syncOperations.context(handlerType: ByteRelayHandler.self) else {
+                browser.close(promise: nil)
+                return
+            }
+            context.writeAndFlush(NIOAny(bytes), promise: nil)
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

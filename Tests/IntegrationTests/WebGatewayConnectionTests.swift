@@ -102,7 +102,8 @@ import Testing
         try await gateway.process.waitUntil { gateway.process.stderr().contains("certificate reloaded") }
         #expect(try Self.served(port: gateway.port) == secondPrint, "a new connection gets the new certificate")
         try Data().write(to: URL(fileURLWithPath: go))
-        try await client.waitUntil { client.stdout().split(separator: "\n").count >= 2 }
+        // It exits after its second request (so not `waitUntil`, which fails on an exit).
+        _ = try await setup.stack.eventually(timeout: .seconds(20)) { client.stdout().split(separator: "\n").count >= 2 }
         let after = client.stdout().split(separator: "\n")[1].split(separator: " ").map(String.init)
         // Same socket (local port), same certificate: the connection was never dropped.
         #expect(after == before, "the open connection after the reload: \(after), before: \(before)")
@@ -184,8 +185,8 @@ import Testing
         port, host, path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
         s = socket.create_connection(("127.0.0.1", port), timeout=10)
         key = base64.b64encode(os.urandom(16)).decode()
-        s.sendall(("GET %s HTTP/1.1\\r\\nHost: %s\\r\\nUpgrade: websocket\\r\\nConnection: keep-alive, Upgrade\\r\\n"
-                   "Sec-WebSocket-Key: %s\\r\\nSec-WebSocket-Version: 13\\r\\nX-Forwarded-For: 6.6.6.6\\r\\n\\r\\n") % (path, host, key))
+        s.sendall((("GET %s HTTP/1.1\\r\\nHost: %s\\r\\nUpgrade: websocket\\r\\nConnection: keep-alive, Upgrade\\r\\n"
+                   "Sec-WebSocket-Key: %s\\r\\nSec-WebSocket-Version: 13\\r\\nX-Forwarded-For: 6.6.6.6\\r\\n\\r\\n") % (path, host, key)).encode())
         data = b""
         while b"\\r\\n\\r\\n" not in data:
             chunk = s.recv(4096)
