@@ -289,7 +289,7 @@ import Testing
         let batchTime = clock2.now - batchStart
         let codes = batch.stdout.split(separator: "\n")
         #expect(codes.count == count && codes.allSatisfy { $0 == "200" }, "\(Dictionary(grouping: codes, by: { $0 }).mapValues(\.count))")
-        print("WebGatewayTests: \(count) requests, 16 at a time, in \(batchTime) (debug build, a new TLS connection to the node each)")
+        print("WebGatewayTests: \(count) requests, 16 at a time, in \(batchTime) (debug build, connections to the node reused)")
 
         // HEAD: the node's Content-Length, no body, and the connection stays usable.
         let head = try gateway.curl(host: Self.shashiHost, ["-I"])
