@@ -100,7 +100,7 @@ struct GatewayResponder: HTTPResponder {
     func respond(to request: Request, context: WebRequestContext) async throws -> Response {
         let started = ContinuousClock.now
         let client = Self.clientAddress(context.remoteAddress)
-        let (response, outcome) = await route(request, client: client)
+        let (response, outcome, streamed) = await route(request, client: client)
         let target = request.head.path ?? "/"
         let entry = AccessLog.Entry(
             client: client, method: request.method.rawValue, target: target, version: context.httpVersion,
@@ -116,8 +116,17 @@ struct GatewayResponder: HTTPResponder {
             Timer(label: "onebz_web_request_duration_seconds", dimensions: [("outcome", outcome)])
                 .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         }
+        guard streamed else {
+            // A whole buffer (a page, a small node response): logged now, and left as a buffer
+            // so Hummingbird writes head, body and end at once.
+            record(request.method == .head ? 0 : response.body.contentLength ?? 0)
+            return response
+        }
         return Self.counting(response, then: record)
     }
+
+    /// A response, the outcome for the metrics, and whether its body is a stream from a node.
+    typealias Routed = (response: Response, outcome: String, streamed: Bool)
 
     /// The response with its body counted; `done` runs once the body is written.
     static func counting(_ response: Response, then done: @escaping @Sendable (Int) -> Void) -> Response {
@@ -136,21 +145,21 @@ struct GatewayResponder: HTTPResponder {
         return response
     }
 
-    private func route(_ request: Request, client: String) async -> (Response, String) {
+    private func route(_ request: Request, client: String) async -> Routed {
         if request.headers[HeaderField.Name(AbsoluteFormMarker.header)!] != nil {
             return (
                 Page.make(
                     .badRequest, reason: "absolute-form", title: "Not a proxy",
                     detail: "This gateway takes only requests for its own names (origin-form targets such as /path)."),
-                "refused"
+                "refused", false
             )
         }
         let host = Self.host(request.head.authority ?? "")
         var headerBytes = 0
         for field in request.headers { headerBytes += field.name.rawName.utf8.count + field.value.utf8.count + 4 }
         switch await destination(host: host, headerBytes: headerBytes) {
-        case .gateway: return (ownPage(request), "gateway")
-        case .refused(let page, let outcome): return (page, outcome)
+        case .gateway: return (ownPage(request), "gateway", false)
+        case .refused(let page, let outcome): return (page, outcome, false)
         case .node(let site, let address, let verified):
             return await proxy(request, to: site, address: address, verified: verified, client: client, host: host)
         }
@@ -266,16 +275,16 @@ struct GatewayResponder: HTTPResponder {
 
     private func proxy(
         _ request: Request, to site: NodeSite, address: String, verified: Bool, client: String, host: String
-    ) async -> (Response, String) {
+    ) async -> Routed {
         // Body: whole, within the limit (Content-Length is checked before reading).
         if let length = request.headers[.contentLength].flatMap(Int.init), length > configuration.maxBodyBytes {
-            return (tooLarge(), "refused")
+            return (tooLarge(), "refused", false)
         }
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: configuration.maxBodyBytes)
         } catch {
-            return (tooLarge(), "refused")
+            return (tooLarge(), "refused", false)
         }
         let port = verified ? site.port : 80
         var head = nodeHead(
@@ -292,7 +301,8 @@ struct GatewayResponder: HTTPResponder {
                 address: address, port: port, serverName: site.name, spkiSHA256: verified ? site.spkiSHA256 : nil,
                 head: head, body: body)
         } catch {
-            return failurePage(error, site: site, address: address, port: port)
+            let (page, outcome) = failurePage(error, site: site, address: address, port: port)
+            return (page, outcome, false)
         }
         // The domain as the browser reached it (with its port, if it gave one).
         let authority = request.head.authority ?? ""
@@ -318,16 +328,33 @@ struct GatewayResponder: HTTPResponder {
             headers.append(HeaderField(name: fieldName, value: passed))
         }
         headers.append(HeaderField(name: HeaderField.Name("Onebz-Verification")!, value: verified ? "tlsa" : "unverified"))
+        let status = HTTPResponse.Status(code: Int(node.head.status.code), reasonPhrase: node.head.status.reasonPhrase)
+        let outcome = verified ? "proxied" : "proxied_unverified"
         let stream = node.body
+        // A small body of known length is collected first: then head, body and end go to the
+        // browser in one write instead of one each (most pages and API answers are small).
+        if let contentLength, contentLength <= Self.bufferedBodyLimit, request.method != .head, status.code >= 200,
+            status.code != 204, status.code != 304
+        {
+            var buffer = ByteBuffer()
+            buffer.reserveCapacity(contentLength)
+            do {
+                for try await var part in stream { buffer.writeBuffer(&part) }
+            } catch {
+                let (page, outcome) = failurePage(error, site: site, address: address, port: port)
+                return (page, outcome, false)
+            }
+            return (Response(status: status, headers: headers, body: .init(byteBuffer: buffer)), outcome, false)
+        }
         let responseBody = ResponseBody(contentLength: contentLength) { writer in
             for try await part in stream { try await writer.write(part) }
             try await writer.finish(nil)
         }
-        return (
-            Response(status: .init(code: Int(node.head.status.code), reasonPhrase: node.head.status.reasonPhrase), headers: headers, body: responseBody),
-            verified ? "proxied" : "proxied_unverified"
-        )
+        return (Response(status: status, headers: headers, body: responseBody), outcome, true)
     }
+
+    /// Node response bodies up to this size (with a Content-Length) are collected whole.
+    static let bufferedBodyLimit = 64 * 1024
 
     /// The request head for the node: the client's end-to-end headers (hop-by-hop ones, those
     /// `Connection` names, and any forwarding headers it sent, dropped), `Host: NAME.1bz`, and
