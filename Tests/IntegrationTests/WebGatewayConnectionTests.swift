@@ -181,9 +181,13 @@ import Testing
     /// A WebSocket client (Python, standard library): the upgrade through the gateway, the
     /// node's greeting, two messages echoed, a close. Prints one JSON object.
     static let webSocketClient = """
-        import base64, hashlib, json, os, socket, sys
+        import base64, hashlib, json, os, socket, ssl, sys
         port, host, path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
         s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        if len(sys.argv) > 4:  # TLS, offering http/1.1 by ALPN as a browser does for a WebSocket
+            ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+            ctx.set_alpn_protocols(["http/1.1"])
+            s = ctx.wrap_socket(s, server_hostname=host)
         key = base64.b64encode(os.urandom(16)).decode()
         s.sendall((("GET %s HTTP/1.1\\r\\nHost: %s\\r\\nUpgrade: websocket\\r\\nConnection: keep-alive, Upgrade\\r\\n"
                    "Sec-WebSocket-Key: %s\\r\\nSec-WebSocket-Version: 13\\r\\nX-Forwarded-For: 6.6.6.6\\r\\n\\r\\n") % (path, host, key)).encode())
@@ -230,8 +234,9 @@ import Testing
         let (site, _) = try await Self.shashiSite(setup)
         defer { site.stop() }
         let gateway = try await setup.gateway(label: "onebz-web-ws", arguments: ["--allow-loopback-nodes"])
-        func open(_ host: String, _ path: String = "/ws") throws -> [String: Any] {
-            let run = try Command.run("python3", ["-c", Self.webSocketClient, "\(gateway.port)", host, path])
+        func open(_ host: String, _ path: String = "/ws", port: Int? = nil, tls: Bool = false) throws -> [String: Any] {
+            let run = try Command.run(
+                "python3", ["-c", Self.webSocketClient, "\(port ?? gateway.port)", host, path] + (tls ? ["tls"] : []))
             guard run.status == 0 else { throw TestProcessError("websocket client: \(run.stderr)") }
             return try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         }
@@ -242,6 +247,14 @@ import Testing
             messages == ["hello from shashi, X-Forwarded-For 127.0.0.1", "shashi: ping 1", "shashi: " + String(repeating: "x", count: 300)],
             "\(ws)")
         #expect(ws["close"] as? Int == 8, "\(ws)")
+        // Over HTTPS too (HTTP/1.1 by ALPN on the gateway that offers h2 first).
+        let certificate = try TestCertificate.selfSigned(in: setup.directory, name: "gw", hostname: "*.\(WebGatewayTests.domain)")
+        let secure = try await setup.gateway(
+            label: "onebz-web-ws-tls",
+            arguments: ["--allow-loopback-nodes", "--tls-cert", certificate.certificatePath, "--tls-key", certificate.keyPath])
+        let wss = try open(Self.host, port: secure.port, tls: true)
+        #expect((wss["status"] as? String)?.hasPrefix("HTTP/1.1 101") == true, "\(wss)")
+        #expect((wss["messages"] as? [String])?.last == "shashi: " + String(repeating: "x", count: 300), "\(wss)")
         // The same refusals as any request: a name without TLSA, a host outside the domain.
         let acme = try open("acme.\(WebGatewayTests.domain)")
         #expect((acme["status"] as? String)?.contains(" 502") == true, "\(acme)")
