@@ -13,8 +13,11 @@ struct WebRequestContext: RequestContext {
     /// For the access log: an HTTP/2 request arrives on a stream channel, whose parent is
     /// the connection; an HTTP/1 request on the connection, whose parent is the listener.
     let httpVersion: String
+    /// The browser connection's loop: the node connection is taken or made on it.
+    let eventLoop: any EventLoop
 
     init(source: ApplicationRequestContextSource) {
+        eventLoop = source.channel.eventLoop
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress ?? source.channel.parent?.remoteAddress
         httpVersion = source.channel.parent?.parent == nil ? "HTTP/1.1" : "HTTP/2.0"
@@ -100,7 +103,7 @@ struct GatewayResponder: HTTPResponder {
     func respond(to request: Request, context: WebRequestContext) async throws -> Response {
         let started = ContinuousClock.now
         let client = Self.clientAddress(context.remoteAddress)
-        let (response, outcome, streamed) = await route(request, client: client)
+        let (response, outcome, streamed) = await route(request, client: client, on: context.eventLoop)
         let target = request.head.path ?? "/"
         let entry = AccessLog.Entry(
             client: client, method: request.method.rawValue, target: target, version: context.httpVersion,
@@ -145,7 +148,7 @@ struct GatewayResponder: HTTPResponder {
         return response
     }
 
-    private func route(_ request: Request, client: String) async -> Routed {
+    private func route(_ request: Request, client: String, on eventLoop: any EventLoop) async -> Routed {
         if request.headers[HeaderField.Name(AbsoluteFormMarker.header)!] != nil {
             return (
                 Page.make(
@@ -161,7 +164,8 @@ struct GatewayResponder: HTTPResponder {
         case .gateway: return (ownPage(request), "gateway", false)
         case .refused(let page, let outcome): return (page, outcome, false)
         case .node(let site, let address, let verified):
-            return await proxy(request, to: site, address: address, verified: verified, client: client, host: host)
+            return await proxy(
+                request, to: site, address: address, verified: verified, client: client, host: host, on: eventLoop)
         }
     }
 
@@ -274,7 +278,8 @@ struct GatewayResponder: HTTPResponder {
     }
 
     private func proxy(
-        _ request: Request, to site: NodeSite, address: String, verified: Bool, client: String, host: String
+        _ request: Request, to site: NodeSite, address: String, verified: Bool, client: String, host: String,
+        on eventLoop: any EventLoop
     ) async -> Routed {
         // Body: whole, within the limit (Content-Length is checked before reading).
         if let length = request.headers[.contentLength].flatMap(Int.init), length > configuration.maxBodyBytes {
@@ -299,7 +304,7 @@ struct GatewayResponder: HTTPResponder {
         do {
             node = try await connector.exchange(
                 address: address, port: port, serverName: site.name, spkiSHA256: verified ? site.spkiSHA256 : nil,
-                head: head, body: body)
+                head: head, body: body, on: eventLoop)
         } catch {
             let (page, outcome) = failurePage(error, site: site, address: address, port: port)
             return (page, outcome, false)

@@ -68,12 +68,14 @@ struct NodeConnector: Sendable {
         self.pool = pool
     }
 
-    /// `spkiSHA256` nil: plain HTTP (an operator allowed unverified nodes).
+    /// `spkiSHA256` nil: plain HTTP (an operator allowed unverified nodes). `eventLoop`: the
+    /// browser connection's, where the node connection is taken or made.
     func exchange(
-        address: String, port: Int, serverName: String, spkiSHA256: [[UInt8]]?, head: HTTPRequestHead, body: ByteBuffer?
+        address: String, port: Int, serverName: String, spkiSHA256: [[UInt8]]?, head: HTTPRequestHead, body: ByteBuffer?,
+        on eventLoop: any EventLoop
     ) async throws -> NodeResponse {
         let key = NodeKey(address: address, port: port, serverName: serverName, spkiSHA256: spkiSHA256)
-        if let channel = pool.checkout(key) {
+        if let channel = pool.checkout(key, on: eventLoop) {
             reuses.increment()
             do {
                 return try await send(on: channel, head: head, body: body)
@@ -81,7 +83,7 @@ struct NodeConnector: Sendable {
                 // Closed by the node while idle (a race with its keep-alive timeout): once more, anew.
             }
         }
-        let channel = try await connect(key)
+        let channel = try await connect(key, on: eventLoop)
         connects.increment()
         return try await send(on: channel, head: head, body: body)
     }
@@ -90,8 +92,7 @@ struct NodeConnector: Sendable {
     static let idempotent: [HTTPMethod] = [.GET, .HEAD, .OPTIONS, .PUT, .DELETE]
 
     /// A new connection, once its handshake is done and its key checked.
-    private func connect(_ key: NodeKey) async throws -> any Channel {
-        let eventLoop = group.next()
+    private func connect(_ key: NodeKey, on eventLoop: any EventLoop) async throws -> any Channel {
         let ready = eventLoop.makePromise(of: Void.self)
         let (context, timeout, pool) = (self.context, TimeAmount(responseTimeout), self.pool)
         let bootstrap = ClientBootstrap(group: eventLoop)
@@ -351,10 +352,11 @@ struct NodeExchange: Sendable {
     let continuation: AsyncThrowingStream<ByteBuffer, any Error>.Continuation
 }
 
-/// The idle connections to nodes (`IdlePool` under a lock) and their closing; `run()`
-/// closes those idle too long.
+/// The idle connections to nodes, one `IdlePool` (under its own lock) per event loop, so
+/// that a request takes a connection on its browser connection's loop and no thread
+/// hand-off is needed between the two; `run()` closes those idle too long.
 final class NodePool: Service, Sendable {
-    private let state: NIOLockedValueBox<IdlePool<PooledChannel>>
+    private let pools: [ObjectIdentifier: NIOLockedValueBox<IdlePool<PooledChannel>>]
     private let idleGauge = Gauge(label: "onebz_web_node_connections_idle")
 
     struct PooledChannel: Hashable, Sendable {
@@ -363,40 +365,49 @@ final class NodePool: Service, Sendable {
         func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(channel)) }
     }
 
-    init(maxPerKey: Int, maxTotal: Int, idleTime: Duration) {
-        state = NIOLockedValueBox(IdlePool(maxPerKey: maxPerKey, maxTotal: maxTotal, idleTime: TimeAmount(idleTime)))
+    /// `maxTotal` is shared out among the loops of `group`.
+    init(group: any EventLoopGroup, maxPerKey: Int, maxTotal: Int, idleTime: Duration) {
+        let loops = Array(group.makeIterator())
+        let perLoop = maxTotal == 0 ? 0 : max(1, maxTotal / max(1, loops.count))
+        pools = Dictionary(
+            uniqueKeysWithValues: loops.map {
+                (ObjectIdentifier($0), NIOLockedValueBox(IdlePool(maxPerKey: maxPerKey, maxTotal: perLoop, idleTime: TimeAmount(idleTime))))
+            })
     }
 
-    func checkout(_ key: NodeKey) -> (any Channel)? {
-        let (found, close) = state.withLockedValue { pool in
-            let result = pool.checkout(key, now: .now()) { $0.channel.isActive }
-            idleGauge.record(pool.count)
-            return result
-        }
+    /// An idle connection for `key` on `eventLoop`.
+    func checkout(_ key: NodeKey, on eventLoop: any EventLoop) -> (any Channel)? {
+        guard let pool = pools[ObjectIdentifier(eventLoop)] else { return nil }
+        let (found, close) = pool.withLockedValue { $0.checkout(key, now: .now()) { $0.channel.isActive } }
         for item in close { item.channel.close(promise: nil) }
         return found?.channel
     }
 
     func checkin(_ channel: any Channel, key: NodeKey) {
-        let close = state.withLockedValue { pool in
-            let result = pool.checkin(PooledChannel(channel: channel), key: key, now: .now())
-            idleGauge.record(pool.count)
-            return result
+        guard let pool = pools[ObjectIdentifier(channel.eventLoop)] else {
+            channel.close(promise: nil)
+            return
         }
+        let close = pool.withLockedValue { $0.checkin(PooledChannel(channel: channel), key: key, now: .now()) }
         for item in close { item.channel.close(promise: nil) }
     }
 
     func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do { try await Task.sleep(for: .seconds(1)) } catch { break }
-            let close = state.withLockedValue { pool in
-                let result = pool.expire(now: .now())
-                idleGauge.record(pool.count)
-                return result
+            var idle = 0
+            for pool in pools.values {
+                let close = pool.withLockedValue { pool in
+                    defer { idle += pool.count }
+                    return pool.expire(now: .now())
+                }
+                for item in close { item.channel.close(promise: nil) }
             }
-            for item in close { item.channel.close(promise: nil) }
+            idleGauge.record(idle)
         }
-        for item in state.withLockedValue({ $0.drain() }) { item.channel.close(promise: nil) }
+        for pool in pools.values {
+            for item in pool.withLockedValue({ $0.drain() }) { item.channel.close(promise: nil) }
+        }
     }
 }
 

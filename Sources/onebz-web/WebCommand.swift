@@ -121,7 +121,7 @@ struct WebCommand: AsyncParsableCommand {
         let hangups = certificate == nil ? nil : await UnixSignalsSequence(trapping: .sighup)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let pool = NodePool(
-            maxPerKey: settings.nodeIdleConnections, maxTotal: settings.nodeIdleConnectionsTotal,
+            group: group, maxPerKey: settings.nodeIdleConnections, maxTotal: settings.nodeIdleConnectionsTotal,
             idleTime: settings.nodeIdleTimeout)
         let connector = try NodeConnector(
             group: group, connectTimeout: settings.connectTimeout, responseTimeout: settings.upstreamTimeout, pool: pool)

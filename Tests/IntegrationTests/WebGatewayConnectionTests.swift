@@ -145,12 +145,15 @@ import Testing
             times.append(clock.now - start)
             #expect(page.status == 200 && page.body.contains("Hello from shashi"), "\(page)")
         }
+        // One connection to the node per event loop at most (a request uses its browser
+        // connection's loop; onebz-web runs one loop per core), the rest reuses.
         let metrics = try gateway.curl(host: WebGatewayTests.domain, path: "/metrics").body
-        #expect(Self.metric(metrics, "onebz_web_node_connections_total") == 1, "\(metrics)")
-        #expect(Self.metric(metrics, "onebz_web_node_connection_reuses_total") == 9, "\(metrics)")
-        // The node saw one TLS connection: every request from the same client port.
+        let connections = try #require(Self.metric(metrics, "onebz_web_node_connections_total"), "\(metrics)")
+        #expect((1...ProcessInfo.processInfo.activeProcessorCount).contains(connections), "\(metrics)")
+        #expect(Self.metric(metrics, "onebz_web_node_connection_reuses_total") == 10 - connections, "\(metrics)")
+        // The node saw as many TLS connections: the requests came from that many client ports.
         let ports = Set(site.stdout().split(separator: "\n").filter { $0.contains("\"GET / HTTP/1.1\"") }.map { $0.split(separator: " ")[0] })
-        #expect(ports.count == 1, "\(site.stdout())")
+        #expect(ports.count == connections, "\(site.stdout())")
         print("WebGatewayConnectionTests: cold \(times[0]), warm (reused connection) median \(times.dropFirst().sorted()[4])")
 
         // The node restarts: the pooled connection is dead, the next request makes a new one.
@@ -162,7 +165,7 @@ import Testing
         let again = try gateway.curl(host: Self.host)
         #expect(again.status == 200 && again.body.contains("Hello from shashi"), "\(again)")
         let later = try gateway.curl(host: WebGatewayTests.domain, path: "/metrics").body
-        #expect(Self.metric(later, "onebz_web_node_connections_total") == 2, "\(later)")
+        #expect(Self.metric(later, "onebz_web_node_connections_total") == connections + 1, "\(later)")
     }
 
     @Test func anUnsignedZoneValidatesNothing() async throws {
