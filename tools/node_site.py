@@ -5,7 +5,10 @@ certificate `onebz cert` made from the node's Ed25519 key. Standard library only
   GET /           an HTML page naming the node (`--label`)
   GET /echo       JSON: the method, path and request headers as received (what a gateway sent)
   GET /redirect   302 to /elsewhere (a gateway must pass it on, not follow it)
+  GET /redirect-node  302 to https://LABEL.1bz/elsewhere (a gateway rewrites it to itself)
   GET /silent     accepts, then never answers (a gateway must cut it)
+  GET /ws         a WebSocket (RFC 6455) that answers each text message with "LABEL: " and
+                  the message; the first message it sends names the request's X-Forwarded-For
   POST /echo      as GET, plus the body's length
   HEAD            as GET, without the body
 
@@ -15,6 +18,8 @@ With --node-id the page also names the node id (what a browser test checks it re
 and, when a gateway sent X-Forwarded-Host, the name the browser asked for.
 """
 import argparse
+import base64
+import hashlib
 import html
 import http.server
 import json
@@ -42,7 +47,8 @@ def main():
         protocol_version = "HTTP/1.1"
 
         def log_message(self, fmt, *a):
-            print("%s %s" % (self.address_string(), fmt % a), flush=True)
+            # The client's port too: which requests shared a connection.
+            print("%s:%d %s" % (self.client_address[0], self.client_address[1], fmt % a), flush=True)
 
         def send(self, status, body, content_type, extra=None):
             data = body.encode()
@@ -64,11 +70,53 @@ def main():
                       # Hop-by-hop headers a gateway must not pass to the browser.
                       {"Keep-Alive": "timeout=5", "Connection": "close, X-Node-Private", "X-Node-Private": "1"})
 
+        def websocket(self):
+            # RFC 6455 4.2.2: the accept key; then unfragmented frames, client frames masked.
+            key = self.headers.get("Sec-WebSocket-Key", "")
+            accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
+            self.send_response(101)
+            self.send_header("Upgrade", "websocket")
+            self.send_header("Connection", "Upgrade")
+            self.send_header("Sec-WebSocket-Accept", accept.decode())
+            self.end_headers()
+            self.wfile.flush()
+
+            def send(opcode, payload):
+                header = bytes([0x80 | opcode])
+                n = len(payload)
+                header += bytes([n]) if n < 126 else bytes([126]) + n.to_bytes(2, "big") if n < 65536 \
+                    else bytes([127]) + n.to_bytes(8, "big")
+                self.wfile.write(header + payload)
+                self.wfile.flush()
+
+            send(1, ("hello from %s, X-Forwarded-For %s" % (label, self.headers.get("X-Forwarded-For"))).encode())
+            while True:
+                head = self.rfile.read(2)
+                if len(head) < 2:
+                    return
+                opcode, n = head[0] & 0x0F, head[1] & 0x7F
+                if n == 126:
+                    n = int.from_bytes(self.rfile.read(2), "big")
+                elif n == 127:
+                    n = int.from_bytes(self.rfile.read(8), "big")
+                mask = self.rfile.read(4) if head[1] & 0x80 else b"\0\0\0\0"
+                payload = bytes(b ^ mask[i % 4] for i, b in enumerate(self.rfile.read(n)))
+                if opcode == 8:
+                    send(8, payload[:2])
+                    return
+                if opcode == 1:
+                    send(1, ("%s: " % label).encode() + payload)
+
         def do_GET(self):
-            if self.path.startswith("/echo"):
+            if self.path == "/ws" and "websocket" in self.headers.get("Upgrade", "").lower():
+                self.websocket()
+                self.close_connection = True
+            elif self.path.startswith("/echo"):
                 self.echo(0)
             elif self.path == "/redirect":
                 self.send(302, "moved\n", "text/plain", {"Location": "/elsewhere"})
+            elif self.path == "/redirect-node":
+                self.send(302, "moved\n", "text/plain", {"Location": "https://%s.1bz/elsewhere" % label})
             elif self.path == "/silent":
                 time.sleep(3600)
             else:

@@ -13,6 +13,13 @@ public struct TLSFiles: Sendable, Hashable {
 
     /// Loads both files; errors name the file that failed.
     public func serverConfiguration() throws(TLSFilesError) -> TLSConfiguration {
+        let (certificates, key) = try load()
+        return TLSConfiguration.makeServerConfiguration(
+            certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(key))
+    }
+
+    /// The certificate chain (at least one) and the key, as PEM files hold them.
+    public func load() throws(TLSFilesError) -> ([NIOSSLCertificate], NIOSSLPrivateKey) {
         let certificates: [NIOSSLCertificate]
         do {
             certificates = try NIOSSLCertificate.fromPEMFile(certificateChain)
@@ -26,8 +33,7 @@ public struct TLSFiles: Sendable, Hashable {
         } catch {
             throw TLSFilesError(file: privateKey, problem: "not a PEM private key (\(error))")
         }
-        return TLSConfiguration.makeServerConfiguration(
-            certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(key))
+        return (certificates, key)
     }
 }
 

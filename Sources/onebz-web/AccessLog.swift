@@ -26,6 +26,8 @@ final class AccessLog: Sendable {
         var client: String
         var method: String
         var target: String
+        /// `HTTP/1.1` or `HTTP/2.0`.
+        var version: String
         var status: Int
         var bytes: Int
         var referer: String?
@@ -34,7 +36,7 @@ final class AccessLog: Sendable {
 
     func write(_ entry: Entry) {
         let line =
-            "\(entry.client) - - [\(Self.timestamp())] \"\(Self.quote(entry.method)) \(Self.quote(entry.target)) HTTP/1.1\" "
+            "\(entry.client) - - [\(Self.timestamp())] \"\(Self.quote(entry.method)) \(Self.quote(entry.target)) \(entry.version)\" "
             + "\(entry.status) \(entry.bytes == 0 ? "-" : String(entry.bytes)) "
             + "\"\(Self.quote(entry.referer ?? "-"))\" \"\(Self.quote(entry.userAgent ?? "-"))\"\n"
         handle.withLockedValue { $0.write(Data(line.utf8)) }

@@ -11,6 +11,7 @@ import NIOPosix
 import NIOSSL
 import Prometheus
 import ServiceLifecycle
+import UnixSignals
 
 /// `onebz-web`: the web gateway (docs/gateway.md, "onebz-web, the web gateway").
 @main
@@ -104,20 +105,26 @@ struct WebCommand: AsyncParsableCommand {
         let settings: WebConfiguration
         let lookup: ValidatedLookup
         let accessLog: AccessLog
-        let tlsConfiguration: TLSConfiguration?
+        let certificate: ReloadableTLSFiles?
         do {
             settings = try loadConfiguration()
             lookup = try ValidatedLookup(
                 forwarder: settings.resolver, trustAnchorFile: settings.trustAnchorFile, threads: settings.resolverThreads)
             accessLog = try AccessLog(path: settings.accessLog)
-            tlsConfiguration = try settings.tls?.serverConfiguration()
+            certificate = try settings.tls.map { files throws(TLSFilesError) in try ReloadableTLSFiles(files: files) }
         } catch {
             FileHandle.standardError.write(Data("onebz-web: error: \(error)\n".utf8))
             throw ExitCode(1)
         }
+        let tlsConfiguration = certificate?.serverConfiguration()
+        // Trapped now, before anything listens: SIGHUP's default action would end the process.
+        let hangups = certificate == nil ? nil : await UnixSignalsSequence(trapping: .sighup)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let pool = NodePool(
+            group: group, maxPerKey: settings.nodeIdleConnections, maxTotal: settings.nodeIdleConnectionsTotal,
+            idleTime: settings.nodeIdleTimeout)
         let connector = try NodeConnector(
-            group: group, connectTimeout: settings.connectTimeout, responseTimeout: settings.upstreamTimeout)
+            group: group, connectTimeout: settings.connectTimeout, responseTimeout: settings.upstreamTimeout, pool: pool)
         let own = NetworkPrefix.parse(settings.listenHost).map { [$0] } ?? []
         let policy = AddressPolicy(
             allowed: settings.allowedNetworks,
@@ -126,15 +133,21 @@ struct WebCommand: AsyncParsableCommand {
             configuration: settings, directory: NodeDirectory(lookup: lookup), connector: connector, policy: policy,
             accessLog: accessLog, registry: registry, scheme: tlsConfiguration == nil ? "http" : "https")
         let connectionGuard = HTTPConnectionGuard(limits: settings.limits)
+        // After the HTTP/1 decoder: the WebSocket upgrade handler, then the absolute-form marker.
+        let installHTTP1: @Sendable (any Channel) throws -> Void = { channel in
+            try AbsoluteFormMarker.install(channel)
+            try WebSocketUpgradeHandler.install(channel, responder: responder)
+        }
         let server: HTTPServerBuilder =
             if let tlsConfiguration {
                 .guardedHTTP2Upgrade(tlsConfiguration: tlsConfiguration, connectionGuard) { channel in
                     // HTTP/1.1 is set up when ALPN says so, after the handshake.
                     let tls = try channel.pipeline.syncOperations.context(handlerType: NIOSSLServerHandler.self)
-                    try channel.pipeline.syncOperations.addHandler(AbsoluteFormMarker.Installer(), position: .after(tls.handler))
+                    try channel.pipeline.syncOperations.addHandler(
+                        AbsoluteFormMarker.Installer(install: installHTTP1), position: .after(tls.handler))
                 }
             } else {
-                .guardedHTTP1(connectionGuard) { channel in try AbsoluteFormMarker.install(channel) }
+                .guardedHTTP1(connectionGuard, afterSetup: installHTTP1)
             }
         let listenLogger = logger
         let application = Application(
@@ -145,10 +158,17 @@ struct WebCommand: AsyncParsableCommand {
                     "listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")", "domain": "\(settings.domain)"])
             },
             eventLoopGroupProvider: .shared(group), logger: logger)
-        let services = ServiceGroup(
-            configuration: .init(services: [.init(service: application)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: application), .init(service: pool)]
+        if let certificate, let hangups {
+            services.append(
+                .init(
+                    service: CertificateReloader(
+                        certificate: certificate, hangups: hangups, interval: settings.tlsReloadInterval, logger: logger)))
+        }
+        let serviceGroup = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
-            try await services.run()
+            try await serviceGroup.run()
         } catch {
             logger.error("stopped with an error", metadata: ["error": "\(error)"])
             try await group.shutdownGracefully()

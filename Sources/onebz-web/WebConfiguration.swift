@@ -21,6 +21,8 @@ struct WebConfiguration: Sendable {
     var resolver = ""
     var trustAnchorFile = ""
     var tls: TLSFiles?
+    /// How often the TLS files are checked for a change (SIGHUP re-reads them at once).
+    var tlsReloadInterval: Duration = .seconds(5)
     var allowedNetworks: [NetworkPrefix] = []
     var allowPlainHTTPNodes = false
     /// Path of the access log; nil or "-": stdout.
@@ -31,12 +33,18 @@ struct WebConfiguration: Sendable {
     /// Time for the node to answer (its response head), and for each later read.
     var upstreamTimeout: Duration = .seconds(30)
     var resolverThreads = 4
+    /// Idle TLS connections kept per node (address, port, name, TLSA); 0: none kept.
+    var nodeIdleConnections = 32
+    /// Idle connections kept to all nodes together.
+    var nodeIdleConnectionsTotal = 512
+    /// An idle connection to a node is closed after this.
+    var nodeIdleTimeout: Duration = .seconds(30)
     var limits = HTTPServerLimits()
 
     static let keys: Set<String> = [
-        "listen", "domain", "resolver", "trust_anchor", "tls_cert", "tls_key", "allow_networks", "allow_loopback_nodes",
+        "listen", "domain", "resolver", "trust_anchor", "tls_cert", "tls_key", "tls_reload_interval", "allow_networks", "allow_loopback_nodes",
         "allow_plain_http_nodes", "access_log", "max_header_bytes", "max_body_bytes", "connect_timeout",
-        "upstream_timeout", "resolver_threads", "idle_timeout", "body_timeout", "tls_handshake_timeout", "max_connections", "max_connections_per_client",
+        "upstream_timeout", "resolver_threads", "node_idle_connections", "node_idle_connections_total", "node_idle_timeout", "idle_timeout", "body_timeout", "tls_handshake_timeout", "max_connections", "max_connections_per_client",
     ]
 
     static let loopbackNetworks = [NetworkPrefix("127.0.0.0/8")!, NetworkPrefix("::1/128")!]
@@ -103,12 +111,16 @@ struct WebConfiguration: Sendable {
         if let log = try string("access_log") { accessLog = log }
         if let value = try int("max_header_bytes", 1024...1_048_576) { maxHeaderBytes = value }
         if let value = try int("max_body_bytes", 0...(1 << 30)) { maxBodyBytes = value }
+        if let value = try duration("tls_reload_interval") { tlsReloadInterval = value }
         if let value = try duration("connect_timeout") { connectTimeout = value }
         if let value = try duration("upstream_timeout") { upstreamTimeout = value }
         if let value = try duration("idle_timeout") { limits.idleTimeout = value }
         if let value = try duration("body_timeout") { limits.bodyTimeout = value }
         if let value = try duration("tls_handshake_timeout") { limits.tlsHandshakeTimeout = value }
         if let value = try int("resolver_threads", 1...64) { resolverThreads = value }
+        if let value = try int("node_idle_connections", 0...10_000) { nodeIdleConnections = value }
+        if let value = try int("node_idle_connections_total", 0...1_000_000) { nodeIdleConnectionsTotal = value }
+        if let value = try duration("node_idle_timeout") { nodeIdleTimeout = value }
         if let value = try int("max_connections", 1...1_000_000) { limits.maxConnections = value }
         if let value = try int("max_connections_per_client", 1...1_000_000) { limits.maxConnectionsPerClient = value }
     }

@@ -21,11 +21,12 @@ import Testing
         let anchor: String
         let directory: URL
 
-        init(label: String) async throws {
+        /// `signed: false`: onebzd without DNSSEC, the anchor still a DS (of keys it does not use).
+        init(label: String, signed: Bool = true) async throws {
             let (keys, ds) = try DNSSECIntegrationTests.makeKeys(label + "-keys")
             stack = try await DynamicStack(
                 label: label, positiveTTL: WebGatewayTests.ttl,
-                extraConfig: "\n[dnssec]\nenabled = true\nkey_dir = \"\(keys)\"\n")
+                extraConfig: signed ? "\n[dnssec]\nenabled = true\nkey_dir = \"\(keys)\"\n" : "")
             directory = stack.directory
             anchor = directory.appendingPathComponent("1bz.ds").path
             try (ds + "\n").write(toFile: anchor, atomically: true, encoding: .utf8)
@@ -168,6 +169,9 @@ import Testing
         // A redirect goes to the browser as it is, not followed.
         let redirect = try gateway.curl(host: Self.shashiHost, path: "/redirect")
         #expect(redirect.status == 302 && redirect.headers["location"] == "/elsewhere", "\(redirect)")
+        // A redirect to a 1bz name stays on the gateway (a browser cannot open .1bz itself).
+        let toNode = try gateway.curl(host: Self.shashiHost, path: "/redirect-node")
+        #expect(toNode.status == 302 && toNode.headers["location"] == "http://\(Self.shashiHost)/elsewhere", "\(toNode)")
 
         // Refusals: absolute-form target, a host outside the domain, a node without TLSA.
         let absolute = try gateway.curl(host: Self.shashiHost, ["--request-target", "http://example.com/"])
@@ -285,7 +289,7 @@ import Testing
         let batchTime = clock2.now - batchStart
         let codes = batch.stdout.split(separator: "\n")
         #expect(codes.count == count && codes.allSatisfy { $0 == "200" }, "\(Dictionary(grouping: codes, by: { $0 }).mapValues(\.count))")
-        print("WebGatewayTests: \(count) requests, 16 at a time, in \(batchTime) (debug build, a new TLS connection to the node each)")
+        print("WebGatewayTests: \(count) requests, 16 at a time, in \(batchTime) (debug build, connections to the node reused)")
 
         // HEAD: the node's Content-Length, no body, and the connection stays usable.
         let head = try gateway.curl(host: Self.shashiHost, ["-I"])
@@ -313,6 +317,8 @@ import Testing
                 "\(Self.shashiHost):443:127.0.0.1:\(secure.port)", "https://\(Self.shashiHost)/",
             ])
         #expect(versions.stdout == "2", "HTTP version: \(versions.stdout) \(versions.stderr)")
+        let secureLog = try String(contentsOfFile: secure.accessLog, encoding: .utf8)
+        #expect(secureLog.contains("\"GET / HTTP/2.0\" 200 ") && secureLog.contains("\"GET / HTTP/1.1\" 400 "), "\(secureLog)")
 
         // Bad configuration: exits non-zero naming the key.
         let bad = setup.directory.appendingPathComponent("bad.toml")
