@@ -295,7 +295,7 @@ struct GatewayResponder: HTTPResponder {
         var head = nodeHead(
             method: request.method.rawValue, uri: request.head.path ?? "/",
             fields: request.headers.map { ($0.name.rawName, $0.value) }, site: site, verified: verified, client: client,
-            host: host)
+            host: Self.forwardedHost(request.head.authority ?? host))
         if body.readableBytes > 0 || request.headers[.contentLength] != nil {
             head.headers.add(name: "Content-Length", value: "\(body.readableBytes)")
         }
@@ -363,7 +363,7 @@ struct GatewayResponder: HTTPResponder {
 
     /// The request head for the node: the client's end-to-end headers (hop-by-hop ones, those
     /// `Connection` names, and any forwarding headers it sent, dropped), `Host: NAME.1bz`, and
-    /// the gateway's forwarding headers. `upgrade`: a WebSocket upgrade, whose `Upgrade`
+    /// the gateway's forwarding headers (`host`: as the browser sent it, with its port). `upgrade`: a WebSocket upgrade, whose `Upgrade`
     /// header and `Connection: Upgrade` are kept (RFC 6455 4.1).
     func nodeHead(
         method: String, uri: String, fields: [(String, String)], site: NodeSite, verified: Bool, client: String, host: String,
@@ -457,6 +457,17 @@ struct GatewayResponder: HTTPResponder {
             label.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
         else { return location }
         return "\(scheme)://\(label).\(domain)\(rest[authorityEnd...])"
+    }
+
+    /// The Host a browser sent, for the node's `X-Forwarded-Host` and `Forwarded: host=`:
+    /// `host(authority)` with the browser's port when it gave a numeric one (so a node that
+    /// builds its own URLs sends the browser back to the port it came through).
+    static func forwardedHost(_ authority: String) -> String {
+        let host = host(authority)
+        guard !host.hasPrefix("["), let colon = authority.lastIndex(of: ":") else { return host }
+        let port = authority[authority.index(after: colon)...]
+        return !port.isEmpty && port.count <= 5 && port.allSatisfy(\.isASCII) && port.allSatisfy(\.isNumber)
+            ? "\(host):\(port)" : host
     }
 
     /// Lower case, without port or trailing dot.

@@ -77,7 +77,8 @@ struct WebSocketTunnel: Sendable {
         let port = verified ? site.port : 80
         let request = responder.nodeHead(
             method: head.method.rawValue, uri: head.uri, fields: head.headers.map { ($0.name, $0.value) }, site: site,
-            verified: verified, client: client, host: host, upgrade: true)
+            verified: verified, client: client,
+            host: GatewayResponder.forwardedHost(head.headers["host"].first ?? host), upgrade: true)
         let key = NodeKey(address: address, port: port, serverName: site.name, spkiSHA256: verified ? site.spkiSHA256 : nil)
         let node: NodeTunnel
         do {

@@ -42,6 +42,12 @@ import Testing
         #expect(GatewayResponder.host("Shashi.1BZ.GW.test:8443") == "shashi.1bz.gw.test")
         #expect(GatewayResponder.host("shashi.1bz.gw.test.") == "shashi.1bz.gw.test")
         #expect(GatewayResponder.host("[::1]:80") == "[::1]:80", "an address literal is never under the domain")
+        // X-Forwarded-Host: the browser's Host with its port, nothing else after the colon.
+        #expect(GatewayResponder.forwardedHost("Shashi.1BZ.gw.test:8443") == "shashi.1bz.gw.test:8443")
+        #expect(GatewayResponder.forwardedHost("shashi.1bz.gw.test") == "shashi.1bz.gw.test")
+        #expect(GatewayResponder.forwardedHost("shashi.1bz.gw.test:84x3") == "shashi.1bz.gw.test")
+        #expect(GatewayResponder.forwardedHost("shashi.1bz.gw.test:") == "shashi.1bz.gw.test")
+        #expect(GatewayResponder.forwardedHost("shashi.1bz.gw.test:١٢") == "shashi.1bz.gw.test", "ASCII digits only")
     }
 
     @Test func accessLogEscapesWhatWouldForgeALine() {
