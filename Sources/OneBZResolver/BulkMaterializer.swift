@@ -75,6 +75,9 @@ package struct BulkMaterializer: Sendable {
             report.leftToPerNode += perNode.count
             zone.giveBack(perNode)
         }
+        // The export's node hashes (first words): a node marked again after its page (a
+        // registry change meanwhile) is resolved per node, not taken as absent below.
+        var exported = Set<UInt64>()
         if let registry {
             var cursor: NodeHash? = nil
             var next: Task<NodeExportPage, any Error>? = fetch(registry, after: nil)
@@ -90,7 +93,10 @@ package struct BulkMaterializer: Sendable {
                 next = page.next.map { fetch(registry, after: $0) }
                 cursor = page.next
                 var entries: [NodeHash: RegistryEntry] = [:]
-                for entry in page.entries where entries[entry.nodeHash] == nil { entries[entry.nodeHash] = entry }
+                for entry in page.entries where entries[entry.nodeHash] == nil {
+                    entries[entry.nodeHash] = entry
+                    exported.insert(MaterializedNames.HashKey(entry.nodeHash).w0)
+                }
                 let (now, work) = zone.takeWork(hashes: Array(entries.keys))
                 guard now == block else {
                     next?.cancel()
@@ -102,13 +108,17 @@ package struct BulkMaterializer: Sendable {
                 report.committed += results.count
             }
         }
-        // What is still marked has no record in the (complete) export: absent.
+        // What is still marked and not in the (complete) export has no record: absent.
         while true {
-            let (now, work) = zone.takeWork(limit: chunk)
-            if work.isEmpty { break }
+            let (now, taken) = zone.takeWork(limit: chunk)
+            if taken.isEmpty { break }
             guard now == block else {
-                perNode += work
+                perNode += taken
                 return report
+            }
+            var work: [MaterializedNames.Work] = []
+            for item in taken {
+                if exported.contains(MaterializedNames.HashKey(item.hash).w0) { perNode.append(item) } else { work.append(item) }
             }
             let results = await outcomes(work, facts: facts, times: times, entries: [:], at: block, perNode: &perNode)
             zone.commit(results, at: block)
@@ -130,9 +140,11 @@ package struct BulkMaterializer: Sendable {
         return Task {
             var attempt = 1
             while true {
-                do throws(RegistryClientError) {
+                do {
                     return try await registry.export(after: after, limit: NodeExportPage.maxLimit)
-                } catch where attempt < attempts && error.kind != .rejected {
+                } catch {
+                    // A refusal (4xx) would be refused again.
+                    guard attempt < attempts, (error as? RegistryClientError)?.kind != .rejected else { throw error }
                     attempt += 1
                     try await Task.sleep(for: interval)
                 }
