@@ -219,9 +219,12 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
     // MARK: The materialiser's side
 
     /// The chain facts of every event from the start block to the processed block, once
-    /// (collecting stops): nil after a restore or a reorg, when not collected, or taken.
+    /// the name set is complete, once (collecting stops): nil after a restore or a reorg,
+    /// when not collected, or taken.
     package func takeEventFacts() -> (block: UInt64, facts: EventChainFacts)? {
-        state.withLockedValue { state in
+        // Before the first sync there is nothing to take yet (and collecting goes on).
+        guard isComplete else { return nil }
+        return state.withLockedValue { state in
             defer {
                 state.collectingFacts = false
                 state.eventFacts = nil
