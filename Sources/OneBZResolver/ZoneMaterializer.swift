@@ -15,7 +15,7 @@ package struct ZoneMaterializer: Service {
         package var chunk = 4096
         package var retryInterval: Duration = .seconds(2)
         /// A cold start with more marked nodes than this materialises in bulk when a
-        /// `BulkMaterializer` is given (`[chain] bulk_threshold`).
+        /// `BulkMaterializer` is given (`[chain] materialize_bulk_threshold`).
         package var bulkThreshold = 1000
 
         package init() {}
