@@ -138,6 +138,32 @@ public struct BizNodeRegistry: Sendable {
         }
     }
 
+    /// The timestamps of blocks `numbers`, read in JSON-RPC batches of `perBatch` headers
+    /// (each sent in pieces to an endpoint that takes smaller ones). A block the endpoint
+    /// does not have fails over like "header not found".
+    public func timestamps(of numbers: [UInt64], perBatch: Int = 500) async throws -> [UInt64: UInt64] {
+        var out: [UInt64: UInt64] = [:]
+        out.reserveCapacity(numbers.count)
+        var start = 0
+        while start < numbers.count {
+            let chunk = Array(numbers[start..<min(numbers.count, start + perBatch)])
+            start += chunk.count
+            let calls = chunk.map { (method: "eth_getBlockByNumber", params: JSONRPCClient.blockParams(.number($0))) }
+            let times = try await client.batch(calls) { results in
+                try zip(chunk, results).map { number, result -> UInt64 in
+                    guard let header = try client.blockHeader(from: try result.get()), header.number == number else {
+                        throw JSONRPCError(
+                            .rpc, method: "eth_getBlockByNumber", endpoint: "(batch)",
+                            message: "header not found: block \(number) (the endpoint lags)")
+                    }
+                    return header.timestamp
+                }
+            }
+            for (number, time) in zip(chunk, times) { out[number] = time }
+        }
+        return out
+    }
+
     private func registryLogs(_ raw: [EthereumLog]) throws -> [RegistryLog] {
         var out: [RegistryLog] = []
         for log in raw where !log.removed && log.address == address {

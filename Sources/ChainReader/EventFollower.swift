@@ -11,7 +11,7 @@ import ServiceLifecycle
 /// ```swift
 /// let follower = EventFollower(registry: registry, configuration: .init(startBlock: deployBlock)) { event in
 ///     switch event {
-///     case .registered(_, let name): cache.drop(name: name)
+///     case .registered(_, let name, _, _): cache.drop(name: name)
 ///     case .verified(let h), .stakeAdded(let h, _), .trustUpdated(let h, _): cache.drop(nodeHash: h)
 ///     case .reorg: cache.dropAll()
 ///     case .synced(let block): serial.advance(to: block)

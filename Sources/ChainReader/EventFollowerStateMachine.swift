@@ -141,7 +141,7 @@ public struct EventFollowerStateMachine: Sendable {
         nextBlock = range.upperBound + 1
         grow(after: range)
         var events = logs.sorted { ($0.blockNumber, $0.logIndex) < ($1.blockNumber, $1.logIndex) }
-            .map { FollowerEvent($0.event) }
+            .map { FollowerEvent($0) }
         if range.upperBound == safeHead {
             events.append(.synced(block: range.upperBound))
         }

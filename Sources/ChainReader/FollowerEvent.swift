@@ -5,8 +5,10 @@
 /// delivered again, so a consumer drops what it learned from blocks `>= b` (or simply
 /// everything it caches for the affected nodes) and applies what follows.
 public enum FollowerEvent: Sendable, Hashable {
-    /// NodeRegistered: `name` now resolves to `nodeHash` (drop its negative entry).
-    case registered(nodeHash: Bytes32, name: String)
+    /// NodeRegistered: `name` now resolves to `nodeHash` (drop its negative entry),
+    /// registered by `wallet` in block `block` (with the other events, every chain fact
+    /// of a node: a cold start materialises from them without a read per node).
+    case registered(nodeHash: Bytes32, name: String, wallet: EthereumAddress, block: UInt64)
     /// NodeVerified: the node's verified flag is now true.
     case verified(nodeHash: Bytes32)
     /// StakeAdded: `amount` wei more stake.
@@ -20,9 +22,10 @@ public enum FollowerEvent: Sendable, Hashable {
     /// reached the (confirmed) head; `block` can go down after a reorg.
     case synced(block: UInt64)
 
-    public init(_ event: RegistryEvent) {
-        switch event {
-        case .registered(let hash, _, let name): self = .registered(nodeHash: hash, name: name)
+    public init(_ log: RegistryLog) {
+        switch log.event {
+        case .registered(let hash, let wallet, let name):
+            self = .registered(nodeHash: hash, name: name, wallet: wallet, block: log.blockNumber)
         case .verified(let hash): self = .verified(nodeHash: hash)
         case .stakeAdded(let hash, let amount): self = .stakeAdded(nodeHash: hash, amount: amount)
         case .trustUpdated(let hash, let score): self = .trustUpdated(nodeHash: hash, score: score)
@@ -32,7 +35,7 @@ public enum FollowerEvent: Sendable, Hashable {
     /// The node an event is about (nil for reorg and synced).
     public var nodeHash: Bytes32? {
         switch self {
-        case .registered(let h, _), .verified(let h), .stakeAdded(let h, _), .trustUpdated(let h, _): h
+        case .registered(let h, _, _, _), .verified(let h), .stakeAdded(let h, _), .trustUpdated(let h, _): h
         case .reorg, .synced: nil
         }
     }

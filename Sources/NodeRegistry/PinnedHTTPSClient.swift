@@ -14,7 +14,7 @@ struct PinnedHTTPSClient: Sendable {
     let group: any EventLoopGroup
     let maxResponseBytes: Int
 
-    func execute(_ request: RegistryRequest, timeout: TimeAmount) async throws -> RegistryResponse {
+    func execute(_ request: RegistryRequest, timeout: TimeAmount, maxBytes: Int? = nil) async throws -> RegistryResponse {
         let target = try Target(url: request.url)
         var head = HTTPRequestHead(version: .http1_1, method: request.method, uri: target.pathAndQuery)
         head.headers.add(name: "Host", value: target.hostHeader)
@@ -24,7 +24,7 @@ struct PinnedHTTPSClient: Sendable {
 
         let eventLoop = group.next()
         let promise = eventLoop.makePromise(of: RegistryResponse.self)
-        let (context, sni, pin, body, limit) = (self.context, target.serverName, self.pin, request.body, maxResponseBytes)
+        let (context, sni, pin, body, limit) = (self.context, target.serverName, self.pin, request.body, maxBytes ?? maxResponseBytes)
         let requestHead = head
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(timeout)

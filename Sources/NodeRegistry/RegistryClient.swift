@@ -64,25 +64,33 @@ public struct RegistryClient: Sendable {
 
     /// The node's verified entry; `.notFound` when the registry has no record.
     public func fetch(nodeId: NodeID) async throws(RegistryClientError) -> VerifiedRegistryEntry {
-        try verified(await get(RegistryEntry.self, "/v1/nodes/\(nodeId.hex)"), expected: nodeId)
+        try await get(RegistryEntry.self, "/v1/nodes/\(nodeId.hex)").verified(expected: nodeId)
     }
 
     /// The entry of the node with this on-chain hash (verified: its node_id hashes to `nodeHash`).
     public func fetch(nodeHash: NodeHash) async throws(RegistryClientError) -> VerifiedRegistryEntry {
-        let entry = try await get(RegistryEntry.self, "/v1/nodes/by-hash/\(nodeHash.hex)")
-        let v = try verified(entry, expected: nil)
-        guard v.metadata.nodeHash == nodeHash else {
-            throw RegistryClientError(kind: .invalidResponse, detail: "record's node_id does not hash to \(nodeHash)")
-        }
-        return v
+        try await get(RegistryEntry.self, "/v1/nodes/by-hash/\(nodeHash.hex)").verified(nodeHash: nodeHash)
     }
+
+    /// A page of every entry the registry holds, in node-hash order after `after` (nil:
+    /// the first page). Entries are NOT verified here: check each with
+    /// `RegistryEntry.verified(nodeHash:)`, as `fetch(nodeHash:)` does.
+    public func export(after: NodeHash?, limit: Int = NodeExportPage.maxLimit) async throws(RegistryClientError) -> NodeExportPage {
+        let cursor = after.map { "&after=\($0.hex)" } ?? ""
+        return try await perform(
+            NodeExportPage.self, RegistryRequest(url: baseURL + "/v1/nodes/export?limit=\(limit)" + cursor),
+            maxBytes: Self.maxExportBytes)
+    }
+
+    /// A full export page (2,000 entries of ~0.8 KB) is larger than any other answer.
+    static let maxExportBytes = 16 << 20
 
     /// The entry of the node the registry believes holds `name` (checked record; the
     /// caller must still compare its node hash with the chain's, which is the authority
     /// on names). Lets a resolver fetch metadata concurrently with the chain lookup.
     public func fetch(name: String) async throws(RegistryClientError) -> VerifiedRegistryEntry {
         let encoded = name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? name
-        return try verified(await get(RegistryEntry.self, "/v1/nodes/by-name/\(encoded)"), expected: nil)
+        return try await get(RegistryEntry.self, "/v1/nodes/by-name/\(encoded)").verified(expected: nil)
     }
 
     /// Node ids whose record or trust changed after `since` (0 = from the start).
@@ -107,22 +115,6 @@ public struct RegistryClient: Sendable {
 
     // MARK: - Plumbing
 
-    private func verified(_ e: RegistryEntry, expected: NodeID?) throws(RegistryClientError) -> VerifiedRegistryEntry {
-        let m: VerifiedNodeMetadata
-        do { m = try e.record.verify() } catch {
-            throw RegistryClientError(kind: .invalidResponse, detail: "record fails verification: \(error)")
-        }
-        if let expected, m.nodeID != expected {
-            throw RegistryClientError(kind: .invalidResponse, detail: "asked for \(expected), got \(m.nodeID)")
-        }
-        guard (0...100).contains(e.trust) else {
-            throw RegistryClientError(kind: .invalidResponse, detail: "trust \(e.trust) out of 0...100")
-        }
-        return VerifiedRegistryEntry(
-            metadata: m, trust: e.trust, tier: e.tier, registered: e.registered, verified: e.verified,
-            stakeWei: e.stakeWei, updatedAt: e.updatedAt, lastHeartbeat: e.lastHeartbeat)
-    }
-
     private func get<T: Decodable>(_ type: T.Type, _ path: String) async throws(RegistryClientError) -> T {
         try await perform(T.self, RegistryRequest(url: baseURL + path))
     }
@@ -138,9 +130,11 @@ public struct RegistryClient: Sendable {
             T.self, RegistryRequest(method: method, url: baseURL + path, body: ByteBuffer(bytes: data)))
     }
 
-    private func perform<T: Decodable>(_ type: T.Type, _ request: RegistryRequest) async throws(RegistryClientError) -> T {
+    private func perform<T: Decodable>(
+        _ type: T.Type, _ request: RegistryRequest, maxBytes: Int = maxResponseBytes
+    ) async throws(RegistryClientError) -> T {
         let response: RegistryResponse
-        do { response = try await exchange(request) } catch {
+        do { response = try await exchange(request, maxBytes: maxBytes) } catch {
             throw RegistryClientError(kind: .unavailable, detail: "\(request.url): \(error)")
         }
         let (status, body) = (response.status, response.body)
@@ -172,7 +166,7 @@ public struct RegistryClient: Sendable {
 }
 
 extension RegistryClient {
-    fileprivate func exchange(_ request: RegistryRequest) async throws -> RegistryResponse {
+    fileprivate func exchange(_ request: RegistryRequest, maxBytes: Int) async throws -> RegistryResponse {
         switch transport {
         case .pool(let http, _):
             var outgoing = HTTPClientRequest(url: request.url)
@@ -182,10 +176,10 @@ extension RegistryClient {
                 outgoing.body = .bytes(body)
             }
             let response = try await http.execute(outgoing, timeout: TimeAmount(timeout))
-            let body = try await response.body.collect(upTo: Self.maxResponseBytes)
+            let body = try await response.body.collect(upTo: maxBytes)
             return RegistryResponse(status: Int(response.status.code), body: body)
         case .pinned(let client):
-            return try await client.execute(request, timeout: TimeAmount(timeout))
+            return try await client.execute(request, timeout: TimeAmount(timeout), maxBytes: maxBytes)
         }
     }
 }
@@ -194,5 +188,34 @@ extension TimeAmount {
     init(_ d: Duration) {
         let (s, atto) = d.components
         self = .nanoseconds(s * 1_000_000_000 + atto / 1_000_000_000)
+    }
+}
+
+extension RegistryEntry {
+    /// The checks every entry the client hands out passed: the record's key hashes to its
+    /// node_id and signs it, it is the node asked for (`expected`), the trust is in range.
+    public func verified(expected: NodeID?) throws(RegistryClientError) -> VerifiedRegistryEntry {
+        let m: VerifiedNodeMetadata
+        do { m = try record.verify() } catch {
+            throw RegistryClientError(kind: .invalidResponse, detail: "record fails verification: \(error)")
+        }
+        if let expected, m.nodeID != expected {
+            throw RegistryClientError(kind: .invalidResponse, detail: "asked for \(expected), got \(m.nodeID)")
+        }
+        guard (0...100).contains(trust) else {
+            throw RegistryClientError(kind: .invalidResponse, detail: "trust \(trust) out of 0...100")
+        }
+        return VerifiedRegistryEntry(
+            metadata: m, trust: trust, tier: tier, registered: registered, verified: verified,
+            stakeWei: stakeWei, updatedAt: updatedAt, lastHeartbeat: lastHeartbeat)
+    }
+
+    /// `verified(expected:)` for the node with on-chain hash `nodeHash` (by-hash GETs, the export).
+    public func verified(nodeHash: NodeHash) throws(RegistryClientError) -> VerifiedRegistryEntry {
+        let v = try verified(expected: nil)
+        guard v.metadata.nodeHash == nodeHash else {
+            throw RegistryClientError(kind: .invalidResponse, detail: "record's node_id does not hash to \(nodeHash)")
+        }
+        return v
     }
 }

@@ -105,6 +105,21 @@ public struct ChangePage: Codable, Hashable, Sendable {
     }
 }
 
+/// One page of `GET /v1/nodes/export`: entries in node-hash order, each exactly as the
+/// per-node GETs serve it (the signed record: the client checks it as it checks those).
+public struct NodeExportPage: Codable, Hashable, Sendable {
+    /// The most entries a page holds (`limit`'s cap and default).
+    public static let maxLimit = 2000
+    public var entries: [RegistryEntry]
+    /// Pass as `after` for the next page; nil after the last one.
+    public var next: NodeHash?
+
+    public init(entries: [RegistryEntry], next: NodeHash?) {
+        self.entries = entries
+        self.next = next
+    }
+}
+
 /// The registry's error body: `{"error": code, "detail": text}`.
 public struct RegistryErrorBody: Codable, Hashable, Sendable {
     public var error: String

@@ -20,6 +20,8 @@ package struct ChainBatch: Sendable {
     package private(set) var touched: [NodeHash] = []
     /// The lowest block a reorg rolled back to, if any.
     package private(set) var reorgFrom: UInt64? = nil
+    /// The chain facts these events state (a cold start's bulk materialisation).
+    package private(set) var facts = EventChainFacts()
 
     package init() {}
 
@@ -27,8 +29,9 @@ package struct ChainBatch: Sendable {
 
     /// Takes one event (a `synced` mark closes the batch; it is not part of it).
     package mutating func add(_ event: FollowerEvent) {
+        facts.add(event)
         switch event {
-        case .registered(let hash, let name):
+        case .registered(let hash, let name, _, _):
             registered.append(Registration(nodeHash: hash, name: NodeName(chainString: name)))
         case .verified(let hash), .stakeAdded(let hash, _), .trustUpdated(let hash, _):
             touched.append(hash)

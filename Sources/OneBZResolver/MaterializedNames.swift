@@ -191,19 +191,33 @@ package struct MaterializedNames: Sendable {
         var work: [Work] = []
         for slot in entries.indices where entries[slot].inUse && entries[slot].dirty {
             guard work.count < limit else { break }
-            entries[slot].dirty = false
-            entries[slot].pending = true
-            dirtyCount -= 1
-            let payload = entries[slot].decoded
-            var name: NodeName? = nil
-            if let alias = payload?.alias, !alias.isEmpty {
-                name = .alias(String(decoding: alias, as: UTF8.self) + ".1bz")
-            } else if let id = payload?.nodeID {
-                name = .nodeID(id)
-            }
-            work.append(Work(slot: Int32(slot), hash: entries[slot].hash.nodeHash, name: name))
+            work.append(take(slot))
         }
         return work
+    }
+
+    /// The nodes of `hashes` that are marked, taken as `takeDirty(limit:)` takes them.
+    package mutating func takeDirty(hashes: [NodeHash]) -> [Work] {
+        var work: [Work] = []
+        for hash in hashes {
+            guard let slot = slot(of: HashKey(hash)), entries[Int(slot)].dirty else { continue }
+            work.append(take(Int(slot)))
+        }
+        return work
+    }
+
+    private mutating func take(_ slot: Int) -> Work {
+        entries[slot].dirty = false
+        entries[slot].pending = true
+        dirtyCount -= 1
+        let payload = entries[slot].decoded
+        var name: NodeName? = nil
+        if let alias = payload?.alias, !alias.isEmpty {
+            name = .alias(String(decoding: alias, as: UTF8.self) + ".1bz")
+        } else if let id = payload?.nodeID {
+            name = .nodeID(id)
+        }
+        return Work(slot: Int32(slot), hash: entries[slot].hash.nodeHash, name: name)
     }
 
     /// Marks a node to be resolved again (its lookup failed).

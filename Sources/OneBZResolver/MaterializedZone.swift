@@ -35,6 +35,9 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
         /// The lowest serial the first version may take (the serial the engine already
         /// serves, so the SOA never goes back when the zone goes live).
         package var serialFloor: @Sendable () -> UInt32 = { 0 }
+        /// Keep the chain facts the events state until the materialiser takes them
+        /// (`takeEventFacts`): a cold start in call mode materialises from them.
+        package var collectEventFacts = false
 
         package init() {}
     }
@@ -50,6 +53,10 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
         /// The block of the snapshot this zone was restored from, until the follower
         /// confirmed it or a reorg before it distrusted it.
         var restoredBlock: UInt64?
+        /// Every event's facts from the start block to `block` (cold start, call mode),
+        /// until the materialiser takes them; collecting stops at a reorg or a restore.
+        var eventFacts: EventChainFacts?
+        var collectingFacts: Bool
     }
 
     package let staticZone: Zone
@@ -79,7 +86,8 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
     ) {
         self.staticZone = staticZone
         self.settings = settings
-        self.state = NIOLockedValueBox(State(journal: ZoneJournal(limits: settings.journal)))
+        self.state = NIOLockedValueBox(
+            State(journal: ZoneJournal(limits: settings.journal), collectingFacts: settings.collectEventFacts))
         let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.wakeups = stream
         self.wake = continuation
@@ -159,6 +167,16 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
     package func apply(_ batch: ChainBatch, syncedTo block: UInt64) {
         state.withLockedValue { state in
             if let from = batch.reorgFrom { state.names.touchAll(since: from) }
+            if state.collectingFacts {
+                if batch.reorgFrom != nil {
+                    state.collectingFacts = false
+                    state.eventFacts = nil
+                } else if state.eventFacts == nil {
+                    state.eventFacts = batch.facts
+                } else {
+                    state.eventFacts?.merge(batch.facts)
+                }
+            }
             var aliasKeys: [UInt64] = []
             var hashKeys: [UInt64] = []
             for registration in batch.registered {
@@ -199,6 +217,33 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
     }
 
     // MARK: The materialiser's side
+
+    /// The chain facts of every event from the start block to the processed block, once
+    /// the name set is complete, once (collecting stops): nil after a restore or a reorg,
+    /// when not collected, or taken.
+    package func takeEventFacts() -> (block: UInt64, facts: EventChainFacts)? {
+        // Before the first sync there is nothing to take yet (and collecting goes on).
+        guard isComplete else { return nil }
+        return state.withLockedValue { state in
+            defer {
+                state.collectingFacts = false
+                state.eventFacts = nil
+            }
+            guard let facts = state.eventFacts, !state.live else { return nil }
+            return (state.block, facts)
+        }
+    }
+
+    /// The nodes of `hashes` that are to be resolved, taken as `takeWork` takes them.
+    package func takeWork(hashes: [NodeHash]) -> (block: UInt64, work: [MaterializedNames.Work]) {
+        state.withLockedValue { ($0.block, $0.names.takeDirty(hashes: hashes)) }
+    }
+
+    /// Work taken and not resolved: marked to be resolved again (not a failure).
+    package func giveBack(_ work: [MaterializedNames.Work]) {
+        state.withLockedValue { state in for item in work { state.names.retry(item) } }
+        wake.yield()
+    }
 
     /// Up to `limit` nodes to resolve, and the block to resolve them at.
     package func takeWork(limit: Int) -> (block: UInt64, work: [MaterializedNames.Work]) {
@@ -341,6 +386,8 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
             state.journal.start(at: serial)
             state.live = true
             state.restoredBlock = snapshot.checkpoint.number
+            state.collectingFacts = false
+            state.eventFacts = nil
             var aliases: [UInt64] = []
             var hashes: [UInt64] = []
             aliases.reserveCapacity(state.names.count)

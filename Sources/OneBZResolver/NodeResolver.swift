@@ -111,25 +111,53 @@ package struct NodeResolver: Sendable {
         for hash: NodeHash, expected: NodeID?
     ) async throws(UpstreamFailure) -> (NodeFacts.Metadata, Int?) {
         guard let registry else { return (.absent, nil) }
-        do {
-            let entry: VerifiedRegistryEntry
+        let answer: Result<VerifiedRegistryEntry, RegistryClientError>
+        do throws(RegistryClientError) {
             if let expected {
-                entry = try await registry.fetch(nodeId: expected)
+                answer = .success(try await registry.fetch(nodeId: expected))
             } else {
-                entry = try await registry.fetch(nodeHash: hash)
+                answer = .success(try await registry.fetch(nodeHash: hash))
             }
-            // The client checked key -> node_id and the signature; the chain is the
-            // authority on which node a name belongs to.
+        } catch {
+            answer = .failure(error)
+        }
+        return try Self.metadata(answer, for: hash)
+    }
+
+    /// What the registry's answer about node `hash` makes of its metadata (the client
+    /// checked key -> node_id and the signature; the chain is the authority on which
+    /// node a name belongs to). Only an unreachable registry is a failure.
+    private static func metadata(
+        _ answer: Result<VerifiedRegistryEntry, RegistryClientError>, for hash: NodeHash
+    ) throws(UpstreamFailure) -> (NodeFacts.Metadata, Int?) {
+        switch answer {
+        case .success(let entry):
             guard entry.metadata.nodeHash == hash else {
                 return (.rejected("record's node_id does not hash to the on-chain nodeHash"), nil)
             }
             return (.verified(entry.metadata), entry.trust)
-        } catch {
+        case .failure(let error):
             switch error.kind {
             case .notFound: return (.absent, nil)
             case .invalidResponse, .rejected: return (.rejected(error.detail), nil)
             default: throw UpstreamFailure(.registry, error.description)
             }
         }
+    }
+
+    /// The outcome of `resolve(name, at: block)` from facts at hand (the bulk path of a
+    /// cold start, `BulkMaterializer`): `node`, the chain's node `hash` at `block` (nil:
+    /// no such node), and the registry's answer about it as a GET by hash would give it
+    /// (`RegistryEntry.verified(nodeHash:)`, `.notFound` when it holds no record). The
+    /// same checks and the same facts as `resolve`.
+    package func outcome(
+        for name: NodeName, hash: NodeHash, node: Node?,
+        registry answer: Result<VerifiedRegistryEntry, RegistryClientError>, at block: UInt64
+    ) throws(UpstreamFailure) -> NodeLookupOutcome {
+        guard let node else { return .nonexistent(block: block) }
+        let metadata = registry == nil ? (.absent, nil) : try Self.metadata(answer, for: hash)
+        var id: NodeID? = nil
+        if case .nodeID(let nodeID) = name { id = nodeID }
+        return .found(facts(name, hash, node, id, metadata, block))
     }
 }

@@ -14,18 +14,26 @@ package struct ZoneMaterializer: Service {
         /// Nodes committed together (one serial at most per chunk once live).
         package var chunk = 4096
         package var retryInterval: Duration = .seconds(2)
+        /// A cold start with more marked nodes than this materialises in bulk when a
+        /// `BulkMaterializer` is given (`[chain] materialize_bulk_threshold`).
+        package var bulkThreshold = 1000
 
         package init() {}
     }
 
     let zone: MaterializedZone
     let resolver: NodeResolver
+    /// Call mode: the cold start's first round without a read per node.
+    let bulk: BulkMaterializer?
     let settings: Settings
     let logger: Logger
 
-    package init(zone: MaterializedZone, resolver: NodeResolver, settings: Settings, logger: Logger) {
+    package init(
+        zone: MaterializedZone, resolver: NodeResolver, bulk: BulkMaterializer? = nil, settings: Settings, logger: Logger
+    ) {
         self.zone = zone
         self.resolver = resolver
+        self.bulk = bulk
         self.settings = settings
         self.logger = logger
     }
@@ -49,6 +57,10 @@ package struct ZoneMaterializer: Service {
     /// (the round stops at the first chunk with failures: they are retried later).
     @discardableResult
     package func round() async -> Int {
+        // The events' facts are taken once (and freed) whether used or not.
+        if let bulk, let taken = zone.takeEventFacts(), zone.nodeCount > settings.bulkThreshold {
+            await bulk.run(zone, facts: taken.facts, at: taken.block)
+        }
         while true {
             let (block, work) = zone.takeWork(limit: settings.chunk)
             let results = await resolve(work, at: block)

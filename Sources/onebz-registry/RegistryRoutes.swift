@@ -20,6 +20,8 @@ struct RegistryRoutes: Sendable {
         router.get("/v1/nodes/by-hash/{hash}") { _, context in
             await Self.handle { try await getByHash(context.parameters.get("hash") ?? "") }
         }
+        // Before `/v1/nodes/{node_id}`: "export" is no node id.
+        router.get("/v1/nodes/export") { request, _ in await Self.handle { try await export(request) } }
         router.get("/v1/nodes/by-name/{name}") { _, context in
             await Self.handle { try await getByName(context.parameters.get("name") ?? "") }
         }
@@ -131,6 +133,25 @@ struct RegistryRoutes: Sendable {
             return v
         } ?? 1000
         return Self.json(200, try await store.changes(since: since, limit: limit))
+    }
+
+    /// `GET /v1/nodes/export?after=<nodeHash>&limit=<n>`: every entry, as the per-node
+    /// GETs serve them, in node-hash order (a bulk read for a cold start).
+    func export(_ request: Request) async throws -> Response {
+        let q = request.uri.queryParameters
+        let after = try q.get("after").map { s -> NodeHash in
+            guard let hash = NodeHash(hex: s) else {
+                throw APIError.badRequest("invalid_cursor", "after must be a node hash (0x + 64 hex digits)")
+            }
+            return hash
+        }
+        let limit = try q.get("limit").map { s -> Int in
+            guard let v = Int(s), (1...NodeExportPage.maxLimit).contains(v) else {
+                throw APIError.badRequest("invalid_limit", "limit must be 1...\(NodeExportPage.maxLimit)")
+            }
+            return v
+        } ?? NodeExportPage.maxLimit
+        return Self.json(200, try await store.export(after: after, limit: limit))
     }
 
     // MARK: Helpers

@@ -306,22 +306,46 @@ struct Store: Sendable {
         }
     }
 
+    // MARK: Export
+
+    /// Up to `limit` entries whose node hash sorts after `after` (nil: from the first),
+    /// in node-hash order: keyset pagination on the unique `node_hash` column, so a walk
+    /// while writes happen sees every node stored throughout exactly once (as stored
+    /// when its page was read) and never skips one. `next` is nil after the last page.
+    func export(after: NodeHash?, limit: Int) async throws -> NodeExportPage {
+        try await pool.read { db in
+            let rows = try Row.fetchAll(
+                db.cachedStatement(sql: Self.entryColumns + " WHERE n.node_hash > ? ORDER BY n.node_hash LIMIT ?"),
+                arguments: [after?.hex ?? "", limit])
+            let decoder = JSONDecoder()
+            let entries = try rows.map { row in
+                try Self.entry(row, record: decoder.decode(NodeMetadata.self, from: Data((row["record"] as String).utf8)))
+            }
+            return NodeExportPage(entries: entries, next: entries.count == limit ? entries.last?.nodeHash : nil)
+        }
+    }
+
     // MARK: - Inside a transaction
+
+    /// What an entry is read from (one node: `WHERE n.node_id = ?`; the export: a range of hashes).
+    private static let entryColumns = """
+        SELECT n.record, n.node_hash, n.trust, n.tier, n.updated_at,
+               c.registered, c.verified, c.stake_wei,
+               (SELECT MAX(ts) FROM heartbeats h WHERE h.node_id = n.node_id) AS last_heartbeat
+        FROM nodes n LEFT JOIN chain_nodes c ON c.node_hash = n.node_hash
+        """
 
     /// The entry of `nodeID`; `record`, when the caller has the stored record at hand,
     /// saves decoding its JSON again.
     private static func entry(_ db: Database, nodeID: String, record: NodeMetadata? = nil) throws -> RegistryEntry? {
-        guard let row = try Row.fetchOne(
-            db.cachedStatement(
-                sql: """
-                    SELECT n.record, n.node_hash, n.trust, n.tier, n.updated_at,
-                           c.registered, c.verified, c.stake_wei,
-                           (SELECT MAX(ts) FROM heartbeats h WHERE h.node_id = n.node_id) AS last_heartbeat
-                    FROM nodes n LEFT JOIN chain_nodes c ON c.node_hash = n.node_hash WHERE n.node_id = ?
-                    """), arguments: [nodeID])
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: entryColumns + " WHERE n.node_id = ?"), arguments: [nodeID])
         else { return nil }
         let record = try record ?? JSONDecoder().decode(NodeMetadata.self, from: Data((row["record"] as String).utf8))
-        return RegistryEntry(
+        return entry(row, record: record)
+    }
+
+    private static func entry(_ row: Row, record: NodeMetadata) -> RegistryEntry {
+        RegistryEntry(
             record: record, nodeHash: row["node_hash"], trust: row["trust"], tier: row["tier"],
             registered: (row["registered"] as Bool?) ?? false, verified: (row["verified"] as Bool?) ?? false,
             stakeWei: (row["stake_wei"] as String?) ?? "0", updatedAt: row["updated_at"],

@@ -131,7 +131,7 @@ struct Runtime {
                 agreedBlocks?.forget(from: fromBlock)
                 materialized?.chainReorganised(from: fromBlock)
             }
-            if case .registered(let hash, let name) = event { (chainReader as? ProvenRegistry)?.hint(name: name, nodeHash: hash) }
+            if case .registered(let hash, let name, _, _) = event { (chainReader as? ProvenRegistry)?.hint(name: name, nodeHash: hash) }
             await applier.handle(event)
         }
 
@@ -139,7 +139,9 @@ struct Runtime {
         if let materialized {
             services.append(
                 ZoneMaterializer(
-                    zone: materialized, resolver: resolver, settings: clients.materializer, logger: logger))
+                    zone: materialized, resolver: resolver,
+                    bulk: clients.bulkMaterializer(resolver: resolver, registry: registryClient, logger: logger),
+                    settings: clients.materializer, logger: logger))
         }
         if let signing {
             services.append(SigningService(signing: signing, engine: engine, transfers: materialized, logger: logger))
@@ -219,6 +221,7 @@ extension Runtime {
             zoneSettings.transform = NSEC3ZoneTransform(signer: { signing.signer }, clock: { ZoneSigning.now() }, logger: logger)
         }
         zoneSettings.positiveTTL = settings.ttl.positive
+        zoneSettings.collectEventFacts = settings.chain.map(ChainClients.materializesInBulk) ?? false
         zoneSettings.serialFloor = floor
         zoneSettings.journal.maxVersions = settings.transfer.journalMaxVersions
         zoneSettings.journal.maxAgeNanoseconds = UInt64(settings.transfer.journalMaxAge.components.seconds) * 1_000_000_000
@@ -234,6 +237,22 @@ struct ChainClients {
     let reader: any ChainNodeReader
     let follower: EventFollower.Configuration
     let materializer: ZoneMaterializer.Settings
+    let materializesInBulk: Bool
+
+    /// Call mode materialises a cold start in bulk (proof mode reads each node proven:
+    /// docs/performance.md#cold-start-in-bulk).
+    static func materializesInBulk(_ chain: ServerConfiguration.Chain) -> Bool {
+        chain.materialize && chain.verify == .call
+    }
+
+    /// The cold start's bulk path; nil in proof mode.
+    func bulkMaterializer(resolver: NodeResolver, registry: RegistryClient?, logger: Logger) -> BulkMaterializer? {
+        guard materializesInBulk else { return nil }
+        let contract = self.contract
+        return BulkMaterializer(
+            timestamps: { try await contract.timestamps(of: $0) }, registry: registry, resolver: resolver,
+            chunk: materializer.chunk, retryInterval: materializer.retryInterval, logger: logger)
+    }
 
     init(_ chain: ServerConfiguration.Chain, logger: Logger) {
         var rpcConfiguration = JSONRPCClient.Configuration(endpoints: chain.rpcURLs)
@@ -254,7 +273,9 @@ struct ChainClients {
         var materializer = ZoneMaterializer.Settings()
         materializer.concurrency = chain.materializeConcurrency
         materializer.retryInterval = chain.pollInterval
+        materializer.bulkThreshold = chain.materializeBulkThreshold
         self.materializer = materializer
+        materializesInBulk = Self.materializesInBulk(chain)
     }
 
     /// Proof mode's agreed blocks (the follower checks its ranges against them).

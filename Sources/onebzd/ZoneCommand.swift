@@ -75,6 +75,7 @@ struct ZoneCommand: AsyncParsableCommand {
             var zoneSettings = MaterializedZone.Settings()
             zoneSettings.positiveTTL = settings.ttl.positive
             guard let chain = settings.chain else { return MaterializedZone.staticOnly(zone, settings: zoneSettings) }
+            zoneSettings.collectEventFacts = ChainClients.materializesInBulk(chain)
             let materialized = MaterializedZone(staticZone: zone, settings: zoneSettings, logger: logger)
             let clients = ChainClients(chain, logger: logger)
             let tls: RegistryTLS?
@@ -88,8 +89,10 @@ struct ZoneCommand: AsyncParsableCommand {
                 // No caches here: the zone is the batches' only consumer.
                 if let (batch, block) = batches.collect(event) { materialized.apply(batch, syncedTo: block) }
             }
+            let resolver = NodeResolver(chain: clients.reader, registry: registry)
             let materializer = ZoneMaterializer(
-                zone: materialized, resolver: NodeResolver(chain: clients.reader, registry: registry),
+                zone: materialized, resolver: resolver,
+                bulk: clients.bulkMaterializer(resolver: resolver, registry: registry, logger: logger),
                 settings: clients.materializer, logger: logger)
             let following = Task { try await follower.run() }
             defer { following.cancel() }

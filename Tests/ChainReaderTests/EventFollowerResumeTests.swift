@@ -18,7 +18,7 @@ import Testing
         var machine = EventFollowerStateMachine(configuration: .init(startBlock: 1, resume: checkpoint))
         #expect(machine.nextAction() == .fetchHeader(10), "the checkpoint is checked before anything else")
         let (events, actions) = chain.drive(&machine)
-        #expect(events == [.synced(block: 10), .registered(nodeHash: Self.b, name: "b.1bz"), .synced(block: 20)])
+        #expect(events == [.synced(block: 10), .registered(nodeHash: Self.b, name: "b.1bz", wallet: Self.wallet, block: 15), .synced(block: 20)])
         let ranges = actions.compactMap { if case .fetchRange(let r) = $0 { r } else { nil } }
         #expect(ranges.first?.lowerBound == 11, "history before the checkpoint is not read again")
         #expect(machine.hash(of: 20) == chain.header(20)!.hash)
@@ -32,8 +32,8 @@ import Testing
         var machine = EventFollowerStateMachine(configuration: .init(startBlock: 1, resume: checkpoint))
         let (events, _) = chain.drive(&machine)
         #expect(events.first == .reorg(fromBlock: 1))
-        #expect(events.contains(.registered(nodeHash: Self.a, name: "a.1bz")))
-        #expect(!events.contains(.registered(nodeHash: Self.b, name: "b.1bz")), "b was on the replaced fork")
+        #expect(events.contains(.registered(nodeHash: Self.a, name: "a.1bz", wallet: Self.wallet, block: 2)))
+        #expect(!events.contains { $0.nodeHash == Self.b }, "b was on the replaced fork")
         #expect(events.last == .synced(block: 22))
     }
 
@@ -43,7 +43,7 @@ import Testing
         var machine = EventFollowerStateMachine(
             configuration: .init(startBlock: 1, resume: ChainCheckpoint(number: 10, hash: Self.a)))
         let (events, _) = chain.drive(&machine)
-        #expect(events == [.reorg(fromBlock: 1), .registered(nodeHash: Self.a, name: "a.1bz"), .synced(block: 5)])
+        #expect(events == [.reorg(fromBlock: 1), .registered(nodeHash: Self.a, name: "a.1bz", wallet: Self.wallet, block: 2), .synced(block: 5)])
     }
 
     /// A failed header fetch waits, then checks the checkpoint again (never skips it).

@@ -128,9 +128,9 @@ struct SimulatedChain {
         }
         let upTo = p.synced ?? 0
         var expected: [FollowerEvent] = []
-        if p.start <= 2 && upTo >= 2 { expected.append(.registered(nodeHash: Self.a, name: "a.1bz")) }
+        if p.start <= 2 && upTo >= 2 { expected.append(.registered(nodeHash: Self.a, name: "a.1bz", wallet: Self.wallet, block: 2)) }
         if p.start <= 9 && upTo >= 9 { expected += [.verified(nodeHash: Self.a), .stakeAdded(nodeHash: Self.a, amount: 5)] }
-        if p.start <= 18 && upTo >= 18 { expected.append(.registered(nodeHash: Self.b, name: "b.1bz")) }
+        if p.start <= 18 && upTo >= 18 { expected.append(.registered(nodeHash: Self.b, name: "b.1bz", wallet: Self.wallet, block: 18)) }
         #expect(events.filter { $0.nodeHash != nil } == expected)
         #expect(!events.contains { if case .reorg = $0 { true } else { false } })
         if let endpointLimit = p.endpointLimit { #expect(machine.maxRange <= endpointLimit) }
@@ -194,9 +194,9 @@ struct SimulatedChain {
         // After the reorg, everything from the reported block on is delivered again.
         let after = Array(events.drop { if case .reorg = $0 { false } else { true } }.dropFirst())
         var expected: [FollowerEvent] = []
-        if r.reported <= 2 { expected.append(.registered(nodeHash: Self.a, name: "a.1bz")) }
-        if r.from > 19 && r.reported <= 19 { expected.append(.registered(nodeHash: Self.b, name: "b.1bz")) }
-        if newB <= newHead { expected.append(.registered(nodeHash: Self.b, name: "b2.1bz")) }
+        if r.reported <= 2 { expected.append(.registered(nodeHash: Self.a, name: "a.1bz", wallet: Self.wallet, block: 2)) }
+        if r.from > 19 && r.reported <= 19 { expected.append(.registered(nodeHash: Self.b, name: "b.1bz", wallet: Self.wallet, block: 19)) }
+        if newB <= newHead { expected.append(.registered(nodeHash: Self.b, name: "b2.1bz", wallet: Self.wallet, block: newB)) }
         #expect(after.filter { $0.nodeHash != nil } == expected)
         #expect(machine.nextBlock == newHead + 1)
     }

@@ -70,7 +70,7 @@ import Testing
             case .wait: break
             }
         }
-        let truth = (1...chain.head).flatMap { chain.logs[$0] ?? [] }.map { FollowerEvent($0.event) }
+        let truth = (1...chain.head).flatMap { chain.logs[$0] ?? [] }.map { FollowerEvent($0) }
         let events = delivered.filter { if case .synced = $0 { false } else { true } }
         #expect(events == truth, "every event exactly once, in chain order")
         #expect(delivered.last == .synced(block: chain.head))

@@ -1,4 +1,5 @@
 import Foundation
+import NodeRegistry
 import Testing
 import TestSupport
 
@@ -111,5 +112,61 @@ struct MaterializedZoneIntegrationTests {
         // Unregistered names are not in the file and NXDOMAIN.
         #expect(!text.contains("nobody.1bz"))
         #expect(try stack.dig(["nobody.1bz", "A"]).status == "NXDOMAIN")
+    }
+
+    /// A cold start in bulk (facts from the events, records from the registry's export)
+    /// builds the zone per-node lookups build, byte for byte: `onebzd zone dump` once
+    /// each way over the same registrations (the samples; names with and without a
+    /// record, verified, staked, with AAAA; a name that is no node name), the bulk one
+    /// without an eth_call.
+    @Test func bulkColdStartDumpsTheZonePerNodeLookupsDump() async throws {
+        let stack = try await DynamicStack(label: "mat-bulk")
+        let run = UInt32.random(in: 0...UInt32.max)
+        let client = RegistryClient(baseURL: stack.registryBaseURL, timeout: .seconds(5))
+        var names: [String] = []
+        for index in 0..<8 {
+            let name = "bulk\(index)-\(run).1bz"
+            let account = 3 + index % 3
+            let (id, key) = try await stack.registerNewNode(name, account: account)
+            let hash = NodeHash(nodeID: id).hex
+            if index % 3 == 0 { _ = try await stack.devnet.verifyNode(nodeHash: hash) }
+            if index % 4 == 1 {
+                _ = try await stack.devnet.addStake(nodeHash: hash, amount: 2 * Devnet.ether, from: stack.devnet.info.accounts[account])
+            }
+            if index != 5 {  // 5 publishes no record
+                let v6 = index % 2 == 0 ? ["2001:db8::\(index + 1)"] : []
+                _ = try await client.publish(
+                    try NodeMetadata.signed(by: key, ipv4: ["192.0.2.\(100 + index)"], ipv6: v6, seq: 1))
+            }
+            names.append(name)
+        }
+        try await stack.registerNewNode("Upper-\(run).1bz", account: 3)  // not a node name: listed by id only when published
+        await client.shutdown()
+        // The running onebzd has materialised all of it (its change feed included).
+        _ = try await stack.eventually(timeout: .seconds(30)) {
+            try stack.dig([names[6], "AAAA"]).answer.count == 1 && stack.dig([names[7], "A"]).answer.count == 1
+        }
+
+        let base = try String(contentsOf: stack.directory.appendingPathComponent("onebzd.toml"), encoding: .utf8)
+        func dump(_ label: String, threshold: Int) async throws -> (zone: String, log: String, ethCalls: Int) {
+            let config = stack.directory.appendingPathComponent("onebzd-\(label).toml")
+            try base.replacingOccurrences(of: "[chain]\n", with: "[chain]\nmaterialize_bulk_threshold = \(threshold)\n")
+                .write(to: config, atomically: true, encoding: .utf8)
+            let output = stack.directory.appendingPathComponent("dump-\(label).zone").path
+            let before = try stack.rpcCount("eth_call")
+            let result = try await Command.runAsync(
+                Repo.product("onebzd").path, ["zone", "dump", "--config", config.path, "--output", output])
+            try #require(result.status == 0, "zone dump (\(label)) failed: \(result.stderr)")
+            return (try String(contentsOfFile: output, encoding: .utf8), result.stderr, try stack.rpcCount("eth_call") - before)
+        }
+        let perNode = try await dump("per-node", threshold: 1_000_000_000)
+        let bulk = try await dump("bulk", threshold: 0)
+        #expect(!perNode.log.contains("materialised in bulk") && perNode.ethCalls > 0)
+        #expect(bulk.log.contains("materialised in bulk"), "\(bulk.log.suffix(2000))")
+        #expect(bulk.ethCalls == 0, "the bulk path reads no node with eth_call")
+        #expect(bulk.zone == perNode.zone, "the zones differ")
+        for name in names { #expect(bulk.zone.contains(name + "."), "\(name) is in the zone") }
+        #expect(bulk.zone.contains("2001:db8::7"), "AAAA of a published name")
+        print("bulk cold start: zone of \(bulk.zone.split(separator: "\n").count) lines identical; eth_calls per node \(perNode.ethCalls), bulk \(bulk.ethCalls)")
     }
 }

@@ -218,7 +218,7 @@ struct DynamicNodeSourceTests {
         // A registration drops the name's negative entry; a reorg drops everything.
         #expect(try await f.ask("newcomer.1bz").rcode == .nxDomain)
         f.chain.nodes.withLockedValue { $0["newcomer.1bz"] = DynamicNodeSourceTests.shashi }
-        await applier.handle(.registered(nodeHash: Self.hash, name: "newcomer.1bz"))
+        await applier.handle(.registered(nodeHash: Self.hash, name: "newcomer.1bz", wallet: EthereumAddress(unchecked: Array(repeating: 0, count: 20)), block: 1))
         await applier.handle(.synced(block: 10))
         #expect(try await f.ask("newcomer.1bz").rcode == .noError)
         await applier.handle(.reorg(fromBlock: 8))
@@ -230,7 +230,7 @@ struct DynamicNodeSourceTests {
     @Test func historyBeforeTheFirstSyncIsNotBuffered() async {
         let f = Fixture(synced: false)
         let applier = ChainEventApplier(source: f.source, head: f.head)
-        await applier.handle(.registered(nodeHash: Self.hash, name: "shashi.1bz"))
+        await applier.handle(.registered(nodeHash: Self.hash, name: "shashi.1bz", wallet: EthereumAddress(unchecked: Array(repeating: 0, count: 20)), block: 1))
         await applier.handle(.synced(block: 3))
         #expect(f.head.isSynced && f.head.current == 3)
     }

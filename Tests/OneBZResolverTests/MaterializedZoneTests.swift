@@ -64,7 +64,7 @@ struct MaterializedZoneTests {
             var batch = ChainBatch()
             for name in names {
                 guard let node = chain.nodes.withLockedValue({ $0[name] }) else { continue }
-                batch.add(.registered(nodeHash: node.nodeHash, name: name))
+                batch.add(.registered(nodeHash: node.nodeHash, name: name, wallet: EthereumAddress(unchecked: Array(repeating: 0, count: 20)), block: 1))
             }
             for event in events { batch.add(event) }
             zone.apply(batch, syncedTo: block)
@@ -161,7 +161,7 @@ struct MaterializedZoneTests {
             resolver: NodeResolver(chain: f.chain, registry: nil), head: head, settings: .init(), absence: f.zone)
         let engine = QueryEngine(zone: EngineFixture.shippedZone, dynamicSource: source)
         let applier = ChainEventApplier(source: source, head: head, zone: f.zone)
-        for (name, node) in Self.names { await applier.handle(.registered(nodeHash: node.nodeHash, name: name)) }
+        for (name, node) in Self.names { await applier.handle(.registered(nodeHash: node.nodeHash, name: name, wallet: EthereumAddress(unchecked: Array(repeating: 0, count: 20)), block: 1)) }
         await applier.handle(.synced(block: 7))
         for index in 0..<1000 {
             let request = EngineFixture.query("rnd\(index)x.1bz", .a)
@@ -310,7 +310,7 @@ struct MaterializedZoneTests {
         #expect(before.contains { $0.name == (try? Name("shashi.1bz")) })
         let variants = ["SHASHI.1bz", "Shashi.1bz", "shashi.1bz.", " shashi.1bz", "shashi.1BZ", "shashi.1bz\u{0}"]
         let events = variants.enumerated().map { index, name in
-            FollowerEvent.registered(nodeHash: Self.hash(0x40 + UInt8(index)), name: name)
+            FollowerEvent.registered(nodeHash: Self.hash(0x40 + UInt8(index)), name: name, wallet: EthereumAddress(unchecked: Array(repeating: 0, count: 20)), block: 1)
         }
         f.sync(8, events: events)
         await f.materializer.round()
@@ -326,7 +326,7 @@ struct MaterializedZoneTests {
         f.sync(7, registering: Array(Self.names.keys))
         await f.materializer.round()
         let before = f.records()
-        f.sync(8, events: [.registered(nodeHash: Self.hash(0x50), name: "shashi.1bz")])
+        f.sync(8, events: [.registered(nodeHash: Self.hash(0x50), name: "shashi.1bz", wallet: EthereumAddress(unchecked: Array(repeating: 0, count: 20)), block: 1)])
         #expect(try !f.absent("shashi.1bz"), "the alias is never dropped meanwhile")
         await f.materializer.round()
         #expect(try !f.absent("shashi.1bz"))

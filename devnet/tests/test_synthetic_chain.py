@@ -100,5 +100,25 @@ class SyntheticChainEquivalenceTest(unittest.TestCase):
             reply = self.synthetic.handle({"jsonrpc": "2.0", "id": 1, "method": "eth_getBlockByNumber", "params": [tag, False]})
             self.assertEqual(reply["result"]["number"], hex(head))
 
+    def test_registered_at_is_the_registration_blocks_timestamp(self):
+        """onebzd's bulk cold start takes registeredAt from the header of the block its
+        NodeRegistered log names (a batch of eth_getBlockByNumber): both chains agree with
+        nodes() on that, name by name."""
+        registry = self.chain.registry_address
+        for side in (self.devnet, self.synthetic):
+            def rpc(method, *params):
+                reply = side.handle({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)})
+                self.assertIn("result", reply, "%s %r: %r" % (method, params, reply))
+                return reply["result"]
+            logs = rpc("eth_getLogs", {"address": registry, "fromBlock": "0x0", "toBlock": "latest",
+                                       "topics": ["0x" + synthetic_chain.TOPIC_REGISTERED.hex()]})
+            self.assertEqual(len(logs), N)
+            for log in logs:
+                header = rpc("eth_getBlockByNumber", log["blockNumber"], False)
+                words = rpc("eth_call", {"to": registry, "data": selector("nodes(bytes32)") + log["topics"][1][2:]}, "latest")
+                registered_at = int(words[2 + 64 * 4:2 + 64 * 5], 16)
+                self.assertEqual(registered_at, int(header["timestamp"], 16), "%s: %r" % (side, log["topics"][1]))
+
+
 if __name__ == "__main__":
     unittest.main()

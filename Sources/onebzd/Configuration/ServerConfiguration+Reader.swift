@@ -48,7 +48,7 @@ extension ServerConfiguration {
             try t.onlyKeys([
                 "rpc_urls", "contract", "lookup_contract", "deploy_block", "confirmations", "poll_interval",
                 "max_log_range", "timeout", "verify", "quorum", "storage_layout", "materialize",
-                "materialize_concurrency", "network", "chain_id", "follow", "requests_per_second",
+                "materialize_concurrency", "materialize_bulk_threshold", "network", "chain_id", "follow", "requests_per_second",
                 "hedge_after",
             ])
             let endpoints = try t.required(t.endpoints("rpc_urls"), "rpc_urls")
@@ -86,6 +86,7 @@ extension ServerConfiguration {
             if let v = try t.duration("timeout") { chain.timeout = v }
             if let v = try t.bool("materialize") { chain.materialize = v }
             if let v = try t.int("materialize_concurrency", min: 1, max: 4096) { chain.materializeConcurrency = v }
+            if let v = try t.int("materialize_bulk_threshold", min: 0) { chain.materializeBulkThreshold = v }
             if let v = try t.string("verify") {
                 guard let mode = Chain.VerifyMode(rawValue: v) else {
                     throw ConfigurationError(key: t.key("verify"), "must be \"call\" or \"proof\", not \"\(v)\"")

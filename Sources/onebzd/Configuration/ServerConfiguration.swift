@@ -102,6 +102,10 @@ package struct ServerConfiguration: Sendable, Equatable {
         package var materialize = true
         /// Lookups in flight while materialising (`materialize_concurrency`).
         package var materializeConcurrency = 32
+        /// A cold start with more registered nodes than this materialises in bulk, in
+        /// call mode (`materialize_bulk_threshold`): facts from the events, records from
+        /// the registry's export, no read per node.
+        package var materializeBulkThreshold = 1000
 
         package enum VerifyMode: String, Sendable, Equatable { case call, proof }
 
