@@ -162,16 +162,22 @@ import ZoneCache
         #expect(try bitmap(absent, "_80._tcp.shashi.1bz") == TypeBitmap.encode([.rrsig, .nsec, .nxname]))
     }
 
-    @Test func payloadKeepsServiceRecordsOnEveryOwner() throws {
+    /// shashi.1bz's facts, its verified record declaring https on `ports`.
+    static func facts(ipv6: [String] = [], ports: [Int]) throws -> (NodeFacts, Ed25519PrivateKey) {
         let key = Ed25519PrivateKey(seed: Array(repeating: 5, count: 32))
         let record = try NodeMetadata.signed(
-            by: key, ipv4: ["192.0.2.10"], ipv6: [], seq: 1, services: [.https(port: 443)])
+            by: key, ipv4: ["192.0.2.10"], ipv6: ipv6, seq: 1, services: ports.map { .https(port: $0) })
         let facts = NodeFacts(
             name: .alias("shashi.1bz"), nodeHash: key.publicKey.nodeID.nodeHash,
             node: Node(
                 wallet: DynamicNodeSourceTests.wallet, dnsName: "shashi.1bz", verified: true, stakeAmount: .zero,
                 registeredAt: 1),
             nodeID: key.publicKey.nodeID, metadata: .verified(try record.verify()), trust: nil, block: 1)
+        return (facts, key)
+    }
+
+    @Test func payloadKeepsServiceRecordsOnEveryOwner() throws {
+        let (facts, key) = try Self.facts(ports: [443])
         let owner = try Name("shashi.1bz")
         var payload = NodePayload(alias: Array("shashi".utf8), nodeID: key.publicKey.nodeID)
         payload.records = NodeAnswerRenderer.zoneRecords(facts, owner: owner, ttl: 300).compactMap {
@@ -195,15 +201,7 @@ import ZoneCache
     /// without services.
     @Test(arguments: [[443], []])
     func zoneRecordsAnswerAsTheFactsDo(ports: [Int]) throws {
-        let key = Ed25519PrivateKey(seed: Array(repeating: 5, count: 32))
-        let record = try NodeMetadata.signed(
-            by: key, ipv4: ["192.0.2.10"], ipv6: ["2001:db8::10"], seq: 1, services: ports.map { .https(port: $0) })
-        let facts = NodeFacts(
-            name: .alias("shashi.1bz"), nodeHash: key.publicKey.nodeID.nodeHash,
-            node: Node(
-                wallet: DynamicNodeSourceTests.wallet, dnsName: "shashi.1bz", verified: true, stakeAmount: .zero,
-                registeredAt: 1),
-            nodeID: key.publicKey.nodeID, metadata: .verified(try record.verify()), trust: nil, block: 1)
+        let (facts, _) = try Self.facts(ipv6: ["2001:db8::10"], ports: ports)
         let owner = try Name("shashi.1bz")
         let held = NodeAnswerRenderer.zoneRecords(facts, owner: owner, ttl: 300).compactMap {
             NodePayload.record($0, owner: owner)

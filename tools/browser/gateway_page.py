@@ -16,7 +16,6 @@ packet, is counted as a route probe). Prints what the page showed as JSON; exit 
 expectation holds, 1 when one fails, 2 when the browser could not be driven.
 """
 import argparse
-import base64
 import json
 import os
 import re
@@ -28,7 +27,7 @@ import tempfile
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lookup_page import WebDriver, _ready, free_port, wait_for  # noqa: E402
+from lookup_page import WebDriver, _ready, free_port, save_screenshot, shut_down, wait_for  # noqa: E402
 
 PEER = re.compile(r'inet_addr\("([^"]+)"\)|inet_pton\(AF_INET6, "([^"]+)"|->\[?([0-9a-fA-F.:]+?)\]?:[0-9]+\]>')
 CALL = re.compile(r'^\d+ +(?:<\.\.\. )?(connect|sendto|sendmsg|sendmmsg|write|writev)\b')
@@ -86,22 +85,12 @@ def main():
         shown["location"] = driver.s("GET", "/url")
         shown["title"] = driver.s("GET", "/title")
         shown["text"] = driver.s("POST", "/execute/sync", {"script": "return document.body.innerText", "args": []})
-        png = base64.b64decode(driver.s("GET", "/screenshot"))
-        with open(args.screenshot, "wb") as out:
-            out.write(png)
-        shown["screenshot"] = os.path.abspath(args.screenshot)
+        shown["screenshot"] = save_screenshot(driver, args.screenshot)
     except Exception as error:  # report setup/driving failures distinctly from wrong results
         print(f"browser test could not run: {error}", file=sys.stderr)
         return 2
     finally:
-        driver.stop()
-        driver_process.terminate()
-        try:
-            driver_process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            driver_process.kill()
-        shutil.rmtree(profile, ignore_errors=True)
-        log.close()
+        shut_down(driver, driver_process, profile, log)
 
     failures = []
     if args.strace:

@@ -143,28 +143,37 @@ def main():
             found = driver.find("#" + field)
             if found:
                 rendered[field] = driver.text(found[0])
-        png = base64.b64decode(driver.s("GET", "/screenshot"))
-        with open(args.screenshot, "wb") as out:
-            out.write(png)
-        rendered["screenshot"] = os.path.abspath(args.screenshot)
+        rendered["screenshot"] = save_screenshot(driver, args.screenshot)
     except Exception as error:  # report setup/driving failures distinctly from wrong results
         print(f"browser test could not run: {error}", file=sys.stderr)
         return 2
     finally:
-        driver.stop()
-        driver_process.terminate()
-        try:
-            driver_process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            driver_process.kill()
-        shutil.rmtree(profile, ignore_errors=True)
-        log.close()
+        shut_down(driver, driver_process, profile, log)
 
     print(json.dumps(rendered, indent=2))
     failures = check(args, rendered)
     for failure in failures:
         print("FAIL: " + failure, file=sys.stderr)
     return 1 if failures else 0
+
+
+def save_screenshot(driver, path):
+    """The page as Chromium shows it, as PNG at `path`; returns the absolute path."""
+    with open(path, "wb") as out:
+        out.write(base64.b64decode(driver.s("GET", "/screenshot")))
+    return os.path.abspath(path)
+
+
+def shut_down(driver, driver_process, profile, log):
+    """Ends the session and chromedriver (by its process), removes the profile."""
+    driver.stop()
+    driver_process.terminate()
+    try:
+        driver_process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        driver_process.kill()
+    shutil.rmtree(profile, ignore_errors=True)
+    log.close()
 
 
 def _ready(driver):
