@@ -11,7 +11,8 @@
 #   start_node_site NAME KEY PORT LABEL DIR [NODE_ID]   # $site_LABEL_pid
 #   wait_tlsa NAME PORT DNS_PORT              # until onebzd serves _PORT._tcp.NAME TLSA
 #   start_web_gateway PORT DOMAIN DNS_PORT ANCHOR [ONEBZ_WEB_ARGS...]   # $onebz_web_pid
-# Needs: openssl, curl, dig, python3; $bin_dir (build_binaries) and $top.
+# Needs: openssl, curl, dig, python3; $bin_dir (build_binaries) and $top; gateway_zone and
+# acme_certificate also tsig_keygen/tsig_read (scripts/lib/secondaries.sh), pebble and lego.
 
 # gateway_certificate DIR DOMAIN: the certificate onebz-web presents for `*.DOMAIN` and
 # `DOMAIN`, signed by a local CA (the PEM a client must trust: $gateway_ca). Both keys are

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Opens a node's site through onebz-web (docs/gateway.md) in headless Chromium, as a
 user's browser would: https://NAME.DOMAIN:PORT/ with DOMAIN's names mapped to the
-gateway on 127.0.0.1 and the gateway's certificate trusted by its key; checks the text
-the page shows and saves a screenshot. Same WebDriver client as lookup_page.py.
+gateway on 127.0.0.1 and the gateway's certificate trusted by its key (--spki) or its
+CA trusted as a user would trust it (--ca: in the NSS database Chromium reads); checks
+the text the page shows and saves a screenshot. Same WebDriver client as lookup_page.py.
 
   tools/browser/gateway_page.py --url https://shashi.1bz.gw.test:8443/ --gateway-port 8443 \\
       --spki <base64 SHA-256 of the gateway certificate's SubjectPublicKeyInfo> \\
@@ -39,8 +40,9 @@ def main():
     parser.add_argument("--url", required=True, help="https://NAME.DOMAIN:PORT/...")
     parser.add_argument("--domain", default="1bz.gw.test", help="the gateway domain (default 1bz.gw.test)")
     parser.add_argument("--gateway-port", type=int, required=True, help="onebz-web's port on 127.0.0.1")
-    parser.add_argument("--spki", required=True,
-                        help="base64 SHA-256 of the gateway certificate's SubjectPublicKeyInfo (trusted)")
+    trusted = parser.add_mutually_exclusive_group(required=True)
+    trusted.add_argument("--spki", help="base64 SHA-256 of the gateway certificate's SubjectPublicKeyInfo (trusted)")
+    trusted.add_argument("--ca", help="a root CA certificate (PEM) Chromium trusts, put in a fresh NSS database")
     parser.add_argument("--expect-text", action="append", default=[], help="text the page must show (repeatable)")
     parser.add_argument("--expect-title", help="text the page's title must contain")
     parser.add_argument("--screenshot", default=".test-artifacts/gateway-page.png")
@@ -61,18 +63,28 @@ def main():
 
     # Only the gateway's names resolve, to the gateway; the first matching rule applies.
     rules = f"MAP *.{args.domain} 127.0.0.1:{args.gateway_port} , MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"
-    # The gateway's certificate is trusted by its key (Chromium honours this flag only
-    # with its own --user-data-dir, which WebDriver.start always gives).
-    trust = [f"--ignore-certificate-errors-spki-list={args.spki}"]
-
     port = free_port()
     profile = tempfile.mkdtemp(prefix="onebz-chromium-")
+    environment = dict(os.environ)
+    if args.spki:
+        # The gateway's certificate is trusted by its key (Chromium honours this flag only
+        # with its own --user-data-dir, which WebDriver.start always gives).
+        trust = [f"--ignore-certificate-errors-spki-list={args.spki}"]
+    else:
+        # The CA is trusted as a browser user would trust it: in the NSS database Chromium
+        # reads on Linux ($HOME/.pki/nssdb), here under a HOME of its own.
+        trust = []
+        nssdb = os.path.join(profile, "home", ".pki", "nssdb")
+        os.makedirs(nssdb)
+        for certutil in (["-N", "--empty-password"], ["-A", "-t", "C,,", "-n", "onebz-test-ca", "-i", args.ca]):
+            subprocess.run(["certutil", "-d", "sql:" + nssdb] + certutil, check=True, capture_output=True)
+        environment["HOME"] = os.path.join(profile, "home")
     os.makedirs(os.path.dirname(os.path.abspath(args.screenshot)), exist_ok=True)
     log = open(os.path.splitext(args.screenshot)[0] + ".chromedriver.log", "w")
     command = [args.chromedriver, f"--port={port}", "--allowed-ips=127.0.0.1"]
     if args.strace:
         command = ["strace", "-f", "-qq", "-yy", "-e", "trace=network,write,writev", "-o", args.strace] + command
-    driver_process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    driver_process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=environment)
     driver = WebDriver(port)
     shown = {"url": args.url}
     try:
