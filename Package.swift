@@ -113,8 +113,8 @@ let package = Package(
             name: "onebzd",
             dependencies: [
                 "DNSEngine", "DNSTransport", "OneBZResolver", "ZoneTransfer", "ZoneCache", "DNSWire", "ChainReader", "NodeRegistry",
-                "HTTPGateway", "HTTPServerGuard", "DNSSEC", argumentParser, logging, metrics, serviceLifecycle, nioCore, nioPosix, nioConcurrency,
-                tomlKit, .product(name: "Prometheus", package: "swift-prometheus"),
+                "HTTPGateway", "HTTPServerGuard", "DNSSEC", "TOMLConfiguration", argumentParser, logging, metrics,
+                serviceLifecycle, nioCore, nioPosix, nioConcurrency, tomlKit, .product(name: "Prometheus", package: "swift-prometheus"),
                 // DoT: the TLS context made from the certificate files, reloaded on SIGHUP.
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -156,6 +156,10 @@ let package = Package(
                 nioCore, crypto, .product(name: "X509", package: "swift-certificates"),
             ]),
 
+        // The configuration file reader of onebzd and onebz-web: typed TOML values, errors
+        // that name the key.
+        .target(name: "TOMLConfiguration", dependencies: [tomlKit]),
+
         // MARK: HTTP gateway (issue: gateway)
         // Timeouts and connection caps shared by the gateway and the registry (issue 21).
         .target(
@@ -182,8 +186,8 @@ let package = Package(
         .executableTarget(
             name: "onebz-web",
             dependencies: [
-                "CUnbound", "HTTPServerGuard", "DNSWire", hummingbird, argumentParser, serviceLifecycle, logging, metrics,
-                nioCore, nioPosix, nioConcurrency, tomlKit, crypto,
+                "CUnbound", "HTTPServerGuard", "DNSWire", "TOMLConfiguration", hummingbird, argumentParser, serviceLifecycle,
+                logging, metrics, nioCore, nioPosix, nioConcurrency, crypto,
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOTLS", package: "swift-nio"),
@@ -215,8 +219,9 @@ let package = Package(
                 "OneBZResolver", "DNSEngine", "ZoneTransfer", "DNSSEC", "DNSTestSupport", "ZoneCache", "DNSWire", "ChainReader",
                 "NodeRegistry", nioConcurrency,
             ]),
-        .testTarget(name: "onebzdTests", dependencies: ["onebzd", "DNSEngine", "ZoneTransfer", "NodeRegistry"]),
-        .testTarget(name: "onebzWebTests", dependencies: ["onebz-web"]),
+        .testTarget(
+            name: "onebzdTests", dependencies: ["onebzd", "DNSEngine", "ZoneTransfer", "NodeRegistry", "TOMLConfiguration"]),
+        .testTarget(name: "onebzWebTests", dependencies: ["onebz-web", "TOMLConfiguration"]),
         .testTarget(
             name: "ChainReaderTests",
             dependencies: [

@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import TOMLConfiguration
 
 /// One line per request in the Combined Log Format (Apache, nginx `combined`):
 /// `client - - [07/Dec/2026:00:44:43 +0000] "GET /path HTTP/1.1" 200 1234 "referer" "agent"`.
@@ -16,7 +17,7 @@ final class AccessLog: Sendable {
             _ = FileManager.default.createFile(atPath: path, contents: nil)
         }
         guard let file = FileHandle(forWritingAtPath: path) else {
-            throw ConfigurationError(key: "access_log", problem: "cannot open \(path) for writing")
+            throw ConfigurationError(key: "access_log", "cannot open \(path) for writing")
         }
         file.seekToEndOfFile()
         handle = NIOLockedValueBox(file)

@@ -11,6 +11,7 @@ import NIOPosix
 import NIOSSL
 import Prometheus
 import ServiceLifecycle
+import TOMLConfiguration
 import UnixSignals
 
 /// `onebz-web`: the web gateway (docs/gateway.md, "onebz-web, the web gateway").
@@ -74,14 +75,14 @@ struct WebCommand: AsyncParsableCommand {
         if let trustAnchor { settings.trustAnchorFile = trustAnchor }
         if tlsCert != nil || tlsKey != nil {
             guard let tlsCert, let tlsKey else {
-                throw ConfigurationError(key: tlsCert == nil ? "--tls-cert" : "--tls-key", problem: "--tls-cert and --tls-key go together")
+                throw ConfigurationError(key: tlsCert == nil ? "--tls-cert" : "--tls-key", "--tls-cert and --tls-key go together")
             }
             settings.tls = TLSFiles(certificateChain: tlsCert, privateKey: tlsKey)
         }
         if allowLoopbackNodes { settings.allowedNetworks += WebConfiguration.loopbackNetworks }
         for text in allowNetwork {
             guard let prefix = NetworkPrefix(text) else {
-                throw ConfigurationError(key: "--allow-network", problem: "\"\(text)\" is not a network such as 10.1.0.0/16")
+                throw ConfigurationError(key: "--allow-network", "\"\(text)\" is not a network such as 10.1.0.0/16")
             }
             settings.allowedNetworks.append(prefix)
         }

@@ -1,14 +1,6 @@
 import Foundation
 import HTTPServerGuard
-import TOMLKit
-
-/// A configuration value that cannot be used; `key` is the TOML key (or flag) at fault.
-struct ConfigurationError: Error, CustomStringConvertible {
-    let key: String
-    let problem: String
-
-    var description: String { "configuration: \(key): \(problem)" }
-}
+import TOMLConfiguration
 
 /// onebz-web's settings: the TOML file (docs/configuration.md, "onebz-web"), then flags
 /// over it.
@@ -52,86 +44,59 @@ struct WebConfiguration: Sendable {
     mutating func read(file path: String) throws(ConfigurationError) {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw ConfigurationError(key: "--config", problem: "cannot read \(path): \(error.localizedDescription)")
+            throw ConfigurationError(key: "--config", "cannot read \(path): \(error.localizedDescription)")
         }
-        let table: TOMLTable
-        do { table = try TOMLTable(string: text) } catch {
-            throw ConfigurationError(key: "--config", problem: "\(path) is not valid TOML: \(error)")
-        }
-        for key in table.keys.sorted() where !Self.keys.contains(key) {
-            throw ConfigurationError(key: key, problem: "unknown key (expected one of: \(Self.keys.sorted().joined(separator: ", ")))")
-        }
-        func string(_ key: String) throws(ConfigurationError) -> String? {
-            guard let value = table[key] else { return nil }
-            guard let text = value.string else { throw ConfigurationError(key: key, problem: "must be a string") }
-            return text
-        }
-        func bool(_ key: String) throws(ConfigurationError) -> Bool? {
-            guard let value = table[key] else { return nil }
-            guard let flag = value.bool else { throw ConfigurationError(key: key, problem: "must be true or false") }
-            return flag
-        }
-        func int(_ key: String, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
-            guard let value = table[key] else { return nil }
-            guard let number = value.int, range.contains(number) else {
-                throw ConfigurationError(key: key, problem: "must be an integer in \(range.lowerBound)...\(range.upperBound)")
-            }
-            return number
-        }
-        func duration(_ key: String) throws(ConfigurationError) -> Duration? {
-            if let seconds = table[key]?.int {
-                guard seconds > 0 else { throw ConfigurationError(key: key, problem: "must be positive") }
-                return .seconds(seconds)
-            }
-            return try string(key).map { text throws(ConfigurationError) in try Self.duration(text, key: key) }
-        }
-        if let listen = try string("listen") { try setListen(listen, key: "listen") }
-        if let domain = try string("domain") { try setDomain(domain, key: "domain") }
-        if let resolver = try string("resolver") { try setResolver(resolver, key: "resolver") }
-        if let anchor = try string("trust_anchor") { trustAnchorFile = anchor }
-        let cert = try string("tls_cert")
-        let key = try string("tls_key")
+        let table = try TableReader.document(text)
+        try table.onlyKeys(Self.keys)
+        if let listen = try table.string("listen") { try setListen(listen, key: "listen") }
+        if let domain = try table.string("domain") { try setDomain(domain, key: "domain") }
+        if let resolver = try table.string("resolver") { try setResolver(resolver, key: "resolver") }
+        if let anchor = try table.string("trust_anchor") { trustAnchorFile = anchor }
+        let cert = try table.string("tls_cert")
+        let key = try table.string("tls_key")
         if cert != nil || key != nil {
             guard let cert, let key else {
-                throw ConfigurationError(key: cert == nil ? "tls_cert" : "tls_key", problem: "tls_cert and tls_key go together")
+                throw ConfigurationError(key: cert == nil ? "tls_cert" : "tls_key", "tls_cert and tls_key go together")
             }
             tls = TLSFiles(certificateChain: cert, privateKey: key)
         }
-        if let networks = table["allow_networks"] {
-            guard let array = networks.array else { throw ConfigurationError(key: "allow_networks", problem: "must be an array of strings") }
-            for item in array {
-                guard let text = item.string, let prefix = NetworkPrefix(text) else {
-                    throw ConfigurationError(key: "allow_networks", problem: "\(item) is not a network such as \"127.0.0.0/8\"")
-                }
-                allowedNetworks.append(prefix)
+        for (index, text) in (try table.strings("allow_networks") ?? []).enumerated() {
+            guard let prefix = NetworkPrefix(text) else {
+                throw ConfigurationError(
+                    key: "allow_networks[\(index)]", "\"\(text)\" is not a network such as \"127.0.0.0/8\"")
             }
+            allowedNetworks.append(prefix)
         }
-        if try bool("allow_loopback_nodes") == true { allowedNetworks += Self.loopbackNetworks }
-        if let plain = try bool("allow_plain_http_nodes") { allowPlainHTTPNodes = plain }
-        if let log = try string("access_log") { accessLog = log }
-        if let value = try int("max_header_bytes", 1024...1_048_576) { maxHeaderBytes = value }
-        if let value = try int("max_body_bytes", 0...(1 << 30)) { maxBodyBytes = value }
-        if let value = try duration("tls_reload_interval") { tlsReloadInterval = value }
-        if let value = try duration("connect_timeout") { connectTimeout = value }
-        if let value = try duration("upstream_timeout") { upstreamTimeout = value }
-        if let value = try duration("idle_timeout") { limits.idleTimeout = value }
-        if let value = try duration("body_timeout") { limits.bodyTimeout = value }
-        if let value = try duration("tls_handshake_timeout") { limits.tlsHandshakeTimeout = value }
-        if let value = try int("resolver_threads", 1...64) { resolverThreads = value }
-        if let value = try int("node_idle_connections", 0...10_000) { nodeIdleConnections = value }
-        if let value = try int("node_idle_connections_total", 0...1_000_000) { nodeIdleConnectionsTotal = value }
-        if let value = try duration("node_idle_timeout") { nodeIdleTimeout = value }
-        if let value = try int("max_connections", 1...1_000_000) { limits.maxConnections = value }
-        if let value = try int("max_connections_per_client", 1...1_000_000) { limits.maxConnectionsPerClient = value }
+        if try table.bool("allow_loopback_nodes") == true { allowedNetworks += Self.loopbackNetworks }
+        if let plain = try table.bool("allow_plain_http_nodes") { allowPlainHTTPNodes = plain }
+        if let log = try table.string("access_log") { accessLog = log }
+        if let value = try table.int("max_header_bytes", min: 1024, max: 1_048_576) { maxHeaderBytes = value }
+        if let value = try table.int("max_body_bytes", min: 0, max: 1 << 30) { maxBodyBytes = value }
+        if let value = try table.duration("tls_reload_interval", positive: true) { tlsReloadInterval = value }
+        if let value = try table.duration("connect_timeout", positive: true) { connectTimeout = value }
+        if let value = try table.duration("upstream_timeout", positive: true) { upstreamTimeout = value }
+        if let value = try table.duration("idle_timeout", positive: true) { limits.idleTimeout = value }
+        if let value = try table.duration("body_timeout", positive: true) { limits.bodyTimeout = value }
+        if let value = try table.duration("tls_handshake_timeout", positive: true) { limits.tlsHandshakeTimeout = value }
+        if let value = try table.int("resolver_threads", min: 1, max: 64) { resolverThreads = value }
+        if let value = try table.int("node_idle_connections", min: 0, max: 10_000) { nodeIdleConnections = value }
+        if let value = try table.int("node_idle_connections_total", min: 0, max: 1_000_000) {
+            nodeIdleConnectionsTotal = value
+        }
+        if let value = try table.duration("node_idle_timeout", positive: true) { nodeIdleTimeout = value }
+        if let value = try table.int("max_connections", min: 1, max: 1_000_000) { limits.maxConnections = value }
+        if let value = try table.int("max_connections_per_client", min: 1, max: 1_000_000) {
+            limits.maxConnectionsPerClient = value
+        }
     }
 
     mutating func setListen(_ text: String, key: String) throws(ConfigurationError) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port)
-        else { throw ConfigurationError(key: key, problem: "\"\(text)\" is not HOST:PORT") }
+        else { throw ConfigurationError(key: key, "\"\(text)\" is not HOST:PORT") }
         var host = String(text[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard NetworkPrefix.parse(host) != nil else {
-            throw ConfigurationError(key: key, problem: "\"\(host)\" is not an IP address")
+            throw ConfigurationError(key: key, "\"\(host)\" is not an IP address")
         }
         listenHost = host
         listenPort = port
@@ -143,35 +108,26 @@ struct WebConfiguration: Sendable {
         let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
         guard labels.count >= 2,
             labels.allSatisfy({ !$0.isEmpty && $0.count <= 63 && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" } })
-        else { throw ConfigurationError(key: key, problem: "\"\(text)\" is not a domain name such as 1bz.example.net") }
+        else { throw ConfigurationError(key: key, "\"\(text)\" is not a domain name such as 1bz.example.net") }
         self.domain = domain
     }
 
     mutating func setResolver(_ text: String, key: String) throws(ConfigurationError) {
         let parts = text.split(separator: "@")
         guard parts.count == 2, NetworkPrefix.parse(String(parts[0])) != nil, let port = Int(parts[1]), (1...65535).contains(port)
-        else { throw ConfigurationError(key: key, problem: "\"\(text)\" is not ADDRESS@PORT (e.g. 127.0.0.1@5353)") }
+        else { throw ConfigurationError(key: key, "\"\(text)\" is not ADDRESS@PORT (e.g. 127.0.0.1@5353)") }
         resolver = text
     }
 
     /// Checks what must be set, and that the files exist.
     func validate() throws(ConfigurationError) {
-        guard !domain.isEmpty else { throw ConfigurationError(key: "domain", problem: "is required (--domain)") }
-        guard !resolver.isEmpty else { throw ConfigurationError(key: "resolver", problem: "is required (--resolver)") }
+        guard !domain.isEmpty else { throw ConfigurationError(key: "domain", "is required (--domain)") }
+        guard !resolver.isEmpty else { throw ConfigurationError(key: "resolver", "is required (--resolver)") }
         guard !trustAnchorFile.isEmpty else {
-            throw ConfigurationError(key: "trust_anchor", problem: "is required (--trust-anchor): the DS or DNSKEY of 1bz.")
+            throw ConfigurationError(key: "trust_anchor", "is required (--trust-anchor): the DS or DNSKEY of 1bz.")
         }
         guard FileManager.default.isReadableFile(atPath: trustAnchorFile) else {
-            throw ConfigurationError(key: "trust_anchor", problem: "cannot read \(trustAnchorFile)")
+            throw ConfigurationError(key: "trust_anchor", "cannot read \(trustAnchorFile)")
         }
-    }
-
-    /// `500ms`, `5s`, `2m`, `1h`.
-    static func duration(_ text: String, key: String) throws(ConfigurationError) -> Duration {
-        let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
-        for (unit, milliseconds) in units where text.hasSuffix(unit) {
-            if let value = Int64(text.dropLast(unit.count)), value > 0 { return .milliseconds(value * milliseconds) }
-        }
-        throw ConfigurationError(key: key, problem: "\"\(text)\" is not a duration such as \"500ms\", \"30s\" or \"2m\" (or integer seconds)")
     }
 }

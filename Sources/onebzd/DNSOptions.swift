@@ -2,6 +2,7 @@ import ArgumentParser
 import ChainReader
 import DNSEngine
 import Foundation
+import TOMLConfiguration
 
 /// Flags of the DNS service. Each overrides the config file's key of the same meaning;
 /// unset flags leave the file (or the default) in force.

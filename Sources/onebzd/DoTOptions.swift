@@ -1,4 +1,5 @@
 import ArgumentParser
+import TOMLConfiguration
 
 /// Flags of DNS over TLS and XoT (docs/dns.md). Each overrides the `[dot]` key of the
 /// config file; `--dot-listen` with the two files is enough to serve DoT.

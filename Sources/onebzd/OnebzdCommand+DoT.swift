@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import ServiceLifecycle
+import TOMLConfiguration
 import UnixSignals
 
 extension OnebzdCommand {

@@ -10,6 +10,7 @@ import NIOPosix
 import NodeRegistry
 import OneBZResolver
 import ServiceLifecycle
+import TOMLConfiguration
 import ZoneCache
 
 #if canImport(Glibc)

@@ -3,6 +3,7 @@ import DNSSEC
 import DNSWire
 import Logging
 import ServiceLifecycle
+import TOMLConfiguration
 import ZoneCache
 import ZoneTransfer
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TOMLConfiguration
 
 /// Flags of zone transfers (docs/scale-out.md). Each adds to the `[transfer]` keys of
 /// the config file.

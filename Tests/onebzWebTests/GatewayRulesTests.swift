@@ -1,4 +1,5 @@
 import Foundation
+import TOMLConfiguration
 import Testing
 
 @testable import onebz_web
@@ -58,7 +59,7 @@ import Testing
     @Test(arguments: [
         ("listen = \"localhost:80\"\n", "listen"), ("domain = \"x\"\n", "domain"), ("resolver = \"127.0.0.1:53\"\n", "resolver"),
         ("upstream_timeout = \"soon\"\n", "upstream_timeout"), ("max_body_bytes = -1\n", "max_body_bytes"),
-        ("tls_cert = \"a.pem\"\n", "tls_key"), ("allow_networks = [\"10.0.0.0/40\"]\n", "allow_networks"),
+        ("tls_cert = \"a.pem\"\n", "tls_key"), ("allow_networks = [\"10.0.0.0/40\"]\n", "allow_networks[0]"),
         ("colour = \"blue\"\n", "colour"), ("allow_loopback_nodes = \"yes\"\n", "allow_loopback_nodes"),
     ])
     func badConfigurationNamesTheKey(text: String, key: String) throws {

@@ -1,4 +1,5 @@
 import ChainReader
+import TOMLConfiguration
 import Testing
 
 @testable import onebzd

@@ -1,5 +1,6 @@
 import Foundation
 import NodeRegistry
+import TOMLConfiguration
 import Testing
 
 @testable import onebzd

@@ -1,4 +1,5 @@
 import DNSEngine
+import TOMLConfiguration
 import Testing
 
 @testable import onebzd

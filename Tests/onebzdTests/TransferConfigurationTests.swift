@@ -1,4 +1,5 @@
 import Foundation
+import TOMLConfiguration
 import Testing
 
 @testable import onebzd

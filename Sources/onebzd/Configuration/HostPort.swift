@@ -1,3 +1,5 @@
+import TOMLConfiguration
+
 /// A listen or endpoint address as written by an operator: `127.0.0.1:5353`,
 /// `[::1]:5353`, `localhost:8053`.
 package struct HostPort: Sendable, Hashable, CustomStringConvertible {

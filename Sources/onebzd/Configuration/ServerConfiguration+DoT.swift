@@ -1,3 +1,5 @@
+import TOMLConfiguration
+
 extension ServerConfiguration {
     /// `[dot]`: DNS over TLS (RFC 7858) and zone transfers over TLS (RFC 9103) on their
     /// own addresses. docs/configuration.md, docs/dns.md.

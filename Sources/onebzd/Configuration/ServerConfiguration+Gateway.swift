@@ -1,5 +1,6 @@
 import HTTPGateway
 import HTTPServerGuard
+import TOMLConfiguration
 
 extension ServerConfiguration {
     /// `[gateway]`: the HTTP server's timeouts and connection caps (issue 21) and the

@@ -1,7 +1,7 @@
 import ChainReader
 import Foundation
 import HTTPGateway
-import TOMLKit
+import TOMLConfiguration
 
 // MARK: - Loading
 
@@ -9,16 +9,8 @@ extension ServerConfiguration {
     /// Parses a TOML document. Unknown keys are errors (a typo must not silently
     /// fall back to a default), and every error names its key.
     package init(toml text: String) throws(ConfigurationError) {
-        let root: TOMLTable
-        do {
-            root = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw ConfigurationError(key: "(file)", "TOML syntax at \(error.source.begin): \(error.description)")
-        } catch {
-            throw ConfigurationError(key: "(file)", "\(error)")
-        }
+        let top = try TableReader.document(text)
         self.init()
-        let top = TableReader(root, path: "")
         try top.onlyKeys([
             "server", "chain", "registry", "cache", "ttl", "dnssec", "transfer", "gateway", "dot", "zone", "zones",
         ])

@@ -1,4 +1,5 @@
 import NodeRegistry
+import TOMLConfiguration
 
 extension ServerConfiguration {
     /// `ca_file` and `pin_sha256`: only with an `https://` URL (over plain HTTP they would

@@ -2,7 +2,7 @@ import DNSEngine
 import DNSWire
 import Foundation
 import NodeRegistry
-import TOMLKit
+import TOMLConfiguration
 import ZoneTransfer
 
 extension ServerConfiguration {

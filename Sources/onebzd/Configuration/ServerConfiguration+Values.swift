@@ -1,6 +1,7 @@
 import ChainReader
 import DNSEngine
 import Foundation
+import TOMLConfiguration
 
 // MARK: - Values checked as they are read (a value that parses here is typed and never
 // parsed again; a bad one stops onebzd naming its key)

@@ -1,4 +1,5 @@
 import DNSWire
+import TOMLConfiguration
 
 extension ServerConfiguration {
     /// `[[zones]]`: a static zone served beside the main one (docs/dns.md#more-zones).

@@ -3,13 +3,14 @@ import DNSEngine
 import Foundation
 import HTTPGateway
 import NodeRegistry
+import TOMLConfiguration
 
 /// Everything onebzd is configured with: one TOML file (`--config`), then flags that
 /// override it. Every field has a production default except what only the operator
 /// can know (RPC URLs, contract address). Documented key by key in docs/configuration.md.
 /// The model is here; the reader in `ServerConfiguration+Reader.swift` (and one file per
 /// section: `+Transfer`, `+Registry`, `+Gateway`, `+DoT`), the value checks in
-/// `ServerConfiguration+Values.swift`, typed TOML access in `TableReader.swift`.
+/// `ServerConfiguration+Values.swift`, typed TOML access in `TableReader` (module TOMLConfiguration, shared with onebz-web; onebzd's value types in `TableReader+Server.swift`).
 package struct ServerConfiguration: Sendable, Equatable {
     package var server = Server()
     /// Absent: only the static zone is served (names not in it are NXDOMAIN).
