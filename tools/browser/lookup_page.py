@@ -165,13 +165,21 @@ def save_screenshot(driver, path):
 
 
 def shut_down(driver, driver_process, profile, log):
-    """Ends the session and chromedriver (by its process), removes the profile."""
+    """Ends the session, asks chromedriver to exit (under strace, stopping the strace
+    process would leave it running), then stops the process; removes the profile."""
     driver.stop()
-    driver_process.terminate()
     try:
-        driver_process.wait(timeout=10)
+        driver.call("GET", "/shutdown", timeout=5)
+    except Exception:  # it closes the connection as it exits
+        pass
+    try:
+        driver_process.wait(timeout=5)
     except subprocess.TimeoutExpired:
-        driver_process.kill()
+        driver_process.terminate()
+        try:
+            driver_process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            driver_process.kill()
     shutil.rmtree(profile, ignore_errors=True)
     log.close()
 
