@@ -310,11 +310,7 @@ struct GatewayResponder: HTTPResponder {
             return (page, outcome, false)
         }
         // The domain as the browser reached it (with its port, if it gave one).
-        let authority = request.head.authority ?? ""
-        let browserPort = authority.lastIndex(of: ":").map { authority[$0...] }.flatMap {
-            $0.dropFirst().allSatisfy(\.isNumber) ? $0 : nil
-        }
-        let gatewayOrigin = configuration.domain + (browserPort ?? "")
+        let gatewayOrigin = configuration.domain + (Self.port(request.head.authority ?? "").map { ":\($0)" } ?? "")
         var headers = HTTPFields()
         let responseTokens = Set(
             node.head.headers["connection"].flatMap { $0.split(separator: ",") }.map {
@@ -464,10 +460,15 @@ struct GatewayResponder: HTTPResponder {
     /// builds its own URLs sends the browser back to the port it came through).
     static func forwardedHost(_ authority: String) -> String {
         let host = host(authority)
-        guard !host.hasPrefix("["), let colon = authority.lastIndex(of: ":") else { return host }
+        guard !host.hasPrefix("["), let port = port(authority) else { return host }
+        return "\(host):\(port)"
+    }
+
+    /// The port a Host/authority names: 1 to 5 ASCII digits after the last colon, else nil.
+    static func port(_ authority: String) -> Substring? {
+        guard let colon = authority.lastIndex(of: ":") else { return nil }
         let port = authority[authority.index(after: colon)...]
-        return !port.isEmpty && port.count <= 5 && port.allSatisfy(\.isASCII) && port.allSatisfy(\.isNumber)
-            ? "\(host):\(port)" : host
+        return !port.isEmpty && port.count <= 5 && port.allSatisfy(\.isASCII) && port.allSatisfy(\.isNumber) ? port : nil
     }
 
     /// Lower case, without port or trailing dot.
