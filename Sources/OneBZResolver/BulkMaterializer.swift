@@ -179,7 +179,7 @@ package struct BulkMaterializer: Sendable {
         }
         let resolver = self.resolver
         let slices = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
-        let size = (ready.count + slices - 1) / max(slices, 1)
+        let size = (ready.count + slices - 1) / slices
         guard size > 0 else { return results }
         return await withTaskGroup(of: [Outcome].self) { group in
             for start in stride(from: 0, to: ready.count, by: size) {

@@ -32,14 +32,9 @@ package struct EventChainFacts: Sendable {
         case .registered(let hash, let name, let wallet, let block):
             nodes[hash] = Registration(wallet: wallet, name: name, block: block)
         case .verified(let hash):
-            if nodes[hash] != nil { nodes[hash]?.verified = true } else { verifiedElsewhere.insert(hash) }
+            verify(hash)
         case .stakeAdded(let hash, let amount):
-            // The contract's checked addition cannot overflow (it reverts).
-            if let stake = nodes[hash]?.stake {
-                nodes[hash]?.stake = stake.adding(amount) ?? stake
-            } else {
-                stakeElsewhere[hash] = (stakeElsewhere[hash] ?? .zero).adding(amount) ?? amount
-            }
+            addStake(amount, to: hash)
         case .trustUpdated, .reorg, .synced:
             break
         }
@@ -48,15 +43,22 @@ package struct EventChainFacts: Sendable {
     /// Adds the facts of the next batch (its events come after ours in chain order).
     package mutating func merge(_ later: EventChainFacts) {
         for (hash, registration) in later.nodes { nodes[hash] = registration }
-        for hash in later.verifiedElsewhere {
-            if nodes[hash] != nil { nodes[hash]?.verified = true } else { verifiedElsewhere.insert(hash) }
-        }
-        for (hash, amount) in later.stakeElsewhere {
-            if let stake = nodes[hash]?.stake {
-                nodes[hash]?.stake = stake.adding(amount) ?? stake
-            } else {
-                stakeElsewhere[hash] = (stakeElsewhere[hash] ?? .zero).adding(amount) ?? amount
-            }
+        for hash in later.verifiedElsewhere { verify(hash) }
+        for (hash, amount) in later.stakeElsewhere { addStake(amount, to: hash) }
+    }
+
+    /// `NodeVerified`: on the registration held here, else kept for an earlier batch's.
+    private mutating func verify(_ hash: NodeHash) {
+        if nodes[hash] != nil { nodes[hash]?.verified = true } else { verifiedElsewhere.insert(hash) }
+    }
+
+    /// `StakeAdded`: on the registration held here, else kept for an earlier batch's. The
+    /// contract's checked addition cannot overflow (it reverts).
+    private mutating func addStake(_ amount: UInt256, to hash: NodeHash) {
+        if let stake = nodes[hash]?.stake {
+            nodes[hash]?.stake = stake.adding(amount) ?? stake
+        } else {
+            stakeElsewhere[hash] = (stakeElsewhere[hash] ?? .zero).adding(amount) ?? amount
         }
     }
 
