@@ -94,7 +94,26 @@ struct NodeConnector: Sendable {
     /// A new connection, once its handshake is done and its key checked.
     private func connect(_ key: NodeKey, on eventLoop: any EventLoop) async throws -> any Channel {
         let ready = eventLoop.makePromise(of: Void.self)
-        let (context, timeout, pool) = (self.context, TimeAmount(responseTimeout), self.pool)
+        let (timeout, pool) = (TimeAmount(responseTimeout), self.pool)
+        return try await open(key, on: eventLoop, ready: ready) { sync in
+            try sync.addHTTPClientHandlers()
+            try sync.addHandler(IdleStateHandler(readTimeout: timeout))
+            try sync.addHandler(
+                NodeConnectionHandler(spkiSHA256: key.spkiSHA256, ready: ready) { channel in
+                    pool.checkin(channel, key: key)
+                })
+        }
+    }
+
+    /// A connection to `key` on `eventLoop`: TLS first when the key has TLSA digests, then
+    /// what `add` puts after it, whose last handler completes `ready` once the handshake
+    /// is done and the key checked. Returns then; a connection that fails either way is
+    /// closed, and `ready` failed too when the connect itself failed.
+    private func open(
+        _ key: NodeKey, on eventLoop: any EventLoop, ready: EventLoopPromise<Void>,
+        _ add: @escaping @Sendable (ChannelPipeline.SynchronousOperations) throws -> Void
+    ) async throws -> any Channel {
+        let context = self.context
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(TimeAmount(connectTimeout))
             .channelInitializer { channel in
@@ -103,12 +122,7 @@ struct NodeConnector: Sendable {
                     if key.spkiSHA256 != nil {
                         try sync.addHandler(NIOSSLClientHandler(context: context, serverHostname: key.serverName))
                     }
-                    try sync.addHTTPClientHandlers()
-                    try sync.addHandler(IdleStateHandler(readTimeout: timeout))
-                    try sync.addHandler(
-                        NodeConnectionHandler(spkiSHA256: key.spkiSHA256, ready: ready) { channel in
-                            pool.checkin(channel, key: key)
-                        })
+                    try add(sync)
                 }
             }
         let channel: any Channel
@@ -167,29 +181,18 @@ extension NodeConnector {
         let eventLoop = group.next()
         let ready = eventLoop.makePromise(of: Void.self)
         let head = eventLoop.makePromise(of: ByteBuffer.self)
-        let (context, timeout) = (self.context, TimeAmount(responseTimeout))
-        let bootstrap = ClientBootstrap(group: eventLoop)
-            .connectTimeout(TimeAmount(connectTimeout))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    if key.spkiSHA256 != nil {
-                        try sync.addHandler(NIOSSLClientHandler(context: context, serverHostname: key.serverName))
-                    }
-                    try sync.addHandler(IdleStateHandler(readTimeout: timeout))
-                    try sync.addHandler(NodeTunnelHandler(spkiSHA256: key.spkiSHA256, ready: ready, head: head))
-                }
-            }
+        let timeout = TimeAmount(responseTimeout)
         let channel: any Channel
         do {
-            channel = try await bootstrap.connect(host: key.address, port: key.port).get()
+            channel = try await open(key, on: eventLoop, ready: ready) { sync in
+                try sync.addHandler(IdleStateHandler(readTimeout: timeout))
+                try sync.addHandler(NodeTunnelHandler(spkiSHA256: key.spkiSHA256, ready: ready, head: head))
+            }
         } catch {
-            ready.fail(NodeExchangeError.connectFailed("\(error)"))
-            head.fail(NodeExchangeError.connectFailed("\(error)"))
-            throw NodeExchangeError.connectFailed("\(error)")
+            head.fail(error)  // after a failed handshake or key check the handler has failed it already
+            throw error
         }
         do {
-            try await ready.futureResult.get()
             connects.increment()
             var text = "\(request.method.rawValue) \(request.uri) HTTP/1.1\r\n"
             for field in request.headers { text += "\(field.name): \(field.value)\r\n" }
