@@ -98,8 +98,25 @@ class HashTable:
             if cache:
                 write_atomic(cache, self.hashes)
         pairs = sorted((struct.unpack_from(">Q", self.hashes, 32 * k)[0], k + 1) for k in range(n))
-        self.keys = array("Q", (p[0] for p in pairs))
-        self.index = array("I", (p[1] for p in pairs))
+        # (keys, index) as one value: add() swaps in new arrays whole, so a lookup on
+        # another thread never sees a key beside another key's index.
+        self.sorted = (array("Q", (p[0] for p in pairs)), array("I", (p[1] for p in pairs)))
+
+    def add(self, i: int) -> bytes:
+        """Adds name i = n + 1 (a registration at run time) and returns its node hash; one
+        writer at a time (the caller's lock), lookups from any thread meanwhile."""
+        if i != self.n + 1:
+            raise ValueError("names are added in order: %d after %d" % (i, self.n))
+        node_hash = identity(self.seed, i)[3]
+        key = struct.unpack(">Q", node_hash[:8])[0]
+        keys, index = array("Q", self.sorted[0]), array("I", self.sorted[1])
+        k = bisect_left(keys, key)
+        keys.insert(k, key)
+        index.insert(k, i)
+        self.hashes += node_hash
+        self.sorted = (keys, index)
+        self.n = i
+        return node_hash
 
     def hash(self, i: int) -> bytes:
         return self.hashes[32 * (i - 1):32 * i]
@@ -109,9 +126,10 @@ class HashTable:
         if len(node_hash) != 32:
             return None
         key = struct.unpack(">Q", node_hash[:8])[0]
-        k = bisect_left(self.keys, key)
-        while k < len(self.keys) and self.keys[k] == key:
-            i = self.index[k]
+        keys, index = self.sorted
+        k = bisect_left(keys, key)
+        while k < len(keys) and keys[k] == key:
+            i = index[k]
             if self.hash(i) == node_hash:
                 return i
             k += 1

@@ -20,6 +20,12 @@ toBlock filters; at most 1,000 blocks and 10,000 results, as providers cap them,
 GET /stats returns the requests counted per method. No eth_getProof: proof mode is
 measured on the real devnet.
 
+Registration at run time (the rig's "registration -> answer" row): the ADMIN method
+`rig_registerName` (JSON-RPC, no params; not an Ethereum method) registers the next name,
+N + 1, then N + 2, ..., each in a block of its own after the current head (the head moves
+to it), with the same events and facts as the names registered at start
+(tools/scale_names.py). Returns {"index", "name", "nodeHash", "block", "hasRecord"}.
+
     tools/synthetic_chain.py --names 1000000 --port 8545 [--hash-cache FILE]
 """
 import argparse
@@ -97,7 +103,10 @@ class RPCError(Exception):
 
 class SyntheticChain:
     def __init__(self, args):
-        self.n = args.names
+        self.n = args.names  # grows with rig_registerName
+        self.base_n = args.names  # the names of the start layout (per_block a block)
+        self.late = {}  # name index -> block, for names registered at run time
+        self.late_by_block = {}  # block -> name index
         self.seed = args.seed
         self.per_block = args.per_block
         self.deploy_block = args.deploy_block
@@ -106,9 +115,10 @@ class SyntheticChain:
         self.owner = args.owner
         self.wallets = [w for w in (args.wallets or "").split(",") if w]
         self.table = sn.HashTable(self.seed, self.n, args.hash_cache)
-        self.last_registration_block = self.reg_block(self.n) if self.n else self.deploy_block
+        self.last_registration_block = self.reg_block(self.n) if self.n else self.deploy_block  # grows too
         self.hashes = []
         self.lock = threading.Lock()
+        self.admin_lock = threading.Lock()
         self.counts = {}
         self._extend(self.last_registration_block + args.tail)
         self.started = time.time()
@@ -117,7 +127,27 @@ class SyntheticChain:
     # MARK: the model
 
     def reg_block(self, i: int) -> int:
-        return self.deploy_block + 1 + (i - 1) // self.per_block
+        late = self.late.get(i)
+        return late if late is not None else self.deploy_block + 1 + (i - 1) // self.per_block
+
+    def register_next(self) -> dict:
+        """rig_registerName: name n + 1 registered in a new block after the head."""
+        with self.admin_lock:
+            i = self.n + 1
+            if i > 9_999_999:
+                raise RPCError(-32000, "the rig's names stop at n9999999.1bz")
+            node_hash = self.table.add(i)
+            block = self.head() + 1
+            # Facts first, the head last: a reader sees the new block only with its name.
+            self.late[i] = block
+            self.late_by_block[block] = i
+            self.n = i
+            self.last_registration_block = block
+            with self.lock:
+                self._extend(block)
+                self.base_head += 1  # --block-time keeps growing from here
+            return {"index": i, "name": sn.name(i), "nodeHash": "0x" + node_hash.hex(), "block": block,
+                    "hasRecord": sn.has_record(i)}
 
     def wallet(self, i: int) -> bytes:
         if self.wallets:
@@ -162,10 +192,13 @@ class SyntheticChain:
         }
 
     def names_in_block(self, block: int) -> range:
+        late = self.late_by_block.get(block)
+        if late is not None:
+            return range(late, late + 1)
         first = (block - self.deploy_block - 1) * self.per_block + 1
-        if block <= self.deploy_block or first > self.n:
+        if block <= self.deploy_block or first > self.base_n:
             return range(0)
-        return range(first, min(self.n, first + self.per_block - 1) + 1)
+        return range(first, min(self.base_n, first + self.per_block - 1) + 1)
 
     def events(self, i: int):
         """(topic0, data) of name i's events, in transaction order."""
@@ -300,6 +333,7 @@ class SyntheticChain:
         "eth_getBlockByNumber": get_block_by_number,
         "eth_getLogs": get_logs,
         "eth_call": call,
+        "rig_registerName": lambda self, p: self.register_next(),
     }
 
     def handle(self, request):
