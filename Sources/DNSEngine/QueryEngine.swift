@@ -267,6 +267,12 @@ public struct QueryEngine: Sendable {
             return servedZones.isEmpty ? .template(refusal) : selectServed(qname, query: query)
         case .node(let index):
             if let signed {
+                if let nsec3Denial, let cut = prepared.zone.nodes[index].cut,
+                    !(cut == index && query.questionType == .ds),
+                    let proven = provenReferral(cut: cut, prepared: prepared, chain: nsec3Denial)
+                {
+                    return proven
+                }
                 if let nsec3Denial, prepared.answersNoData(node: index, qtype: query.questionType),
                     let denial = nsec3Denial.noData(prepared.zone.nodes[index].name, type: query.questionType)
                 {
@@ -276,6 +282,9 @@ public struct QueryEngine: Sendable {
             }
             return .template(prepared.template(node: index, qtype: query.questionType))
         case .referral(let cut, let referral):
+            if signed != nil, let nsec3Denial, let proven = provenReferral(cut: cut, prepared: prepared, chain: nsec3Denial) {
+                return proven
+            }
             if let signed { return .template(prepared.signedReferral(cut: cut, signed: signed) ?? signingFailure) }
             return .template(referral)
         case .nameError:
@@ -357,6 +366,17 @@ public struct QueryEngine: Sendable {
         case .records, .signedRecords, .serverFailure:
             return nil
         }
+    }
+
+    /// RFC 5155 7.2.7: the referral to an insecure delegation (no DS) with the NSEC3
+    /// matching the cut (its bitmap: NS, no DS); nil for a secure one (its DS and RRSIG
+    /// are in the signed referral) or when the chain cannot prove it.
+    private func provenReferral(cut: Int, prepared: PreparedZone, chain: NSEC3DenialChain) -> Selection? {
+        let node = prepared.zone.nodes[cut]
+        guard node.rrsets[.ds] == nil, let referral = prepared.referral(cut: cut),
+            let denial = chain.noData(node.name, type: .ds)
+        else { return nil }
+        return .proven(head: referral, denial: denial, nameError: false)
     }
 
     /// A compact denial signed for this one name now (RFC 9824): names the static zone

@@ -70,6 +70,34 @@ import Testing
         }
     }
 
+    /// RFC 5155 7.2.7 and 7.2.4: an insecure delegation's referral carries the NSEC3
+    /// matching the cut (NS, no DS) before the glue; its DS query gets the same NSEC3.
+    @Test func insecureDelegationProvesItsMissingDSWithNSEC3() async throws {
+        let (dir, ds) = try DNSSECIntegrationTests.makeKeys("nsec3-insecure")
+        let original = try String(contentsOf: Repo.root.appendingPathComponent("zones/1bz.zone"), encoding: .utf8)
+        let zone = try Repo.scratchDirectory("nsec3-insecure-zone").appendingPathComponent("1bz.zone")
+        try original.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.contains(" DS ") }
+            .joined(separator: "\n").write(to: zone, atomically: true, encoding: .utf8)
+        let server = try await OnebzdServer(
+            zone: zone.path, label: "nsec3-insecure-onebzd",
+            extraArguments: ["--dnssec-key-dir", dir, "--dnssec-denial", "nsec3"])
+        let cut = try Self.hash("example.1bz.")
+        let referral = try server.kdig(["+dnssec", "host.example.1bz", "A"])
+        #expect(Self.nsec3s(referral).map(\.owner) == [cut], "\(referral)")
+        #expect(referral.authority.contains { $0.contains(" NSEC3 ") && $0.hasSuffix(" NS") }, "\(referral)")
+        #expect(!referral.authority.contains { $0.contains(" NSEC ") }, "\(referral)")
+        #expect(referral.additional.contains { $0.contains("192.0.2.100") }, "glue after the proof: \(referral)")
+        #expect(!referral.additional.contains { $0.contains("RRSIG") }, "glue is never signed: \(referral)")
+        let direct = try server.kdig(["+dnssec", "example.1bz", "DS"])
+        #expect(direct.answer.isEmpty && Self.nsec3s(direct).map(\.owner) == [cut], "\(direct)")
+        let unbound = try await ValidatingResolver(authorityPort: server.port, ds: ds, label: "nsec3-insecure-unbound")
+        let result = try unbound.dig(["example.1bz", "DS"])
+        #expect(result.status == "NOERROR" && result.answer.isEmpty && result.flags.contains("ad"), "\(result)")
+        let delv = try ValidatingResolver.delv(
+            authorityPort: server.port, ds: ds, name: "example.1bz", type: "DS", directory: unbound.directory)
+        #expect(delv.contains("fully validated"), "\(delv)")
+    }
+
     @Test func chainNamesDenialsValidateAndFollowARegistration() async throws {
         let (dir, ds) = try DNSSECIntegrationTests.makeKeys("nsec3-chain")
         let stack = try await DynamicStack(
