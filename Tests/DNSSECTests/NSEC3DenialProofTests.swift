@@ -80,7 +80,7 @@ import Testing
             let covered = proof.owners.dropFirst()
             #expect(covered.count <= 2)
             for target in [Self.hash(nextCloser), Self.hash("*." + encloser)] {
-                let coverer = proof.owners.first { chain[$0].map { next in Self.covers($0, next, target) } ?? false }
+                let coverer = proof.owners.first { owner in chain[owner].map { Self.covers(owner, $0, target) } ?? false }
                 #expect(coverer != nil, "\(query): nothing covers \(target)")
             }
             // Each NSEC3 once (deduplicated when one covers both).
