@@ -139,10 +139,11 @@ import Testing
         var samples: [Duration] = []
         for _ in 0..<5 {
             let snapshot = entries  // what `signedZone` holds
+            let before = entries[0].due
             let start = clock.now
-            entries[0].due = 1  // the maintainer's next change: copy on write
+            entries[0].due = before &+ 1  // the maintainer's next change: copy on write
             samples.append(clock.now - start)
-            #expect(snapshot[0].due == .max)
+            #expect(snapshot[0].due == before)
         }
         let best = samples.min()!
         print("NSEC3 publish: the next change copies \(count) index entries in \(best) (best of 5)")
