@@ -170,6 +170,15 @@ package final class PreparedZone: Sendable {
         return templates.noData[index]
     }
 
+    /// Whether `template(node:qtype:)` is the node's NODATA: no RRset of `qtype`, no
+    /// CNAME, not ANY, and not below a cut (a DS at the cut itself is the parent's).
+    @inline(__always)
+    package func answersNoData(node index: Int, qtype: RRType) -> Bool {
+        let node = zone.nodes[index]
+        if let cut = node.cut, !(cut == index && qtype == .ds) { return false }
+        return qtype != .any && unsigned.answers[index][qtype] == nil && node.rrsets[.cname] == nil
+    }
+
     /// The referral for names below the delegation point `cut`.
     package func referral(cut: Int) -> ResponseTemplate? { unsigned.referrals[cut] }
 

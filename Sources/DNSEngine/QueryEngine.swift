@@ -25,6 +25,10 @@ public struct QueryEngine: Sendable {
         /// Zones served beside the main one (`[[zones]]`); a name outside the main zone
         /// is answered by the one with the longest matching origin, else REFUSED.
         package var servedZones: [ServedZone] = []
+        /// `[dnssec] denial = "nsec3"`: DO=1 negatives copy the proof from this signed
+        /// NSEC3 chain (falling back to compact denial while it has none); nil: compact
+        /// denial (RFC 9824).
+        package var nsec3Denial: NSEC3DenialChain? = nil
 
         public init(identity: String? = nil, version: String? = nil, maxUDPPayload: Int = 1232) {
             self.identity = identity
@@ -49,6 +53,8 @@ public struct QueryEngine: Sendable {
     private let upstreamFailure: ResponseTemplate
     /// SERVFAIL for a DO=1 query whose answer could not be signed: EDE 0.
     let signingFailure: ResponseTemplate
+    /// `configuration.nsec3Denial`.
+    let nsec3Denial: NSEC3DenialChain?
 
     public var zone: Zone { prepared.zone }
 
@@ -68,6 +74,7 @@ public struct QueryEngine: Sendable {
         upstreamFailure = serverFailure.with(extendedError: ExtendedDNSError.noReachableAuthority)
         signingFailure = serverFailure.with(extendedError: ExtendedDNSError.other)
         servedZones = configuration.servedZones.sorted { $0.origin.labelCount > $1.origin.labelCount }
+        nsec3Denial = configuration.nsec3Denial
     }
 
     /// What the transport should do with a request.
@@ -223,6 +230,9 @@ public struct QueryEngine: Sendable {
                 // RFC 9824 3.2, 4: NOERROR unless the query set CO.
                 let rcode: Rcode = nameError && query.edns?.compactOK == true ? .nxDomain : .noError
                 return .write(writer.plan(head, denial: denial, rcode: rcode))
+            case .proven(let head, let denial, let nameError):
+                // RFC 5155 7.2.2: a name error stays NXDOMAIN.
+                return .write(writer.plan(head, denial: denial, rcode: nameError ? .nxDomain : .noError))
             }
         case .ch:
             template = chaosTemplate(raw: raw, query: query)
@@ -237,6 +247,8 @@ public struct QueryEngine: Sendable {
         case lookup(PendingLookup)
         /// DNSSEC negative with a per-name compact denial: the signed SOA, then the NSEC.
         case denied(head: ResponseTemplate, denial: SignedDenial, nameError: Bool)
+        /// DNSSEC negative proven by NSEC3 records copied from the signed chain.
+        case proven(head: ResponseTemplate, denial: SignedDenial, nameError: Bool)
     }
 
     /// Picks the pre-rendered answer for an IN query.
@@ -255,10 +267,24 @@ public struct QueryEngine: Sendable {
             return servedZones.isEmpty ? .template(refusal) : selectServed(qname, query: query)
         case .node(let index):
             if let signed {
+                if let nsec3Denial, let cut = prepared.zone.nodes[index].cut,
+                    !(cut == index && query.questionType == .ds),
+                    let proven = provenReferral(cut: cut, prepared: prepared, chain: nsec3Denial)
+                {
+                    return proven
+                }
+                if let nsec3Denial, prepared.answersNoData(node: index, qtype: query.questionType),
+                    let denial = nsec3Denial.noData(prepared.zone.nodes[index].name, type: query.questionType)
+                {
+                    return .proven(head: signed.negativeHead, denial: denial, nameError: false)
+                }
                 return .template(prepared.signedTemplate(node: index, qtype: query.questionType, signed: signed))
             }
             return .template(prepared.template(node: index, qtype: query.questionType))
         case .referral(let cut, let referral):
+            if signed != nil, let nsec3Denial, let proven = provenReferral(cut: cut, prepared: prepared, chain: nsec3Denial) {
+                return proven
+            }
             if let signed { return .template(prepared.signedReferral(cut: cut, signed: signed) ?? signingFailure) }
             return .template(referral)
         case .nameError:
@@ -269,7 +295,14 @@ public struct QueryEngine: Sendable {
             guard let answer = resolved ?? source.cachedAnswer(wire: qname, type: query.questionType) else {
                 return .lookup(PendingLookup(name: Name(uncheckedWire: Array(qname)), type: query.questionType))
             }
-            if let signed { return signedSelection(for: answer, qname: qname, prepared: prepared, signed: signed) }
+            if let signed {
+                if let nsec3Denial, let proven = provenSelection(
+                    for: answer, qname: qname, qtype: query.questionType, chain: nsec3Denial, signed: signed)
+                {
+                    return proven
+                }
+                return signedSelection(for: answer, qname: qname, prepared: prepared, signed: signed)
+            }
             return .template(template(for: answer, in: prepared))
         }
     }
@@ -280,6 +313,9 @@ public struct QueryEngine: Sendable {
         _ qname: UnsafeRawBufferPointer, prepared: PreparedZone, signed: PreparedZone.Signed?
     ) -> Selection {
         guard let signed else { return .template(prepared.nameError) }
+        if let nsec3Denial, let denial = nsec3Denial.nameError(qname) {
+            return .proven(head: signed.negativeHead, denial: denial, nameError: true)
+        }
         return denied(qname, types: nil, nameError: true, prepared: prepared, signed: signed)
     }
 
@@ -311,6 +347,36 @@ public struct QueryEngine: Sendable {
         // Unsigned records (the source could not sign): never served to a DO=1 query.
         case .records: return .template(signingFailure)
         }
+    }
+
+    /// `denial = "nsec3"`: a dynamic negative proven from the signed chain (nil: not a
+    /// negative, or the chain cannot prove it: the source's compact denial then).
+    @inline(__always)
+    private func provenSelection(
+        for answer: DynamicAnswer, qname: UnsafeRawBufferPointer, qtype: RRType, chain: NSEC3DenialChain,
+        signed: PreparedZone.Signed
+    ) -> Selection? {
+        switch answer {
+        case .noData, .signedNoData:
+            guard let denial = chain.noData(Name(uncheckedWire: Array(qname)), type: qtype) else { return nil }
+            return .proven(head: signed.negativeHead, denial: denial, nameError: false)
+        case .nameError, .signedNameError:
+            guard let denial = chain.nameError(qname) else { return nil }
+            return .proven(head: signed.negativeHead, denial: denial, nameError: true)
+        case .records, .signedRecords, .serverFailure:
+            return nil
+        }
+    }
+
+    /// RFC 5155 7.2.7: the referral to an insecure delegation (no DS) with the NSEC3
+    /// matching the cut (its bitmap: NS, no DS); nil for a secure one (its DS and RRSIG
+    /// are in the signed referral) or when the chain cannot prove it.
+    private func provenReferral(cut: Int, prepared: PreparedZone, chain: NSEC3DenialChain) -> Selection? {
+        let node = prepared.zone.nodes[cut]
+        guard node.rrsets[.ds] == nil, let referral = prepared.referral(cut: cut),
+            let denial = chain.noData(node.name, type: .ds)
+        else { return nil }
+        return .proven(head: referral, denial: denial, nameError: false)
     }
 
     /// A compact denial signed for this one name now (RFC 9824): names the static zone

@@ -46,9 +46,9 @@ package struct ResponseWriter {
         plan(template, denial: nil, rcode: template.rcode)
     }
 
-    /// `template`, then (DNSSEC) the records of a compact denial appended to its
-    /// authority section, with `rcode` in place of the template's (RFC 9824: NOERROR,
-    /// or NXDOMAIN when the query set CO).
+    /// `template`, then (DNSSEC) the records of a denial at the end of its authority
+    /// section (before any additionals: a referral's glue), with `rcode` in place of the
+    /// template's (compact denial, RFC 9824: NOERROR, or NXDOMAIN when the query set CO).
     func plan(_ template: ResponseTemplate, denial: SignedDenial?, rcode: Rcode) -> ResponsePlan {
         let opt = query.edns.map {
             ResponsePlan.OPT(
@@ -77,8 +77,8 @@ package struct ResponseWriter {
         if truncated { flags |= Header.tcBit }
         return ResponsePlan(
             id: query.id, flags: flags, counts: (1, counts.0, counts.1, counts.2), question: question,
-            tail: template.tail, tailLength: tailLength, extra: extra, opt: opt, rcode: rcode,
-            cacheTTL: template.cacheTTL)
+            tail: template.tail, tailLength: tailLength, extra: extra, extraAt: min(template.additionalStart, tailLength),
+            opt: opt, rcode: rcode, cacheTTL: template.cacheTTL)
     }
 
     /// BADVERS, and FORMERR for a malformed COOKIE: no sections, question echoed, OPT
@@ -123,8 +123,10 @@ package struct ResponsePlan {
     let question: UnsafeRawBufferPointer
     let tail: [UInt8]
     let tailLength: Int
-    /// Written after the tail: a compact denial's NSEC and RRSIG (DNSSEC negatives).
+    /// Written after the tail's authority section: a denial's NSEC/NSEC3s and RRSIGs.
     var extra: [UInt8] = []
+    /// Where in the tail `extra` goes (the end of the authority section).
+    var extraAt: Int = .max
     let opt: OPT?
     package let rcode: Rcode
     package let cacheTTL: UInt32
@@ -177,8 +179,10 @@ package struct ResponsePlan {
         cursor.write(counts.2)
         cursor.write(counts.3 + (opt == nil ? 0 : 1))
         cursor.write(question)
-        tail.withUnsafeBytes { cursor.write(UnsafeRawBufferPointer(rebasing: $0[0..<tailLength])) }
+        let split = min(extraAt, tailLength)
+        tail.withUnsafeBytes { cursor.write(UnsafeRawBufferPointer(rebasing: $0[0..<split])) }
         if !extra.isEmpty { extra.withUnsafeBytes { cursor.write($0) } }
+        tail.withUnsafeBytes { cursor.write(UnsafeRawBufferPointer(rebasing: $0[split..<tailLength])) }
         if let opt { cursor.write(opt) }
         return cursor.offset
     }

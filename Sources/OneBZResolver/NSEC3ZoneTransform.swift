@@ -10,8 +10,9 @@ import ZoneTransfer
 /// materialised zone's versions and differences, signed with an NSEC3 chain (RFC 5155,
 /// RFC 9276 settings) that `NSEC3ZoneMaintainer` keeps current difference by
 /// difference, so secondaries serve validated answers and denials holding no keys.
-/// onebzd's own answers keep compact denial; only what is transferred carries the
-/// chain.
+/// With `[dnssec] denial = "nsec3"` the chain also serves onebzd's own negative
+/// answers: every version is published to the engine's `NSEC3DenialChain` (a snapshot,
+/// copy on write) as soon as it is signed.
 ///
 /// Keys follow the server's signer: a difference made after the signing keys changed
 /// re-signs the zone with the new keys (and publishes the new DNSKEY set) in the same
@@ -25,6 +26,8 @@ package final class NSEC3ZoneTransform: ZoneTransferTransform {
     private let clock: @Sendable () -> UInt32
     private let logger: Logger
     private let state = NIOLockedValueBox(State())
+    /// Where each signed version is published for the engine's denials (nil: compact denial).
+    private let denialChain: NSEC3DenialChain?
 
     private struct State: Sendable {
         /// The signed zone; nil before `start`, and after a failure.
@@ -36,12 +39,15 @@ package final class NSEC3ZoneTransform: ZoneTransferTransform {
         var building = false
         /// Differences made while it runs: signed onto it when it is in.
         var pending: [ZoneDifference] = []
+        /// Whether `denialChain` holds a version (to log the changes only).
+        var published = false
     }
 
     package init(
         signer: @escaping @Sendable () -> ZoneSigner?, clock: @escaping @Sendable () -> UInt32,
-        logger: Logger = Logger(label: "onebz.zone.nsec3")
+        logger: Logger = Logger(label: "onebz.zone.nsec3"), denialChain: NSEC3DenialChain? = nil
     ) {
+        self.denialChain = denialChain
         self.signer = signer
         self.clock = clock
         self.logger = logger
@@ -75,6 +81,7 @@ package final class NSEC3ZoneTransform: ZoneTransferTransform {
             defer {
                 state.building = false
                 state.pending = []
+                publish(&state)
             }
             guard var zone = built else { return }
             do {
@@ -101,6 +108,7 @@ package final class NSEC3ZoneTransform: ZoneTransferTransform {
             if let newest = state.serial, SerialNumber.isLess(serial, newest) { return }
             state.zone = built
             state.serial = serial
+            publish(&state)
         }
     }
 
@@ -141,6 +149,7 @@ package final class NSEC3ZoneTransform: ZoneTransferTransform {
         let now = clock()
         let current = signer()
         return state.withLockedValue { state in
+            defer { publish(&state) }
             if state.building {
                 state.pending.append(difference)
                 return nil
@@ -165,6 +174,22 @@ package final class NSEC3ZoneTransform: ZoneTransferTransform {
                 state.zone = nil
                 return nil
             }
+        }
+    }
+
+    /// Hands the signed zone as it is now to the engine's denials (a snapshot: O(1)
+    /// here; the maintainer's next change copies its index once, see
+    /// docs/performance.md#dnssec), logging when the chain appears or goes.
+    private func publish(_ state: inout State) {
+        guard let denialChain else { return }
+        denialChain.publish(state.zone?.signedZone)
+        let now = state.zone != nil
+        guard now != state.published else { return }
+        state.published = now
+        if now {
+            logger.notice("dnssec: negative answers proven from the NSEC3 chain (denial = nsec3)")
+        } else {
+            logger.warning("dnssec: no signed NSEC3 chain; negative answers use compact denial until it is rebuilt")
         }
     }
 

@@ -53,6 +53,9 @@ struct DNSOptions: ParsableArguments {
         help: "Algorithm of a key generated when the key directory has none: ecdsap256sha256 or ed25519. [dnssec.algorithm]")
     var dnssecAlgorithm: String?
 
+    @Option(help: "How DO=1 negatives are proven: compact (RFC 9824) or nsec3 (the pre-signed chain). [dnssec.denial]")
+    var dnssecDenial: String?
+
     func validate() throws {
         if let tcpIdleTimeout, tcpIdleTimeout <= 0 { throw ValidationError("--tcp-idle-timeout must be positive") }
         if let tcpMaxConnections, tcpMaxConnections <= 0 {
@@ -89,6 +92,15 @@ struct DNSOptions: ParsableArguments {
         }
         if let dnssecAlgorithm {
             configuration.dnssec.algorithm = try ServerConfiguration.algorithm(dnssecAlgorithm, key: "--dnssec-algorithm")
+        }
+        if let dnssecDenial {
+            guard let mode = ServerConfiguration.DNSSEC.Denial(rawValue: dnssecDenial) else {
+                throw ConfigurationError(key: "--dnssec-denial", "must be \"compact\" or \"nsec3\", not \"\(dnssecDenial)\"")
+            }
+            guard mode == .compact || configuration.chain?.materialize != false else {
+                throw ConfigurationError(key: "--dnssec-denial", "\"nsec3\" needs [chain] materialize = true")
+            }
+            configuration.dnssec.denial = mode
         }
     }
 }

@@ -4,6 +4,7 @@ import DNSSEC
 import DNSWire
 import Foundation
 import Logging
+import Metrics
 import NIOConcurrencyHelpers
 import NodeRegistry
 import OneBZResolver
@@ -43,6 +44,8 @@ struct Runtime {
             version: settings.server.refuseChaos ? nil : settings.server.version)
         engineConfiguration.cookies = settings.server.cookies
         engineConfiguration.servedZones = servedZones
+        let denialChain = Self.denialChain(settings, signing: signing, logger: logger)
+        engineConfiguration.nsec3Denial = denialChain
         let now = ZoneSigning.now()
         guard let chainSettings = settings.chain else {
             let staticEngine = QueryEngine(
@@ -59,7 +62,7 @@ struct Runtime {
                 // signatures makes a new serial, which the engine's SOA follows.
                 var zoneSettings = MaterializedZone.Settings()
                 zoneSettings.transform = NSEC3ZoneTransform(
-                    signer: { signing.signer }, clock: { ZoneSigning.now() }, logger: logger)
+                    signer: { signing.signer }, clock: { ZoneSigning.now() }, logger: logger, denialChain: denialChain)
                 let signed = MaterializedZone.staticOnly(zone, settings: zoneSettings)
                 signed.onNewSerial { serial.raise(to: $0) }
                 staticServices.append(
@@ -100,7 +103,8 @@ struct Runtime {
         let resolver = NodeResolver(chain: chainReader, registry: registryClient, sequence: recordSequence)
         let serial = ZoneSerial(initial: initialZone.serial)
         let materialized = chainSettings.materialize ? Self.materializedZone(
-            zone, settings: settings, signing: signing, floor: { serial.current }, logger: logger) : nil
+            zone, settings: settings, signing: signing, floor: { serial.current }, denialChain: denialChain,
+            logger: logger) : nil
         let source = DynamicNodeSource(
             resolver: resolver, head: head, settings: sourceSettings, logger: logger, absence: materialized)
         let engine = QueryEngine(
@@ -214,11 +218,12 @@ extension Runtime {
     /// `[transfer]` sets them).
     static func materializedZone(
         _ zone: Zone, settings: ServerConfiguration, signing: ZoneSigning?, floor: @escaping @Sendable () -> UInt32,
-        logger: Logger
+        denialChain: NSEC3DenialChain? = nil, logger: Logger
     ) -> MaterializedZone {
         var zoneSettings = MaterializedZone.Settings()
         if let signing {
-            zoneSettings.transform = NSEC3ZoneTransform(signer: { signing.signer }, clock: { ZoneSigning.now() }, logger: logger)
+            zoneSettings.transform = NSEC3ZoneTransform(
+                signer: { signing.signer }, clock: { ZoneSigning.now() }, logger: logger, denialChain: denialChain)
         }
         zoneSettings.positiveTTL = settings.ttl.positive
         zoneSettings.collectEventFacts = settings.chain.map(ChainClients.materializesInBulk) ?? false
@@ -283,6 +288,17 @@ struct ChainClients {
 }
 
 extension Runtime {
+    /// `[dnssec] denial = "nsec3"` with signing on: the chain the NSEC3 transform
+    /// publishes and the engine's negatives read. Until it is built (cold start,
+    /// restore, no active key) negatives fall back to compact denial, counted in
+    /// `onebz_dnssec_nsec3_fallback_total` (docs/dnssec.md#two-kinds-of-denial-and-why).
+    static func denialChain(_ settings: ServerConfiguration, signing: ZoneSigning?, logger: Logger) -> NSEC3DenialChain? {
+        guard signing != nil, settings.dnssec.denial == .nsec3 else { return nil }
+        logger.info("dnssec: denial = nsec3; compact denial until the signed NSEC3 chain is built")
+        let fallbacks = Counter(label: "onebz_dnssec_nsec3_fallback_total")
+        return NSEC3DenialChain(onFallback: { fallbacks.increment() })
+    }
+
     static func signerClosure(_ signing: ZoneSigning?) -> (@Sendable () -> ZoneSigner?)? {
         guard let signing else { return nil }
         return { signing.signer }

@@ -125,8 +125,18 @@ extension ServerConfiguration {
         if let t = try top.table("dnssec") {
             try t.onlyKeys([
                 "enabled", "key_dir", "algorithm", "signature_validity", "dynamic_signature_validity", "refresh",
-                "check_interval", "prepublish", "parent_ds_ttl", "key_lifetime", "ds_seen_delay",
+                "check_interval", "prepublish", "parent_ds_ttl", "key_lifetime", "ds_seen_delay", "denial",
             ])
+            if let v = try t.string("denial") {
+                guard let mode = DNSSEC.Denial(rawValue: v) else {
+                    throw ConfigurationError(key: t.key("denial"), "must be \"compact\" or \"nsec3\", not \"\(v)\"")
+                }
+                guard mode == .compact || chain?.materialize != false else {
+                    throw ConfigurationError(
+                        key: t.key("denial"), "\"nsec3\" needs [chain] materialize = true (the chain is that zone's)")
+                }
+                dnssec.denial = mode
+            }
             if let v = try t.duration("prepublish") { dnssec.prepublish = v }
             if let v = try t.duration("parent_ds_ttl") { dnssec.parentDSTTL = v }
             dnssec.keyLifetime = try t.duration("key_lifetime")

@@ -157,6 +157,8 @@ package struct ServerConfiguration: Sendable, Equatable {
         package var keyDir = "keys"
         /// The algorithm of a key onebzd generates when the directory has none.
         package var algorithm = "ecdsap256sha256"
+        /// How onebzd's own DO=1 negatives are proven (`denial`, docs/dnssec.md#two-kinds-of-denial-and-why).
+        package var denial: Denial = .compact
         /// Validity of signatures over the static zone (RFC 4034 3.1.5).
         package var signatureValidity: Duration = .seconds(7 * 86_400)
         /// Validity of signatures over chain-backed answers.
@@ -176,6 +178,11 @@ package struct ServerConfiguration: Sendable, Equatable {
         /// Count the successor's DS as seen this long after it became active (nil:
         /// wait for `onebzd dnssec ds-seen`).
         package var dsSeenDelay: Duration?
+
+        /// `denial`: `compact` signs one NSEC per denied name (RFC 9824, NOERROR unless
+        /// the query sets CO); `nsec3` copies the pre-signed NSEC3 proof from the chain
+        /// the transfer path maintains (RFC 5155, NXDOMAIN stays NXDOMAIN).
+        package enum Denial: String, Sendable, Equatable { case compact, nsec3 }
     }
 
     package struct ZoneSettings: Sendable, Equatable {
