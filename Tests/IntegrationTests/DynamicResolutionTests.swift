@@ -93,7 +93,8 @@ import TestSupport
         let stack = try await DynamicStack(label: "dyn-outage", positiveTTL: 1)
         let (id, _) = try await stack.registerNewNode("outage.1bz", account: 5)
         let cached = id.dnsName
-        let uncached = try #require(NodeID(hex: try #require(stack.devnet.sample("bob.1bz")).nodeID)).dnsName
+        let bob = try #require(stack.devnet.sample("bob.1bz"))
+        let uncached = try #require(NodeID(hex: bob.nodeID)).dnsName
         _ = try await stack.eventually(timeout: .seconds(10)) { try stack.dig([cached, "TXT"]).status == "NOERROR" }
         #expect(try Set(stack.dig(["shashi.1bz", "A"]).rdata("A")) == ["192.0.2.10", "192.0.2.11"])
         stack.stopProxy()
@@ -172,7 +173,8 @@ import TestSupport
         }
         // A name only the upstreams answer (the zone answers its aliases itself): the
         // node-id name of bob.1bz, which publishes no record.
-        let bob = try #require(NodeID(hex: try #require(stack.devnet.sample("bob.1bz")).nodeID)).dnsName
+        let sample = try #require(stack.devnet.sample("bob.1bz"))
+        let bob = try #require(NodeID(hex: sample.nodeID)).dnsName
         let queries = (0..<1000).map { RawDNSClient.query(bob, .a, id: UInt16($0)) }
         let answers = try RawDNSClient(port: stack.onebzd.port).udpBurst(queries)
         #expect(answers.count == 1000, "every query answered")
