@@ -1,17 +1,34 @@
 import DNSEngine
 import DNSWire
 
-/// One cached node name: what the upstreams said (the facts: for rendering, the JSON
-/// gateway and stale serving) and the answers rendered from them so far, one per query
-/// type asked. One cache entry per name, so the entry, its key, tags and index slots
-/// are paid once, not once for the facts and again for every type.
+/// One cached node name: what its answers were rendered from (the upstreams' facts, for
+/// rendering, the JSON gateway and stale serving; or the materialised zone's records,
+/// named only by a fingerprint, so a zone-held name's records are not held twice) and
+/// the answers rendered so far, one per query type asked. One cache entry per name, so
+/// the entry, its key, tags and index slots are paid once, not once for the facts and
+/// again for every type.
 ///
 /// Immutable (readers share it without locks): adding an answer makes a new value that
 /// the cache swaps in (``AnswerCache/update(_:now:_:)``).
 package final class CachedNode: Sendable {
     // The answers first: a hit then reads only the object's first cache line.
     private let answers: Answers
-    package let outcome: NodeLookupOutcome
+    package let origin: Origin
+
+    /// Where the answers come from.
+    package enum Origin: Sendable, Equatable {
+        /// What an upstream lookup said (boxed: a zone entry does not pay for its size).
+        indirect case facts(NodeLookupOutcome)
+        /// The materialised zone's records for the node, as `MaterializedZone.heldPayload`
+        /// fingerprinted them: answers are rendered from the zone again, never from here.
+        case zone(fingerprint: UInt64)
+    }
+
+    /// The facts, when the answers were rendered from an upstream lookup.
+    package var outcome: NodeLookupOutcome? {
+        if case .facts(let outcome) = origin { return outcome }
+        return nil
+    }
 
     private struct Rendered: Sendable {
         /// Monotonic nanoseconds; an answer rendered from stale facts (RFC 8767) lives
@@ -45,11 +62,15 @@ package final class CachedNode: Sendable {
     }
 
     package convenience init(_ outcome: NodeLookupOutcome) {
-        self.init(outcome, answers: .none)
+        self.init(.facts(outcome), answers: .none)
     }
 
-    private init(_ outcome: NodeLookupOutcome, answers: Answers) {
-        self.outcome = outcome
+    package convenience init(_ origin: Origin) {
+        self.init(origin, answers: .none)
+    }
+
+    private init(_ origin: Origin, answers: Answers) {
+        self.origin = origin
         self.answers = answers
     }
 
@@ -75,13 +96,14 @@ package final class CachedNode: Sendable {
     ) -> CachedNode {
         let added = Rendered(expires: expires, answer: answer, type: type, subname: subname)
         let others = answers.all.filter { !$0.isFor(type, subname) }
-        return CachedNode(outcome, answers: others.isEmpty ? .one(added) : .many(others + [added]))
+        return CachedNode(origin, answers: others.isEmpty ? .one(added) : .many(others + [added]))
     }
 
-    /// What the cache's byte bound counts: a flat estimate for the facts and the entry,
-    /// plus each answer's bytes.
+    /// What the cache's byte bound counts: a flat estimate for the entry and the facts
+    /// (none for a zone-rendered entry), plus each answer's bytes.
     package var cost: Int {
-        answers.all.reduce(256) { $0 + 64 + $1.answer.cost }
+        let base = if case .facts = origin { 256 } else { 96 }
+        return answers.all.reduce(base) { $0 + 64 + $1.answer.cost }
     }
 }
 

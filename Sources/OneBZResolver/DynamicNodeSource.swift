@@ -112,31 +112,36 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
             metrics.absent.increment()
             return .nameError
         }
-        // Restarted from a zone snapshot and the follower not caught up yet: the restored
-        // records answer, at the node name and its service names (upstream lookups wait
-        // for the first sync).
-        if !head.isSynced, let payload = absence?.snapshotPayload(for: nodeName) {
-            metrics.snapshotAnswers.increment()
-            return renderFromZone(payload, name: name, subname: subname, type: type)
-        }
         // The canonical key: for a node name, the same one the query's bytes give.
         let key = NameKey(nodeName)
         let owner = name.lowercased
         let at = now()
         var stale: CachedNode? = nil
+        // A fresh entry rendered from the zone, without this type yet: its time left.
+        var zoneEntryRemaining: UInt64? = nil
         switch cache.lookup(key, now: at) {
         case .fresh(let node, let remaining):
             // Filled while this query waited, or fresh facts without this type yet.
             if let answer = node.answer(for: type, at: subname, now: at) { return answer }
-            let answer = render(node.outcome, name: owner, type: type, subname: subname, ttl: settings.positiveTTL)
+            guard let outcome = node.outcome else {
+                // Rendered from the zone: the zone renders this type too (below).
+                zoneEntryRemaining = remaining
+                break
+            }
+            let answer = render(outcome, name: owner, type: type, subname: subname, ttl: settings.positiveTTL)
             keep(
-                answer, for: type, at: subname, key: key, renderedFrom: node.outcome,
+                answer, for: type, at: subname, key: key, renderedFrom: node.origin,
                 expires: capped(at &+ remaining, at: at), now: at)
             return answer
         case .stale(let node):
             stale = node
         case .miss:
             break
+        }
+        if let answer = zoneAnswer(
+            nodeName, key: key, name: name, type: type, subname: subname, entryRemaining: zoneEntryRemaining)
+        {
+            return answer
         }
         do throws(MissFailure) {
             let fetched = try await fetch(nodeName, key: key, owner: owner, type: type, subname: subname)
@@ -147,12 +152,13 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
             if let node = fetched.node {
                 let at = now()
                 keep(
-                    answer, for: type, at: subname, key: key, renderedFrom: node.outcome,
+                    answer, for: type, at: subname, key: key, renderedFrom: node.origin,
                     expires: capped(at &+ ttl(fetched.outcome), at: at), now: at)
             }
             return answer
         } catch {
-            return staleOrFailure(stale, key: key, owner: owner, type: type, subname: subname, failure: error)
+            return staleOrFailure(
+                stale, nodeName: nodeName, key: key, owner: owner, type: type, subname: subname, failure: error)
         }
     }
 
@@ -163,18 +169,26 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
         let key = NameKey(nodeName)
         let outcome: NodeLookupOutcome
         var ttl = settings.positiveTTL
+        // The cached facts and whether they are fresh. An entry rendered from the zone
+        // holds records, not the facts this reports: the upstreams are asked, as on a miss.
+        var cached: (outcome: NodeLookupOutcome, fresh: Bool)? = nil
         switch cache.lookup(key, now: now()) {
-        case .fresh(let node, _):
-            outcome = node.outcome
-        case .stale(let node):
+        case .fresh(let node, _): cached = node.outcome.map { ($0, true) }
+        case .stale(let node): cached = node.outcome.map { ($0, false) }
+        case .miss: break
+        }
+        switch cached {
+        case (let facts, true)?:
+            outcome = facts
+        case (let facts, false)?:
             do throws(MissFailure) {
                 outcome = try await fetch(nodeName, key: key, owner: nil, type: .txt, subname: .node).outcome
             } catch {
                 metrics.staleServed.increment()
-                outcome = node.outcome
+                outcome = facts
                 ttl = settings.staleTTL
             }
-        case .miss:
+        case nil:
             do throws(MissFailure) {
                 outcome = try await fetch(nodeName, key: key, owner: nil, type: .txt, subname: .node).outcome
             } catch {
@@ -309,8 +323,10 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
                 at: subname, expires: capped(at &+ lifetime, at: at))
         }
         // Replaces the name's entry: answers rendered from older facts go with it.
-        cache.insert(key, node, ttlNanoseconds: lifetime, tags: tags(name, outcome), now: at)
-        return Fetched(outcome: outcome, node: node)
+        let stored = cache.insert(key, node, ttlNanoseconds: lifetime, tags: tags(name, outcome), now: at) {
+            generation.load(ordering: .acquiring) == started
+        }
+        return Fetched(outcome: outcome, node: stored ? node : nil)
     }
 
     /// Renders (and, with DNSSEC on, signs: once per cached answer) the answer.
@@ -329,17 +345,55 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
         return answer
     }
 
-    /// Renders (and signs) an answer from a restored node's zone records (not cached:
-    /// this serves only until the follower's first sync).
-    private func renderFromZone(_ payload: NodePayload, name: Name, subname: NodeSubname, type: RRType)
+    /// A zone-held node's answer, without an upstream call
+    /// (docs/dynamic.md#answers-from-the-zone): rendered (and signed) from the records
+    /// the materialised zone holds when it holds the node clean, and cached as answers
+    /// only (the entry names the zone's payload by its fingerprint, it does not copy the
+    /// records). Before the follower's first sync (a restored snapshot) it is not
+    /// cached: invalidations reach the cache only from then on. Nil: the zone cannot
+    /// answer (not live, or the node marked for resolving again): ask the upstreams.
+    private func zoneAnswer(
+        _ nodeName: NodeName, key: NameKey, name: Name, type: RRType, subname: NodeSubname, entryRemaining: UInt64?
+    ) -> DynamicAnswer? {
+        guard let zone = absence else { return nil }
+        // Before the zone is read: an invalidation after this keeps the answer out of the cache.
+        let started = generation.load(ordering: .acquiring)
+        guard let held = zone.heldPayload(for: nodeName) else { return nil }
+        let answer = renderFromZone(held.payload, name: name, subname: subname, type: type, ttl: settings.positiveTTL)
+        guard head.isSynced else {
+            metrics.snapshotAnswers.increment()
+            return answer
+        }
+        metrics.zoneAnswers.increment()
+        let origin = CachedNode.Origin.zone(fingerprint: held.fingerprint)
+        let at = now()
+        let lifetime = UInt64(settings.positiveTTL) * 1_000_000_000
+        // Another type of a fresh entry rendered from the same records (within its
+        // lifetime); else a new entry, replacing a stale or older one.
+        if let entryRemaining,
+            keep(
+                answer, for: type, at: subname, key: key, renderedFrom: origin,
+                expires: capped(at &+ entryRemaining, at: at), now: at)
+        {
+            return answer
+        }
+        let expires = capped(at &+ lifetime, at: at)
+        cache.insert(
+            key, CachedNode(origin).adding(answer, for: type, at: subname, expires: expires),
+            ttlNanoseconds: lifetime, tags: [held.nodeHash], now: at
+        ) { generation.load(ordering: .acquiring) == started }
+        return answer
+    }
+
+    /// Renders (and signs) an answer from a node's records as the zone holds them.
+    private func renderFromZone(_ payload: NodePayload, name: Name, subname: NodeSubname, type: RRType, ttl: UInt32)
         -> DynamicAnswer
     {
         let signing = settings.signer?().map {
             NodeAnswerRenderer.Signing(signer: $0, now: settings.wallClock(), negativeTTL: settings.negativeTTL)
         }
         return NodeAnswerRenderer.answer(
-            zoneRecords: payload.records ?? [], name: name, subname: subname, type: type, ttl: settings.positiveTTL,
-            signing: signing)
+            zoneRecords: payload.records ?? [], name: name, subname: subname, type: type, ttl: ttl, signing: signing)
     }
 
     /// A cached answer's expiry, no later than its signatures' refresh time: a
@@ -352,14 +406,15 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
         return min(expires, at &+ window)
     }
 
-    /// Adds `answer` to the name's entry if the entry still holds the facts it was
-    /// rendered from (newer facts, or none after an invalidation, win).
+    /// Adds `answer` to the name's entry if the entry still holds what it was rendered
+    /// from (newer facts, or none after an invalidation, win); returns whether it did.
+    @discardableResult
     private func keep(
         _ answer: DynamicAnswer, for type: RRType, at subname: NodeSubname, key: NameKey,
-        renderedFrom outcome: NodeLookupOutcome, expires: UInt64, now: UInt64
-    ) {
+        renderedFrom origin: CachedNode.Origin, expires: UInt64, now: UInt64
+    ) -> Bool {
         cache.update(key, now: now) { node in
-            node.outcome == outcome ? node.adding(answer, for: type, at: subname, expires: expires) : nil
+            node.origin == origin ? node.adding(answer, for: type, at: subname, expires: expires) : nil
         }
     }
 
@@ -367,19 +422,29 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
     /// the stale TTL so a dead upstream is not asked again by every query; without
     /// stale data, SERVFAIL.
     private func staleOrFailure(
-        _ stale: CachedNode?, key: NameKey, owner: Name, type: RRType, subname: NodeSubname, failure: MissFailure
+        _ stale: CachedNode?, nodeName: NodeName, key: NameKey, owner: Name, type: RRType, subname: NodeSubname,
+        failure: MissFailure
     ) -> DynamicAnswer {
-        guard let stale else {
+        // Stale data: the facts, or for an entry rendered from the zone the records the
+        // zone still holds for the node (marked for resolving again, not yet resolved).
+        let rendered: DynamicAnswer?
+        if let outcome = stale?.outcome {
+            rendered = render(outcome, name: owner, type: type, subname: subname, ttl: settings.staleTTL)
+        } else if stale != nil, let held = absence?.heldPayload(for: nodeName, includingStale: true) {
+            rendered = renderFromZone(held.payload, name: owner, subname: subname, type: type, ttl: settings.staleTTL)
+        } else {
+            rendered = nil
+        }
+        guard let stale, let rendered else {
             metrics.servfail.increment()
             return .serverFailure
         }
         metrics.staleServed.increment()
         let at = now()
         // RFC 8914 4.4: EDE 3, stale answer.
-        let answer = render(stale.outcome, name: owner, type: type, subname: subname, ttl: settings.staleTTL)
-            .with(extendedError: ExtendedDNSError.staleAnswer)
+        let answer = rendered.with(extendedError: ExtendedDNSError.staleAnswer)
         keep(
-            answer, for: type, at: subname, key: key, renderedFrom: stale.outcome,
+            answer, for: type, at: subname, key: key, renderedFrom: stale.origin,
             expires: capped(at &+ UInt64(settings.staleTTL) * 1_000_000_000, at: at), now: at)
         return answer
     }
@@ -415,6 +480,8 @@ private struct DynamicMetrics: Sendable {
     let absent = Counter(label: "onebz_dynamic_absent_total")
     /// Answered from a restored zone snapshot before the follower's first sync.
     let snapshotAnswers = Counter(label: "onebz_dynamic_snapshot_answers_total")
+    /// Misses answered from the materialised zone's records (no upstream lookup).
+    let zoneAnswers = Counter(label: "onebz_dynamic_zone_answers_total")
     let invalidations = Counter(label: "onebz_cache_invalidated_entries_total")
     let upstreamLookups = Counter(label: "onebz_upstream_lookups_total")
     let upstreamLatency = Metrics.Timer(label: "onebz_upstream_lookup_duration_seconds")

@@ -86,6 +86,16 @@ package struct MaterializedNames: Sendable {
     /// The node's payload for a name in the zone (an alias, or a node-id name whose id
     /// the payload holds), with whether it may be behind the chain; nil: not held.
     package func payload(for name: NodeName) -> (payload: NodePayload, stale: Bool)? {
+        guard let held = encodedPayload(for: name), let payload = NodePayload(encoded: held.bytes) else { return nil }
+        if case .nodeID(let id) = name, payload.nodeID != id { return nil }
+        return (payload, held.stale)
+    }
+
+    /// The encoded payload of the materialised node an alias names, or of the node a
+    /// node-id name hashes to (the caller checks that the payload holds that node id),
+    /// without decoding it: a copy-on-write reference, so a reader under a lock holds it
+    /// briefly. Nil: not held or not materialised.
+    package func encodedPayload(for name: NodeName) -> (bytes: [UInt8], hash: HashKey, stale: Bool)? {
         let slot: Int32?
         switch name {
         case .alias(let text):
@@ -98,9 +108,10 @@ package struct MaterializedNames: Sendable {
         case .nodeID(let id):
             slot = self.slot(of: HashKey(NodeHash(nodeID: id)))
         }
-        guard let slot, let payload = entries[Int(slot)].decoded, entries[Int(slot)].materialised else { return nil }
-        if case .nodeID(let id) = name, payload.nodeID != id { return nil }
-        return (payload, entries[Int(slot)].isStale)
+        guard let slot else { return nil }
+        let entry = entries[Int(slot)]
+        guard entry.inUse, entry.materialised else { return nil }
+        return (entry.payload, entry.hash, entry.isStale)
     }
 
     // MARK: Restoring a snapshot

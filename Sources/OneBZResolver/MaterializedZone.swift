@@ -65,8 +65,8 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
     /// Set once the follower has synced: the name set is complete up to its block.
     private let complete = ManagedAtomic<Bool>(false)
     private let isLiveFlag = ManagedAtomic<Bool>(false)
-    /// Restored from a snapshot whose block is not known to be off the chain: its
-    /// records answer until the follower's first sync (`snapshotPayload`).
+    /// Restored from a snapshot whose block is not known to be off the chain: onebzd is
+    /// ready before the follower's first sync.
     private let restoredTrusted = ManagedAtomic<Bool>(false)
     /// The registered aliases and node hashes, for `isAbsent` without the lock (a
     /// superset of the name set; written under the lock, in `apply`).
@@ -371,8 +371,8 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
 
     /// Serves `snapshot` at once, before the follower read anything: the name set is
     /// complete up to its block (absence is authoritative), the zone is live at its
-    /// serial (transfers; the journal starts there), and its clean nodes answer until the
-    /// follower's first sync (`snapshotPayload`). Stale nodes are resolved again. Call
+    /// serial (transfers; the journal starts there), and its clean nodes answer at once
+    /// (`heldPayload`; not cached until the follower's first sync). Stale nodes are resolved again. Call
     /// once, on a new zone, after the serial observers are in place.
     package func restore(_ snapshot: ZoneSnapshot) {
         let serial = state.withLockedValue { state -> UInt32 in
@@ -437,15 +437,31 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
             metadata: ["fromBlock": "\(block)"])
     }
 
-    /// A restored node's payload, for answering before the follower's first sync: nil
-    /// unless the zone was restored and is trusted, and the node is held, materialised
-    /// and not marked for resolving again.
-    package func snapshotPayload(for name: NodeName) -> NodePayload? {
-        guard restoredTrusted.load(ordering: .acquiring) else { return nil }
-        return state.withLockedValue { state in
-            guard let found = state.names.payload(for: name), !found.stale else { return nil }
-            return found.payload
+    /// What the zone holds for a node, to answer a query from without an upstream call
+    /// (docs/dynamic.md#answers-from-the-zone): nil unless the zone is live (materialised
+    /// once, or restored from a snapshot not distrusted) with its name set complete, and
+    /// the node is held, materialised and clean (not marked for resolving again, not
+    /// being resolved). An event or registry change marks the node before the caches
+    /// drop its answers, so once they are dropped this returns nil until the node's new
+    /// records are committed. `fingerprint` names the payload (a cached answer rendered
+    /// from it records that, not the records).
+    ///
+    /// `includingStale`: also a marked node's payload (RFC 8767 stale data, when the
+    /// upstreams fail), whatever the zone's state.
+    package func heldPayload(
+        for name: NodeName, includingStale: Bool = false
+    ) -> (payload: NodePayload, nodeHash: NodeHash, fingerprint: UInt64)? {
+        guard includingStale || (isLiveFlag.load(ordering: .acquiring) && complete.load(ordering: .acquiring)) else {
+            return nil
         }
+        // Under the lock only the index lookup and a reference to the bytes; decoded after.
+        guard let held = state.withLockedValue({ $0.names.encodedPayload(for: name) }),
+            includingStale || !held.stale, let payload = NodePayload(encoded: held.bytes)
+        else { return nil }
+        if case .nodeID(let id) = name, payload.nodeID != id { return nil }
+        var hasher = Hasher()
+        hasher.combine(held.bytes)
+        return (payload, held.hash.nodeHash, UInt64(bitPattern: Int64(hasher.finalize())))
     }
 
     /// Whether answers may come from the restored snapshot (restored and not distrusted).

@@ -42,8 +42,10 @@ package struct RegistryChangeFollower: Service {
                 failing = false
             } catch let error as RegistryClientError where error.kind == .resync {
                 logger.notice("registry change feed skipped past our cursor: full resync", metadata: ["cursor": "\(cursor ?? 0)"])
-                source.invalidateAll()
+                // The zone first: a node it holds clean answers from it (not upstream)
+                // until it is marked, so it is marked before the cached answers go.
                 zone?.registryChangedAll()
+                source.invalidateAll()
                 cursor = nil
                 continue
             } catch {
@@ -63,8 +65,9 @@ package struct RegistryChangeFollower: Service {
             let page = try await client.changes(since: cursor)
             for change in page.changes {
                 guard let id = NodeID(hex: change.nodeID) else { continue }
-                source.invalidate(nodeHash: NodeHash(nodeID: id))
+                // Marked in the zone before the cache drops it (see above).
                 zone?.registryChanged(NodeHash(nodeID: id))
+                source.invalidate(nodeHash: NodeHash(nodeID: id))
             }
             if page.next == cursor || page.changes.isEmpty { return page.next }
             cursor = page.next

@@ -92,11 +92,24 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
     /// Stores `value` for `ttlNanoseconds`, replacing any entry for `key`, then evicts
     /// until the limits hold. `tags` index the entry for ``removeAll(tagged:)``.
     package func insert(_ key: Key, _ value: Value, ttlNanoseconds: UInt64, tags: [Tag] = [], now: UInt64) {
+        insert(key, value, ttlNanoseconds: ttlNanoseconds, tags: tags, now: now, if: { true })
+    }
+
+    /// `insert`, only if `isCurrent()` holds, asked with the writer lock held: an
+    /// invalidation that removes under the lock after making `isCurrent` false either
+    /// is seen here or removes the entry after it is stored, never misses it. Returns
+    /// whether it was stored.
+    @discardableResult
+    package func insert(
+        _ key: Key, _ value: Value, ttlNanoseconds: UInt64, tags: [Tag] = [], now: UInt64, if isCurrent: () -> Bool
+    ) -> Bool {
         let entry = Entry(
             key: key, value: value, expires: now &+ ttlNanoseconds, tags: Tags(tags))
-        writer.withLockedValue { state in
+        return writer.withLockedValue { state in
+            guard isCurrent() else { return false }
             store(entry, in: &state)
             evictWhileOverLimits(&state, now: now)
+            return true
         }
     }
 

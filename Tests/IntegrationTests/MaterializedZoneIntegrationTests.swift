@@ -1,3 +1,4 @@
+import DNSWire
 import Foundation
 import NodeRegistry
 import Testing
@@ -168,5 +169,79 @@ struct MaterializedZoneIntegrationTests {
         for name in names { #expect(bulk.zone.contains(name + "."), "\(name) is in the zone") }
         #expect(bulk.zone.contains("2001:db8::7"), "AAAA of a published name")
         print("bulk cold start: zone of \(bulk.zone.split(separator: "\n").count) lines identical; eth_calls per node \(perNode.ethCalls), bulk \(bulk.ethCalls)")
+    }
+
+    /// The value of a counter in onebzd's /metrics (0 when absent).
+    static func metric(_ stack: DynamicStack, _ name: String) throws -> Double {
+        try stack.get("/metrics").body.split(separator: "\n")
+            .filter { $0.hasPrefix(name + " ") || $0.hasPrefix(name + "{") }
+            .reduce(0) { $0 + (Double($1.split(separator: " ").last ?? "0") ?? 0) }
+    }
+
+    /// Issue 23 (docs/dynamic.md#answers-from-the-zone): once the zone is live, a
+    /// registered name's first query is answered from the zone's records, without an
+    /// eth_call, in the bytes the upstream path gives for it; a registry change stops
+    /// the zone's old records from answering (the new address is answered, the old one
+    /// never again).
+    @Test func zoneHeldNamesAnswerFromTheZoneWithoutEthCalls() async throws {
+        let stack = try await DynamicStack(label: "mat-zone-answers")
+        try await Self.waitUntilLive(stack)
+        let shashiHex = try #require(stack.devnet.sample("shashi.1bz")).nodeID
+        let shashiID = try #require(NodeID(hex: shashiHex)).dnsName
+        // waitUntilReady asked shashi.1bz TXT (before the zone was live): not asked below.
+        let queries: [(String, RRType)] = [
+            ("acme.1bz", .a), ("acme.1bz", .txt), ("acme.1bz", .aaaa), ("ACME.1bz", .any), ("_443._tcp.acme.1bz", .tlsa),
+            ("shashi.1bz", .a), ("shashi.1bz", .aaaa), ("shashi.1bz", .mx), ("bob.1bz", .txt), ("bob.1bz", .a),
+            (shashiID, .a), (shashiID, .txt),
+        ]
+        let raw = RawDNSClient(port: stack.onebzd.port)
+        func ask() throws -> [[UInt8]] {
+            try queries.enumerated().map { index, query in
+                try #require(try raw.udp(RawDNSClient.query(query.0, query.1, id: UInt16(100 + index))), "\(query)")
+            }
+        }
+        let ethCalls = try stack.rpcCount("eth_call")
+        let lookups = try Self.metric(stack, "onebz_upstream_lookups_total")
+        let zoneAnswers = try Self.metric(stack, "onebz_dynamic_zone_answers_total")
+        let fromZone = try ask()
+        #expect(try stack.rpcCount("eth_call") == ethCalls, "a zone-held name's first query made an eth_call")
+        #expect(try Self.metric(stack, "onebz_upstream_lookups_total") == lookups)
+        // Every one a miss the zone answered; shashi.1bz's three may have been rendered
+        // from the facts waitUntilReady's TXT query cached, if it went upstream.
+        let answeredByZone = try Self.metric(stack, "onebz_dynamic_zone_answers_total") - zoneAnswers
+        #expect(answeredByZone >= Double(queries.count - 3), "\(answeredByZone) of \(queries.count) from the zone")
+        let acmeA = try Message(decoding: fromZone[0])
+        #expect(acmeA.rcode == .noError && acmeA.answers.map(\.rdata) == [[198, 51, 100, 20]], "\(acmeA)")
+
+        // The upstream path for the same names: the JSON gateway's lookup asks the
+        // upstreams (a zone-rendered entry holds no facts) and caches the facts, from
+        // which DNS then renders every type again.
+        for name in ["acme.1bz", "shashi.1bz", "bob.1bz", shashiHex + ".1bz"] {
+            #expect(try stack.get("/resolve?name=\(name)").status == 200, "\(name)")
+        }
+        #expect(try stack.rpcCount("eth_call") > ethCalls, "the gateway's lookups went upstream")
+        let fromFacts = try ask()
+        for (index, query) in queries.enumerated() {
+            #expect(fromZone[index] == fromFacts[index], "\(query): the zone's answer differs from the upstream path's")
+        }
+
+        // A registry change: the zone's old records stop answering (marked before the
+        // cache drops them), the new address is answered within a poll or two.
+        let acme = try #require(stack.devnet.sample("acme.1bz"))
+        try await stack.publishRecord(for: acme, ipv4: ["198.51.100.99"], ipv6: ["2001:db8::99"], seq: 2)
+        let took = try await stack.eventually(timeout: .seconds(10)) {
+            try stack.dig(["acme.1bz", "A"]).answer.contains { $0.hasSuffix("198.51.100.99") }
+        }
+        print("zone answers: the registry change answered \(took) after its publication")
+        // Once the zone committed the node's new records, its answers come from them:
+        // AAAA (not asked since the change) gets the new address, and never the old one.
+        _ = try await stack.eventually(timeout: .seconds(10)) {
+            try stack.dig(["acme.1bz", "AAAA"]).answer.contains { $0.hasSuffix("2001:db8::99") }
+        }
+        for _ in 0..<10 {
+            let a = try stack.dig(["acme.1bz", "A"])
+            #expect(a.status == "NOERROR" && a.answer.count == 1 && a.answer[0].hasSuffix("198.51.100.99"), "\(a)")
+            #expect(try stack.dig(["acme.1bz", "TXT"]).status == "NOERROR")
+        }
     }
 }

@@ -178,6 +178,73 @@ struct MaterializedZoneTests {
         #expect(f.chain.calls.withLockedValue { $0 } == 1)
     }
 
+    /// Issue 23 (docs/dynamic.md#answers-from-the-zone): once the zone is live, a miss
+    /// of a name it holds clean is answered from its records without a chain call, in
+    /// the bytes the upstream path gives, and cached (the next query is a hit); an event
+    /// marks the node before the cache drops it, so the next miss asks the chain.
+    @Test func aZoneHeldNameIsAnsweredFromTheZoneUntilAnEventMarksIt() async throws {
+        let f = Fixture(Self.names)
+        let head = ChainHead()
+        var settings = DynamicNodeSource.Settings()
+        settings.positiveTTL = 60
+        let resolver = NodeResolver(chain: f.chain, registry: nil)
+        let source = DynamicNodeSource(resolver: resolver, head: head, settings: settings, absence: f.zone)
+        let applier = ChainEventApplier(source: source, head: head, zone: f.zone)
+        for (name, node) in Self.names {
+            await applier.handle(
+                .registered(
+                    nodeHash: node.nodeHash, name: name, wallet: EthereumAddress(unchecked: Array(repeating: 0, count: 20)),
+                    block: 1))
+        }
+        await applier.handle(.synced(block: 7))
+        await f.materializer.round()
+        #expect(f.zone.isLive)
+        let engine = QueryEngine(zone: EngineFixture.shippedZone, dynamicSource: source)
+        let calls = f.chain.calls.withLockedValue { $0 }
+        let queries = Self.names.keys.sorted().flatMap { name in
+            [RRType.a, .aaaa, .txt, .any, .mx].map { (name, $0) }
+        }
+        var fromZone: [[UInt8]] = []
+        for (name, type) in queries {
+            let request = EngineFixture.query(name, type)
+            #expect(engine.respond(to: request, transport: .udp) == nil, "\(name) \(type): a miss")
+            let resolved = await source.resolve(name: try Name(name), type: type)
+            fromZone.append(try #require(engine.respond(to: request, transport: .udp, resolved: resolved)))
+            #expect(engine.respond(to: request, transport: .udp) == fromZone.last, "\(name) \(type): cached")
+        }
+        #expect(f.chain.calls.withLockedValue { $0 } == calls, "no chain call for a zone-held name")
+        // The upstream path (no zone) gives the same bytes.
+        let upstream = DynamicNodeSource(resolver: resolver, head: head, settings: settings)
+        let upstreamEngine = QueryEngine(zone: EngineFixture.shippedZone, dynamicSource: upstream)
+        for (index, (name, type)) in queries.enumerated() {
+            let request = EngineFixture.query(name, type)
+            let resolved = await upstream.resolve(name: try Name(name), type: type)
+            #expect(upstreamEngine.respond(to: request, transport: .udp, resolved: resolved) == fromZone[index], "\(name) \(type)")
+        }
+        #expect(f.chain.calls.withLockedValue { $0 } > calls)
+
+        // alice.1bz gets verified: the zone's record says verified=no until it is
+        // resolved again; the event marks it first, the cached answer goes, and the
+        // next miss asks the chain (verified=yes), not the zone's old records.
+        f.chain.nodes.withLockedValue { $0["alice.1bz"] = Self.node("alice.1bz", 0x12, verified: true) }
+        await applier.handle(.verified(nodeHash: Self.hash(0x12)))
+        await applier.handle(.synced(block: 8))
+        let before = f.chain.calls.withLockedValue { $0 }
+        #expect(engine.respond(to: EngineFixture.query("alice.1bz", .txt), transport: .udp) == nil, "dropped")
+        let fresh = await source.resolve(name: try Name("alice.1bz"), type: .txt)
+        let answer = try Message(decoding: try #require(engine.respond(to: EngineFixture.query("alice.1bz", .txt), transport: .udp, resolved: fresh)))
+        #expect(answer.answers.contains { $0.rdata == QueryEngine.txtRDATA("verified=yes") })
+        #expect(f.chain.calls.withLockedValue { $0 } == before + 1, "the marked node went upstream")
+        // Resolved again, the zone answers the new records (another type, no chain call).
+        await f.materializer.round()
+        let calls8 = f.chain.calls.withLockedValue { $0 }
+        source.invalidate(nodeHash: Self.hash(0x12))
+        let again = await source.resolve(name: try Name("alice.1bz"), type: .txt)
+        let zoneAnswer = try Message(decoding: try #require(engine.respond(to: EngineFixture.query("alice.1bz", .txt), transport: .udp, resolved: again)))
+        #expect(zoneAnswer.answers == answer.answers)
+        #expect(f.chain.calls.withLockedValue { $0 } == calls8)
+    }
+
     @Test func withoutTheSetAMissAsksTheChain() async throws {
         let f = Fixture(Self.names)
         let head = ChainHead()
