@@ -203,8 +203,10 @@ struct DynamicNodeSourceTests {
     @Test func chainEventsApplyAtSyncAfterTheHeadMoved() async throws {
         let f = Fixture()
         let synced = NIOLockedValueBox<[UInt64]>([])
-        let applier = ChainEventApplier(source: f.source, head: f.head) { block in
+        let changes = NIOLockedValueBox<[Bool]>([])
+        let applier = ChainEventApplier(source: f.source, head: f.head) { block, changed in
             synced.withLockedValue { $0.append(block) }
+            changes.withLockedValue { $0.append(changed) }
         }
         _ = try await f.ask("shashi.1bz")
         await applier.handle(.verified(nodeHash: Self.hash))
@@ -221,6 +223,8 @@ struct DynamicNodeSourceTests {
         await applier.handle(.registered(nodeHash: Self.hash, name: "newcomer.1bz", wallet: EthereumAddress(unchecked: Array(repeating: 0, count: 20)), block: 1))
         await applier.handle(.synced(block: 10))
         #expect(try await f.ask("newcomer.1bz").rcode == .noError)
+        await applier.handle(.synced(block: 11))
+        #expect(changes.withLockedValue { $0 } == [true, true, false], "a block without events changed nothing")
         await applier.handle(.reorg(fromBlock: 8))
         await applier.handle(.synced(block: 8))
         #expect(f.source.cachedNameCount == 0)
