@@ -61,6 +61,13 @@ import TestSupport
                 && (try? Command.run("kdig", ["@127.0.0.1", "-p", "\(knot.port)", "+short", "shashi.1bz", "A"]))?.stdout
                     .contains("192.0.2.10") == true
         }
+        // The NOTIFY of that serial acknowledged (Knot may have started after the first
+        // attempt: its retry is part of the start, not of the churn measured below).
+        _ = try await stack.eventually(timeout: .seconds(10)) {
+            stack.onebzd.process.stderr().split(separator: "\n").contains {
+                $0.contains("serial=\(serial) ") && $0.hasSuffix("notify acknowledged")
+            }
+        }
         let metrics = try stack.get("/metrics").body
         let notifies = Self.counter(metrics, "onebz_dns_notify_total", ["outcome=\"sent\""])
         let staticSignatures = Self.counter(metrics, "onebz_dnssec_signatures_total", ["place=\"static\""])
