@@ -78,7 +78,8 @@ let package = Package(
         // Files that hold secrets: mode 0600 from creation, refused when open to others.
         .target(name: "SecretFile"),
         // DNSSEC: keys (BIND files), key tags, DS, canonical RRset signing (swift-crypto). Pure: time is an argument.
-        .target(name: "DNSSEC", dependencies: ["DNSWire", "SecretFile", crypto]),
+        // Metrics: the signatures made, per place (`onebz_dnssec_signatures_total`).
+        .target(name: "DNSSEC", dependencies: ["DNSWire", "SecretFile", crypto, metrics]),
         // Pure: request bytes -> response plan -> bytes. No sockets, no clocks.
         .target(
             name: "DNSEngine",

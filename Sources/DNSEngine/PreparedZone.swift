@@ -8,8 +8,9 @@ import ZoneCache
 /// one NXDOMAIN. The query path picks a template and patches it.
 ///
 /// With DNSSEC, the same again with RRSIGs (and compact denial NSECs) for DO=1 queries,
-/// signed once here; DNSKEY, CDS and CDNSKEY join the apex. Re-prepared when the serial
-/// moves, the keys change or the signatures near their refresh time.
+/// signed once here (each RRset once); DNSKEY, CDS and CDNSKEY join the apex.
+/// Re-prepared when the serial moves (`renumbered`: every signature but the new SOA's
+/// is reused), the keys change or the signatures near their refresh time (signed anew).
 ///
 /// A class (immutable, so Sendable): the query path takes one reference to the current
 /// snapshot per query; a struct this size would be copied, retaining every array in it.
@@ -51,8 +52,15 @@ package final class PreparedZone: Sendable {
         let negativeHead: ResponseTemplate
         /// Set when signing failed: DO=1 queries get SERVFAIL rather than unsigned data.
         let failure: String?
-        /// Per-name denials signed at `signedAt` (static names denied per name).
-        let denials = DenialCache()
+        /// The TTL of the per-name denials' NSEC (the SOA minimum).
+        let negativeTTL: UInt32
+        /// Per-name denials signed at `signedAt` (static names denied per name); kept by
+        /// a renumbered snapshot (same signer, time and negative TTL).
+        let denials: DenialCache
+        /// Every RRSIG of the templates, by RRset: what a renumbered snapshot reuses.
+        let memo: SignatureMemo
+        /// RRSIGs this snapshot made (the others came from the snapshot it renumbered).
+        package let signaturesMade: Int
     }
 
     package var nameError: ResponseTemplate { unsigned.nameError }
@@ -62,7 +70,22 @@ package final class PreparedZone: Sendable {
         self.init(zone: zone, signer: nil, now: 0)
     }
 
-    package init(zone base: Zone, signer: ZoneSigner?, now: UInt32) {
+    package convenience init(zone base: Zone, signer: ZoneSigner?, now: UInt32) {
+        self.init(zone: base, signer: signer, now: now, reusing: nil)
+    }
+
+    /// `base` (a new serial of the zone `previous` serves) prepared with `previous`'s
+    /// signer and signing time, reusing its signatures: only RRsets that differ (the SOA
+    /// with its new serial) are signed. Signed anew at `now` when `previous` is
+    /// unsigned, failed, or its signatures are due (`now` at or past `refreshAt`).
+    package static func renumbered(_ base: Zone, from previous: PreparedZone, now: UInt32) -> PreparedZone {
+        guard let signed = previous.signed, signed.failure == nil, now < signed.refreshAt else {
+            return PreparedZone(zone: base, signer: previous.signed?.signer, now: now)
+        }
+        return PreparedZone(zone: base, signer: signed.signer, now: signed.signedAt, reusing: signed)
+    }
+
+    private init(zone base: Zone, signer: ZoneSigner?, now: UInt32, reusing previous: Signed?) {
         let zone = signer.map { Self.publishingKeys(base, signer: $0) } ?? base
         let planner = AnswerPlanner(zone: zone)
         self.baseZone = base
@@ -74,23 +97,29 @@ package final class PreparedZone: Sendable {
             return
         }
         var failure: String? = nil
+        var memo = SignatureMemo(reusing: previous?.memo)
         let templates = Self.templates(zone: zone, planner: planner) { plan, cut in
             do throws(DNSSECError) {
-                if let cut { return try planner.signedReferral(cut: cut, signer: signer, now: now) }
-                return try planner.signed(plan, signer: signer, now: now)
+                if let cut { return try planner.signedReferral(cut: cut, signer: signer, now: now, memo: &memo) }
+                return try planner.signed(plan, signer: signer, now: now, memo: &memo)
             } catch {
                 failure = error.description
                 return plan
             }
         }
         var head = planner.noData().render(questionName: nil)
-        do throws(DNSSECError) { head = try planner.signedNegativeHead(signer: signer, now: now).render(questionName: nil) } catch {
+        do throws(DNSSECError) {
+            head = try planner.signedNegativeHead(signer: signer, now: now, memo: &memo).render(questionName: nil)
+        } catch {
             failure = error.description
         }
+        let sameDenials = previous.map { $0.negativeTTL == planner.negativeSOA.ttl } ?? false
         signed = Signed(
             templates: templates, signer: signer, signedAt: now,
             refreshAt: signer.refreshDeadline(signedAt: now, timing: signer.staticTiming), negativeHead: head,
-            failure: failure)
+            failure: failure, negativeTTL: planner.negativeSOA.ttl,
+            denials: sameDenials ? previous?.denials ?? DenialCache() : DenialCache(), memo: memo.settled(),
+            signaturesMade: memo.made)
     }
 
     /// Renders every template, passing each plan through `transform` (the referral's
@@ -192,7 +221,7 @@ package final class PreparedZone: Sendable {
             guard
                 let records = try? signed.signer.denialRecords(
                     owner: owner, types: types, ttl: self.planner.negativeSOA.ttl, now: signed.signedAt,
-                    timing: signed.signer.staticTiming)
+                    timing: signed.signer.staticTiming, place: .denial)
             else { return nil }
             return SignedDenial(records: records)
         }

@@ -471,9 +471,11 @@ public struct QueryEngine: Sendable {
         }
     }
 
-    /// Serves `zone` from now on, signed at `unixTime` when the zone is signed.
+    /// Serves `zone` from now on, signed at `unixTime` when the zone is signed. A new
+    /// serial re-signs only the SOA RRset: every other signature is reused until the
+    /// keys change or the signatures are due (`resign`).
     public func replaceZone(_ zone: Zone, unixTime: UInt32) {
-        zoneState.update { current in PreparedZone(zone: zone, signer: current.signed?.signer, now: unixTime) }
+        zoneState.update { current in PreparedZone.renumbered(zone, from: current, now: unixTime) }
     }
 
     /// Re-signs the zone served now with `signer` (new keys, or nil to stop signing) at

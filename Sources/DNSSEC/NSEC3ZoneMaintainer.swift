@@ -445,7 +445,7 @@ public struct NSEC3ZoneMaintainer: Sendable {
             let records = rrset.rdatas.map {
                 ResourceRecord(name: node.owner, type: rrset.type, ttl: rrset.ttl, rdata: $0)
             }
-            node.rrsets[position].signatures = try signer.signatures(over: records, now: now, timing: timing).map(
+            node.rrsets[position].signatures = try signer.signatures(over: records, now: now, timing: timing, place: .transfer).map(
                 compact)
         }
         if inChain {
@@ -454,7 +454,7 @@ public struct NSEC3ZoneMaintainer: Sendable {
                 node.nsec3 = rdata
                 let record = ResourceRecord(
                     name: parameters.hashedOwner(hash, apex: apex), type: .nsec3, ttl: renderer.nsec3TTL, rdata: rdata)
-                node.nsec3Signatures = try signer.signatures(over: [record], now: now, timing: timing).map(compact)
+                node.nsec3Signatures = try signer.signatures(over: [record], now: now, timing: timing, place: .transfer).map(compact)
             }
         } else {
             node.nsec3 = nil

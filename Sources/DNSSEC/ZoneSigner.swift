@@ -72,7 +72,7 @@ public final class ZoneSigner: Sendable {
 
     /// The RRSIGs (one per active key) over `rrset` (same owner, type and class).
     public func signatures(
-        over rrset: [ResourceRecord], now: UInt32, timing: Timing
+        over rrset: [ResourceRecord], now: UInt32, timing: Timing, place: SignaturePlace = .other
     ) throws(DNSSECError) -> [ResourceRecord] {
         guard let first = rrset.first else { return [] }
         let ttl = first.ttl
@@ -94,6 +94,7 @@ public final class ZoneSigner: Sendable {
             result.append(
                 ResourceRecord(name: first.name, type: .rrsig, rrClass: first.rrClass, ttl: ttl, rdata: rdata + signature))
         }
+        place.counter.increment(by: result.count)
         return result
     }
 
@@ -101,10 +102,20 @@ public final class ZoneSigner: Sendable {
     /// of one owner and type form an RRset. Only RRsets `include` accepts are signed
     /// (the others, e.g. glue, pass through unsigned).
     public func signingEach(
-        _ records: [ResourceRecord], now: UInt32, timing: Timing,
+        _ records: [ResourceRecord], now: UInt32, timing: Timing, place: SignaturePlace = .other,
         including include: ([ResourceRecord]) -> Bool = { _ in true }
     ) throws(DNSSECError) -> [ResourceRecord] {
         var out: [ResourceRecord] = []
+        for rrset in Self.rrsets(records) {
+            out += rrset
+            if include(rrset) { out += try signatures(over: rrset, now: now, timing: timing, place: place) }
+        }
+        return out
+    }
+
+    /// `records` cut into RRsets: consecutive records of one owner and type.
+    static func rrsets(_ records: [ResourceRecord]) -> [[ResourceRecord]] {
+        var out: [[ResourceRecord]] = []
         var start = 0
         while start < records.count {
             var end = start + 1
@@ -113,9 +124,7 @@ public final class ZoneSigner: Sendable {
             {
                 end += 1
             }
-            let rrset = Array(records[start..<end])
-            out += rrset
-            if include(rrset) { out += try signatures(over: rrset, now: now, timing: timing) }
+            out.append(Array(records[start..<end]))
             start = end
         }
         return out
@@ -134,15 +143,20 @@ public final class ZoneSigner: Sendable {
     /// (`\000.owner`), the types present plus RRSIG and NSEC; for a name that does not
     /// exist (`types` nil) RRSIG, NSEC and NXNAME (RFC 9824 3.1, 3.2).
     public func denialRecords(
-        owner: Name, types: [RRType]?, ttl: UInt32, now: UInt32, timing: Timing
+        owner: Name, types: [RRType]?, ttl: UInt32, now: UInt32, timing: Timing, place: SignaturePlace = .other
     ) throws(DNSSECError) -> [ResourceRecord] {
+        let nsec = denialNSEC(owner: owner, types: types, ttl: ttl)
+        return [nsec] + (try signatures(over: [nsec], now: now, timing: timing, place: place))
+    }
+
+    /// The compact denial NSEC of `owner` (RFC 9824): next name `\000.owner`, the
+    /// bitmap `types` (nil: NXNAME) plus RRSIG and NSEC.
+    public func denialNSEC(owner: Name, types: [RRType]?, ttl: UInt32) -> ResourceRecord {
         let lower = owner.lowercased
         let next = lower.wire.count + 2 <= 255 ? [1, 0] + lower.wire : lower.wire
         var bitmapTypes = (types ?? [.nxname]) + [.rrsig, .nsec]
         bitmapTypes.removeAll { $0.isMetaType && $0 != .nxname }
-        let nsec = ResourceRecord(
-            name: owner, type: .nsec, ttl: ttl, rdata: next + TypeBitmap.encode(bitmapTypes))
-        return [nsec] + (try signatures(over: [nsec], now: now, timing: timing))
+        return ResourceRecord(name: owner, type: .nsec, ttl: ttl, rdata: next + TypeBitmap.encode(bitmapTypes))
     }
 }
 

@@ -14,16 +14,17 @@ import NodeRegistry
 package final class ChainEventApplier: Sendable {
     private let source: DynamicNodeSource
     private let head: ChainHead
-    private let onSynced: @Sendable (UInt64) -> Void
+    private let onSynced: @Sendable (_ block: UInt64, _ changed: Bool) -> Void
     /// The materialised zone, fed every batch (history included) when materialising.
     private let zone: MaterializedZone?
     /// The events since the last `synced`.
     private let batches = ChainBatchCollector()
 
-    /// `onSynced` runs after each applied batch (the SOA serial follows the block).
+    /// `onSynced` runs after each applied batch with its block and whether the batch
+    /// carried any event (a block without events changes no name: the serial stays).
     package init(
         source: DynamicNodeSource, head: ChainHead, zone: MaterializedZone? = nil,
-        onSynced: @escaping @Sendable (UInt64) -> Void = { _ in }
+        onSynced: @escaping @Sendable (_ block: UInt64, _ changed: Bool) -> Void = { _, _ in }
     ) {
         self.source = source
         self.head = head
@@ -52,6 +53,6 @@ package final class ChainEventApplier: Sendable {
                 for hash in Set(nodes) { source.invalidate(nodeHash: hash) }
             }
         }
-        onSynced(block)
+        onSynced(block, !batch.isEmpty)
     }
 }

@@ -38,6 +38,10 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
         /// Keep the chain facts the events state until the materialiser takes them
         /// (`takeEventFacts`): a cold start in call mode materialises from them.
         package var collectEventFacts = false
+        /// At most one new serial per this many nanoseconds once live (`[zone]
+        /// serial_min_interval`): the materialiser waits out the rest of the interval
+        /// before committing, so changes inside it share one serial. 0: off.
+        package var serialMinInterval: UInt64 = 0
 
         package init() {}
     }
@@ -57,6 +61,7 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
         /// until the materialiser takes them; collecting stops at a reorg or a restore.
         var eventFacts: EventChainFacts?
         var collectingFacts: Bool
+        var pacer: SerialPacer
     }
 
     package let staticZone: Zone
@@ -87,7 +92,9 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
         self.staticZone = staticZone
         self.settings = settings
         self.state = NIOLockedValueBox(
-            State(journal: ZoneJournal(limits: settings.journal), collectingFacts: settings.collectEventFacts))
+            State(
+                journal: ZoneJournal(limits: settings.journal), collectingFacts: settings.collectEventFacts,
+                pacer: SerialPacer(minInterval: settings.serialMinInterval)))
         let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.wakeups = stream
         self.wake = continuation
@@ -300,11 +307,13 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
                     // Not signed: secondaries must not get it by IXFR; they fall back to AXFR.
                     state.journal.start(at: serial)
                     state.serial = serial
+                    state.pacer.issued(at: time)
                     return (failures, serial, false)
                 }
             }
             state.journal.advance(to: serial, removed: difference.removed, added: difference.added, now: time)
             state.serial = serial
+            state.pacer.issued(at: time)
             return (failures, serial, false)
         }
         if wentLive {
@@ -352,6 +361,14 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
     /// version is in place. Called outside the zone's lock, in serial order.
     package func onNewSerial(_ observer: @escaping @Sendable (UInt32) -> Void) {
         observers.withLockedValue { $0.append(observer) }
+    }
+
+    /// How long the materialiser waits before its next commit (nanoseconds, 0: none):
+    /// the rest of `serialMinInterval` since the last new serial, so that changes
+    /// arriving inside it go out in one serial (never later than the interval's end).
+    package var serialWait: UInt64 {
+        let time = now()
+        return state.withLockedValue { $0.live ? $0.pacer.wait(now: time) : 0 }
     }
 
     package var nodeCount: Int { state.withLockedValue { $0.names.count } }

@@ -78,17 +78,17 @@ package enum NodeAnswerRenderer {
             switch plain {
             case .records(let template):
                 guard let records = records() else { return .serverFailure }
-                let signed = try signer.signingEach(records, now: signing.now, timing: timing)
+                let signed = try signer.signingEach(records, now: signing.now, timing: timing, place: .dynamic)
                 return .signedRecords(
                     template, signed: ResponseTemplate(authoritative: true, questionName: owner, answers: signed))
             case .noData:
                 guard let types = types() else { return .serverFailure }
                 let records = try signer.denialRecords(
-                    owner: owner, types: types, ttl: signing.negativeTTL, now: signing.now, timing: timing)
+                    owner: owner, types: types, ttl: signing.negativeTTL, now: signing.now, timing: timing, place: .dynamic)
                 return .signedNoData(SignedDenial(records: records))
             case .nameError:
                 let records = try signer.denialRecords(
-                    owner: owner, types: nil, ttl: signing.negativeTTL, now: signing.now, timing: timing)
+                    owner: owner, types: nil, ttl: signing.negativeTTL, now: signing.now, timing: timing, place: .dynamic)
                 return .signedNameError(SignedDenial(records: records))
             default:
                 return plain

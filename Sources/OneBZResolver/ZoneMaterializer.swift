@@ -46,6 +46,10 @@ package struct ZoneMaterializer: Service {
                 if !retrying {
                     guard await wakeups.next() != nil else { return }
                 }
+                // At most one serial per `serial_min_interval`: wake-ups meanwhile are
+                // coalesced (the stream keeps one), their changes committed together.
+                let wait = zone.serialWait
+                if wait > 0 { try await Task.sleep(for: .nanoseconds(wait)) }
                 let failures = await round()
                 retrying = failures > 0
                 if retrying { try await Task.sleep(for: settings.retryInterval) }

@@ -101,12 +101,36 @@ package struct ZoneJournal: Sendable {
 
 /// The serial rule of the materialised zone (comparisons: `SerialNumber`, DNSWire).
 package enum Serial {
-    /// The serial after `current` for a new version at `block` (docs/design.md#serials):
-    /// the block when it is ahead; otherwise, if the content changed without a new
-    /// block (a registry change, a retried lookup), `current + 1`; otherwise no change.
+    /// The serial after `current` for a version at `block` (docs/design.md#serials): no
+    /// change when the content did not change (a block without events for the zone
+    /// keeps the serial); a change takes the block when it is ahead (RFC 1982), else
+    /// `current + 1` (a registry change, a retried lookup, a reorg to a lower block).
     package static func next(after current: UInt32, block: UInt64, changed: Bool) -> UInt32 {
+        guard changed else { return current }
         let candidate = UInt32(truncatingIfNeeded: block)
-        if SerialNumber.isLess(current, candidate) { return candidate }
-        return changed ? current &+ 1 : current
+        return SerialNumber.isLess(current, candidate) ? candidate : current &+ 1
     }
+}
+
+/// At most one new serial per `minInterval` (`[zone] serial_min_interval`): changes
+/// that arrive sooner wait for the interval's end and go out together in the next
+/// serial (so a burst of changes costs one journal entry, one SOA signature and one
+/// NOTIFY per target). Pure: time (monotonic nanoseconds) is an argument.
+package struct SerialPacer: Sendable, Equatable {
+    /// Nanoseconds; 0 turns pacing off.
+    package let minInterval: UInt64
+    /// When the last new serial was issued (nil: none yet).
+    package private(set) var lastIssued: UInt64?
+
+    package init(minInterval: UInt64) { self.minInterval = minInterval }
+
+    /// How long a change arriving at `now` waits before it may take a new serial (0: at once).
+    package func wait(now: UInt64) -> UInt64 {
+        guard minInterval > 0, let lastIssued else { return 0 }
+        let elapsed = now &- lastIssued
+        return elapsed >= minInterval ? 0 : minInterval - elapsed
+    }
+
+    /// A new serial was issued at `now`.
+    package mutating func issued(at now: UInt64) { lastIssued = now }
 }

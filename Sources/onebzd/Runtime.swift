@@ -95,8 +95,9 @@ struct Runtime {
         // The source signs with the signer the zone serves now.
         sourceSettings.signer = Self.signerClosure(signing)
 
-        // The SOA serial is the block the answers reflect: the deploy block until the
-        // follower's first sync, then every processed block (never going back).
+        // The SOA serial is the block of the content the answers reflect: the deploy
+        // block until the follower's first sync, then the block of the last change
+        // (never going back).
         let initialZone = zone.withSerial(UInt32(truncatingIfNeeded: chainSettings.deployBlock))
         let head = ChainHead()
         let chainReader = clients.reader
@@ -112,11 +113,14 @@ struct Runtime {
             unixTime: now)
         // The engine serves each new serial (negative answers carry it from the next query on).
         serial.subscribe { engine.replaceZone(zone.withSerial($0), unixTime: ZoneSigning.now()) }
-        // The SOA serial follows the processed block until the materialised zone is
-        // live, then the zone's versions (one serial for DNS and transfers).
+        // Until the materialised zone is live (and always with `materialize = false`)
+        // the SOA serial moves to the processed block only when its batch carried events
+        // (the first sync's history included): a block without events changes no name,
+        // so it costs no new serial, SOA signature or NOTIFY. Once live, the zone's
+        // versions set it (one serial for DNS and transfers: docs/design.md#serials).
         materialized?.onNewSerial { serial.raise(to: $0) }
-        let applier = ChainEventApplier(source: source, head: head, zone: materialized) { _ in
-            if materialized?.isLive != true { serial.raise(toBlock: head.highestBlock) }
+        let applier = ChainEventApplier(source: source, head: head, zone: materialized) { _, changed in
+            if changed, materialized?.isLive != true { serial.raise(toBlock: head.highestBlock) }
         }
 
         // A persisted snapshot answers at once; the follower resumes after its block.
@@ -228,6 +232,7 @@ extension Runtime {
         zoneSettings.positiveTTL = settings.ttl.positive
         zoneSettings.collectEventFacts = settings.chain.map(ChainClients.materializesInBulk) ?? false
         zoneSettings.serialFloor = floor
+        zoneSettings.serialMinInterval = UInt64(settings.zone.serialMinInterval / .nanoseconds(1))
         zoneSettings.journal.maxVersions = settings.transfer.journalMaxVersions
         zoneSettings.journal.maxAgeNanoseconds = UInt64(settings.transfer.journalMaxAge.components.seconds) * 1_000_000_000
         return MaterializedZone(staticZone: zone, settings: zoneSettings, logger: logger)

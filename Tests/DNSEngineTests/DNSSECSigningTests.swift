@@ -138,6 +138,40 @@ import Testing
         #expect(engine.zone.serial == 99)
     }
 
+    /// Issue 23: a new serial re-signs the SOA RRset only (one signature set per form of
+    /// the SOA: one RRSIG per active key); every other signature of the static zone is
+    /// reused, and the answers are those of a zone signed from scratch at the same time.
+    @Test func aNewSerialMakesExactlyOneNewSignatureSet() throws {
+        let twoKeys = ZoneSigner(
+            apex: EngineFixture.apex, keys: [Self.key, try SigningKey.generate(algorithm: .ecdsaP256SHA256)])
+        let engine = QueryEngine(zone: EngineFixture.shippedZone, signer: twoKeys, unixTime: Self.now)
+        let first = try #require(engine.prepared.signed)
+        #expect(first.signaturesMade > 20, "the first preparation signs the whole static zone")
+        let www = try EngineFixture.ask(engine, Self.doQuery("www.1bz", .a)).answers
+        for (step, serial) in [UInt32(2_026_120_701), 2_026_120_702, 2_026_120_705].enumerated() {
+            engine.replaceZone(EngineFixture.shippedZone.withSerial(serial), unixTime: Self.now + 60 * UInt32(step + 1))
+            let signed = try #require(engine.prepared.signed)
+            // The new SOA only, in its two forms: as answered at the apex, and as the
+            // head of negatives with the negative TTL (min(TTL, minimum), RFC 2308 3),
+            // whose RRSIG carries that TTL; one RRSIG per active key each.
+            #expect(signed.signaturesMade == 2 * twoKeys.activeKeys.count, "only the new SOA is signed")
+            #expect(signed.signedAt == Self.now, "the reused signatures keep their signing time")
+            let soa = try EngineFixture.ask(engine, Self.doQuery("1bz", .soa)).answers
+            #expect(soa.map(\.type) == [.soa, .rrsig, .rrsig] && SerialNumber.of(soa: soa[0]) == serial)
+            // The same answer a fresh signing gives (ECDSA is randomised: compare the shape).
+            let fresh = QueryEngine(
+                zone: EngineFixture.shippedZone.withSerial(serial), signer: twoKeys, unixTime: Self.now)
+            #expect(try EngineFixture.ask(fresh, Self.doQuery("1bz", .soa)).answers.map(\.rdata.count) == soa.map(\.rdata.count))
+            #expect(try EngineFixture.ask(engine, Self.doQuery("www.1bz", .a)).answers == www, "reused as they were")
+            let negative = try EngineFixture.ask(engine, Self.doQuery("nope.1bz", .a)).authorities
+            #expect(negative.first.flatMap { SerialNumber.of(soa: $0) } == serial && negative[1].type == .rrsig)
+        }
+        // Due signatures (or new keys) sign the whole zone again.
+        let due = try #require(engine.signatureRefreshTime)
+        engine.replaceZone(EngineFixture.shippedZone.withSerial(2_026_120_706), unixTime: due)
+        #expect(try #require(engine.prepared.signed).signaturesMade == first.signaturesMade)
+    }
+
     @Test func dynamicNegativeTakesTheCurrentSignedSOA() throws {
         let denial = SignedDenial(
             records: try Self.signer.denialRecords(

@@ -41,12 +41,14 @@ final class DynamicStack: @unchecked Sendable {
     init(
         label: String, positiveTTL: Int = 300, maxStale: String = "1d", pollMilliseconds: Int = 200,
         registryURL: String? = nil, publish: Bool = true, extraConfig: String = "", onebzdArguments: [String] = [],
-        registryTLS: TestCertificate? = nil, registryConfig: String = "", waitForReady: Bool = true
+        registryTLS: TestCertificate? = nil, registryConfig: String = "", waitForReady: Bool = true,
+        mineInterval: Double? = nil
     ) async throws {
         directory = try Repo.scratchDirectory(label)
         pollInterval = .milliseconds(pollMilliseconds)
         materializing = !extraConfig.contains("materialize = false")
-        devnet = try await Devnet.start(label: label + "-devnet")
+        // `mineInterval`: the devnet also mines an empty block every that many seconds.
+        devnet = try await Devnet.start(label: label + "-devnet", mineInterval: mineInterval)
 
         proxyPort = FreePort.next()
         statsPath = directory.appendingPathComponent("rpc-stats.json").path

@@ -203,8 +203,10 @@ struct DynamicNodeSourceTests {
     @Test func chainEventsApplyAtSyncAfterTheHeadMoved() async throws {
         let f = Fixture()
         let synced = NIOLockedValueBox<[UInt64]>([])
-        let applier = ChainEventApplier(source: f.source, head: f.head) { block in
+        let changes = NIOLockedValueBox<[Bool]>([])
+        let applier = ChainEventApplier(source: f.source, head: f.head) { block, changed in
             synced.withLockedValue { $0.append(block) }
+            changes.withLockedValue { $0.append(changed) }
         }
         _ = try await f.ask("shashi.1bz")
         await applier.handle(.verified(nodeHash: Self.hash))
@@ -225,6 +227,8 @@ struct DynamicNodeSourceTests {
         await applier.handle(.synced(block: 8))
         #expect(f.source.cachedNameCount == 0)
         #expect(f.head.current == 8 && f.head.highestBlock == 10)
+        await applier.handle(.synced(block: 9))
+        #expect(changes.withLockedValue { $0 } == [true, true, true, false], "a block without events changed nothing")
     }
 
     @Test func historyBeforeTheFirstSyncIsNotBuffered() async {

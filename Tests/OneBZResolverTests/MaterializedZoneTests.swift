@@ -39,10 +39,11 @@ struct MaterializedZoneTests {
 
         init(
             _ names: [String: ResolvedNode], journal: ZoneJournal.Limits = .init(),
-            transform: (any ZoneTransferTransform)? = nil
+            transform: (any ZoneTransferTransform)? = nil, serialMinInterval: UInt64 = 0
         ) {
             chain = Chain(names)
             var settings = MaterializedZone.Settings()
+            settings.serialMinInterval = serialMinInterval
             settings.positiveTTL = 60
             settings.journal = journal
             settings.transform = transform
@@ -311,17 +312,62 @@ struct MaterializedZoneTests {
         #expect(Set(steps[0].added) == f.records().subtracting(before))
         #expect(steps[0].added.allSatisfy { $0.name == (try? Name("dave.1bz")) })
         #expect(steps[0].oldSOA == f.zone.soa(7) && steps[0].newSOA == f.zone.soa(8))
-        // Blocks without changes move the serial with nothing in the journal.
+        // Blocks without changes keep the serial (no version, no journal entry, no
+        // NOTIFY); the zone still knows the processed block (snapshots, catch-up).
         f.sync(9)
         await f.materializer.round()
-        #expect(f.zone.serial == 9)
-        let fromSeven = try #require(f.zone.differences(since: 7))
-        #expect(fromSeven.count == 1 && fromSeven[0].newSOA == f.zone.soa(9))
-        let fromEight = try #require(f.zone.differences(since: 8))
-        #expect(fromEight == [ZoneDifference(oldSOA: f.zone.soa(8), newSOA: f.zone.soa(9), removed: [], added: [])])
+        f.sync(10)
+        await f.materializer.round()
+        #expect(f.zone.serial == 8)
+        #expect(f.zone.snapshotView()?.block == 10)
+        #expect(try #require(f.zone.differences(since: 7)).count == 1)
+        #expect(f.zone.differences(since: 8) == [])
         #expect(f.zone.differences(since: 6) == nil, "older than the journal: AXFR")
-        #expect(f.zone.differences(since: 10) == nil, "newer than the zone")
-        #expect(f.serials.withLockedValue { $0 } == [7, 8, 9])
+        #expect(f.zone.differences(since: 9) == nil, "newer than the zone")
+        #expect(f.serials.withLockedValue { $0 } == [7, 8])
+        // The next change takes its block: the serial still says which block's content it is.
+        names["erin.1bz"] = Self.node("erin.1bz", 0x17)
+        f.chain.nodes.withLockedValue { $0 = names }
+        f.sync(11, registering: ["erin.1bz"])
+        await f.materializer.round()
+        #expect(f.zone.serial == 11)
+        #expect(try #require(f.zone.differences(since: 8)).count == 1)
+        #expect(f.serials.withLockedValue { $0 } == [7, 8, 11])
+    }
+
+    /// `[zone] serial_min_interval`: after a new serial the materialiser is told to wait
+    /// the rest of the interval (injected clock); the changes of the blocks meanwhile go
+    /// out in one serial, and none waits longer than the interval.
+    @Test func changesInsideTheMinimumIntervalShareOneSerial() async throws {
+        var names = Self.names
+        let f = Fixture(names, serialMinInterval: 1_000_000_000)
+        #expect(f.zone.serialWait == 0, "not live: nothing to pace")
+        f.sync(7, registering: Array(names.keys))
+        await f.materializer.round()
+        #expect(f.zone.serialWait == 0, "going live is not paced")
+        f.clock.withLockedValue { $0 += 5_000_000_000 }
+        names["dave.1bz"] = Self.node("dave.1bz", 0x15)
+        names["erin.1bz"] = Self.node("erin.1bz", 0x17)
+        names["alice.1bz"] = Self.node("alice.1bz", 0x12, verified: true)
+        f.chain.nodes.withLockedValue { $0 = names }
+        f.sync(8, registering: ["dave.1bz"])
+        #expect(f.zone.serialWait == 0, "the first change after a quiet spell goes at once")
+        await f.materializer.round()
+        #expect(f.zone.serial == 8)
+        // 300 ms later two more blocks bring changes: they wait the remaining 700 ms...
+        f.clock.withLockedValue { $0 += 300_000_000 }
+        f.sync(9, registering: ["erin.1bz"])
+        f.sync(10, events: [.verified(nodeHash: Self.hash(0x12))])
+        #expect(f.zone.serialWait == 700_000_000)
+        // ...and are committed together when it is over.
+        f.clock.withLockedValue { $0 += 700_000_000 }
+        #expect(f.zone.serialWait == 0)
+        await f.materializer.round()
+        #expect(f.zone.serial == 10)
+        #expect(f.serials.withLockedValue { $0 } == [7, 8, 10])
+        let step = try #require(f.zone.differences(since: 8))
+        #expect(step.count == 1 && Set(step[0].added.map(\.name)).count == 2, "erin and alice in one difference")
+        #expect(f.zone.serialWait == 1_000_000_000)
     }
 
     @Test func aChangeWithoutANewBlockBumpsTheSerialByOne() async throws {
@@ -415,13 +461,30 @@ struct MaterializedZoneTests {
     // MARK: Journal and serial rules
 
     @Test func serialArithmetic() {
-        #expect(Serial.next(after: 7, block: 9, changed: false) == 9)
+        // A block that changed nothing keeps the serial, however far ahead it is.
+        #expect(Serial.next(after: 7, block: 9, changed: false) == 7)
+        #expect(Serial.next(after: 7, block: 9, changed: true) == 9)
         #expect(Serial.next(after: 9, block: 9, changed: false) == 9)
         #expect(Serial.next(after: 9, block: 9, changed: true) == 10)
         #expect(Serial.next(after: 10, block: 9, changed: false) == 10, "a reorg's lower block never lowers it")
         #expect(Serial.next(after: 10, block: 9, changed: true) == 11)
         // RFC 1982: past 2^32 the serial wraps and still counts as newer.
-        #expect(Serial.next(after: UInt32.max, block: UInt64(UInt32.max) + 5, changed: false) == 4)
+        #expect(Serial.next(after: UInt32.max, block: UInt64(UInt32.max) + 5, changed: true) == 4)
+        #expect(Serial.next(after: UInt32.max, block: UInt64(UInt32.max) + 5, changed: false) == UInt32.max)
+    }
+
+    @Test func serialPacerCoalescesWithinTheInterval() {
+        let second: UInt64 = 1_000_000_000
+        var pacer = SerialPacer(minInterval: second)
+        #expect(pacer.wait(now: 5 * second) == 0, "the first serial goes at once")
+        pacer.issued(at: 5 * second)
+        #expect(pacer.wait(now: 5 * second + 300_000_000) == 700_000_000, "a change 0.3 s later waits the rest")
+        #expect(pacer.wait(now: 5 * second + 999_999_999) == 1)
+        #expect(pacer.wait(now: 6 * second) == 0, "never longer than the interval")
+        #expect(pacer.wait(now: 60 * second) == 0)
+        var off = SerialPacer(minInterval: 0)
+        off.issued(at: 5 * second)
+        #expect(off.wait(now: 5 * second) == 0, "0 turns pacing off")
     }
 
     @Test func journalIsBoundedInVersionsAndAge() throws {

@@ -95,7 +95,9 @@ struct NSEC3ZoneTransformTests {
         f.sync(7, registering: Array(MaterializedZoneTests.names.keys))
         await f.materializer.round()
         keys.signer.withLockedValue { $0 = nil }
-        f.sync(8)
+        // A change at block 8 (alice verified): a new serial that cannot be signed.
+        f.chain.nodes.withLockedValue { $0["alice.1bz"] = MaterializedZoneTests.node("alice.1bz", 0x12, verified: true) }
+        f.sync(8, events: [.verified(nodeHash: MaterializedZoneTests.hash(0x12))])
         await f.materializer.round()
         #expect(f.zone.serial == 8)
         #expect(f.zone.differences(since: 7) == nil, "an unsigned step is never served by IXFR")
@@ -103,7 +105,8 @@ struct NSEC3ZoneTransformTests {
         keys.signer.withLockedValue { $0 = ZoneSigner(apex: EngineFixture.apex, keys: [Self.key]) }
         let rebuilt = try #require(f.zone.currentVersion(), "rebuilt from the version asked for")
         #expect(rebuilt.serial == 8)
-        f.sync(9)
+        f.chain.nodes.withLockedValue { $0["alice.1bz"] = MaterializedZoneTests.node("alice.1bz", 0x12, verified: false) }
+        f.sync(9, events: [.verified(nodeHash: MaterializedZoneTests.hash(0x12))])
         await f.materializer.round()
         #expect(f.zone.differences(since: 8)?.count == 1, "the rebuilt zone carries on by IXFR")
     }

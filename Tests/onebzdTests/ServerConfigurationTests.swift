@@ -90,6 +90,9 @@ struct ServerConfigurationTests {
         ("[dnssec]\nsignature_validity = \"1h\"", "dnssec.signature_validity"),
         ("[dnssec]\nrefresh = \"3d\"\ndynamic_signature_validity = \"2d\"", "dnssec.refresh"),
         ("[dnssec]\nenable = true", "dnssec.enable"),
+        ("[zone]\nserial_min_interval = \"soon\"", "zone.serial_min_interval"),
+        ("[zone]\nserial_min_interval = -1", "zone.serial_min_interval"),
+        ("[zone]\nserial_min_interval = \"2h\"", "zone.serial_min_interval"),
     ])
     func badConfigurationNamesTheKey(text: String, key: String) {
         #expect {
@@ -105,6 +108,12 @@ struct ServerConfigurationTests {
     ])
     func hostPortParses(text: String, host: String, port: Int) throws {
         #expect(try HostPort(parsing: text) == HostPort(host: host, port: port))
+    }
+
+    @Test func serialMinIntervalIsADurationOneSecondByDefault() throws {
+        #expect(try ServerConfiguration(toml: "").zone.serialMinInterval == .seconds(1))
+        #expect(try ServerConfiguration(toml: "[zone]\nserial_min_interval = \"500ms\"").zone.serialMinInterval == .milliseconds(500))
+        #expect(try ServerConfiguration(toml: "[zone]\nserial_min_interval = 0").zone.serialMinInterval == .zero)
     }
 
     @Test func dnssecKeysAndOffByDefault() throws {

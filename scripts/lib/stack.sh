@@ -4,7 +4,7 @@
 # (scripts/flood, scripts/soak).
 #   top=...; stack_state=DIR; source scripts/lib/stack.sh
 #   build_binaries debug            # sets bin_dir; prints progress while it builds
-#   start_devnet PORT [STATE_DIR]   # sets devnet_port, devnet_dir
+#   start_devnet PORT [STATE_DIR [DEVNET_ARGS...]]  # sets devnet_port, devnet_dir
 #   start_registry PORT [ARGS...]   # publishes the sample nodes' records (ARGS: shashi's)
 #   write_onebzd_config FILE DNS_PORT HTTP_PORT RPC_PORT REGISTRY_PORT [SERVER_TOML [MORE_TOML]]
 #   start_onebzd FILE HTTP_PORT [ONEBZD_ARGS...]
@@ -139,13 +139,15 @@ sample() { jq -er --arg name "$1" --arg field "$2" '.[] | select(.name == $name)
 # node_dns_name NAME: the sample node's node-id name (<base32>.id.1bz), from `onebz id`.
 node_dns_name() { "$bin_dir/onebz" id "$(sample "$1" public_key_path)" | sed -n 's/^dns: *//p'; }
 
-# start_devnet PORT [STATE_DIR]: the devnet with the sample nodes; ready once devnet.json exists.
+# start_devnet PORT [STATE_DIR [DEVNET_ARGS...]]: the devnet with the sample nodes (more
+# arguments go to it, e.g. --mine-interval 2); ready once devnet.json exists.
 start_devnet() {
   devnet_port=$1
   devnet_dir=${2:-$stack_state}
+  shift $(( $# < 2 ? $# : 2 ))
   mkdir -p "$devnet_dir"
   rm -f "$devnet_dir"/devnet.json "$devnet_dir"/sample-nodes.json  # a stale one is no sign of ready
-  start devnet "$top/scripts/devnet" --port "$devnet_port" --state-dir "$devnet_dir" --sample
+  start devnet "$top/scripts/devnet" --port "$devnet_port" --state-dir "$devnet_dir" --sample "$@"
   wait_ready devnet test -s "$devnet_dir/devnet.json"
 }
 

@@ -172,7 +172,7 @@ extension ServerConfiguration {
             }
         }
         if let t = try top.table("zone") {
-            try t.onlyKeys(["snapshot_file", "snapshot_interval"])
+            try t.onlyKeys(["snapshot_file", "snapshot_interval", "serial_min_interval"])
             if let v = try t.string("snapshot_file") {
                 guard !v.isEmpty else { throw ConfigurationError(key: t.key("snapshot_file"), "must not be empty") }
                 guard chain?.materialize != false else {
@@ -186,6 +186,12 @@ extension ServerConfiguration {
                     throw ConfigurationError(key: t.key("snapshot_interval"), "must be at least 100ms")
                 }
                 zone.snapshotInterval = v
+            }
+            if let v = try t.duration("serial_min_interval") {
+                guard v <= .seconds(3600) else {
+                    throw ConfigurationError(key: t.key("serial_min_interval"), "must be at most 1h (0 turns it off)")
+                }
+                zone.serialMinInterval = v
             }
         }
         if let t = try top.table("ttl") {

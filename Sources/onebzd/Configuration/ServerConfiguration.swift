@@ -190,6 +190,9 @@ package struct ServerConfiguration: Sendable, Equatable {
         package var snapshotFile: String?
         /// How often it is written while it changes (`snapshot_interval`), and at shutdown.
         package var snapshotInterval: Duration = .seconds(60)
+        /// At most one new SOA serial per this interval (`serial_min_interval`); changes
+        /// inside it go out together in the next serial. Zero: off.
+        package var serialMinInterval: Duration = .seconds(1)
     }
 
     package struct TTL: Sendable, Equatable {
