@@ -17,12 +17,6 @@ import TestSupport
             .reduce(0) { $0 + Int($1) }
     }
 
-    /// The block onebzd's answers are at (`/status/chain`), 0 before its first sync.
-    static func head(_ stack: DynamicStack) throws -> UInt64 {
-        let object = try? JSONSerialization.jsonObject(with: Data(try stack.get("/status/chain").body.utf8)) as? [String: Any]
-        return (object?["head"] as? Int).map(UInt64.init) ?? 0
-    }
-
     static func soaSerial(port: Int) throws -> UInt32? {
         let result = try Command.run("dig", ["@127.0.0.1", "-p", "\(port)", "+short", "+time=2", "+tries=1", "1bz", "SOA"])
         return result.stdout.split(separator: " ").dropFirst(2).first.flatMap { UInt32($0) }
@@ -76,7 +70,7 @@ import TestSupport
 
         // Blocks keep coming (and onebzd processes them): the serial does not move.
         let block = try await stack.devnet.blockNumber()
-        _ = try await stack.eventually(timeout: .seconds(10)) { try Self.head(stack) >= block + 4 }
+        _ = try await stack.eventually(timeout: .seconds(10)) { (try ChainStatus.head(httpPort: stack.httpPort) ?? 0) >= block + 4 }
         #expect(try Self.soaSerial(port: stack.onebzd.port) == serial, "blocks without changes keep the serial")
         let quiet = try stack.get("/metrics").body
         #expect(Self.counter(quiet, "onebz_dns_notify_total", ["outcome=\"sent\""]) == notifies, "no NOTIFY without a change")
@@ -97,7 +91,7 @@ import TestSupport
         }
         // More empty blocks: still the registration's serial.
         let after = try await stack.devnet.blockNumber()
-        _ = try await stack.eventually(timeout: .seconds(10)) { try Self.head(stack) >= after + 3 }
+        _ = try await stack.eventually(timeout: .seconds(10)) { (try ChainStatus.head(httpPort: stack.httpPort) ?? 0) >= after + 3 }
         #expect(try Self.soaSerial(port: stack.onebzd.port) == moved)
         let final = try stack.get("/metrics").body
         #expect(
