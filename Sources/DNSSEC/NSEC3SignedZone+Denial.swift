@@ -83,15 +83,7 @@ extension NSEC3SignedZone {
         entries[index].blob[0] & NSEC3ZoneNode.occludedFlag == 0
     }
 
-    private func lowerBound(_ hash: NSEC3Hash) -> Int {
-        var low = 0
-        var high = entries.count
-        while low < high {
-            let middle = (low + high) / 2
-            if entries[middle].hash < hash { low = middle + 1 } else { high = middle }
-        }
-        return low
-    }
+    private func lowerBound(_ hash: NSEC3Hash) -> Int { entries.lowerBound(hash) }
 
     // MARK: Copying records out
 

@@ -495,16 +495,7 @@ public struct NSEC3ZoneMaintainer: Sendable {
 
     // MARK: The sorted index
 
-    /// The first position whose hash is not below `hash`.
-    private func lowerBound(_ hash: NSEC3Hash) -> Int {
-        var low = 0
-        var high = entries.count
-        while low < high {
-            let middle = (low + high) / 2
-            if entries[middle].hash < hash { low = middle + 1 } else { high = middle }
-        }
-        return low
-    }
+    private func lowerBound(_ hash: NSEC3Hash) -> Int { entries.lowerBound(hash) }
 
     private func index(of hash: NSEC3Hash) -> Int? {
         let position = lowerBound(hash)
@@ -563,5 +554,19 @@ public struct NSEC3ZoneMaintainer: Sendable {
             }
         }
         entries = merged
+    }
+}
+
+extension [NSEC3ZoneMaintainer.Entry] {
+    /// The first position whose hash is not below `hash` (the entries are in hash order:
+    /// the chain's order), for the maintainer and for the snapshots it publishes.
+    func lowerBound(_ hash: NSEC3Hash) -> Int {
+        var low = 0
+        var high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if self[middle].hash < hash { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 }

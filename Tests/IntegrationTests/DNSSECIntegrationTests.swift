@@ -13,6 +13,21 @@ import Testing
     }
 
     /// A key directory with one new key, and the DS line for it.
+    /// Each (name, type, status) asked through `unbound` and delv: the status, the AD
+    /// flag, and delv's "fully validated".
+    static func expectValidated(
+        _ cases: [(name: String, type: String, status: String)], by unbound: ValidatingResolver, authorityPort: Int, ds: String
+    ) throws {
+        for (name, type, status) in cases {
+            let result = try unbound.dig([name, type])
+            #expect(result.status == status, "\(name) \(type): \(result)")
+            #expect(result.flags.contains("ad"), "\(name) \(type) not validated: \(result)\n\(unbound.process.stderr())")
+            let delv = try ValidatingResolver.delv(
+                authorityPort: authorityPort, ds: ds, name: name, type: type, directory: unbound.directory)
+            #expect(delv.contains("fully validated"), "delv \(name) \(type): \(delv)")
+        }
+    }
+
     static func makeKeys(_ label: String, algorithm: String = "ecdsap256sha256") throws -> (dir: String, ds: String) {
         let dir = try Repo.scratchDirectory(label).appendingPathComponent("keys").path
         let keygen = try onebzd(["dnssec", "keygen", "--key-dir", dir, "--algorithm", algorithm])
@@ -69,14 +84,7 @@ import Testing
         let (dir, ds) = try Self.makeKeys("dnssec-static-\(algorithm)", algorithm: algorithm)
         let server = try await OnebzdServer(label: "dnssec-static-onebzd", extraArguments: ["--dnssec-key-dir", dir])
         let unbound = try await ValidatingResolver(authorityPort: server.port, ds: ds, label: "dnssec-static-unbound")
-        for (name, type, status) in Self.staticCases {
-            let result = try unbound.dig([name, type])
-            #expect(result.status == status, "\(name) \(type): \(result)")
-            #expect(result.flags.contains("ad"), "\(name) \(type) not validated: \(result)\n\(unbound.process.stderr())")
-            let delv = try ValidatingResolver.delv(
-                authorityPort: server.port, ds: ds, name: name, type: type, directory: unbound.directory)
-            #expect(delv.contains("fully validated"), "delv \(name) \(type): \(delv)")
-        }
+        try Self.expectValidated(Self.staticCases, by: unbound, authorityPort: server.port, ds: ds)
         // kdig sees the RRSIGs; without DO the answer has none.
         let signed = try server.kdig(["+dnssec", "www.1bz", "A"])
         #expect(signed.answer.contains { $0.contains(" RRSIG A ") }, "\(signed)")
@@ -111,19 +119,12 @@ import Testing
         let unbound = try await ValidatingResolver(
             authorityPort: stack.onebzd.port, ds: ds, label: "dnssec-chain-unbound")
         let idName = NodeID(hex: stack.devnet.sample("shashi.1bz")!.nodeID)!.dnsName
-        let cases: [(String, String, String)] = [
+        let cases: [(name: String, type: String, status: String)] = [
             ("shashi.1bz", "A", "NOERROR"), ("shashi.1bz", "TXT", "NOERROR"), (idName, "A", "NOERROR"),
             ("acme.1bz", "AAAA", "NOERROR"),  // NODATA: acme has no IPv6 address
             ("unregistered.1bz", "A", "NOERROR"),  // compact denial of a name the chain does not have
         ]
-        for (name, type, status) in cases {
-            let result = try unbound.dig([name, type])
-            #expect(result.status == status, "\(name) \(type): \(result)")
-            #expect(result.flags.contains("ad"), "\(name) \(type) not validated: \(result)\n\(unbound.process.stderr())")
-            let delv = try ValidatingResolver.delv(
-                authorityPort: stack.onebzd.port, ds: ds, name: name, type: type, directory: unbound.directory)
-            #expect(delv.contains("fully validated"), "delv \(name) \(type): \(delv)")
-        }
+        try Self.expectValidated(cases, by: unbound, authorityPort: stack.onebzd.port, ds: ds)
         #expect(try unbound.dig(["shashi.1bz", "A"]).answer.contains { $0.contains("192.0.2.10") })
 
         // A registration: the cached signed denial goes, a signed answer comes within a poll.

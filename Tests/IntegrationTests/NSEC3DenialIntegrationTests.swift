@@ -64,14 +64,7 @@ import Testing
         #expect(nodata.status == "NOERROR" && Self.nsec3s(nodata).map(\.owner) == [www], "\(nodata)")
 
         let unbound = try await ValidatingResolver(authorityPort: server.port, ds: ds, label: "nsec3-static-unbound")
-        for (name, type, status) in Self.staticCases {
-            let result = try unbound.dig([name, type])
-            #expect(result.status == status, "\(name) \(type): \(result)")
-            #expect(result.flags.contains("ad"), "\(name) \(type) not validated: \(result)\n\(unbound.process.stderr())")
-            let delv = try ValidatingResolver.delv(
-                authorityPort: server.port, ds: ds, name: name, type: type, directory: unbound.directory)
-            #expect(delv.contains("fully validated"), "delv \(name) \(type): \(delv)")
-        }
+        try DNSSECIntegrationTests.expectValidated(Self.staticCases, by: unbound, authorityPort: server.port, ds: ds)
     }
 
     /// RFC 5155 7.2.7 and 7.2.4: an insecure delegation's referral carries the NSEC3
@@ -114,21 +107,14 @@ import Testing
         }
         let unbound = try await ValidatingResolver(
             authorityPort: stack.onebzd.port, ds: ds, label: "nsec3-chain-unbound")
-        let cases: [(String, String, String)] = [
+        let cases: [(name: String, type: String, status: String)] = [
             ("shashi.1bz", "A", "NOERROR"),
             ("acme.1bz", "AAAA", "NOERROR"),  // NODATA of a chain-backed name: its NSEC3
             ("unregistered.1bz", "A", "NXDOMAIN"),  // the resolver's client sees NXDOMAIN
             ("deeper.unregistered.1bz", "TXT", "NXDOMAIN"),
             ("www.1bz", "TXT", "NOERROR"),  // a static name's NODATA from the same chain
         ]
-        for (name, type, status) in cases {
-            let result = try unbound.dig([name, type])
-            #expect(result.status == status, "\(name) \(type): \(result)")
-            #expect(result.flags.contains("ad"), "\(name) \(type) not validated: \(result)\n\(unbound.process.stderr())")
-            let delv = try ValidatingResolver.delv(
-                authorityPort: stack.onebzd.port, ds: ds, name: name, type: type, directory: unbound.directory)
-            #expect(delv.contains("fully validated"), "delv \(name) \(type): \(delv)")
-        }
+        try DNSSECIntegrationTests.expectValidated(cases, by: unbound, authorityPort: stack.onebzd.port, ds: ds)
         let acme = try stack.onebzd.kdig(["+dnssec", "acme.1bz", "AAAA"])
         let acmeHash = try Self.hash("acme.1bz.")
         #expect(Self.nsec3s(acme).map(\.owner) == [acmeHash], "\(acme)")
