@@ -31,7 +31,10 @@ public struct NSEC3Hash: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 
     /// The owner label: base32hex without padding, lowercase (RFC 5155 3.3, RFC 4648 7).
-    public var base32hex: String { Base32.encode(bytes, alphabet: .extendedHex) }
+    public var base32hex: String { String(decoding: base32hexLabel, as: UTF8.self) }
+
+    /// `base32hex` as the label's bytes.
+    public var base32hexLabel: [UInt8] { Base32.encodedBytes(bytes, alphabet: .extendedHex) }
 
     public var description: String { base32hex }
 

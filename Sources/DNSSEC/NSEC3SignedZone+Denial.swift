@@ -30,25 +30,30 @@ extension NSEC3SignedZone {
         let name = name.lowercased
         guard name != renderer.apex, name.isSubdomain(of: renderer.apex) else { return nil }
         let parameters = renderer.parameters
-        var nextCloser = name
+        // Each name hashed once: the next closer's hash is the previous encloser's; the
+        // apex's and its wildcard's were hashed when the renderer was made.
+        var nextCloserHash = parameters.hash(name)
         var encloser = name.parent
-        guard entryIndex(of: parameters.hash(name)) == nil else { return nil }
+        guard entryIndex(of: nextCloserHash) == nil else { return nil }
         while true {
-            let hash = parameters.hash(encloser)
+            let atApex = encloser == renderer.apex
+            let hash = atApex ? renderer.apexHash : parameters.hash(encloser)
             if let index = entryIndex(of: hash) {
                 // Below a cut the answer is a referral, not a denial.
                 guard inChain(index), entries[index].blob[0] & NSEC3ZoneNode.delegationFlag == 0 else { return nil }
-                let wildcard = Name(uncheckedWire: [1, UInt8(ascii: "*")] + encloser.wire)
-                let wildcardHash = parameters.hash(wildcard)
-                guard entryIndex(of: wildcardHash) == nil, let closer = covering(parameters.hash(nextCloser)),
+                let wildcardHash =
+                    atApex
+                    ? renderer.apexWildcardHash
+                    : parameters.hash(Name(uncheckedWire: [1, UInt8(ascii: "*")] + encloser.wire))
+                guard entryIndex(of: wildcardHash) == nil, let closer = covering(nextCloserHash),
                     let star = covering(wildcardHash)
                 else { return nil }
                 var indices = [index]
                 for other in [closer, star] where !indices.contains(other) { indices.append(other) }
                 return proof(indices)
             }
-            guard encloser != renderer.apex else { return nil }
-            nextCloser = encloser
+            guard !atApex else { return nil }
+            nextCloserHash = hash
             encloser = encloser.parent
         }
     }
@@ -154,7 +159,7 @@ extension NSEC3SignedZone {
         let length = Int(Self.u16(blob, start))
         guard length > 0 else { return nil }
         let apex = renderer.apex.wire
-        let label = Array(entries[index].hash.base32hex.utf8)
+        let label = entries[index].hash.base32hexLabel
         let ttl = renderer.nsec3TTL
         func owner() {
             out.append(UInt8(label.count))

@@ -48,6 +48,18 @@ public struct NSEC3ZoneMaintainer: Sendable {
         let apex: Name
         let parameters: NSEC3Parameters
         var nsec3TTL: UInt32
+        /// The hashes of the apex and of `*.apex`: in every name error one label below
+        /// the apex (the closest encloser and its wildcard), hashed once here.
+        let apexHash: NSEC3Hash
+        let apexWildcardHash: NSEC3Hash
+
+        init(apex: Name, parameters: NSEC3Parameters, nsec3TTL: UInt32) {
+            self.apex = apex
+            self.parameters = parameters
+            self.nsec3TTL = nsec3TTL
+            apexHash = parameters.hash(apex)
+            apexWildcardHash = parameters.hash(Name(uncheckedWire: [1, UInt8(ascii: "*")] + apex.lowercased.wire))
+        }
 
         /// The node's records (its SOA aside, its SOA's RRSIGs included), then its NSEC3 and RRSIGs.
         func records(of node: NSEC3ZoneNode, hash: NSEC3Hash) -> [ResourceRecord] {

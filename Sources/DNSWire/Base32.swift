@@ -26,6 +26,12 @@ public enum Base32 {
     }
 
     public static func encode(_ bytes: some Collection<UInt8>, alphabet: Alphabet = .standard) -> String {
+        String(decoding: encodedBytes(Array(bytes), alphabet: alphabet), as: UTF8.self)
+    }
+
+    /// `encode`'s symbols as bytes (ASCII), without the String: for wire labels on a
+    /// hot path (NSEC3 owners in denials).
+    public static func encodedBytes(_ bytes: [UInt8], alphabet: Alphabet = .standard) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity((bytes.count * 8 + 4) / 5)
         var buffer: UInt32 = 0
@@ -39,7 +45,7 @@ public enum Base32 {
             }
         }
         if bits > 0 { out.append(alphabet.symbols[Int((buffer << UInt32(5 - bits)) & 31)]) }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     /// The bytes, or nil for invalid input.
