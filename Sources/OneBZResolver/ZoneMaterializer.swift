@@ -61,6 +61,11 @@ package struct ZoneMaterializer: Service {
     /// (the round stops at the first chunk with failures: they are retried later).
     @discardableResult
     package func round() async -> Int {
+        // Nothing is registered before the name set is complete (the first sync, or a
+        // restored snapshot). A round begun earlier waited in `takeWork` for the lock
+        // while the first sync registered every name, then resolved them one by one,
+        // bulk facts untaken (`onebzd zone dump` polls rounds: 1M eth_calls at 1M names).
+        guard zone.isComplete else { return 0 }
         // The events' facts are taken once (and freed) whether used or not.
         if let bulk, let taken = zone.takeEventFacts(), zone.nodeCount > settings.bulkThreshold {
             await bulk.run(zone, facts: taken.facts, at: taken.block)
