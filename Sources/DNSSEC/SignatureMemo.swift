@@ -50,12 +50,9 @@ public struct SignatureMemo: Sendable {
         _ records: [ResourceRecord], signer: ZoneSigner, now: UInt32, timing: ZoneSigner.Timing,
         including include: ([ResourceRecord]) -> Bool = { _ in true }
     ) throws(DNSSECError) -> [ResourceRecord] {
-        var out: [ResourceRecord] = []
-        for rrset in ZoneSigner.rrsets(records) {
-            out += rrset
-            if include(rrset) { out += try signatures(over: rrset, signer: signer, now: now, timing: timing) }
+        try ZoneSigner.interleaving(records, including: include) { rrset throws(DNSSECError) in
+            try signatures(over: rrset, signer: signer, now: now, timing: timing)
         }
-        return out
     }
 
     /// `ZoneSigner.denialRecords` through the memo.

@@ -105,10 +105,21 @@ public final class ZoneSigner: Sendable {
         _ records: [ResourceRecord], now: UInt32, timing: Timing, place: SignaturePlace = .other,
         including include: ([ResourceRecord]) -> Bool = { _ in true }
     ) throws(DNSSECError) -> [ResourceRecord] {
+        try Self.interleaving(records, including: include) { rrset throws(DNSSECError) in
+            try signatures(over: rrset, now: now, timing: timing, place: place)
+        }
+    }
+
+    /// `records` (in order) with `sign(rrset)` after each RRset `include` accepts: the one
+    /// loop behind `signingEach` here and in `SignatureMemo`.
+    static func interleaving(
+        _ records: [ResourceRecord], including include: ([ResourceRecord]) -> Bool,
+        sign: ([ResourceRecord]) throws(DNSSECError) -> [ResourceRecord]
+    ) throws(DNSSECError) -> [ResourceRecord] {
         var out: [ResourceRecord] = []
-        for rrset in Self.rrsets(records) {
+        for rrset in rrsets(records) {
             out += rrset
-            if include(rrset) { out += try signatures(over: rrset, now: now, timing: timing, place: place) }
+            if include(rrset) { out += try sign(rrset) }
         }
         return out
     }
