@@ -179,8 +179,7 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ],
-            resources: [.copy("Resources/index.html")]),
+            ]),
 
         // MARK: Web gateway (issue 25): its own process, never linked with signing keys.
         // Browsers -> NAME.<domain> -> the node, only through TLSA validated by libunbound.

@@ -1,8 +1,7 @@
-import Foundation
 import Hummingbird
 import NIOCore
 
-/// `/`: the browser page (Resources/index.html), read from the bundle once.
+/// `/`: the browser page (`LookupPage.source`, compiled in).
 enum LookupPage {
     static func response() -> Response {
         Response(
@@ -18,12 +17,5 @@ enum LookupPage {
             body: .init(byteBuffer: html))
     }
 
-    private static let html: ByteBuffer = {
-        guard let url = Bundle.module.url(forResource: "index", withExtension: "html"),
-            let data = try? Data(contentsOf: url)
-        else {
-            return ByteBuffer(string: "<!doctype html><title>1bz</title><p>index.html is missing from this build.</p>")
-        }
-        return ByteBuffer(bytes: data)
-    }()
+    private static let html = ByteBuffer(string: source)
 }

@@ -225,9 +225,14 @@ extension Runtime {
         denialChain: NSEC3DenialChain? = nil, logger: Logger
     ) -> MaterializedZone {
         var zoneSettings = MaterializedZone.Settings()
-        if let signing {
+        // The signed NSEC3 zone (a second copy of every record with its signatures: ~660 B
+        // a name) has two readers, secondaries and `denial = "nsec3"`; with neither it is
+        // not built (docs/dnssec.md#the-signed-zone-for-transfers).
+        if let signing, settings.transfer.isEnabled || denialChain != nil {
             zoneSettings.transform = NSEC3ZoneTransform(
                 signer: { signing.signer }, clock: { ZoneSigning.now() }, logger: logger, denialChain: denialChain)
+        } else if signing != nil {
+            logger.info("dnssec: no [[transfer.allow]] and denial = compact: the signed NSEC3 zone for transfers is not built")
         }
         zoneSettings.positiveTTL = settings.ttl.positive
         zoneSettings.collectEventFacts = settings.chain.map(ChainClients.materializesInBulk) ?? false

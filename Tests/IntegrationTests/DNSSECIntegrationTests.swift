@@ -165,6 +165,14 @@ import Testing
         #expect(moved.contains("fully validated"), "\(moved)")
         // Without DO, chain names answer exactly as before (no RRSIG).
         #expect(!(try stack.dig(["shashi.1bz", "A"]).output.contains("RRSIG")))
+        // No [[transfer.allow]] and compact denial: nobody reads a signed NSEC3 zone, so
+        // none is built (the answers above were signed all the same).
+        let metrics = try stack.get("/metrics").body
+        let count = { (place: String) in
+            DNSSECChurnIntegrationTests.counter(metrics, "onebz_dnssec_signatures_total", ["place=\"\(place)\""])
+        }
+        #expect(count("dynamic") > 0 && count("transfer") == 0, "\(metrics.suffix(1500))")
+        #expect(stack.onebzd.process.stderr().contains("the signed NSEC3 zone for transfers is not built"))
     }
 
     /// A CSK roll with short timers, judged by unbound at every step: pre-publication,

@@ -1,3 +1,8 @@
+/// The browser page `/` serves (see LookupPage), compiled into the binary: an operator who
+/// installs only the executable (as `deploy/onebzd.service` and the Dockerfile do) gets
+/// the page too, with no resource bundle to copy beside it.
+extension LookupPage {
+    static let source = #"""
 <!doctype html>
 <html lang="en">
 <head>
@@ -120,3 +125,5 @@ if (initial) { input.value = initial; form.requestSubmit(); }
 </script>
 </body>
 </html>
+"""#
+}
