@@ -209,7 +209,7 @@ let package = Package(
         .testTarget(
             name: "DNSTransportTests",
             dependencies: [
-                "DNSTransport", "DNSEngine", "ZoneTransfer", "DNSTestSupport", "DNSWire", nioCore, nioPosix,
+                "DNSTransport", "DNSEngine", "ZoneTransfer", "DNSTestSupport", "DNSWire", nioCore, nioPosix, nioConcurrency,
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"), logging, serviceLifecycle,
             ]),
@@ -220,8 +220,9 @@ let package = Package(
                 "NodeRegistry", nioConcurrency,
             ]),
         .testTarget(
-            name: "onebzdTests", dependencies: ["onebzd", "DNSEngine", "ZoneTransfer", "NodeRegistry", "TOMLConfiguration"]),
-        .testTarget(name: "onebzWebTests", dependencies: ["onebz-web", "TOMLConfiguration"]),
+            name: "onebzdTests",
+            dependencies: ["onebzd", "ChainReader", "DNSEngine", "DNSWire", "NodeRegistry", "TOMLConfiguration", nioConcurrency]),
+        .testTarget(name: "onebzWebTests", dependencies: ["onebz-web", "TOMLConfiguration", nioCore]),
         .testTarget(
             name: "ChainReaderTests",
             dependencies: [
