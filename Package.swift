@@ -90,8 +90,9 @@ let package = Package(
         .target(
             name: "ZoneTransfer",
             dependencies: ["DNSEngine", "DNSWire", "ZoneCache", "DNSSEC", "SecretFile", nioConcurrency, crypto]),
-        // Connection caps (in all, per client) that DNS over TCP and the HTTP servers share.
-        .target(name: "ConnectionLimits", dependencies: [nioCore]),
+        // Connection caps (in all, per client) that DNS over TCP and the HTTP servers share,
+        // and the connection-lifetime and TLS-handshake handler protocols of both.
+        .target(name: "ConnectionLimits", dependencies: [nioCore, .product(name: "NIOTLS", package: "swift-nio")]),
         // Sockets: the UDP fast path (threads, recvmmsg/sendmmsg), TCP (NIO), DoT/XoT
         // (NIOSSL in front of the same TCP pipeline), DNSServer.
         .target(
@@ -99,7 +100,6 @@ let package = Package(
             dependencies: [
                 "DNSEngine", "ZoneTransfer", "DNSWire", "CUDPBatch", "ConnectionLimits", nioCore, nioPosix, nioConcurrency, atomics, logging, metrics,
                 serviceLifecycle, crypto, .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "NIOTLS", package: "swift-nio"),
             ]),
         // Resolving 1bz names from chain and registry: the dynamic source and its cache.
         .target(
@@ -167,7 +167,7 @@ let package = Package(
             name: "HTTPServerGuard",
             dependencies: [
                 "ConnectionLimits", nioCore, nioConcurrency, metrics, logging,
-                .product(name: "NIOTLS", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),

@@ -232,7 +232,7 @@ struct NodeTunnel: Sendable {
 
 /// On a node connection for an upgrade: checks the key (TLS), collects the response head,
 /// holds what follows until `relay(to:)`, then passes every byte to the browser.
-final class NodeTunnelHandler: ChannelInboundHandler, RemovableChannelHandler {
+final class NodeTunnelHandler: NodeExchangeHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
 
     private enum State {
@@ -323,16 +323,7 @@ final class NodeTunnelHandler: ChannelInboundHandler, RemovableChannelHandler {
         state = .relaying(peer)
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        fail(context, error)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        fail(context, NodeExchangeError.closedBeforeResponse("the node closed the connection"))
-        context.fireChannelInactive()
-    }
-
-    private func fail(_ context: ChannelHandlerContext, _ error: any Error) {
+    func fail(_ context: ChannelHandlerContext, _ error: any Error) {
         switch state {
         case .closed: return
         case .connecting:
@@ -417,7 +408,7 @@ final class NodePool: Service, Sendable {
 /// On one node connection: checks the key after the handshake (TLS), then writes each
 /// `NodeExchange` and passes its response on; when a response has ended and both sides
 /// keep the connection alive, hands the connection back (`idle`), else closes it.
-final class NodeConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
+final class NodeConnectionHandler: ChannelDuplexHandler, NodeExchangeHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = NodeExchange
     typealias OutboundOut = HTTPClientRequestPart
@@ -510,16 +501,7 @@ final class NodeConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         }
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        fail(context, error)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        fail(context, NodeExchangeError.closedBeforeResponse("the node closed the connection"))
-        context.fireChannelInactive()
-    }
-
-    private func fail(_ context: ChannelHandlerContext, _ error: any Error) {
+    func fail(_ context: ChannelHandlerContext, _ error: any Error) {
         switch state {
         case .closed: return
         case .idle: break
