@@ -246,7 +246,7 @@ final class NodeTunnelHandler: NodeExchangeHandler, RemovableChannelHandler {
     /// A response head longer than this is refused.
     static let maxHead = 64 * 1024
     private var state = State.connecting
-    private let spkiSHA256: [[UInt8]]?
+    let spkiSHA256: [[UInt8]]?
     private let ready: EventLoopPromise<Void>
     private let head: EventLoopPromise<ByteBuffer>
 
@@ -256,24 +256,17 @@ final class NodeTunnelHandler: NodeExchangeHandler, RemovableChannelHandler {
         self.head = head
     }
 
-    func channelActive(context: ChannelHandlerContext) {
-        if spkiSHA256 == nil, case .connecting = state {
-            state = .awaitingHead(context.channel.allocator.buffer(capacity: 0))
-            ready.succeed()
-        }
-        context.fireChannelActive()
+    var isConnecting: Bool {
+        if case .connecting = state { true } else { false }
+    }
+
+    func connected(context: ChannelHandlerContext) {
+        state = .awaitingHead(context.channel.allocator.buffer(capacity: 0))
+        ready.succeed()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case .handshakeCompleted = event as? TLSUserEvent, case .connecting = state, let digests = spkiSHA256 {
-            if let mismatch = NodeConnector.keyMismatch(context, digests) {
-                fail(context, mismatch)
-                return
-            }
-            state = .awaitingHead(context.channel.allocator.buffer(capacity: 0))
-            ready.succeed()
-            return
-        }
+        if connects(context, event) { return }
         if event is IdleStateHandler.IdleStateEvent {
             // A WebSocket may be quiet for long; only a node that does not answer the upgrade is cut.
             switch state {
@@ -422,7 +415,7 @@ final class NodeConnectionHandler: ChannelDuplexHandler, NodeExchangeHandler, Re
     }
 
     private var state = State.connecting
-    private let spkiSHA256: [[UInt8]]?
+    let spkiSHA256: [[UInt8]]?
     private let ready: EventLoopPromise<Void>
     private let idle: @Sendable (any Channel) -> Void
 
@@ -432,24 +425,17 @@ final class NodeConnectionHandler: ChannelDuplexHandler, NodeExchangeHandler, Re
         self.idle = idle
     }
 
-    func channelActive(context: ChannelHandlerContext) {
-        if spkiSHA256 == nil, case .connecting = state {
-            state = .idle
-            ready.succeed()
-        }
-        context.fireChannelActive()
+    var isConnecting: Bool {
+        if case .connecting = state { true } else { false }
+    }
+
+    func connected(context: ChannelHandlerContext) {
+        state = .idle
+        ready.succeed()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case .handshakeCompleted = event as? TLSUserEvent, case .connecting = state, let digests = spkiSHA256 {
-            if let mismatch = NodeConnector.keyMismatch(context, digests) {
-                fail(context, mismatch)
-                return
-            }
-            state = .idle
-            ready.succeed()
-            return
-        }
+        if connects(context, event) { return }
         if event is IdleStateHandler.IdleStateEvent {
             // Idle in the pool is the pool's to time out; otherwise the node is silent.
             if case .idle = state { return }
