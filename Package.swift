@@ -114,7 +114,8 @@ let package = Package(
             name: "onebzd",
             dependencies: [
                 "DNSEngine", "DNSTransport", "OneBZResolver", "ZoneTransfer", "ZoneCache", "DNSWire", "ChainReader", "NodeRegistry",
-                "HTTPGateway", "HTTPServerGuard", "DNSSEC", "TOMLConfiguration", argumentParser, logging, metrics,
+                "HTTPGateway", "HTTPServerGuard", "DNSSEC", "TOMLConfiguration", "CommandLineLogging", argumentParser,
+                logging, metrics,
                 serviceLifecycle, nioCore, nioPosix, nioConcurrency, tomlKit, .product(name: "Prometheus", package: "swift-prometheus"),
                 // DoT: the TLS context made from the certificate files, reloaded on SIGHUP.
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -160,6 +161,8 @@ let package = Package(
         // The configuration file reader of onebzd and onebz-web: typed TOML values, errors
         // that name the key.
         .target(name: "TOMLConfiguration", dependencies: [tomlKit]),
+        // `--log-level` and the logging bootstrap of the servers (onebzd, onebz-web).
+        .target(name: "CommandLineLogging", dependencies: [argumentParser, logging]),
 
         // MARK: HTTP gateway (issue: gateway)
         // Timeouts and connection caps shared by the gateway and the registry (issue 21).
@@ -187,7 +190,8 @@ let package = Package(
         .executableTarget(
             name: "onebz-web",
             dependencies: [
-                "CUnbound", "HTTPServerGuard", "DNSWire", "TOMLConfiguration", hummingbird, argumentParser, serviceLifecycle,
+                "CUnbound", "HTTPServerGuard", "DNSWire", "TOMLConfiguration", "CommandLineLogging", hummingbird,
+                argumentParser, serviceLifecycle,
                 logging, metrics, nioCore, nioPosix, nioConcurrency, crypto,
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
