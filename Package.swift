@@ -90,8 +90,9 @@ let package = Package(
         .target(
             name: "ZoneTransfer",
             dependencies: ["DNSEngine", "DNSWire", "ZoneCache", "DNSSEC", "SecretFile", nioConcurrency, crypto]),
-        // Connection caps (in all, per client) that DNS over TCP and the HTTP servers share.
-        .target(name: "ConnectionLimits", dependencies: [nioCore]),
+        // Connection caps (in all, per client) that DNS over TCP and the HTTP servers share,
+        // and the connection-lifetime and TLS-handshake handler protocols of both.
+        .target(name: "ConnectionLimits", dependencies: [nioCore, .product(name: "NIOTLS", package: "swift-nio")]),
         // Sockets: the UDP fast path (threads, recvmmsg/sendmmsg), TCP (NIO), DoT/XoT
         // (NIOSSL in front of the same TCP pipeline), DNSServer.
         .target(
@@ -99,7 +100,6 @@ let package = Package(
             dependencies: [
                 "DNSEngine", "ZoneTransfer", "DNSWire", "CUDPBatch", "ConnectionLimits", nioCore, nioPosix, nioConcurrency, atomics, logging, metrics,
                 serviceLifecycle, crypto, .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "NIOTLS", package: "swift-nio"),
             ]),
         // Resolving 1bz names from chain and registry: the dynamic source and its cache.
         .target(
@@ -114,7 +114,8 @@ let package = Package(
             name: "onebzd",
             dependencies: [
                 "DNSEngine", "DNSTransport", "OneBZResolver", "ZoneTransfer", "ZoneCache", "DNSWire", "ChainReader", "NodeRegistry",
-                "HTTPGateway", "HTTPServerGuard", "DNSSEC", "TOMLConfiguration", argumentParser, logging, metrics,
+                "HTTPGateway", "HTTPServerGuard", "DNSSEC", "TOMLConfiguration", "CommandLineLogging", argumentParser,
+                logging, metrics,
                 serviceLifecycle, nioCore, nioPosix, nioConcurrency, tomlKit, .product(name: "Prometheus", package: "swift-prometheus"),
                 // DoT: the TLS context made from the certificate files, reloaded on SIGHUP.
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -160,6 +161,8 @@ let package = Package(
         // The configuration file reader of onebzd and onebz-web: typed TOML values, errors
         // that name the key.
         .target(name: "TOMLConfiguration", dependencies: [tomlKit]),
+        // `--log-level` and the logging bootstrap of the servers (onebzd, onebz-web).
+        .target(name: "CommandLineLogging", dependencies: [argumentParser, logging]),
 
         // MARK: HTTP gateway (issue: gateway)
         // Timeouts and connection caps shared by the gateway and the registry (issue 21).
@@ -167,7 +170,7 @@ let package = Package(
             name: "HTTPServerGuard",
             dependencies: [
                 "ConnectionLimits", nioCore, nioConcurrency, metrics, logging,
-                .product(name: "NIOTLS", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
@@ -186,7 +189,8 @@ let package = Package(
         .executableTarget(
             name: "onebz-web",
             dependencies: [
-                "CUnbound", "HTTPServerGuard", "DNSWire", "TOMLConfiguration", hummingbird, argumentParser, serviceLifecycle,
+                "CUnbound", "HTTPServerGuard", "DNSWire", "TOMLConfiguration", "CommandLineLogging", hummingbird,
+                argumentParser, serviceLifecycle,
                 logging, metrics, nioCore, nioPosix, nioConcurrency, crypto,
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -33,21 +33,21 @@ public enum Wei {
     /// `12.5 ether` style text (trailing zeros trimmed), with the exact wei in parentheses
     /// when it is not a whole number of gwei.
     public static func format(_ wei: UInt256, unit: String = "ether") -> String {
-        let digits = wei.description
-        let padded = String(repeating: "0", count: max(0, 19 - digits.count)) + digits
-        let whole = padded.dropLast(18)
-        var fraction = String(padded.suffix(18))
-        while fraction.hasSuffix("0") { fraction.removeLast() }
-        return fraction.isEmpty ? "\(whole) \(unit)" : "\(whole).\(fraction) \(unit)"
+        decimalText(wei, decimals: 18, unit: unit)
     }
 
     /// `30 gwei` (up to 9 decimals).
     public static func formatGwei(_ wei: UInt256) -> String {
+        decimalText(wei, decimals: 9, unit: "gwei")
+    }
+
+    /// `wei` divided by 10^decimals, trailing zeros of the fraction trimmed, then `unit`.
+    private static func decimalText(_ wei: UInt256, decimals: Int, unit: String) -> String {
         let digits = wei.description
-        let padded = String(repeating: "0", count: max(0, 10 - digits.count)) + digits
-        let whole = padded.dropLast(9)
-        var fraction = String(padded.suffix(9))
+        let padded = String(repeating: "0", count: max(0, decimals + 1 - digits.count)) + digits
+        let whole = padded.dropLast(decimals)
+        var fraction = String(padded.suffix(decimals))
         while fraction.hasSuffix("0") { fraction.removeLast() }
-        return fraction.isEmpty ? "\(whole) gwei" : "\(whole).\(fraction) gwei"
+        return fraction.isEmpty ? "\(whole) \(unit)" : "\(whole).\(fraction) \(unit)"
     }
 }

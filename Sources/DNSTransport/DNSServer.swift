@@ -206,15 +206,11 @@ public struct DNSServer: Service, CustomStringConvertible {
                             "cap": "\(decision == .refuseTotal ? maxConnections : maxPerClient)", "reason": "\(reason)",
                             "client": "\(channel.remoteAddress.map { "\($0)" } ?? "?")",
                         ])
-                    return channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(CloseOnActiveHandler())
-                    }
+                    return Self.refuse(channel)
                 }
-                channel.closeFuture.whenComplete { _ in limiter.withLockedValue { $0.closed(client) } }
-                return channel.eventLoop.makeCompletedFuture {
+                return Self.admit(channel, release: { limiter.withLockedValue { $0.closed(client) } }) { operations in
                     try Self.addQueryHandlers(
-                        channel.pipeline.syncOperations, engine: engine, transfers: transfers, observer: observer,
-                        idle: idle, padding: false)
+                        operations, engine: engine, transfers: transfers, observer: observer, idle: idle, padding: false)
                 }
             }
             .bind(to: address).get()
@@ -254,13 +250,9 @@ public struct DNSServer: Service, CustomStringConvertible {
                             "reason": "\(refusal.rawValue)",
                             "client": "\(channel.remoteAddress.map { "\($0)" } ?? "?")",
                         ])
-                    return channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(CloseOnActiveHandler())
-                    }
+                    return Self.refuse(channel)
                 }
-                channel.closeFuture.whenComplete { _ in admission.closed(client) }
-                return channel.eventLoop.makeCompletedFuture {
-                    let operations = channel.pipeline.syncOperations
+                return Self.admit(channel, release: { admission.closed(client) }) { operations in
                     try operations.addHandler(Self.tlsHandler(dot))
                     try operations.addHandler(DoTHandshakeHandler(admission: admission, timeout: dot.handshakeTimeout))
                     try Self.addQueryHandlers(
@@ -269,6 +261,23 @@ public struct DNSServer: Service, CustomStringConvertible {
                 }
             }
             .bind(to: address).get()
+    }
+
+    /// A stream connection over a cap: closed as soon as it is active.
+    private static func refuse(_ channel: any Channel) -> EventLoopFuture<Void> {
+        channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(CloseOnActiveHandler())
+        }
+    }
+
+    /// An admitted stream connection: gives its slot back (`release`) when it closes, and
+    /// gets its handlers.
+    private static func admit(
+        _ channel: any Channel, release: @escaping @Sendable () -> Void,
+        handlers: (ChannelPipeline.SynchronousOperations) throws -> Void
+    ) -> EventLoopFuture<Void> {
+        channel.closeFuture.whenComplete { _ in release() }
+        return channel.eventLoop.makeCompletedFuture { try handlers(channel.pipeline.syncOperations) }
     }
 
     /// The listening socket of a stream listener (TCP, TLS): a backlog of 256, address

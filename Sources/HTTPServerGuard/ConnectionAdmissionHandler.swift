@@ -4,7 +4,7 @@ import NIOCore
 /// First in a connection's pipeline: counts the connection against the server's and
 /// its client's caps when it becomes active, closes it at once when a cap is reached,
 /// and gives its slot back when it closes. Bytes pass through untouched.
-final class ConnectionAdmissionHandler: ChannelInboundHandler, RemovableChannelHandler {
+final class ConnectionAdmissionHandler: ConnectionLifetimeHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
 
     private enum State {
@@ -21,21 +21,11 @@ final class ConnectionAdmissionHandler: ChannelInboundHandler, RemovableChannelH
         self.connectionGuard = connectionGuard
     }
 
-    func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { admit(context) }
-    }
-
-    func channelActive(context: ChannelHandlerContext) {
+    func connectionStarted(context: ChannelHandlerContext) {
         admit(context)
-        context.fireChannelActive()
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
-        release()
-        context.fireChannelInactive()
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
+    func connectionEnded(context: ChannelHandlerContext) {
         release()
     }
 

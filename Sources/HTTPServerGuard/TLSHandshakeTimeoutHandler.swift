@@ -1,11 +1,11 @@
+import ConnectionLimits
 import NIOCore
-import NIOTLS
 
 /// Right after the TLS handler: the handshake must complete within `timeout` of the
 /// connection opening, or the connection is closed (nothing else times out before the
 /// HTTP handlers exist, which ALPN decides only once the handshake is done). Removes
 /// itself when the handshake completes.
-final class TLSHandshakeTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler {
+final class TLSHandshakeTimeoutHandler: TLSHandshakeWatcher, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
 
     private enum State {
@@ -23,27 +23,18 @@ final class TLSHandshakeTimeoutHandler: ChannelInboundHandler, RemovableChannelH
         self.connectionGuard = connectionGuard
     }
 
-    func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { start(context) }
-    }
-
-    func channelActive(context: ChannelHandlerContext) {
+    func connectionStarted(context: ChannelHandlerContext) {
         start(context)
-        context.fireChannelActive()
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case .handshakeCompleted? = event as? TLSUserEvent {
-            finish()
-            context.fireUserInboundEventTriggered(event)
-            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
-            return
-        }
-        context.fireUserInboundEventTriggered(event)
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
+    func connectionEnded(context: ChannelHandlerContext) {
         finish()
+    }
+
+    func handshakeCompleted(context: ChannelHandlerContext, event: Any) {
+        finish()
+        context.fireUserInboundEventTriggered(event)
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 
     private func start(_ context: ChannelHandlerContext) {

@@ -232,7 +232,7 @@ struct NodeTunnel: Sendable {
 
 /// On a node connection for an upgrade: checks the key (TLS), collects the response head,
 /// holds what follows until `relay(to:)`, then passes every byte to the browser.
-final class NodeTunnelHandler: ChannelInboundHandler, RemovableChannelHandler {
+final class NodeTunnelHandler: NodeExchangeHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
 
     private enum State {
@@ -246,7 +246,7 @@ final class NodeTunnelHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// A response head longer than this is refused.
     static let maxHead = 64 * 1024
     private var state = State.connecting
-    private let spkiSHA256: [[UInt8]]?
+    let spkiSHA256: [[UInt8]]?
     private let ready: EventLoopPromise<Void>
     private let head: EventLoopPromise<ByteBuffer>
 
@@ -256,24 +256,17 @@ final class NodeTunnelHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.head = head
     }
 
-    func channelActive(context: ChannelHandlerContext) {
-        if spkiSHA256 == nil, case .connecting = state {
-            state = .awaitingHead(context.channel.allocator.buffer(capacity: 0))
-            ready.succeed()
-        }
-        context.fireChannelActive()
+    var isConnecting: Bool {
+        if case .connecting = state { true } else { false }
+    }
+
+    func connected(context: ChannelHandlerContext) {
+        state = .awaitingHead(context.channel.allocator.buffer(capacity: 0))
+        ready.succeed()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case .handshakeCompleted = event as? TLSUserEvent, case .connecting = state, let digests = spkiSHA256 {
-            if let mismatch = NodeConnector.keyMismatch(context, digests) {
-                fail(context, mismatch)
-                return
-            }
-            state = .awaitingHead(context.channel.allocator.buffer(capacity: 0))
-            ready.succeed()
-            return
-        }
+        if connects(context, event) { return }
         if event is IdleStateHandler.IdleStateEvent {
             // A WebSocket may be quiet for long; only a node that does not answer the upgrade is cut.
             switch state {
@@ -323,16 +316,7 @@ final class NodeTunnelHandler: ChannelInboundHandler, RemovableChannelHandler {
         state = .relaying(peer)
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        fail(context, error)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        fail(context, NodeExchangeError.closedBeforeResponse("the node closed the connection"))
-        context.fireChannelInactive()
-    }
-
-    private func fail(_ context: ChannelHandlerContext, _ error: any Error) {
+    func fail(_ context: ChannelHandlerContext, _ error: any Error) {
         switch state {
         case .closed: return
         case .connecting:
@@ -417,7 +401,7 @@ final class NodePool: Service, Sendable {
 /// On one node connection: checks the key after the handshake (TLS), then writes each
 /// `NodeExchange` and passes its response on; when a response has ended and both sides
 /// keep the connection alive, hands the connection back (`idle`), else closes it.
-final class NodeConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
+final class NodeConnectionHandler: ChannelDuplexHandler, NodeExchangeHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = NodeExchange
     typealias OutboundOut = HTTPClientRequestPart
@@ -431,7 +415,7 @@ final class NodeConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     private var state = State.connecting
-    private let spkiSHA256: [[UInt8]]?
+    let spkiSHA256: [[UInt8]]?
     private let ready: EventLoopPromise<Void>
     private let idle: @Sendable (any Channel) -> Void
 
@@ -441,24 +425,17 @@ final class NodeConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         self.idle = idle
     }
 
-    func channelActive(context: ChannelHandlerContext) {
-        if spkiSHA256 == nil, case .connecting = state {
-            state = .idle
-            ready.succeed()
-        }
-        context.fireChannelActive()
+    var isConnecting: Bool {
+        if case .connecting = state { true } else { false }
+    }
+
+    func connected(context: ChannelHandlerContext) {
+        state = .idle
+        ready.succeed()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case .handshakeCompleted = event as? TLSUserEvent, case .connecting = state, let digests = spkiSHA256 {
-            if let mismatch = NodeConnector.keyMismatch(context, digests) {
-                fail(context, mismatch)
-                return
-            }
-            state = .idle
-            ready.succeed()
-            return
-        }
+        if connects(context, event) { return }
         if event is IdleStateHandler.IdleStateEvent {
             // Idle in the pool is the pool's to time out; otherwise the node is silent.
             if case .idle = state { return }
@@ -510,16 +487,7 @@ final class NodeConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         }
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        fail(context, error)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        fail(context, NodeExchangeError.closedBeforeResponse("the node closed the connection"))
-        context.fireChannelInactive()
-    }
-
-    private func fail(_ context: ChannelHandlerContext, _ error: any Error) {
+    func fail(_ context: ChannelHandlerContext, _ error: any Error) {
         switch state {
         case .closed: return
         case .idle: break

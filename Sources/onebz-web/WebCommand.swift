@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineLogging
 import Foundation
 import HTTPServerGuard
 import Hummingbird
@@ -63,8 +64,7 @@ struct WebCommand: AsyncParsableCommand {
     @Option(help: "Access log file (Combined Log Format); - for standard output.")
     var accessLog: String?
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: Logger.Level = .info
+    @OptionGroup var log: LogOptions
 
     func loadConfiguration() throws(ConfigurationError) -> WebConfiguration {
         var settings = WebConfiguration()
@@ -93,13 +93,7 @@ struct WebCommand: AsyncParsableCommand {
     }
 
     mutating func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .trace
-            return handler
-        }
-        var logger = Logger(label: "onebz-web")
-        logger.logLevel = logLevel
+        let logger = log.bootstrap(label: "onebz-web")
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
@@ -178,5 +172,3 @@ struct WebCommand: AsyncParsableCommand {
         try await group.shutdownGracefully()
     }
 }
-
-extension Logger.Level: @retroactive ExpressibleByArgument {}

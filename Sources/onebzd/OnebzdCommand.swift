@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineLogging
 import DNSEngine
 import DNSSEC
 import DNSTransport
@@ -56,17 +57,10 @@ struct OnebzdCommand: AsyncParsableCommand {
     @OptionGroup(title: "DNS over TLS and XoT")
     var dot: DoTOptions
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: Logger.Level = .info
+    @OptionGroup var log: LogOptions
 
     mutating func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .trace
-            return handler
-        }
-        var logger = Logger(label: "onebzd")
-        logger.logLevel = logLevel
+        let logger = log.bootstrap(label: "onebzd")
         let metricsRegistry = Self.bootstrapMetrics()
 
         let settings: ServerConfiguration
@@ -246,5 +240,3 @@ extension Duration {
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }
-
-extension Logger.Level: @retroactive ExpressibleByArgument {}

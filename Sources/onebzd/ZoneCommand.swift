@@ -38,7 +38,7 @@ struct ZoneCommand: AsyncParsableCommand {
 
         func run() async throws {
             var logger = Logger(label: "onebzd.zone") { StreamLogHandler.standardError(label: $0) }
-            logger.logLevel = server.logLevel
+            logger.logLevel = server.log.logLevel
             let settings: ServerConfiguration
             let zone: Zone
             do {

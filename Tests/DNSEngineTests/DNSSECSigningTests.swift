@@ -63,16 +63,23 @@ import Testing
         #expect(cds.answers.map(\.type) == [.cds, .rrsig])
     }
 
+    /// RFC 9824 3.2: NOERROR, SOA + RRSIG, then the NSEC at `name` (next name
+    /// `\000.name`, bitmap `types`) + RRSIG.
+    static func expectCompactDenial(
+        _ response: Message, at name: String, types: [RRType], sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        #expect(response.rcode == .noError && response.answers.isEmpty, sourceLocation: sourceLocation)
+        #expect(response.authorities.map(\.type) == [.soa, .rrsig, .nsec, .rrsig], sourceLocation: sourceLocation)
+        let nsec = try #require(response.authorities.dropFirst(2).first, sourceLocation: sourceLocation)
+        #expect(nsec.name == (try Name(name)), sourceLocation: sourceLocation)
+        let next = try Name("\\000." + name)
+        #expect(Array(nsec.rdata.prefix(next.wire.count)) == next.wire, sourceLocation: sourceLocation)
+        #expect(Array(nsec.rdata.dropFirst(next.wire.count)) == TypeBitmap.encode(types), sourceLocation: sourceLocation)
+    }
+
     @Test func nonexistentNameIsCompactDenial() throws {
         let response = try EngineFixture.ask(Self.signedEngine, Self.doQuery("No.Such.1bz", .a))
-        // RFC 9824 3.2: NOERROR, SOA + RRSIG, NSEC at the name + RRSIG.
-        #expect(response.rcode == .noError && response.answers.isEmpty)
-        #expect(response.authorities.map(\.type) == [.soa, .rrsig, .nsec, .rrsig])
-        let nsec = response.authorities[2]
-        #expect(nsec.name == (try Name("no.such.1bz")))
-        let next = try Name("\\000.no.such.1bz")
-        #expect(Array(nsec.rdata.prefix(next.wire.count)) == next.wire)
-        #expect(Array(nsec.rdata.dropFirst(next.wire.count)) == TypeBitmap.encode([.rrsig, .nsec, .nxname]))
+        try Self.expectCompactDenial(response, at: "no.such.1bz", types: [.rrsig, .nsec, .nxname])
         // CO restores NXDOMAIN.
         let withCO = try EngineFixture.ask(Self.signedEngine, Self.doQuery("no.such.1bz", .a, compactOK: true))
         #expect(withCO.rcode == .nxDomain && withCO.authorities.count == 4)
@@ -95,12 +102,7 @@ import Testing
 
     @Test func noDataListsTheTypesThatExist() throws {
         let response = try EngineFixture.ask(Self.signedEngine, Self.doQuery("www.1bz", .txt))
-        #expect(response.rcode == .noError && response.answers.isEmpty)
-        #expect(response.authorities.map(\.type) == [.soa, .rrsig, .nsec, .rrsig])
-        let nsec = response.authorities[2]
-        #expect(nsec.name == (try Name("www.1bz")))
-        let next = try Name("\\000.www.1bz")
-        #expect(Array(nsec.rdata.dropFirst(next.wire.count)) == TypeBitmap.encode([.a, .aaaa, .rrsig, .nsec]))
+        try Self.expectCompactDenial(response, at: "www.1bz", types: [.a, .aaaa, .rrsig, .nsec])
     }
 
     @Test func referralCarriesSignedDSAndUnsignedGlue() throws {

@@ -16,10 +16,8 @@ import ZoneTransfer
             TransferACL.Entry(
                 prefix: AddressPrefix("127.0.0.0/8")!, key: key.name, requiresTLS: requiresTLS, clientKeySHA256: pin)
         ])
-        return ZoneTransferResponder(
-            apex: TransferFixture.apex,
-            source: StaticZoneTransferSource(zone: TransferFixture.zone(serial: 1, names: 3)),
-            configuration: .init(keys: TSIGKeyring([key]), acl: acl))
+        return TransferFixture.responder(
+            StaticZoneTransferSource(zone: TransferFixture.zone(serial: 1, names: 3)), keys: TSIGKeyring([key]), acl: acl)
     }
 
     struct Case: CustomTestStringConvertible, Sendable {

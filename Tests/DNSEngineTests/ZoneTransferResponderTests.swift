@@ -18,9 +18,7 @@ import ZoneTransfer
     func responder(
         _ source: any ZoneTransferSource, acl: TransferACL = acl([("127.0.0.0/8", nil)]), messageSize: Int = 16_384
     ) -> ZoneTransferResponder {
-        ZoneTransferResponder(
-            apex: TransferFixture.apex, source: source,
-            configuration: .init(keys: TSIGKeyring([Self.key]), acl: acl, messageSize: messageSize))
+        TransferFixture.responder(source, keys: TSIGKeyring([Self.key]), acl: acl, messageSize: messageSize)
     }
 
     /// Every message of the answer, decoded.

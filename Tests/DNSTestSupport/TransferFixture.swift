@@ -82,6 +82,18 @@ public enum TransferFixture {
         try! Zone(apex: apex, records: [soa(serial: serial)] + records(names: names))
     }
 
+    /// Transfers allowed from 127.0.0.0/8, without a key.
+    public static let loopbackACL = TransferACL([.init(prefix: AddressPrefix("127.0.0.0/8")!, key: nil)])
+
+    /// A responder serving `source` at the fixture's apex.
+    public static func responder(
+        _ source: any ZoneTransferSource, keys: TSIGKeyring = TSIGKeyring(), acl: TransferACL = loopbackACL,
+        messageSize: Int = 16_384
+    ) -> ZoneTransferResponder {
+        ZoneTransferResponder(
+            apex: apex, source: source, configuration: .init(keys: keys, acl: acl, messageSize: messageSize))
+    }
+
     /// An AXFR or IXFR request (IXFR with the client's SOA at `clientSerial`).
     public static func request(
         _ type: RRType, name: Name = apex, id: UInt16 = 0x1234, clientSerial: UInt32? = nil, edns: EDNS? = nil

@@ -28,10 +28,7 @@ import ZoneTransfer
 
     @Test func axfrStreamsWithBackpressureThenAnswersThePipelinedQuery() throws {
         let zone = TransferFixture.zone(serial: 5, names: 10_000)
-        let responder = ZoneTransferResponder(
-            apex: TransferFixture.apex, source: StaticZoneTransferSource(zone: zone),
-            configuration: .init(
-                keys: TSIGKeyring(), acl: TransferACL([.init(prefix: AddressPrefix("127.0.0.0/8")!, key: nil)])))
+        let responder = TransferFixture.responder(StaticZoneTransferSource(zone: zone))
         let engine = QueryEngine(zone: zone)
         let loop = EmbeddedEventLoop()
         let channel = EmbeddedChannel(loop: loop)
@@ -71,10 +68,7 @@ import ZoneTransfer
 
     @Test func aTransferTheClientStopsTakingIsAbandoned() throws {
         let zone = TransferFixture.zone(serial: 5, names: 10_000)
-        let responder = ZoneTransferResponder(
-            apex: TransferFixture.apex, source: StaticZoneTransferSource(zone: zone),
-            configuration: .init(
-                keys: TSIGKeyring(), acl: TransferACL([.init(prefix: AddressPrefix("127.0.0.0/8")!, key: nil)])))
+        let responder = TransferFixture.responder(StaticZoneTransferSource(zone: zone))
         let loop = EmbeddedEventLoop()
         let channel = EmbeddedChannel(loop: loop)
         try channel.pipeline.syncOperations.addHandlers([
@@ -91,9 +85,7 @@ import ZoneTransfer
 
     @Test func refusedTransferIsOneMessage() throws {
         let zone = TransferFixture.zone(serial: 5, names: 10)
-        let responder = ZoneTransferResponder(
-            apex: TransferFixture.apex, source: StaticZoneTransferSource(zone: zone),
-            configuration: .init(keys: TSIGKeyring(), acl: TransferACL()))
+        let responder = TransferFixture.responder(StaticZoneTransferSource(zone: zone), acl: TransferACL())
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandlers([
             ByteToMessageHandler(DNSFrameDecoder()), TCPQueryHandler(engine: QueryEngine(zone: zone), transfers: responder),

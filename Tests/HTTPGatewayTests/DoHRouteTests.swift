@@ -29,15 +29,10 @@ import Testing
     @Test func postAnswersWhatUDPAnswers() async throws {
         let query = GatewayFixture.query("www.1bz", .a, edns: EDNS(udpPayloadSize: 4096))
         let udp = try #require(fixture.engine.respond(to: query, transport: .udp))
-        try await fixture.test { client in
-            try await client.execute(
-                uri: "/dns-query", method: .post, headers: [.contentType: "application/dns-message"],
-                body: ByteBuffer(bytes: query)
-            ) { response in
-                #expect(response.status == .ok)
-                #expect(response.body.bytes == udp)
-                #expect(response.headers[.accessControlAllowOrigin] == "*")
-            }
+        try await fixture.postDNS(ByteBuffer(bytes: query)) { response in
+            #expect(response.status == .ok)
+            #expect(response.body.bytes == udp)
+            #expect(response.headers[.accessControlAllowOrigin] == "*")
         }
     }
 
@@ -75,49 +70,30 @@ import Testing
     @Test func malformedDNSIs400() async throws {
         // A header claiming one question, followed by a name that runs off the end.
         let query: [UInt8] = [0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 5, 0x61]
-        try await fixture.test { client in
-            try await client.execute(
-                uri: "/dns-query", method: .post, headers: [.contentType: "application/dns-message"],
-                body: ByteBuffer(bytes: query)
-            ) { response in
-                #expect(response.status == .badRequest)
-            }
+        try await fixture.postDNS(ByteBuffer(bytes: query)) { response in
+            #expect(response.status == .badRequest)
         }
     }
 
     @Test(arguments: [nil, "application/json", "text/plain", "application/dns-messages"] as [String?])
     func wrongContentTypeIs415(contentType: String?) async throws {
         let query = GatewayFixture.query("ns1.1bz", .a)
-        var headers = HTTPFields()
-        if let contentType { headers[.contentType] = contentType }
-        try await fixture.test { [headers] client in
-            try await client.execute(uri: "/dns-query", method: .post, headers: headers, body: ByteBuffer(bytes: query)) {
-                response in
-                #expect(response.status == .unsupportedMediaType)
-            }
+        try await fixture.postDNS(ByteBuffer(bytes: query), contentType: contentType) { response in
+            #expect(response.status == .unsupportedMediaType)
         }
     }
 
     @Test func contentTypeParametersAndCaseAreAccepted() async throws {
         let query = GatewayFixture.query("ns1.1bz", .a)
-        try await fixture.test { client in
-            try await client.execute(
-                uri: "/dns-query", method: .post, headers: [.contentType: "Application/DNS-Message; charset=binary"],
-                body: ByteBuffer(bytes: query)
-            ) { response in
-                #expect(response.status == .ok)
-            }
+        try await fixture.postDNS(ByteBuffer(bytes: query), contentType: "Application/DNS-Message; charset=binary") {
+            response in
+            #expect(response.status == .ok)
         }
     }
 
     @Test func bodiesOver65535AreRejectedWith413() async throws {
-        try await fixture.test { client in
-            try await client.execute(
-                uri: "/dns-query", method: .post, headers: [.contentType: "application/dns-message"],
-                body: ByteBuffer(repeating: 0, count: 65536)
-            ) { response in
-                #expect(response.status == .contentTooLarge)
-            }
+        try await fixture.postDNS(ByteBuffer(repeating: 0, count: 65536)) { response in
+            #expect(response.status == .contentTooLarge)
         }
     }
 

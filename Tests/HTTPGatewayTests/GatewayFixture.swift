@@ -31,6 +31,21 @@ struct GatewayFixture {
         try await Application(router: gateway.router()).test(.router, body)
     }
 
+    /// POST /dns-query with `body` (RFC 8484 4.1) and Content-Type `contentType` (none
+    /// when nil); `check` looks at the response.
+    func postDNS(
+        _ body: ByteBuffer, contentType: String? = "application/dns-message",
+        _ check: @escaping @Sendable (TestResponse) throws -> Void
+    ) async throws {
+        var headers = HTTPFields()
+        if let contentType { headers[.contentType] = contentType }
+        try await test { [headers] client in
+            try await client.execute(uri: "/dns-query", method: .post, headers: headers, body: body) { response in
+                try check(response)
+            }
+        }
+    }
+
     static func query(_ name: String, _ type: RRType, id: UInt16 = 0, edns: EDNS? = nil) -> [UInt8] {
         var message = Message()
         message.header.id = id

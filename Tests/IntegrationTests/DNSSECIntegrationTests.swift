@@ -37,6 +37,15 @@ import Testing
         return (dir, ds.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
+    /// The demo zone without its DS records: `example.1bz` becomes an insecure delegation.
+    static func zoneWithoutDS(_ label: String) throws -> URL {
+        let original = try String(contentsOf: Repo.root.appendingPathComponent("zones/1bz.zone"), encoding: .utf8)
+        let zone = try Repo.scratchDirectory(label).appendingPathComponent("1bz.zone")
+        try original.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.contains(" DS ") }
+            .joined(separator: "\n").write(to: zone, atomically: true, encoding: .utf8)
+        return zone
+    }
+
     @Test(arguments: ["ecdsap256sha256", "ed25519"])
     func keygenAndDSAgreeWithLdns(algorithm: String) throws {
         let (dir, ds) = try Self.makeKeys("dnssec-keys-\(algorithm)", algorithm: algorithm)
@@ -98,10 +107,7 @@ import Testing
 
     @Test func insecureDelegationProvesItsMissingDS() async throws {
         let (dir, ds) = try Self.makeKeys("dnssec-insecure")
-        let original = try String(contentsOf: Repo.root.appendingPathComponent("zones/1bz.zone"), encoding: .utf8)
-        let zone = try Repo.scratchDirectory("dnssec-insecure-zone").appendingPathComponent("1bz.zone")
-        try original.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.contains(" DS ") }
-            .joined(separator: "\n").write(to: zone, atomically: true, encoding: .utf8)
+        let zone = try Self.zoneWithoutDS("dnssec-insecure-zone")
         let server = try await OnebzdServer(
             zone: zone.path, label: "dnssec-insecure-onebzd", extraArguments: ["--dnssec-key-dir", dir])
         let unbound = try await ValidatingResolver(authorityPort: server.port, ds: ds, label: "dnssec-insecure-unbound")
@@ -129,14 +135,23 @@ import Testing
 
         // A registration: the cached signed denial goes, a signed answer comes within a poll.
         let limit = stack.pollInterval * 3 + .seconds(1)
+        func delv(_ name: String, _ type: String) throws -> String {
+            try ValidatingResolver.delv(
+                authorityPort: stack.onebzd.port, ds: ds, name: name, type: type, directory: unbound.directory)
+        }
+        /// Waits until the validating lookup shows `text`, then checks that it validated.
+        func expectValidated(_ name: String, _ type: String, showing text: String) async throws {
+            _ = try await stack.eventually(timeout: limit) { try delv(name, type).contains(text) }
+            let answer = try delv(name, type)
+            #expect(answer.contains("fully validated"), "\(answer)")
+        }
         #expect(try stack.onebzd.kdig(["+dnssec", "newcomer.1bz", "TXT"]).authority.contains { $0.contains("NXNAME") || $0.contains("TYPE128") })
         try await stack.registerNewNode("newcomer.1bz", account: 5)
         _ = try await stack.eventually(timeout: limit) {
             try stack.onebzd.kdig(["+dnssec", "newcomer.1bz", "TXT"]).answer.contains { $0.contains(" RRSIG TXT ") }
         }
-        let delv = try ValidatingResolver.delv(
-            authorityPort: stack.onebzd.port, ds: ds, name: "newcomer.1bz", type: "TXT", directory: unbound.directory)
-        #expect(delv.contains("fully validated") && delv.contains("verified=no"), "\(delv)")
+        let newcomer = try delv("newcomer.1bz", "TXT")
+        #expect(newcomer.contains("fully validated") && newcomer.contains("verified=no"), "\(newcomer)")
 
         // verifyNode: the cached signed TXT goes, the new one validates.
         let (id, _) = try await stack.registerNewNode("verifyme.1bz", account: 6)
@@ -144,25 +159,11 @@ import Testing
             try stack.onebzd.kdig(["+dnssec", "verifyme.1bz", "TXT"]).answer.contains { $0.contains(" RRSIG TXT ") }
         }
         _ = try await stack.devnet.verifyNode(nodeHash: NodeHash(nodeID: id).hex, from: stack.devnet.info.accounts[6])
-        _ = try await stack.eventually(timeout: limit) {
-            try ValidatingResolver.delv(
-                authorityPort: stack.onebzd.port, ds: ds, name: "verifyme.1bz", type: "TXT", directory: unbound.directory
-            ).contains("verified=yes")
-        }
-        let verified = try ValidatingResolver.delv(
-            authorityPort: stack.onebzd.port, ds: ds, name: "verifyme.1bz", type: "TXT", directory: unbound.directory)
-        #expect(verified.contains("fully validated"), "\(verified)")
+        try await expectValidated("verifyme.1bz", "TXT", showing: "verified=yes")
 
         // A new signed registry record: the new address, validated.
         try await stack.publishRecord(for: stack.devnet.sample("acme.1bz")!, ipv4: ["198.51.100.99"], ipv6: [], seq: 2)
-        _ = try await stack.eventually(timeout: limit) {
-            try ValidatingResolver.delv(
-                authorityPort: stack.onebzd.port, ds: ds, name: "acme.1bz", type: "A", directory: unbound.directory
-            ).contains("198.51.100.99")
-        }
-        let moved = try ValidatingResolver.delv(
-            authorityPort: stack.onebzd.port, ds: ds, name: "acme.1bz", type: "A", directory: unbound.directory)
-        #expect(moved.contains("fully validated"), "\(moved)")
+        try await expectValidated("acme.1bz", "A", showing: "198.51.100.99")
         // Without DO, chain names answer exactly as before (no RRSIG).
         #expect(!(try stack.dig(["shashi.1bz", "A"]).output.contains("RRSIG")))
         // No [[transfer.allow]] and compact denial: nobody reads a signed NSEC3 zone, so

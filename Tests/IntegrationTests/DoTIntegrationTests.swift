@@ -36,13 +36,7 @@ import Testing
                 in: directory, name: "server", hostname: DoTIntegrationTests.hostname)
             client = try TestCertificate.selfSigned(in: directory, name: "client")
             try TransferIntegrationTests.Setup.writeZone(serial: 2026_1206, to: zone)
-            try """
-            key "\(keyName)" {
-                algorithm hmac-sha256;
-                secret "\(secret)";
-            };
-            """.write(toFile: keyFile, atomically: true, encoding: .utf8)
-            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyFile)
+            try TSIGKeyFileWriter.write([(keyName, secret)], to: keyFile)
             var toml = """
                 [server]
                 http = "127.0.0.1:\(httpPort)"

@@ -10,18 +10,19 @@ import Testing
 @Suite(.serialized) struct EndpointStatusTests {
     static let devnetChainID: UInt64 = 131_277_322_940_537
 
+    /// Proof mode asks every endpoint for the head and each block; quorum 1 of them, so
+    /// an endpoint rate-limited or down does not hold answers up.
+    static let proofQuorumOne = """
+        network = "devnet"
+        verify = "proof"
+        storage_layout = "vyper"
+        quorum = 1
+        """
+
     @Test func theOperatorSeesARateLimitOnThatEndpointOnlyAndEachHeight() async throws {
         let httpPort = FreePort.next()
-        // Proof mode asks every endpoint for the head and each block (quorum 1 of 2:
-        // the rate-limited endpoint does not hold answers up).
         let stack = try await FaultStack(
-            label: "endpoint-status", endpoints: 2,
-            chainSettings: """
-                network = "devnet"
-                verify = "proof"
-                storage_layout = "vyper"
-                quorum = 1
-                """, httpPort: httpPort)
+            label: "endpoint-status", endpoints: 2, chainSettings: Self.proofQuorumOne, httpPort: httpPort)
         // rpc1: a provider allowing 1 request/s, HTTP 429 beyond.
         try stack.rpc[1].provider(["rps": 1, "burst": 1, "rate_limit": "http429", "retry_after": 1])
         try await stack.devnet.mine(5)
@@ -99,13 +100,8 @@ import Testing
         let httpPort = FreePort.next()
         // rpc1 and rpc2 are down while onebzd starts; rpc1 will come up on another chain.
         let stack = try await FaultStack(
-            label: "endpoint-chainid", endpoints: 3,
-            chainSettings: """
-                network = "devnet"
-                verify = "proof"
-                storage_layout = "vyper"
-                quorum = 1
-                """, httpPort: httpPort, downAtStart: [1, 2])
+            label: "endpoint-chainid", endpoints: 3, chainSettings: Self.proofQuorumOne, httpPort: httpPort,
+            downAtStart: [1, 2])
         #expect(stack.log().contains("could not check the endpoint's chain id at start"))
         let mark = stack.logLength
         try stack.rpc[1].provider(["chain_id": 1])

@@ -43,11 +43,7 @@ import Testing
 
             """.write(toFile: zone, atomically: true, encoding: .utf8)
             let tsig = directory.appendingPathComponent("tsig.key").path
-            try """
-            key "\(keyName)" { algorithm hmac-sha256; secret "\(secret)"; };
-            key "\(otherKey)" { algorithm hmac-sha256; secret "\(otherSecret)"; };
-            """.write(toFile: tsig, atomically: true, encoding: .utf8)
-            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: tsig)
+            try TSIGKeyFileWriter.write([(keyName, secret), (otherKey, otherSecret)], to: tsig)
             try """
             [transfer]
             tsig_key_files = ["\(tsig)"]

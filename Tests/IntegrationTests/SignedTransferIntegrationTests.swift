@@ -14,10 +14,7 @@ import TestSupport
 
     static func transferConfig(directory: URL) throws -> String {
         let keyFile = directory.appendingPathComponent("tsig.key").path
-        try """
-            key "\(key)" { algorithm hmac-sha256; secret "\(secret)"; };
-            """.write(toFile: keyFile, atomically: true, encoding: .utf8)
-            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyFile)
+        try TSIGKeyFileWriter.write([(key, secret)], to: keyFile)
         return """
 
             [transfer]

@@ -24,14 +24,7 @@ import TestSupport
         init(serial: UInt32, label: String = "xfr", notify: [Int] = []) throws {
             directory = try Repo.scratchDirectory(label)
             try Self.writeZone(serial: serial, to: zone)
-            try """
-                # made for the transfer tests
-                key "\(keyName)" {
-                    algorithm hmac-sha256;
-                    secret "\(secret)";
-                };
-                """.write(toFile: keyFile, atomically: true, encoding: .utf8)
-            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyFile)
+            try TSIGKeyFileWriter.write([(keyName, secret)], to: keyFile)
             var toml = """
                 [transfer]
                 tsig_key_files = ["\(keyFile)"]

@@ -10,16 +10,6 @@ import Testing
     typealias Gateway = WebGatewayTests
     static let host = WebGatewayTests.shashiHost
 
-    /// The stack with shashi's TLS site published (sample: shashi's key); the site and its port.
-    static func shashiSite(_ setup: WebGatewayTests.Setup) async throws -> (ManagedProcess, Int) {
-        let sample = try #require(setup.stack.devnet.sample("shashi.1bz"))
-        let (cert, key) = try setup.certificate(keyPath: sample.privateKeyPath, name: "shashi.1bz", directory: "shashi-site")
-        let port = FreePort.next()
-        let site = try await setup.site(port: port, cert: cert, key: key, label: "shashi")
-        try await setup.publishShashi(port: port, seq: 2)
-        return (site, port)
-    }
-
     /// SHA-256 of a PEM certificate's DER, lower-case hex.
     static func fingerprint(file: String) throws -> String {
         let out = try Command.run("openssl", ["x509", "-in", file, "-noout", "-fingerprint", "-sha256"])
@@ -70,7 +60,7 @@ import Testing
 
     @Test func aNewCertificateIsServedToNewConnectionsWhileOpenOnesGoOn() async throws {
         let setup = try await WebGatewayTests.Setup(label: "web-reload")
-        let (site, _) = try await Self.shashiSite(setup)
+        let (site, _) = try await setup.shashiSite()
         defer { site.stop() }
         let first = try TestCertificate.selfSigned(in: setup.directory, name: "gw-first", hostname: "*.\(WebGatewayTests.domain)")
         let second = try TestCertificate.selfSigned(in: setup.directory, name: "gw-second", hostname: "*.\(WebGatewayTests.domain)")
@@ -134,7 +124,7 @@ import Testing
 
     @Test func warmRequestsReuseOneConnectionToTheNode() async throws {
         let setup = try await WebGatewayTests.Setup(label: "web-pool")
-        let (site, port) = try await Self.shashiSite(setup)
+        let (site, port) = try await setup.shashiSite()
         defer { site.stop() }
         let gateway = try await setup.gateway(label: "onebz-web-pool", arguments: ["--allow-loopback-nodes"])
         let clock = ContinuousClock()
@@ -158,8 +148,7 @@ import Testing
 
         // The node restarts: the pooled connection is dead, the next request makes a new one.
         _ = site.stop()
-        let sample = try #require(setup.stack.devnet.sample("shashi.1bz"))
-        let (cert, key) = try setup.certificate(keyPath: sample.privateKeyPath, name: "shashi.1bz", directory: "shashi-site")
+        let (cert, key) = try setup.shashiCertificate()
         let restarted = try await setup.site(port: port, cert: cert, key: key, label: "shashi")
         defer { restarted.stop() }
         let again = try gateway.curl(host: Self.host)
@@ -170,7 +159,7 @@ import Testing
 
     @Test func anUnsignedZoneValidatesNothing() async throws {
         let setup = try await WebGatewayTests.Setup(label: "web-unsigned", signed: false)
-        let (site, _) = try await Self.shashiSite(setup)
+        let (site, _) = try await setup.shashiSite()
         defer { site.stop() }
         let gateway = try await setup.gateway(label: "onebz-web-unsigned", arguments: ["--allow-loopback-nodes"])
         for name in ["shashi", "acme", "nobody"] {
@@ -234,7 +223,7 @@ import Testing
 
     @Test func aWebSocketIsPassedThroughToTheVerifiedNode() async throws {
         let setup = try await WebGatewayTests.Setup(label: "web-ws")
-        let (site, _) = try await Self.shashiSite(setup)
+        let (site, _) = try await setup.shashiSite()
         defer { site.stop() }
         let gateway = try await setup.gateway(label: "onebz-web-ws", arguments: ["--allow-loopback-nodes"])
         func open(_ host: String, _ path: String = "/ws", port: Int? = nil, tls: Bool = false) throws -> [String: Any] {

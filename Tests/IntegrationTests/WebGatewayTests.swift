@@ -40,6 +40,21 @@ import Testing
             return (out.appendingPathComponent("cert.pem").path, out.appendingPathComponent("key.pem").path)
         }
 
+        /// shashi's certificate, made with shashi's own key (the sample's); (cert, key).
+        func shashiCertificate() throws -> (String, String) {
+            let sample = try #require(stack.devnet.sample("shashi.1bz"))
+            return try certificate(keyPath: sample.privateKeyPath, name: "shashi.1bz", directory: "shashi-site")
+        }
+
+        /// shashi's TLS site on a free port, published in shashi's record; the site and its port.
+        func shashiSite() async throws -> (ManagedProcess, Int) {
+            let (cert, key) = try shashiCertificate()
+            let port = FreePort.next()
+            let site = try await site(port: port, cert: cert, key: key, label: "shashi")
+            try await publishShashi(port: port, seq: 2)
+            return (site, port)
+        }
+
         func site(port: Int, cert: String?, key: String?, label: String) async throws -> ManagedProcess {
             var arguments = [Repo.root.appendingPathComponent("tools/node_site.py").path, "--listen", "127.0.0.1:\(port)", "--label", label]
             if let cert, let key { arguments += ["--cert", cert, "--key", key] }
@@ -120,8 +135,7 @@ import Testing
 
     @Test func aNodeSiteIsServedOnlyWithItsRegisteredKey() async throws {
         let setup = try await Setup(label: "web-gw")
-        let sample = try #require(setup.stack.devnet.sample("shashi.1bz"))
-        let (cert, key) = try setup.certificate(keyPath: sample.privateKeyPath, name: "shashi.1bz", directory: "shashi-site")
+        let (cert, key) = try setup.shashiCertificate()
         let sitePort = FreePort.next()
         var site = try await setup.site(port: sitePort, cert: cert, key: key, label: "shashi")
         try await setup.publishShashi(port: sitePort, seq: 2)
@@ -254,12 +268,8 @@ import Testing
 
     @Test func aSilentNodeIsCutAndBadConfigurationNamesTheKey() async throws {
         let setup = try await Setup(label: "web-gw-limits")
-        let sample = try #require(setup.stack.devnet.sample("shashi.1bz"))
-        let (cert, key) = try setup.certificate(keyPath: sample.privateKeyPath, name: "shashi.1bz", directory: "site")
-        let sitePort = FreePort.next()
-        let site = try await setup.site(port: sitePort, cert: cert, key: key, label: "shashi")
+        let (site, _) = try await setup.shashiSite()
         defer { site.stop() }
-        try await setup.publishShashi(port: sitePort, seq: 2)
         let config = setup.directory.appendingPathComponent("web.toml")
         try """
             upstream_timeout = "1s"

@@ -49,18 +49,6 @@ import Testing
         #expect(back.useFinalizedTag && back.requestsPerSecond == 2.5)
     }
 
-    @Test(arguments: [
-        ("network = \"matic\"", "chain.network"), ("follow = \"safe\"", "chain.follow"),
-        ("requests_per_second = -1", "chain.requests_per_second"), ("chain_id = 0", "chain.chain_id"),
-    ])
-    func badValuesNameTheKey(line: String, key: String) {
-        #expect {
-            _ = try ServerConfiguration(toml: Self.base + line)
-        } throws: { error in
-            (error as? ConfigurationError)?.key == key
-        }
-    }
-
     /// `rpc_urls` entries as `{ url, requests_per_second }`: that endpoint's own budget.
     static func endpoints(_ entries: String, extra: String = "") -> String {
         """
@@ -82,21 +70,5 @@ import Testing
         client.requestsPerSecond = chain.requestsPerSecond
         client.endpointRequestsPerSecond = chain.endpointRequestsPerSecond
         #expect(chain.rpcURLs.map { client.requestsPerSecond(of: $0) } == [100, 25, nil], "0: unlimited")
-    }
-
-    @Test(arguments: [
-        (#"{ url = "http://a.example", requests_per_second = -1 }"#, "chain.rpc_urls[0].requests_per_second"),
-        (#""http://a.example", { url = "http://b.example", requests_per_second = "fast" }"#, "chain.rpc_urls[1].requests_per_second"),
-        (#"{ url = "http://a.example", rps = 5 }"#, "chain.rpc_urls[0].rps"),
-        (#"{ requests_per_second = 5 }"#, "chain.rpc_urls[0].url"),
-        (#"{ url = "ftp://a.example" }"#, "chain.rpc_urls[0].url"),
-        ("5", "chain.rpc_urls[0]"),
-    ])
-    func badEndpointEntriesNameTheKey(entries: String, key: String) {
-        #expect {
-            _ = try ServerConfiguration(toml: Self.endpoints(entries))
-        } throws: { error in
-            (error as? ConfigurationError)?.key == key
-        }
     }
 }

@@ -37,20 +37,6 @@ struct RegistryTLSConfigurationTests {
         #expect(config.registry?.transportWarning == nil)
     }
 
-    @Test(arguments: [
-        ("url = \"https://r.example\"\npin_sha256 = \"abc\"", "registry.pin_sha256"),
-        ("url = \"http://r.example\"\npin_sha256 = \"\(pin)\"", "registry.pin_sha256"),
-        ("url = \"http://r.example\"\nca_file = \"/x.pem\"", "registry.ca_file"),
-        ("url = \"https://r.example\"\nca_file = 3", "registry.ca_file"),
-    ])
-    func badKeyIsNamed(body: String, key: String) {
-        #expect {
-            _ = try ServerConfiguration(toml: "[registry]\n" + body)
-        } throws: { error in
-            (error as? ConfigurationError)?.key == key
-        }
-    }
-
     @Test func unreadableCAFileIsNamed() throws {
         var registry = ServerConfiguration.Registry(url: "https://r.example")
         registry.caFile = "/nonexistent/ca.pem"

@@ -1,8 +1,8 @@
+import ConnectionLimits
 import Crypto
 import DNSEngine
 import NIOCore
 import NIOSSL
-import NIOTLS
 
 /// Right after the TLS handler of a DoT connection: the handshake must finish within
 /// the timeout of the connection opening, else the connection is closed (nothing
@@ -12,7 +12,7 @@ import NIOTLS
 /// hash for the transfer ACL's pins). After the handshake it stays to count TLS errors
 /// (renegotiation attempts, oversized or corrupt records), each of which closes the
 /// connection.
-final class DoTHandshakeHandler: ChannelInboundHandler {
+final class DoTHandshakeHandler: TLSHandshakeWatcher {
     typealias InboundIn = ByteBuffer
 
     private enum State {
@@ -31,23 +31,14 @@ final class DoTHandshakeHandler: ChannelInboundHandler {
         self.timeout = timeout
     }
 
-    func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { start(context) }
-    }
-
-    func channelActive(context: ChannelHandlerContext) {
+    func connectionStarted(context: ChannelHandlerContext) {
         start(context)
-        context.fireChannelActive()
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case .handshakeCompleted? = event as? TLSUserEvent {
-            end(.ok, next: .established)
-            context.fireUserInboundEventTriggered(event)
-            context.fireUserInboundEventTriggered(ChannelSecurity.tls(clientKeySHA256: Self.clientKeyHash(context)))
-            return
-        }
+    func handshakeCompleted(context: ChannelHandlerContext, event: Any) {
+        end(.ok, next: .established)
         context.fireUserInboundEventTriggered(event)
+        context.fireUserInboundEventTriggered(ChannelSecurity.tls(clientKeySHA256: Self.clientKeyHash(context)))
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -59,12 +50,7 @@ final class DoTHandshakeHandler: ChannelInboundHandler {
         Self.closeAtOnce(context)
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
-        end(.aborted, next: .ended)
-        context.fireChannelInactive()
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
+    func connectionEnded(context: ChannelHandlerContext) {
         end(.aborted, next: .ended)
     }
 
