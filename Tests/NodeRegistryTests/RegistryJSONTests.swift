@@ -31,7 +31,7 @@ import Testing
         r.ipv6 = []
         r.signature = s
         r.seq = UInt64.max
-        r.services = services.map { $0 + [NodeService(proto: s, port: -7)] }
+        r.services = services.map { $0 + [NodeService(proto: s, port: 70_000)] }
         return r
     }
 
@@ -59,6 +59,7 @@ import Testing
             #expect(bytes == Array(try Self.foundation.encode(r)), "written as Foundation writes \(s.debugDescription)")
             #expect(try JSONDecoder().decode(NodeMetadata.self, from: Data(bytes)) == r)
             #expect(RegistryJSON.decodeRecord(bytes) == r, "read back by the fast reader")
+            #expect(try RegistryRequestBody.record(bytes) == r)
             let entry = RegistryEntry(
                 record: r, nodeHash: NodeHash(unchecked: Array(repeating: 0xAB, count: 32)), trust: -1, tier: s,
                 registered: false, verified: true, stakeWei: s, updatedAt: Int64.min, lastHeartbeat: Int64.max)
@@ -109,6 +110,7 @@ import Testing
     @Test(arguments: [
         #"{"node_id":"a","public_key":"b","ipv4":[],"ipv6":[],"seq":1,"signature":"c","node_id":"z"}"#,
         #"{"node_id":"a","public_key":"b","ipv4":[],"ipv6":[],"seq":1,"signature":"c","n":-1.5e3}"#,
+        #"{"node_id":"a","public_key":"b","ipv4":[],"ipv6":[],"seq":1,"signature":"c","services":[{"proto":"x","port":-7}]}"#,
     ])
     func unusualJSONIsLeftToFoundation(_ json: String) throws {
         #expect(RegistryJSON.decodeRecord(Array(json.utf8)) == nil)
@@ -129,8 +131,41 @@ import Testing
         let bytes = Array(try JSONEncoder().encode(hb))
         #expect(RegistryJSON.decodeHeartbeat(bytes) == hb)
         #expect(try RegistryRequestBody.heartbeat(bytes) == hb)
+        // A negative number is left to JSONDecoder (the fast reader takes digits only).
         let negative = Array(#"{"node_id":"a","timestamp":-5,"signature":"c"}"#.utf8)
         #expect(RegistryJSON.decodeHeartbeat(negative) == nil)
         #expect(try RegistryRequestBody.heartbeat(negative).timestamp == -5)
+    }
+}
+
+/// The base64 and PEM readers without Foundation agree with Foundation's where both read.
+@Suite struct CanonicalBase64Tests {
+    @Test func encodesAndDecodesAsFoundation() {
+        var generator = SystemRandomNumberGenerator()
+        for n in 0..<70 {
+            let bytes = (0..<n).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let text = Base64.encode(bytes)
+            #expect(text == Data(bytes).base64EncodedString())
+            #expect(Base64.decodeCanonical(Array(text.utf8)) == bytes)
+            #expect(Base64.decode(text) == bytes)
+        }
+    }
+
+    /// Only the one text `encode` writes is canonical; others go to Foundation's decoder.
+    @Test(arguments: ["AB==", "AAB=", "A===", "AA=A", "AA", "AA==AA==", "AA AA", "AA\nAA", "AA-_"])
+    func nonCanonicalTextIsLeftToFoundation(_ text: String) {
+        #expect(Base64.decodeCanonical(Array(text.utf8)) == nil)
+        #expect(Base64.decode(text) == Data(base64Encoded: text).map { Array($0) })
+    }
+
+    @Test func canonicalPEMOnly() {
+        let key = Ed25519PrivateKey(seed: Array(repeating: 3, count: 32)).publicKey
+        #expect(Ed25519PublicKey(canonicalPEM: key.pem) == key)
+        for variant in [
+            key.pem.replacingOccurrences(of: "\n", with: "\r\n"), String(key.pem.dropLast()), " " + key.pem,
+            key.pem.replacingOccurrences(of: "PUBLIC KEY", with: "PRIVATE KEY"),
+        ] {
+            #expect(Ed25519PublicKey(canonicalPEM: variant) == nil)
+        }
     }
 }
