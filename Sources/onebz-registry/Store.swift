@@ -97,8 +97,9 @@ struct Store: Sendable {
     /// the chain view (else `NotRegisteredInView`, nothing written).
     func put(_ m: VerifiedNodeMetadata, freshChain: ChainNodeState?, now: Int64) async throws -> RegistryEntry {
         let json = String(decoding: RegistryJSON.encode(m.record), as: UTF8.self)
-        // Derived once (a Keccak-256 and hex encodings), not per statement.
-        let id = m.nodeID.hex, hash = m.nodeHash, hashHex = hash.hex
+        // Derived once (a Keccak-256 and a hex encoding), not per statement; the record's
+        // node_id is its id's hex (verify() parsed it: 64 lowercase hex digits).
+        let id = m.record.nodeID, hash = m.nodeHash, hashHex = hash.hex
         let entry = try await commits.write { db in
             if let freshChain {
                 try Self.saveChain(db, hash, freshChain, now: now)

@@ -158,6 +158,18 @@ import Testing
         #expect(Base64.decode(text) == Data(base64Encoded: text).map { Array($0) })
     }
 
+    @Test func nodeIDsAreExactly64LowercaseHexDigits() {
+        let id = Ed25519PrivateKey(seed: Array(repeating: 3, count: 32)).publicKey.nodeID
+        #expect(NodeID(hex: id.hex) == id)
+        #expect(NodeID(hex: Substring(id.hex)) == id)
+        for bad in [
+            id.hex.uppercased(), String(id.hex.dropLast()), id.hex + "0", "0x" + id.hex.dropFirst(2), "",
+            String(id.hex.dropLast()) + "g", String(id.hex.dropLast()) + "é",
+        ] {
+            #expect(NodeID(hex: bad) == nil, "\(bad)")
+        }
+    }
+
     @Test func canonicalPEMOnly() {
         let key = Ed25519PrivateKey(seed: Array(repeating: 3, count: 32)).publicKey
         #expect(Ed25519PublicKey(canonicalPEM: key.pem) == key)
