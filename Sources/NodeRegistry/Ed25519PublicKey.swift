@@ -28,6 +28,26 @@ public struct Ed25519PublicKey: Hashable, Sendable {
         self.raw = Array(der.suffix(32))
     }
 
+    private static let pemHead = Array("-----BEGIN PUBLIC KEY-----\n".utf8)
+    private static let pemTail = Array("\n-----END PUBLIC KEY-----\n".utf8)
+
+    /// Parses the canonical PEM only (`pem` of the key, byte for byte): one 60-character
+    /// line of canonical base64 between the armour lines. Nil for any other text, which
+    /// `init(pem:)` may still read (then it is not canonical).
+    public init?(canonicalPEM text: String) {
+        var text = text
+        guard let raw = text.withUTF8({ bytes -> [UInt8]? in
+            guard bytes.count == Self.pemHead.count + 60 + Self.pemTail.count,
+                bytes.prefix(Self.pemHead.count).elementsEqual(Self.pemHead),
+                bytes.suffix(Self.pemTail.count).elementsEqual(Self.pemTail),
+                let der = Base64.decodeCanonical(bytes[Self.pemHead.count..<(Self.pemHead.count + 60)]),
+                der.count == 44, der.prefix(12).elementsEqual(Self.spkiPrefix)
+            else { return nil }
+            return Array(der.suffix(32))
+        }) else { return nil }
+        self.raw = raw
+    }
+
     /// The canonical PEM: identical to `cryptography`'s
     /// `public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)`, trailing newline included.
     public var pem: String { PEM.encode(Self.spkiPrefix + raw, label: "PUBLIC KEY") }

@@ -19,11 +19,24 @@ public struct NodeID: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     /// Parses exactly 64 lowercase hex digits (the only textual form the registry accepts).
     public init?(hex: some StringProtocol) {
-        guard hex.utf8.count == 64,
-            hex.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }),
-            let b = Hex.decode(hex)
-        else { return nil }
-        self.bytes = b
+        // One pass over the UTF-8 (every record update parses two ids).
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32)
+        var count = 0
+        var high: UInt8 = 0
+        for c in hex.utf8 {
+            let v: UInt8
+            switch c {
+            case 0x30...0x39: v = c - 0x30
+            case 0x61...0x66: v = c - 0x61 + 10
+            default: return nil
+            }
+            count += 1
+            guard count <= 64 else { return nil }
+            if count & 1 == 1 { high = v } else { bytes.append(high << 4 | v) }
+        }
+        guard count == 64 else { return nil }
+        self.bytes = bytes
     }
 
     /// node_id of a public key PEM file, exactly as identity.py computes it.

@@ -77,9 +77,18 @@ public struct NodeMetadata: Codable, Hashable, Sendable {
     @discardableResult
     public func verify() throws(RecordError) -> VerifiedNodeMetadata {
         guard let id = NodeID(hex: nodeID) else { throw .invalidNodeID }
-        guard let key = Ed25519PublicKey(pem: publicKey) else { throw .invalidPublicKey }
-        guard key.pem == publicKey else { throw .nonCanonicalPublicKey }
-        guard key.nodeID == id else { throw .keyDoesNotMatchNodeID }
+        // The canonical PEM read in one pass over its bytes (no decode and re-encode);
+        // any other text is parsed as before to tell invalid from non-canonical.
+        let key: Ed25519PublicKey
+        if let canonical = Ed25519PublicKey(canonicalPEM: publicKey) {
+            key = canonical
+        } else {
+            guard let parsed = Ed25519PublicKey(pem: publicKey) else { throw .invalidPublicKey }
+            guard parsed.pem == publicKey else { throw .nonCanonicalPublicKey }
+            key = parsed
+        }
+        // publicKey is the key's canonical PEM: its SHA-256 is the key's node id.
+        guard NodeID(publicKeyPEM: publicKey.utf8) == id else { throw .keyDoesNotMatchNodeID }
         guard try Self.normalise(ipv4, family: "ipv4", IPAddress.canonicalIPv4) == ipv4.sortedBytes,
             try Self.normalise(ipv6, family: "ipv6", IPAddress.canonicalIPv6) == ipv6.sortedBytes
         else { throw .nonCanonicalAddress }

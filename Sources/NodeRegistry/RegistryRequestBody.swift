@@ -2,16 +2,19 @@ import Foundation
 
 /// The registry's request bodies parsed from bytes: a pure function from what a client
 /// sent to a typed value or a typed error (no I/O, no state), so the registry and fuzz
-/// targets call the same code.
+/// targets call the same code. Records and heartbeats are read by `RegistryJSON`'s one-pass
+/// reader; what it leaves (odd input, every error) goes to `JSONDecoder`.
 public enum RegistryRequestBody {
     /// `PUT /v1/nodes/{node_id}`: a signed metadata record (not yet verified).
     public static func record(_ bytes: some Collection<UInt8>) throws(RegistryBodyError) -> NodeMetadata {
-        try decode(NodeMetadata.self, bytes)
+        if let record = RegistryJSON.decodeRecord(bytes) { return record }
+        return try decode(NodeMetadata.self, bytes)
     }
 
     /// `POST /v1/verify`: a heartbeat (signature not yet checked).
     public static func heartbeat(_ bytes: some Collection<UInt8>) throws(RegistryBodyError) -> Heartbeat {
-        try decode(Heartbeat.self, bytes)
+        if let heartbeat = RegistryJSON.decodeHeartbeat(bytes) { return heartbeat }
+        return try decode(Heartbeat.self, bytes)
     }
 
     /// `POST /v1/endorse`: an endorsement (signature not yet checked).

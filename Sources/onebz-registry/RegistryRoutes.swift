@@ -190,6 +190,15 @@ struct RegistryRoutes: Sendable {
         }
     }
 
+    /// An entry (every write's answer and every GET's): written by `RegistryJSON`, the
+    /// same bytes `JSONEncoder.sorted` writes, without Foundation.
+    static func json(_ status: Int, _ entry: RegistryEntry) -> Response {
+        Response(
+            status: HTTPResponse.Status(code: status),
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: RegistryJSON.encode(entry))))
+    }
+
     static func json(_ status: Int, _ value: some Encodable) -> Response {
         let data = (try? JSONEncoder.sorted.encode(value)) ?? Data("{}".utf8)
         return Response(

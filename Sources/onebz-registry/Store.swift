@@ -96,18 +96,21 @@ struct Store: Sendable {
     /// state just read for it (`freshChain`); without one the node must be registered in
     /// the chain view (else `NotRegisteredInView`, nothing written).
     func put(_ m: VerifiedNodeMetadata, freshChain: ChainNodeState?, now: Int64) async throws -> RegistryEntry {
-        let json = String(decoding: try JSONEncoder.sorted.encode(m.record), as: UTF8.self)
+        let json = String(decoding: RegistryJSON.encode(m.record), as: UTF8.self)
+        // Derived once (a Keccak-256 and a hex encoding), not per statement; the record's
+        // node_id is its id's hex (verify() parsed it: 64 lowercase hex digits).
+        let id = m.record.nodeID, hash = m.nodeHash, hashHex = hash.hex
         let entry = try await commits.write { db in
             if let freshChain {
-                try Self.saveChain(db, m.nodeHash, freshChain, now: now)
+                try Self.saveChain(db, hash, freshChain, now: now)
             } else if try !(Bool.fetchOne(
-                db.cachedStatement(sql: "SELECT registered FROM chain_nodes WHERE node_hash = ?"), arguments: [m.nodeHash.hex])
+                db.cachedStatement(sql: "SELECT registered FROM chain_nodes WHERE node_hash = ?"), arguments: [hashHex])
                 ?? false)
             {
                 throw NotRegisteredInView()
             }
             if let stored = try String.fetchOne(
-                db.cachedStatement(sql: "SELECT seq FROM nodes WHERE node_id = ?"), arguments: [m.nodeID.hex]),
+                db.cachedStatement(sql: "SELECT seq FROM nodes WHERE node_id = ?"), arguments: [id]),
                 let storedSeq = UInt64(stored), m.seq <= storedSeq
             {
                 throw APIError.conflict("stale_seq", "seq \(m.seq) is not greater than the stored seq \(storedSeq)")
@@ -119,10 +122,10 @@ struct Store: Sendable {
                     ON CONFLICT(node_id) DO UPDATE SET record = excluded.record, seq = excluded.seq,
                         updated_at = excluded.updated_at
                     """
-            ).execute(arguments: [m.nodeID.hex, m.nodeHash.hex, json, String(m.seq), now])
-            _ = try Self.recomputeTrust(db, m.nodeID.hex, now: now)
-            try noteChange(db, m.nodeID.hex, now: now)
-            return try Self.entry(db, nodeID: m.nodeID.hex, record: m.record)!
+            ).execute(arguments: [id, hashHex, json, String(m.seq), now])
+            _ = try Self.recomputeTrust(db, id, now: now)
+            try noteChange(db, id, now: now)
+            return try Self.entry(db, nodeID: id, record: m.record)!
         }
         keys.insert(m.nodeID, m.publicKey)
         return entry
@@ -133,8 +136,7 @@ struct Store: Sendable {
     /// stored one is skipped (its index is returned), the others are stored, scored with
     /// the chain state the registry has seen, and noted in the change feed.
     func importRecords(_ records: [(index: Int, record: VerifiedNodeMetadata)], now: Int64) async throws -> [Int] {
-        let encoder = JSONEncoder.sorted
-        let rows = try records.map { ($0.index, $0.record, String(decoding: try encoder.encode($0.record.record), as: UTF8.self)) }
+        let rows = records.map { ($0.index, $0.record, String(decoding: RegistryJSON.encode($0.record.record), as: UTF8.self)) }
         return try await pool.write { db in
             var stale: [Int] = []
             let select = try db.makeStatement(sql: "SELECT seq FROM nodes WHERE node_id = ?")
@@ -317,10 +319,7 @@ struct Store: Sendable {
             let rows = try Row.fetchAll(
                 db.cachedStatement(sql: Self.entryColumns + " WHERE n.node_hash > ? ORDER BY n.node_hash LIMIT ?"),
                 arguments: [after?.hex ?? "", limit])
-            let decoder = JSONDecoder()
-            let entries = try rows.map { row in
-                try Self.entry(row, record: decoder.decode(NodeMetadata.self, from: Data((row["record"] as String).utf8)))
-            }
+            let entries = try rows.map { row in try Self.entry(row, record: Self.storedRecord(row["record"])) }
             return NodeExportPage(entries: entries, next: entries.count == limit ? entries.last?.nodeHash : nil)
         }
     }
@@ -340,16 +339,17 @@ struct Store: Sendable {
     private static func entry(_ db: Database, nodeID: String, record: NodeMetadata? = nil) throws -> RegistryEntry? {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: entryColumns + " WHERE n.node_id = ?"), arguments: [nodeID])
         else { return nil }
-        let record = try record ?? JSONDecoder().decode(NodeMetadata.self, from: Data((row["record"] as String).utf8))
+        let record = try record ?? storedRecord(row["record"])
         return entry(row, record: record)
     }
 
     private static func entry(_ row: Row, record: NodeMetadata) -> RegistryEntry {
+        // By position (`entryColumns`' order): a lookup by name lowercases the name per column.
         RegistryEntry(
-            record: record, nodeHash: row["node_hash"], trust: row["trust"], tier: row["tier"],
-            registered: (row["registered"] as Bool?) ?? false, verified: (row["verified"] as Bool?) ?? false,
-            stakeWei: (row["stake_wei"] as String?) ?? "0", updatedAt: row["updated_at"],
-            lastHeartbeat: row["last_heartbeat"] as Int64?)
+            record: record, nodeHash: row[1], trust: row[2], tier: row[3],
+            registered: (row[5] as Bool?) ?? false, verified: (row[6] as Bool?) ?? false,
+            stakeWei: (row[7] as String?) ?? "0", updatedAt: row[4],
+            lastHeartbeat: row[8] as Int64?)
     }
 
     private static func hasRecord(_ db: Database, _ nodeID: String) throws -> Bool {
@@ -359,8 +359,16 @@ struct Store: Sendable {
     private static func publicKey(_ db: Database, _ nodeID: String) throws -> Ed25519PublicKey? {
         guard let json = try String.fetchOne(db, sql: "SELECT record FROM nodes WHERE node_id = ?", arguments: [nodeID])
         else { return nil }
-        let record = try JSONDecoder().decode(NodeMetadata.self, from: Data(json.utf8))
-        return Ed25519PublicKey(pem: record.publicKey)
+        return Ed25519PublicKey(pem: try storedRecord(json).publicKey)
+    }
+
+    /// A stored record's JSON (written by `RegistryJSON.encode`) read back: one pass, no
+    /// Foundation; `JSONDecoder` only for what the fast reader leaves (rows written by
+    /// older builds are the same JSON).
+    static func storedRecord(_ json: String) throws -> NodeMetadata {
+        var json = json
+        if let record = json.withUTF8({ RegistryJSON.decodeRecord($0) }) { return record }
+        return try JSONDecoder().decode(NodeMetadata.self, from: Data(json.utf8))
     }
 
     static func checkSkew(_ ts: Int64, now: Int64) throws {
@@ -393,14 +401,15 @@ struct Store: Sendable {
         let beats = try Int64.fetchAll(
             db.cachedStatement(sql: "SELECT ts FROM heartbeats WHERE node_id = ?"), arguments: [nodeID])
         let endorsers = try Self.countingEndorsers(db, nodeID)
-        let registered = (row["registered"] as Bool?) ?? false
-        let verified = registered && ((row["verified"] as Bool?) ?? false)
+        // By position, as selected: n.trust, n.tier, c.registered, c.verified, c.stake_wei.
+        let registered = (row[2] as Bool?) ?? false
+        let verified = registered && ((row[3] as Bool?) ?? false)
         let inputs = TrustInputs(
-            verified: verified, stakeWei: UInt256Decimal((row["stake_wei"] as String?) ?? "0") ?? .zero,
+            verified: verified, stakeWei: UInt256Decimal((row[4] as String?) ?? "0") ?? .zero,
             uptime: Trust.uptime(heartbeats: beats, now: now), endorsers: endorsers)
         let score = registered ? Trust.score(inputs) : 0
         let tier = Trust.tier(verified: verified, registered: registered, score: score)
-        guard score != row["trust"] as Int || tier != row["tier"] as String else { return false }
+        guard score != row[0] as Int || tier != row[1] as String else { return false }
         try db.cachedStatement(sql: "UPDATE nodes SET trust = ?, tier = ? WHERE node_id = ?")
             .execute(arguments: [score, tier, nodeID])
         return true
