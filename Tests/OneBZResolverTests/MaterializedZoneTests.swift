@@ -246,6 +246,49 @@ struct MaterializedZoneTests {
         #expect(f.chain.calls.withLockedValue { $0 } == calls8)
     }
 
+    /// Issue 23 (docs/performance.md#memory-at-1m-issue-23): the cache tags an entry by
+    /// the first 64 bits of its node's hash, inline. A zone-rendered entry still answers
+    /// the zone's bytes; another node's invalidation leaves it; its own node's drops it
+    /// (and so does a hash sharing those 64 bits: a removal too many, never one too few);
+    /// the next miss renders it from the zone again, without a chain call.
+    @Test func aZoneRenderedEntryIsDroppedByItsOwnNodesTagOnly() async throws {
+        let f = Fixture(Self.names)
+        let head = ChainHead()
+        let source = DynamicNodeSource(
+            resolver: NodeResolver(chain: f.chain, registry: nil), head: head, settings: .init(), absence: f.zone)
+        let applier = ChainEventApplier(source: source, head: head, zone: f.zone)
+        for (name, node) in Self.names {
+            await applier.handle(
+                .registered(
+                    nodeHash: node.nodeHash, name: name, wallet: EthereumAddress(unchecked: Array(repeating: 0, count: 20)),
+                    block: 1))
+        }
+        await applier.handle(.synced(block: 7))
+        await f.materializer.round()
+        let engine = QueryEngine(zone: EngineFixture.shippedZone, dynamicSource: source)
+        let calls = f.chain.calls.withLockedValue { $0 }
+        let request = EngineFixture.query("bob.1bz", .txt)
+        let rendered = await source.resolve(name: try Name("bob.1bz"), type: .txt)
+        let answer = try #require(engine.respond(to: request, transport: .udp, resolved: rendered))
+        let message = try Message(decoding: answer)
+        #expect(message.answers.contains { $0.rdata == QueryEngine.txtRDATA("verified=yes") })
+        #expect(engine.respond(to: request, transport: .udp) == answer, "cached")
+
+        source.invalidate(nodeHash: Self.hash(0x11))
+        #expect(engine.respond(to: request, transport: .udp) == answer, "shashi's invalidation leaves bob's answer")
+        source.invalidate(nodeHash: Self.hash(0x13))
+        #expect(engine.respond(to: request, transport: .udp) == nil, "bob's own drops it")
+
+        let again = await source.resolve(name: try Name("bob.1bz"), type: .txt)
+        #expect(engine.respond(to: request, transport: .udp, resolved: again) == answer)
+        #expect(engine.respond(to: request, transport: .udp) == answer, "cached again")
+        let sharingTheTag = Bytes32(Array(repeating: 0x13, count: 8) + Array(repeating: 0x99, count: 24))!
+        #expect(DynamicNodeSource.tag(sharingTheTag) == DynamicNodeSource.tag(Self.hash(0x13)))
+        source.invalidate(nodeHash: sharingTheTag)
+        #expect(engine.respond(to: request, transport: .udp) == nil, "the same 64 bits drop it too")
+        #expect(f.chain.calls.withLockedValue { $0 } == calls, "every answer from the zone")
+    }
+
     @Test func withoutTheSetAMissAsksTheChain() async throws {
         let f = Fixture(Self.names)
         let head = ChainHead()
