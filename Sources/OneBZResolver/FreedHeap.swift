@@ -29,6 +29,11 @@ package enum FreedHeap {
             ])
     }
 
+    /// Bytes the heap has handed out and not taken back (glibc's `mallinfo2`, every
+    /// arena): what a structure costs, malloc's rounding included, without the noise
+    /// of the resident set (freed pages, reuse).
+    package static func allocatedBytes() -> Int { Int(mallinfo2().uordblks) }
+
     /// The process's resident set in bytes (`/proc/self/statm`, second field, pages);
     /// 0 where there is no such file.
     package static func residentBytes() -> Int {

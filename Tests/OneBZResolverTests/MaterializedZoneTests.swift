@@ -583,6 +583,60 @@ struct MaterializedZoneTests {
         probe.records = nil
         #expect(NodePayload(encoded: probe.encoded()) == probe)
     }
+
+    /// What one cached answer of a zone-held name costs on the heap
+    /// (docs/performance.md#memory-at-1m-issue-23): glibc's count of bytes in use before
+    /// and after every name's A answer (NODATA here: no registry, so no record bytes)
+    /// is cached from the zone. The entry, its `CachedNode`, the shard tables, the CLOCK
+    /// queue and the tag index, each with malloc's rounding. The least of three fills
+    /// (other suites may allocate meanwhile).
+    @Test func aCachedZoneAnswerCostsItsEntryOnly() async throws {
+        let count = 4_000
+        var nodes: [String: ResolvedNode] = [:]
+        for index in 0..<count {
+            var bytes = Array(repeating: UInt8(0), count: 32)
+            withUnsafeBytes(of: (UInt64(index + 1) &* 0x9E37_79B9_7F4A_7C15).bigEndian) { bytes.replaceSubrange(0..<8, with: $0) }
+            let name = "n\(index).1bz"
+            nodes[name] = ResolvedNode(
+                nodeHash: Bytes32(bytes)!,
+                node: Node(wallet: DynamicNodeSourceTests.wallet, dnsName: name, verified: false, stakeAmount: .zero, registeredAt: 1))
+        }
+        let f = Fixture(nodes)
+        var materializerSettings = ZoneMaterializer.Settings()
+        materializerSettings.chunk = 4096
+        let materializer = ZoneMaterializer(
+            zone: f.zone, resolver: NodeResolver(chain: f.chain, registry: nil), settings: materializerSettings,
+            logger: .init(label: "test"))
+        let head = ChainHead()
+        // As full as the defaults at a million names: ~16 entries a shard.
+        var settings = DynamicNodeSource.Settings()
+        settings.limits.maxEntries = count
+        let source = DynamicNodeSource(
+            resolver: NodeResolver(chain: f.chain, registry: nil), head: head, settings: settings, absence: f.zone)
+        let applier = ChainEventApplier(source: source, head: head, zone: f.zone)
+        for (name, node) in nodes {
+            await applier.handle(
+                .registered(
+                    nodeHash: node.nodeHash, name: name, wallet: EthereumAddress(unchecked: Array(repeating: 0, count: 20)),
+                    block: 1))
+        }
+        await applier.handle(.synced(block: 7))
+        await materializer.round()
+        #expect(f.zone.isLive)
+        let names = try nodes.keys.sorted().map { try Name($0) }
+        let calls = f.chain.calls.withLockedValue { $0 }
+        var perName = Int.max
+        for _ in 0..<3 {
+            source.invalidateAll()
+            let before = FreedHeap.allocatedBytes()
+            for name in names { _ = await source.resolve(name: name, type: .a) }
+            perName = min(perName, (FreedHeap.allocatedBytes() - before) / count)
+            #expect(source.cachedNameCount == count)
+        }
+        #expect(f.chain.calls.withLockedValue { $0 } == calls, "every answer from the zone")
+        print("cached zone answer (NODATA): \(perName) heap bytes per name (\(count) names)")
+        #expect(perName <= 320)
+    }
 }
 
 extension DynamicAnswer {
