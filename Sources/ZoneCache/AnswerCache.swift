@@ -236,7 +236,7 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
         let key: Key
         /// The CLOCK mark, inline (a `ManagedAtomic` is an object of its own: 32 heap
         /// bytes and a pointer per entry).
-        let referenced: Atomic<Bool>
+        let referenced: Synchronization.Atomic<Bool>
         let tags: Tags
 
         init(key: Key, value: Value, expires: UInt64, tags: Tags, referenced: Bool = false) {
@@ -244,7 +244,7 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
             self.hash = key.hashValue
             self.value = value
             self.expires = expires
-            self.referenced = Atomic(referenced)
+            self.referenced = Synchronization.Atomic(referenced)
             self.tags = tags
         }
     }
