@@ -69,6 +69,9 @@ let package = Package(
         .systemLibrary(name: "CUnbound", providers: [.apt(["libunbound-dev"])]),
         // recvmmsg/sendmmsg for the UDP fast path (Glibc hides them behind _GNU_SOURCE).
         .target(name: "CUDPBatch"),
+        // glibc's malloc_trim/mallopt (<malloc.h>, not in Swift's Glibc module): the heap a
+        // one-off build freed goes back to the kernel (docs/performance.md#memory-at-1m-issue-23).
+        .systemLibrary(name: "CMalloc"),
 
         // MARK: DNS: wire format, zone and cache, the pure engine, the transports
         .target(name: "DNSWire"),
@@ -106,7 +109,7 @@ let package = Package(
             name: "OneBZResolver",
             dependencies: [
                 "DNSEngine", "ZoneTransfer", "DNSSEC", "DNSWire", "ZoneCache", "ChainReader", "NodeRegistry", nioCore, logging, metrics,
-                serviceLifecycle, atomics, nioConcurrency,
+                serviceLifecycle, atomics, nioConcurrency, "CMalloc",
                 // SHA-256 over a zone snapshot's content.
                 crypto,
             ]),

@@ -12,26 +12,32 @@ public enum ExtendedDNSError {
 /// Serving it means copying the request's header and question (ID, RD, 0x20 case),
 /// then these bytes, then patching counts and flags.
 public struct ResponseTemplate: Sendable {
-    public let rcode: Rcode
-    public let authoritative: Bool
-    public let answerCount: UInt16
-    public let authorityCount: UInt16
-    public let additionalCount: UInt16
+    // Stored widest first, the two flags in one byte: 32 bytes (48 in declaration order
+    // with two Bools), and every cached answer holds one or two
+    // (docs/performance.md#memory-at-1m-issue-23).
     /// Answer, authority and additional sections in wire form.
     public let tail: [UInt8]
     /// Where the additional section starts in `tail`.
     public let additionalStart: Int
-    /// Whether the additional section may be dropped to fit (answer glue is optional;
-    /// referral glue is required, RFC 9471, so a referral that does not fit gets TC=1).
-    public let additionalOptional: Bool
     /// How long the answer may be cached, computed once when it is rendered (RFC 8484
     /// 5.1: the smallest TTL of the answer section; negative answers carry the SOA with
     /// TTL = min(SOA TTL, MINIMUM), RFC 2308 5; referrals the NS set and glue). 0 when
     /// there are no records (REFUSED, SERVFAIL).
     public let cacheTTL: UInt32
+    public let rcode: Rcode
+    public let answerCount: UInt16
+    public let authorityCount: UInt16
+    public let additionalCount: UInt16
     /// An Extended DNS Error (RFC 8914) info-code the answer carries in its OPT when the
     /// query had EDNS: 3 stale answer, 22 no reachable authority, 0 other (signing).
     public var extendedError: UInt16? = nil
+    /// Bit 0: authoritative; bit 1: additional optional.
+    private let flags: UInt8
+
+    public var authoritative: Bool { flags & 1 != 0 }
+    /// Whether the additional section may be dropped to fit (answer glue is optional;
+    /// referral glue is required, RFC 9471, so a referral that does not fit gets TC=1).
+    public var additionalOptional: Bool { flags & 2 != 0 }
 
     /// Renders the sections for a question named `questionName` (the canonical form of
     /// the name the template will answer). With `questionName` nil, nothing points into
@@ -53,7 +59,7 @@ public struct ResponseTemplate: Sendable {
         additionalStart = encoder.bytes.count
         for record in additionals { encoder.write(record: record) }
         self.rcode = rcode
-        self.authoritative = authoritative
+        flags = (authoritative ? 1 : 0) | (additionalOptional ? 2 : 0)
         answerCount = UInt16(answers.count)
         authorityCount = UInt16(authorities.count)
         additionalCount = UInt16(additionals.count)
@@ -62,7 +68,6 @@ public struct ResponseTemplate: Sendable {
         tail = [UInt8](unsafeUninitializedCapacity: encoder.bytes.count) { buffer, count in
             count = buffer.initialize(fromContentsOf: encoder.bytes)
         }
-        self.additionalOptional = additionalOptional
         let bounding = answers.isEmpty ? authorities + additionals : answers
         cacheTTL = bounding.lazy.map(\.ttl).min() ?? 0
     }

@@ -45,8 +45,9 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
     let resolver: NodeResolver
     private let head: ChainHead
     private let settings: Settings
-    /// Tagged by node hash (every name of a node, and a node-id name's negative entry).
-    private let cache: AnswerCache<NameKey, NodeHash, CachedNode>
+    /// Tagged by node hash (every name of a node, and a node-id name's negative entry),
+    /// by its first 64 bits (``tag(_:)``): a tag held inline, no array per entry.
+    private let cache: AnswerCache<NameKey, UInt64, CachedNode>
     private let flight: SingleFlight<NodeName, Fetched>
     /// Bumped by every invalidation: a lookup that started before one does not cache
     /// its (possibly outdated) result.
@@ -219,7 +220,7 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
     /// registry change, and NodeRegistered: a node-id name's negative entry).
     package func invalidate(nodeHash: NodeHash) {
         generation.wrappingIncrement(ordering: .acquiringAndReleasing)
-        metrics.invalidations.increment(by: cache.removeAll(tagged: nodeHash))
+        metrics.invalidations.increment(by: cache.removeAll(tagged: Self.tag(nodeHash)))
     }
 
     /// Drops every answer for a name, negative ones included (NodeRegistered).
@@ -380,7 +381,7 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
         let expires = capped(at &+ lifetime, at: at)
         cache.insert(
             key, CachedNode(origin).adding(answer, for: type, at: subname, expires: expires),
-            ttlNanoseconds: lifetime, tags: [held.nodeHash], now: at
+            ttlNanoseconds: lifetime, tags: [Self.tag(held.nodeHash)], now: at
         ) { generation.load(ordering: .acquiring) == started }
         return answer
     }
@@ -457,14 +458,20 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
         }
     }
 
-    private func tags(_ name: NodeName, _ outcome: NodeLookupOutcome) -> [NodeHash] {
+    private func tags(_ name: NodeName, _ outcome: NodeLookupOutcome) -> [UInt64] {
         switch (outcome, name) {
-        case (.found(let f), _): [f.nodeHash]
+        case (.found(let f), _): [Self.tag(f.nodeHash)]
         // A node-id name's hash is known, so its registration drops the negative entry.
-        case (.nonexistent, .nodeID(let id)): [NodeHash(nodeID: id)]
+        case (.nonexistent, .nodeID(let id)): [Self.tag(NodeHash(nodeID: id))]
         case (.nonexistent, .alias): []
         }
     }
+
+    /// A node's cache tag: the first 64 bits of its hash, inline in the entry and the
+    /// tag index (the hash itself is an array, 80 heap bytes per cached name). Two
+    /// nodes sharing them (odds 2^-64 per pair) only drop each other's answers on an
+    /// invalidation, which is always safe.
+    static func tag(_ nodeHash: NodeHash) -> UInt64 { MaterializedNames.HashKey(nodeHash).w0 }
 }
 
 /// The dynamic path's metrics (swift-metrics; exported by the gateway's /metrics).

@@ -70,7 +70,11 @@ package final class NSEC3ZoneTransform: ZoneTransferTransform {
             $0.pending = []
             $0.serial = version.serial
         }
-        let thread = Thread { self.finishBackground(self.build(version)) }
+        let thread = Thread {
+            self.finishBackground(self.build(version))
+            // The build's copy of every record is gone now (1.3 GB of it at 1M names).
+            FreedHeap.returnToKernel(after: "NSEC3 zone build", logger: self.logger)
+        }
         thread.name = "onebz-nsec3-build"
         thread.start()
     }

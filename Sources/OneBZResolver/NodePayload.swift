@@ -43,11 +43,14 @@ package struct NodePayload: Sendable, Equatable {
     }
 
     package func encoded() -> [UInt8] {
+        let subnames = records?.contains { $0.subname != .node } ?? false
+        // Reserved to the byte: the zone holds this array as long as the node lives, and
+        // a reservation for a node id most nodes lack was 32 bytes of nothing each.
+        let recordBytes = records?.reduce(0) { $0 + (subnames ? 8 : 4) + $1.rdata.count } ?? 0
         var out: [UInt8] = []
-        out.reserveCapacity(2 + alias.count + 32 + (records?.reduce(0) { $0 + 4 + $1.rdata.count } ?? 0))
+        out.reserveCapacity(2 + alias.count + (nodeID == nil ? 0 : 32) + recordBytes)
         out.append(UInt8(alias.count))
         out += alias
-        let subnames = records?.contains { $0.subname != .node } ?? false
         out.append((nodeID == nil ? 0 : 1) | (records == nil ? 0 : 2) | (subnames ? 4 : 0))
         if let nodeID { out += nodeID.bytes }
         for record in records ?? [] {

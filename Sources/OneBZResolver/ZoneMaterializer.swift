@@ -66,9 +66,10 @@ package struct ZoneMaterializer: Service {
         // while the first sync registered every name, then resolved them one by one,
         // bulk facts untaken (`onebzd zone dump` polls rounds: 1M eth_calls at 1M names).
         guard zone.isComplete else { return 0 }
-        // The events' facts are taken once (and freed) whether used or not.
-        if let bulk, let taken = zone.takeEventFacts(), zone.nodeCount > settings.bulkThreshold {
-            await bulk.run(zone, facts: taken.facts, at: taken.block)
+        if let bulk, await bulkRound(bulk) {
+            // What the round built and dropped (the events' facts, the export pages:
+            // ~330 MiB at 1M names) goes back to the kernel; the answers use far less.
+            FreedHeap.returnToKernel(after: "bulk materialisation", logger: logger)
         }
         while true {
             let (block, work) = zone.takeWork(limit: settings.chunk)
@@ -81,6 +82,14 @@ package struct ZoneMaterializer: Service {
             }
             if work.isEmpty || zone.pendingWork == 0 { return 0 }
         }
+    }
+
+    /// The events' facts are taken once (and freed) whether used or not; returns whether
+    /// a bulk round ran (a cold start with more than `bulkThreshold` nodes).
+    private func bulkRound(_ bulk: BulkMaterializer) async -> Bool {
+        guard let taken = zone.takeEventFacts(), zone.nodeCount > settings.bulkThreshold else { return false }
+        await bulk.run(zone, facts: taken.facts, at: taken.block)
+        return true
     }
 
     /// Runs until the zone is live (every node materialised once), for `onebzd zone

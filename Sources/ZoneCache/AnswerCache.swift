@@ -1,6 +1,7 @@
 import Atomics
 import DequeModule
 import NIOConcurrencyHelpers
+import Synchronization
 
 /// Limits of an ``AnswerCache``. Entries past `ttl` are stale; stale entries are
 /// served only while a refresh fails, for at most `maxStaleNanoseconds` (RFC 8767 4).
@@ -37,7 +38,7 @@ package enum AnswerCacheLookup<Value: Sendable>: Sendable {
 /// relaxed store, only when not yet marked) and the writer gives marked entries a
 /// second chance.
 ///
-/// Memory per entry is the entry object (key, value, expiry, tags), its flag, about two
+/// Memory per entry is the entry object (key, value, expiry, tags, its flag), about two
 /// table slots, one CLOCK slot and one tag-index slot per tag: each structure holds a
 /// reference to the entry, never another copy of the key.
 ///
@@ -124,8 +125,9 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
             guard let old = shard(hash).load(ordering: .relaxed).find(key, hash: hash, shardBits: shardBits),
                 let value = transform(old.value)
             else { return false }
-            let entry = Entry(key: key, value: value, expires: old.expires, tags: old.tags)
-            entry.referenced.store(old.referenced.load(ordering: .relaxed), ordering: .relaxed)
+            let entry = Entry(
+                key: key, value: value, expires: old.expires, tags: old.tags,
+                referenced: old.referenced.load(ordering: .relaxed))
             store(entry, in: &state)
             evictWhileOverLimits(&state, now: now)
             return true
@@ -225,19 +227,24 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
     private final class Entry: Sendable {
         // What a hit reads comes first, so it shares the object's first cache line
         // with the reference count (a large key would push it onto a third line).
+        // The one-byte mark after the key, not before it: in front of a `NameKey` it
+        // would cost 7 bytes of padding, one more 16-byte malloc block per entry.
         /// `key.hashValue`: picks the shard (low bits) and the table slot (the bits above).
         let hash: Int
         let value: Value
         let expires: UInt64
-        let referenced = ManagedAtomic(false)
         let key: Key
+        /// The CLOCK mark, inline (a `ManagedAtomic` is an object of its own: 32 heap
+        /// bytes and a pointer per entry).
+        let referenced: Synchronization.Atomic<Bool>
         let tags: Tags
 
-        init(key: Key, value: Value, expires: UInt64, tags: Tags) {
+        init(key: Key, value: Value, expires: UInt64, tags: Tags, referenced: Bool = false) {
             self.key = key
             self.hash = key.hashValue
             self.value = value
             self.expires = expires
+            self.referenced = Synchronization.Atomic(referenced)
             self.tags = tags
         }
     }

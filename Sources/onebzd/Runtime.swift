@@ -204,6 +204,9 @@ struct Runtime {
                     "file": "\(path)", "block": "\(snapshot.checkpoint.number)", "nodes": "\(snapshot.names.count)",
                     "ms": "\(Int((ContinuousClock.now - started) / .milliseconds(1)))",
                 ])
+            // The file's bytes and the parse's temporaries are freed; before the
+            // servers start, so no query waits on the trim.
+            FreedHeap.returnToKernel(after: "zone snapshot load", logger: logger)
             return snapshot.checkpoint
         } catch {
             logger.warning("zone snapshot refused, cold start", metadata: ["file": "\(path)", "reason": "\(error.reason)"])

@@ -246,6 +246,49 @@ struct MaterializedZoneTests {
         #expect(f.chain.calls.withLockedValue { $0 } == calls8)
     }
 
+    /// Issue 23 (docs/performance.md#memory-at-1m-issue-23): the cache tags an entry by
+    /// the first 64 bits of its node's hash, inline. A zone-rendered entry still answers
+    /// the zone's bytes; another node's invalidation leaves it; its own node's drops it
+    /// (and so does a hash sharing those 64 bits: a removal too many, never one too few);
+    /// the next miss renders it from the zone again, without a chain call.
+    @Test func aZoneRenderedEntryIsDroppedByItsOwnNodesTagOnly() async throws {
+        let f = Fixture(Self.names)
+        let head = ChainHead()
+        let source = DynamicNodeSource(
+            resolver: NodeResolver(chain: f.chain, registry: nil), head: head, settings: .init(), absence: f.zone)
+        let applier = ChainEventApplier(source: source, head: head, zone: f.zone)
+        for (name, node) in Self.names {
+            await applier.handle(
+                .registered(
+                    nodeHash: node.nodeHash, name: name, wallet: EthereumAddress(unchecked: Array(repeating: 0, count: 20)),
+                    block: 1))
+        }
+        await applier.handle(.synced(block: 7))
+        await f.materializer.round()
+        let engine = QueryEngine(zone: EngineFixture.shippedZone, dynamicSource: source)
+        let calls = f.chain.calls.withLockedValue { $0 }
+        let request = EngineFixture.query("bob.1bz", .txt)
+        let rendered = await source.resolve(name: try Name("bob.1bz"), type: .txt)
+        let answer = try #require(engine.respond(to: request, transport: .udp, resolved: rendered))
+        let message = try Message(decoding: answer)
+        #expect(message.answers.contains { $0.rdata == QueryEngine.txtRDATA("verified=yes") })
+        #expect(engine.respond(to: request, transport: .udp) == answer, "cached")
+
+        source.invalidate(nodeHash: Self.hash(0x11))
+        #expect(engine.respond(to: request, transport: .udp) == answer, "shashi's invalidation leaves bob's answer")
+        source.invalidate(nodeHash: Self.hash(0x13))
+        #expect(engine.respond(to: request, transport: .udp) == nil, "bob's own drops it")
+
+        let again = await source.resolve(name: try Name("bob.1bz"), type: .txt)
+        #expect(engine.respond(to: request, transport: .udp, resolved: again) == answer)
+        #expect(engine.respond(to: request, transport: .udp) == answer, "cached again")
+        let sharingTheTag = Bytes32(Array(repeating: 0x13, count: 8) + Array(repeating: 0x99, count: 24))!
+        #expect(DynamicNodeSource.tag(sharingTheTag) == DynamicNodeSource.tag(Self.hash(0x13)))
+        source.invalidate(nodeHash: sharingTheTag)
+        #expect(engine.respond(to: request, transport: .udp) == nil, "the same 64 bits drop it too")
+        #expect(f.chain.calls.withLockedValue { $0 } == calls, "every answer from the zone")
+    }
+
     @Test func withoutTheSetAMissAsksTheChain() async throws {
         let f = Fixture(Self.names)
         let head = ChainHead()
@@ -539,6 +582,60 @@ struct MaterializedZoneTests {
         #expect(probe.records?.map(\.type) == [.a, .aaaa, .txt, .txt, .txt, .txt, .txt])
         probe.records = nil
         #expect(NodePayload(encoded: probe.encoded()) == probe)
+    }
+
+    /// What one cached answer of a zone-held name costs on the heap
+    /// (docs/performance.md#memory-at-1m-issue-23): glibc's count of bytes in use before
+    /// and after every name's A answer (NODATA here: no registry, so no record bytes)
+    /// is cached from the zone. The entry, its `CachedNode`, the shard tables, the CLOCK
+    /// queue and the tag index, each with malloc's rounding. The least of three fills
+    /// (other suites may allocate meanwhile).
+    @Test func aCachedZoneAnswerCostsItsEntryOnly() async throws {
+        let count = 4_000
+        var nodes: [String: ResolvedNode] = [:]
+        for index in 0..<count {
+            var bytes = Array(repeating: UInt8(0), count: 32)
+            withUnsafeBytes(of: (UInt64(index + 1) &* 0x9E37_79B9_7F4A_7C15).bigEndian) { bytes.replaceSubrange(0..<8, with: $0) }
+            let name = "n\(index).1bz"
+            nodes[name] = ResolvedNode(
+                nodeHash: Bytes32(bytes)!,
+                node: Node(wallet: DynamicNodeSourceTests.wallet, dnsName: name, verified: false, stakeAmount: .zero, registeredAt: 1))
+        }
+        let f = Fixture(nodes)
+        var materializerSettings = ZoneMaterializer.Settings()
+        materializerSettings.chunk = 4096
+        let materializer = ZoneMaterializer(
+            zone: f.zone, resolver: NodeResolver(chain: f.chain, registry: nil), settings: materializerSettings,
+            logger: .init(label: "test"))
+        let head = ChainHead()
+        // As full as the defaults at a million names: ~16 entries a shard.
+        var settings = DynamicNodeSource.Settings()
+        settings.limits.maxEntries = count
+        let source = DynamicNodeSource(
+            resolver: NodeResolver(chain: f.chain, registry: nil), head: head, settings: settings, absence: f.zone)
+        let applier = ChainEventApplier(source: source, head: head, zone: f.zone)
+        for (name, node) in nodes {
+            await applier.handle(
+                .registered(
+                    nodeHash: node.nodeHash, name: name, wallet: EthereumAddress(unchecked: Array(repeating: 0, count: 20)),
+                    block: 1))
+        }
+        await applier.handle(.synced(block: 7))
+        await materializer.round()
+        #expect(f.zone.isLive)
+        let names = try nodes.keys.sorted().map { try Name($0) }
+        let calls = f.chain.calls.withLockedValue { $0 }
+        var perName = Int.max
+        for _ in 0..<3 {
+            source.invalidateAll()
+            let before = FreedHeap.allocatedBytes()
+            for name in names { _ = await source.resolve(name: name, type: .a) }
+            perName = min(perName, (FreedHeap.allocatedBytes() - before) / count)
+            #expect(source.cachedNameCount == count)
+        }
+        #expect(f.chain.calls.withLockedValue { $0 } == calls, "every answer from the zone")
+        print("cached zone answer (NODATA): \(perName) heap bytes per name (\(count) names)")
+        #expect(perName <= 400, "before issue 23's shrink: ~490")
     }
 }
 

@@ -92,6 +92,22 @@ struct AnswerCacheTests {
         guard case .miss = cache.lookup("cold0", now: 0) else { Issue.record("cold entry kept"); return }
     }
 
+    /// The CLOCK mark lives inline in the entry (an `Atomic`, not an object of its own):
+    /// an update carries it over, so an answer added to a popular name keeps its
+    /// second chance, and an unmarked one does not get one.
+    @Test func updateCarriesTheReferencedMarkOver() {
+        let cache = makeCache(maxEntries: 2)
+        cache.insert("hot", [0], ttlNanoseconds: 100 * second, now: 0)
+        cache.insert("cold", [1], ttlNanoseconds: 100 * second, now: 0)
+        _ = cache.lookup("hot", now: 0)
+        #expect(cache.update("hot", now: 0) { $0 + [9] })
+        #expect(cache.update("cold", now: 0) { $0 + [9] })
+        cache.insert("new", [2], ttlNanoseconds: 100 * second, now: 0)
+        #expect(freshValue(cache.lookup("hot", now: 0)) == [0, 9], "marked before the update: kept")
+        guard case .miss = cache.lookup("cold", now: 0) else { Issue.record("the unmarked entry stayed"); return }
+        #expect(freshValue(cache.lookup("new", now: 0)) == [2])
+    }
+
     @Test func removeAllEmpties() {
         let cache = makeCache()
         for i in 0..<10 { cache.insert("k\(i)", [1], ttlNanoseconds: second, tags: ["t"], now: 0) }
