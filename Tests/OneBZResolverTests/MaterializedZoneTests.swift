@@ -84,6 +84,18 @@ struct MaterializedZoneTests {
         }
     }
 
+    /// Every name of `names` registered at block 1, then block 7 synced: the name set is
+    /// complete (a materialiser round makes the zone live).
+    static func registerAll(_ applier: ChainEventApplier) async {
+        for (name, node) in names {
+            await applier.handle(
+                .registered(
+                    nodeHash: node.nodeHash, name: name, wallet: EthereumAddress(unchecked: Array(repeating: 0, count: 20)),
+                    block: 1))
+        }
+        await applier.handle(.synced(block: 7))
+    }
+
     static let names = [
         "shashi.1bz": node("shashi.1bz", 0x11), "alice.1bz": node("alice.1bz", 0x12, verified: false),
         "bob.1bz": node("bob.1bz", 0x13), "carol-2.1bz": node("carol-2.1bz", 0x14),
@@ -162,8 +174,7 @@ struct MaterializedZoneTests {
             resolver: NodeResolver(chain: f.chain, registry: nil), head: head, settings: .init(), absence: f.zone)
         let engine = QueryEngine(zone: EngineFixture.shippedZone, dynamicSource: source)
         let applier = ChainEventApplier(source: source, head: head, zone: f.zone)
-        for (name, node) in Self.names { await applier.handle(.registered(nodeHash: node.nodeHash, name: name, wallet: EthereumAddress(unchecked: Array(repeating: 0, count: 20)), block: 1)) }
-        await applier.handle(.synced(block: 7))
+        await Self.registerAll(applier)
         for index in 0..<1000 {
             let request = EngineFixture.query("rnd\(index)x.1bz", .a)
             // Answered on the hot path (no lookup), NXDOMAIN.
@@ -191,13 +202,7 @@ struct MaterializedZoneTests {
         let resolver = NodeResolver(chain: f.chain, registry: nil)
         let source = DynamicNodeSource(resolver: resolver, head: head, settings: settings, absence: f.zone)
         let applier = ChainEventApplier(source: source, head: head, zone: f.zone)
-        for (name, node) in Self.names {
-            await applier.handle(
-                .registered(
-                    nodeHash: node.nodeHash, name: name, wallet: EthereumAddress(unchecked: Array(repeating: 0, count: 20)),
-                    block: 1))
-        }
-        await applier.handle(.synced(block: 7))
+        await Self.registerAll(applier)
         await f.materializer.round()
         #expect(f.zone.isLive)
         let engine = QueryEngine(zone: EngineFixture.shippedZone, dynamicSource: source)
@@ -257,13 +262,7 @@ struct MaterializedZoneTests {
         let source = DynamicNodeSource(
             resolver: NodeResolver(chain: f.chain, registry: nil), head: head, settings: .init(), absence: f.zone)
         let applier = ChainEventApplier(source: source, head: head, zone: f.zone)
-        for (name, node) in Self.names {
-            await applier.handle(
-                .registered(
-                    nodeHash: node.nodeHash, name: name, wallet: EthereumAddress(unchecked: Array(repeating: 0, count: 20)),
-                    block: 1))
-        }
-        await applier.handle(.synced(block: 7))
+        await Self.registerAll(applier)
         await f.materializer.round()
         let engine = QueryEngine(zone: EngineFixture.shippedZone, dynamicSource: source)
         let calls = f.chain.calls.withLockedValue { $0 }
