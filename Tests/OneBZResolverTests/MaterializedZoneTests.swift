@@ -84,10 +84,10 @@ struct MaterializedZoneTests {
         }
     }
 
-    /// Every name of `names` registered at block 1, then block 7 synced: the name set is
+    /// Every name of `nodes` registered at block 1, then block 7 synced: the name set is
     /// complete (a materialiser round makes the zone live).
-    static func registerAll(_ applier: ChainEventApplier) async {
-        for (name, node) in names {
+    static func registerAll(_ applier: ChainEventApplier, _ nodes: [String: ResolvedNode] = names) async {
+        for (name, node) in nodes {
             await applier.handle(
                 .registered(
                     nodeHash: node.nodeHash, name: name, wallet: EthereumAddress(unchecked: Array(repeating: 0, count: 20)),
@@ -613,13 +613,7 @@ struct MaterializedZoneTests {
         let source = DynamicNodeSource(
             resolver: NodeResolver(chain: f.chain, registry: nil), head: head, settings: settings, absence: f.zone)
         let applier = ChainEventApplier(source: source, head: head, zone: f.zone)
-        for (name, node) in nodes {
-            await applier.handle(
-                .registered(
-                    nodeHash: node.nodeHash, name: name, wallet: EthereumAddress(unchecked: Array(repeating: 0, count: 20)),
-                    block: 1))
-        }
-        await applier.handle(.synced(block: 7))
+        await Self.registerAll(applier, nodes)
         await materializer.round()
         #expect(f.zone.isLive)
         let names = try nodes.keys.sorted().map { try Name($0) }
