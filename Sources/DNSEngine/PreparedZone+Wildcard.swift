@@ -11,7 +11,7 @@ extension PreparedZone {
     /// never the main zone's.
     package func wildcardAnswer(name: Name, encloser: Int, qtype: RRType, signed: Signed?) -> ResponseTemplate?? {
         let closest = zone.nodes[encloser]
-        let source = Name(uncheckedWire: [1, UInt8(ascii: "*")] + closest.name.wire)
+        let source = closest.name.wildcard
         guard case .exact(let index) = zone.lookup(source) else { return nil }
         var plan = planner.plan(node: zone.nodes[index], qtype: qtype)
         let owner = name.lowercased

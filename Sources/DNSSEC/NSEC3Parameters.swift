@@ -32,7 +32,7 @@ public struct NSEC3Parameters: Sendable, Hashable {
 
     /// `<base32hex(hash)>.<apex>`: the NSEC3 record's owner (RFC 5155 3).
     public func hashedOwner(_ hash: NSEC3Hash, apex: Name) -> Name {
-        let label = Array(hash.base32hex.utf8)
+        let label = hash.base32hexLabel
         return Name(uncheckedWire: [UInt8(label.count)] + label + apex.lowercased.wire)
     }
 

@@ -41,10 +41,7 @@ extension NSEC3SignedZone {
             if let index = entryIndex(of: hash) {
                 // Below a cut the answer is a referral, not a denial.
                 guard inChain(index), entries[index].blob[0] & NSEC3ZoneNode.delegationFlag == 0 else { return nil }
-                let wildcardHash =
-                    atApex
-                    ? renderer.apexWildcardHash
-                    : parameters.hash(Name(uncheckedWire: [1, UInt8(ascii: "*")] + encloser.wire))
+                let wildcardHash = atApex ? renderer.apexWildcardHash : parameters.hash(encloser.wildcard)
                 guard entryIndex(of: wildcardHash) == nil, let closer = covering(nextCloserHash),
                     let star = covering(wildcardHash)
                 else { return nil }

@@ -58,7 +58,7 @@ public struct NSEC3ZoneMaintainer: Sendable {
             self.parameters = parameters
             self.nsec3TTL = nsec3TTL
             apexHash = parameters.hash(apex)
-            apexWildcardHash = parameters.hash(Name(uncheckedWire: [1, UInt8(ascii: "*")] + apex.lowercased.wire))
+            apexWildcardHash = parameters.hash(apex.wildcard)
         }
 
         /// The node's records (its SOA aside, its SOA's RRSIGs included), then its NSEC3 and RRSIGs.

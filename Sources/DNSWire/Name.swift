@@ -89,6 +89,10 @@ public struct Name: Hashable, Sendable, CustomStringConvertible {
         return Name(uncheckedWire: Array(wire[(1 + Int(wire[0]))...]))
     }
 
+    /// `*.` and this name: the wildcard directly below it (RFC 4592 2.1.1; not checked
+    /// against the 255-octet limit, as a lookup key it only fails to match).
+    public var wildcard: Name { Name(uncheckedWire: [1, UInt8(ascii: "*")] + wire) }
+
     /// The same name in lowercase (the canonical form, RFC 4034 6.2).
     public var lowercased: Name { Name(uncheckedWire: wire.map(asciiLower)) }
 

@@ -67,8 +67,8 @@ package struct ZoneMaterializer: Service {
         // bulk facts untaken (`onebzd zone dump` polls rounds: 1M eth_calls at 1M names).
         guard zone.isComplete else { return 0 }
         if let bulk, await bulkRound(bulk) {
-            // What the round built and dropped (the events' facts, the export pages:
-            // ~330 MiB at 1M names) goes back to the kernel; the answers use far less.
+            // What the round built and dropped (the events' facts, the export pages)
+            // goes back to the kernel: 815 -> 711 MiB in 132 ms at 1M names.
             FreedHeap.returnToKernel(after: "bulk materialisation", logger: logger)
         }
         while true {
