@@ -147,12 +147,30 @@ final class DynamicStack: @unchecked Sendable {
 
     /// JSON-RPC method counts seen by the proxy (what onebzd asked the chain).
     func rpcCount(_ method: String) throws -> Int {
-        let data = try Data(contentsOf: URL(fileURLWithPath: statsPath))
-        let counts = try JSONDecoder().decode([String: Int].self, from: data)
-        return counts[method] ?? 0
+        try Self.rpcCount(method, stats: statsPath)
     }
 
     func stopProxy() { proxy.stop() }
+
+    /// A second counting proxy in front of the devnet, for a process of its own (an
+    /// `onebzd zone dump` beside the running onebzd): its counts are that process's
+    /// alone. The caller stops it.
+    func separateProxy(_ label: String) async throws -> (process: ManagedProcess, url: String, stats: String) {
+        let port = FreePort.next()
+        let stats = directory.appendingPathComponent("rpc-stats-\(label).json").path
+        let process = try ManagedProcess(
+            name: "rpc-proxy-\(label)", executable: URL(fileURLWithPath: "/usr/bin/env"),
+            arguments: Self.proxyArguments(port: port, devnet: devnet, stats: stats), logDirectory: directory)
+        try await process.waitForTCP(port: port)
+        return (process, "http://127.0.0.1:\(port)", stats)
+    }
+
+    /// JSON-RPC method counts in a proxy's stats file (0 when the method was never asked).
+    static func rpcCount(_ method: String, stats: String) throws -> Int {
+        guard FileManager.default.fileExists(atPath: stats) else { return 0 }
+        let counts = try JSONDecoder().decode([String: Int].self, from: Data(contentsOf: URL(fileURLWithPath: stats)))
+        return counts[method] ?? 0
+    }
 
     func restartProxy() async throws {
         proxy.stop()
@@ -165,11 +183,14 @@ final class DynamicStack: @unchecked Sendable {
     {
         try ManagedProcess(
             name: "rpc-proxy-\(generation)", executable: URL(fileURLWithPath: "/usr/bin/env"),
-            arguments: [
-                "python3", Repo.root.appendingPathComponent("tools/faultproxy.py").path, "--listen", "127.0.0.1:\(port)",
-                "--target", "127.0.0.1:\(devnet.port)", "--stats", stats,
-            ],
-            logDirectory: directory)
+            arguments: proxyArguments(port: port, devnet: devnet, stats: stats), logDirectory: directory)
+    }
+
+    private static func proxyArguments(port: Int, devnet: Devnet, stats: String) -> [String] {
+        [
+            "python3", Repo.root.appendingPathComponent("tools/faultproxy.py").path, "--listen", "127.0.0.1:\(port)",
+            "--target", "127.0.0.1:\(devnet.port)", "--stats", stats,
+        ]
     }
 
     /// A fresh node identity registered on chain under `name`; returns its node id.
