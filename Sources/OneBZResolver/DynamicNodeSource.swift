@@ -85,12 +85,29 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
         let at = now()
         let answer: DynamicAnswer?
         switch cache.lookup(key, now: at) {
-        case .fresh(let node, _), .stale(let node): answer = node.answer(for: type, at: subname, now: at)
+        case .fresh(let node, let remaining):
+            answer = node.answer(for: type, at: subname, now: at)
+            // Rendered from the zone, without this type yet: the zone renders it too.
+            if answer == nil, node.outcome == nil,
+                let rendered = unsignedZoneAnswer(
+                    qname: qname, nodeName: nodeName, subname: subname, key: key, type: type, entryRemaining: remaining)
+            {
+                return rendered
+            }
+        case .stale(let node):
+            answer = node.answer(for: type, at: subname, now: at)
         case .miss:
             // Authoritative absence: not registered at the processed block.
             if let absence, absence.isAbsent(wire: nodeName) {
                 metrics.absent.increment()
                 return .nameError
+            }
+            // A zone-held name, unsigned: rendered here from the zone's records (no
+            // upstream, no signature: a few microseconds), not in a task of its own.
+            if let rendered = unsignedZoneAnswer(
+                qname: qname, nodeName: nodeName, subname: subname, key: key, type: type, entryRemaining: nil)
+            {
+                return rendered
             }
             answer = nil
         }
@@ -384,6 +401,20 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
             ttlNanoseconds: lifetime, tags: [Self.tag(held.nodeHash)], now: at
         ) { generation.load(ordering: .acquiring) == started }
         return answer
+    }
+
+    /// The hot path's miss for a name the zone holds, when answers are not signed:
+    /// `zoneAnswer` on the query's own thread. Signed answers go to `resolve` (a task):
+    /// a signature is not made on the thread that reads the sockets.
+    private func unsignedZoneAnswer(
+        qname: UnsafeRawBufferPointer, nodeName wire: UnsafeRawBufferPointer, subname: NodeSubname, key: NameKey,
+        type: RRType, entryRemaining: UInt64?
+    ) -> DynamicAnswer? {
+        guard absence != nil, settings.signer?() == nil,
+            let name = try? Name(wire: Array(qname)), let nodeDNSName = try? Name(wire: Array(wire)),
+            let nodeName = NodeName(dnsName: nodeDNSName)
+        else { return nil }
+        return zoneAnswer(nodeName, key: key, name: name, type: type, subname: subname, entryRemaining: entryRemaining)
     }
 
     /// Renders (and signs) an answer from a node's records as the zone holds them.

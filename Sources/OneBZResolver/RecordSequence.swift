@@ -13,8 +13,11 @@ import NodeRegistry
 /// `<nodeHash hex> <seq>`; the highest per node wins when read; a torn last line is
 /// ignored; the file is compacted to one line per node at start).
 package final class RecordSequence: Sendable {
+    /// Keyed by the hash held inline (no heap block per node: ~40 MiB less at 1M nodes).
+    private typealias Key = MaterializedNames.HashKey
+
     private struct State {
-        var highest: [NodeHash: UInt64] = [:]
+        var highest: [Key: UInt64] = [:]
         var file: FileHandle?
     }
 
@@ -25,19 +28,20 @@ package final class RecordSequence: Sendable {
 
     /// Backed by `path` (created when missing).
     package init(path: String) throws {
-        var loaded: [NodeHash: UInt64] = [:]
+        var loaded: [Key: UInt64] = [:]
         if let data = FileManager.default.contents(atPath: path) {
             for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
                 let fields = line.split(separator: " ")
                 guard fields.count == 2, let hash = NodeHash(hex: String(fields[0])), let seq = UInt64(fields[1]) else {
                     continue
                 }
-                loaded[hash] = max(loaded[hash] ?? 0, seq)
+                let key = Key(hash)
+                loaded[key] = max(loaded[key] ?? 0, seq)
             }
         }
         // Compacted at every start: one line per node, written beside and renamed over
         // the old file (a crash leaves either the old file or the new one whole).
-        let compacted = loaded.map { "\($0.key.hex) \($0.value)\n" }.joined()
+        let compacted = loaded.map { "\($0.key.nodeHash.hex) \($0.value)\n" }.joined()
         let temporary = path + ".tmp"
         guard FileManager.default.createFile(atPath: temporary, contents: Data(compacted.utf8)),
             rename(temporary, path) == 0
@@ -54,18 +58,22 @@ package final class RecordSequence: Sendable {
     /// Takes `seq` for `node` when it is at least the highest seen (raising the floor);
     /// otherwise returns the floor it is below (a replay).
     package func admit(_ node: NodeHash, seq: UInt64) -> UInt64? {
-        state.withLockedValue { state in
-            let floor = state.highest[node] ?? 0
+        let key = Key(node)
+        return state.withLockedValue { state in
+            let floor = state.highest[key] ?? 0
             guard seq >= floor else { return floor }
-            if seq > floor || state.highest[node] == nil {
-                state.highest[node] = seq
+            if seq > floor || state.highest[key] == nil {
+                state.highest[key] = seq
                 state.file?.write(Data("\(node.hex) \(seq)\n".utf8))
             }
             return nil
         }
     }
 
-    package func highest(_ node: NodeHash) -> UInt64? { state.withLockedValue { $0.highest[node] } }
+    package func highest(_ node: NodeHash) -> UInt64? {
+        let key = Key(node)
+        return state.withLockedValue { $0.highest[key] }
+    }
 }
 
 package struct RecordSequenceError: Error, CustomStringConvertible {
