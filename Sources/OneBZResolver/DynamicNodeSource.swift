@@ -254,6 +254,8 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
 
     /// Names cached (each with its facts and the answers rendered so far).
     package var cachedNameCount: Int { cache.count }
+    /// What the cache's byte bound counts now (`cache.max_bytes`).
+    package var cachedBytes: Int { cache.bytes }
 
     // MARK: Internals
 
@@ -371,12 +373,13 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
     /// cached: invalidations reach the cache only from then on. Nil: the zone cannot
     /// answer (not live, or the node marked for resolving again): ask the upstreams.
     private func zoneAnswer(
-        _ nodeName: NodeName, key: NameKey, name: Name, type: RRType, subname: NodeSubname, entryRemaining: UInt64?
+        _ nodeName: NodeName, key: NameKey, name: Name, type: RRType, subname: NodeSubname, entryRemaining: UInt64?,
+        waiting: Bool = true
     ) -> DynamicAnswer? {
         guard let zone = absence else { return nil }
         // Before the zone is read: an invalidation after this keeps the answer out of the cache.
         let started = generation.load(ordering: .acquiring)
-        guard let held = zone.heldPayload(for: nodeName) else { return nil }
+        guard let held = zone.heldPayload(for: nodeName, waiting: waiting) else { return nil }
         let answer = renderFromZone(held.payload, name: name, subname: subname, type: type, ttl: settings.positiveTTL)
         guard head.isSynced else {
             metrics.snapshotAnswers.increment()
@@ -405,7 +408,8 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
 
     /// The hot path's miss for a name the zone holds, when answers are not signed:
     /// `zoneAnswer` on the query's own thread. Signed answers go to `resolve` (a task):
-    /// a signature is not made on the thread that reads the sockets.
+    /// a signature is not made on the thread that reads the sockets; nor is the zone's
+    /// lock waited for there (busy: nil, and the query takes the miss path).
     private func unsignedZoneAnswer(
         qname: UnsafeRawBufferPointer, nodeName wire: UnsafeRawBufferPointer, subname: NodeSubname, key: NameKey,
         type: RRType, entryRemaining: UInt64?
@@ -414,7 +418,8 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
             let name = try? Name(wire: Array(qname)), let nodeDNSName = try? Name(wire: Array(wire)),
             let nodeName = NodeName(dnsName: nodeDNSName)
         else { return nil }
-        return zoneAnswer(nodeName, key: key, name: name, type: type, subname: subname, entryRemaining: entryRemaining)
+        return zoneAnswer(
+            nodeName, key: key, name: name, type: type, subname: subname, entryRemaining: entryRemaining, waiting: false)
     }
 
     /// Renders (and signs) an answer from a node's records as the zone holds them.

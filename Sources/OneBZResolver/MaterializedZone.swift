@@ -8,6 +8,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NodeRegistry
 import ZoneCache
+import Synchronization
 import ZoneTransfer
 
 /// The zone as a secondary receives it (docs/design.md#the-materialised-zone): the
@@ -66,7 +67,9 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
 
     package let staticZone: Zone
     private let settings: Settings
-    private let state: NIOLockedValueBox<State>
+    /// A `Mutex` (not NIO's lock box) for `withLockIfAvailable`: a query thread that
+    /// renders a miss from the zone never waits behind a commit or a scan.
+    private let state: Mutex<State>
     /// Set once the follower has synced: the name set is complete up to its block.
     private let complete = ManagedAtomic<Bool>(false)
     private let isLiveFlag = ManagedAtomic<Bool>(false)
@@ -91,7 +94,7 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
     ) {
         self.staticZone = staticZone
         self.settings = settings
-        self.state = NIOLockedValueBox(
+        self.state = Mutex(
             State(
                 journal: ZoneJournal(limits: settings.journal), collectingFacts: settings.collectEventFacts,
                 pacer: SerialPacer(minInterval: settings.serialMinInterval)))
@@ -172,7 +175,7 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
     /// head moves to `block`, so a registered name is in the set before anything is
     /// answered at that block.
     package func apply(_ batch: ChainBatch, syncedTo block: UInt64) {
-        state.withLockedValue { state in
+        state.withLock { state in
             if let from = batch.reorgFrom { state.names.touchAll(since: from) }
             if state.collectingFacts {
                 if batch.reorgFrom != nil {
@@ -212,14 +215,14 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
 
     /// The registry changed a node's record or trust: resolve it again.
     package func registryChanged(_ hash: NodeHash) {
-        state.withLockedValue { $0.names.touch(hash: hash, block: $0.block) }
+        state.withLock { $0.names.touch(hash: hash, block: $0.block) }
         wake.yield()
     }
 
     /// The registry's change feed lost our place (RegistryChangeFollower, 410 resync):
     /// resolve every node again.
     package func registryChangedAll() {
-        state.withLockedValue { $0.names.touchAll(since: 0) }
+        state.withLock { $0.names.touchAll(since: 0) }
         wake.yield()
     }
 
@@ -231,7 +234,7 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
     package func takeEventFacts() -> (block: UInt64, facts: EventChainFacts)? {
         // Before the first sync there is nothing to take yet (and collecting goes on).
         guard isComplete else { return nil }
-        return state.withLockedValue { state in
+        return state.withLock { state in
             defer {
                 state.collectingFacts = false
                 state.eventFacts = nil
@@ -243,18 +246,18 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
 
     /// The nodes of `hashes` that are to be resolved, taken as `takeWork` takes them.
     package func takeWork(hashes: [NodeHash]) -> (block: UInt64, work: [MaterializedNames.Work]) {
-        state.withLockedValue { ($0.block, $0.names.takeDirty(hashes: hashes)) }
+        state.withLock { ($0.block, $0.names.takeDirty(hashes: hashes)) }
     }
 
     /// Work taken and not resolved: marked to be resolved again (not a failure).
     package func giveBack(_ work: [MaterializedNames.Work]) {
-        state.withLockedValue { state in for item in work { state.names.retry(item) } }
+        state.withLock { state in for item in work { state.names.retry(item) } }
         wake.yield()
     }
 
     /// Up to `limit` nodes to resolve, and the block to resolve them at.
     package func takeWork(limit: Int) -> (block: UInt64, work: [MaterializedNames.Work]) {
-        state.withLockedValue { ($0.block, $0.names.takeDirty(limit: limit)) }
+        state.withLock { ($0.block, $0.names.takeDirty(limit: limit)) }
     }
 
     /// Stores resolved nodes (failures are retried later) and moves the serial.
@@ -264,7 +267,7 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
         _ results: [(MaterializedNames.Work, Result<NodeLookupOutcome, UpstreamFailure>?)], at block: UInt64
     ) -> Int {
         let time = now()
-        let (failures, newSerial, wentLive) = state.withLockedValue { state -> (Int, UInt32?, Bool) in
+        let (failures, newSerial, wentLive) = state.withLock { state -> (Int, UInt32?, Bool) in
             var failures = 0
             var removed: [ResourceRecord] = []
             var added: [ResourceRecord] = []
@@ -346,7 +349,7 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
     package func measure(force: Bool) -> (nodes: Int, bytes: Int) {
         let time = now()
         guard
-            let result = state.withLockedValue({ state -> (Int, Int)? in
+            let result = state.withLock({ state -> (Int, Int)? in
                 guard force || time &- state.lastMeasured > 10_000_000_000 else { return nil }
                 state.lastMeasured = time
                 return (state.names.count, state.names.approximateBytes + aliasIndex.approximateBytes + hashIndex.approximateBytes)
@@ -368,19 +371,19 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
     /// arriving inside it go out in one serial (never later than the interval's end).
     package var serialWait: UInt64 {
         let time = now()
-        return state.withLockedValue { $0.live ? $0.pacer.wait(now: time) : 0 }
+        return state.withLock { $0.live ? $0.pacer.wait(now: time) : 0 }
     }
 
-    package var nodeCount: Int { state.withLockedValue { $0.names.count } }
-    package var serial: UInt32? { state.withLockedValue { $0.live ? $0.serial : nil } }
-    package var pendingWork: Int { state.withLockedValue { $0.names.dirtyCount + $0.names.unmaterialised } }
+    package var nodeCount: Int { state.withLock { $0.names.count } }
+    package var serial: UInt32? { state.withLock { $0.live ? $0.serial : nil } }
+    package var pendingWork: Int { state.withLock { $0.names.dirtyCount + $0.names.unmaterialised } }
 
     // MARK: Snapshots (docs/operator.md#the-zone-snapshot)
 
     /// What a snapshot is written from, taken under the lock without copying (the
     /// entries are copy-on-write): nil until the zone is live.
     package func snapshotView() -> (block: UInt64, serial: UInt32, entries: [MaterializedNames.Entry])? {
-        state.withLockedValue { state in
+        state.withLock { state in
             guard state.live else { return nil }
             return (state.block, state.serial, state.names.entries)
         }
@@ -392,7 +395,7 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
     /// (`heldPayload`; not cached until the follower's first sync). Stale nodes are resolved again. Call
     /// once, on a new zone, after the serial observers are in place.
     package func restore(_ snapshot: ZoneSnapshot) {
-        let serial = state.withLockedValue { state -> UInt32 in
+        let serial = state.withLock { state -> UInt32 in
             state.names = snapshot.names
             _ = state.names.takeReleasedKeys()
             state.block = snapshot.checkpoint.number
@@ -430,7 +433,7 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
             "materialised zone restored from its snapshot",
             metadata: [
                 "serial": "\(serial)", "block": "\(snapshot.checkpoint.number)", "nodes": "\(nodes)", "bytes": "\(bytes)",
-                "stale": "\(state.withLockedValue { $0.names.dirtyCount })",
+                "stale": "\(state.withLock { $0.names.dirtyCount })",
             ])
         metrics.serial.record(Int64(serial))
         for observer in observers.withLockedValue({ $0 }) { observer(serial) }
@@ -441,7 +444,7 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
     /// or after it is no longer trusted (nothing of it answers, absence included, until
     /// the follower has read the chain again: a cold start's rule).
     package func chainReorganised(from block: UInt64) {
-        let distrust = state.withLockedValue { state -> Bool in
+        let distrust = state.withLock { state -> Bool in
             guard let restored = state.restoredBlock, block <= restored else { return false }
             state.restoredBlock = nil
             return true
@@ -465,14 +468,21 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
     ///
     /// `includingStale`: also a marked node's payload (RFC 8767 stale data, when the
     /// upstreams fail), whatever the zone's state.
+    /// `waiting: false` (a query's own thread): nil, as for a zone that cannot answer,
+    /// when the lock is held (a commit, or `takeWork`'s scan of every node: milliseconds
+    /// at 1M names), so the caller takes the miss path instead of waiting.
     package func heldPayload(
-        for name: NodeName, includingStale: Bool = false
+        for name: NodeName, includingStale: Bool = false, waiting: Bool = true
     ) -> (payload: NodePayload, nodeHash: NodeHash, fingerprint: UInt64)? {
         guard includingStale || (isLiveFlag.load(ordering: .acquiring) && complete.load(ordering: .acquiring)) else {
             return nil
         }
         // Under the lock only the index lookup and a reference to the bytes; decoded after.
-        guard let held = state.withLockedValue({ $0.names.encodedPayload(for: name) }),
+        let held =
+            waiting
+            ? state.withLock { $0.names.encodedPayload(for: name) }
+            : state.withLockIfAvailable { $0.names.encodedPayload(for: name) } ?? nil
+        guard let held,
             includingStale || !held.stale, let payload = NodePayload(encoded: held.bytes)
         else { return nil }
         if case .nodeID(let id) = name, payload.nodeID != id { return nil }
@@ -494,7 +504,7 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
 
     /// The version as materialised, before any transform (DNSSEC).
     private func unsignedVersion() -> MaterializedZoneVersion? {
-        state.withLockedValue { state in
+        state.withLock { state in
             guard state.live else { return nil }
             return MaterializedZoneVersion(
                 serial: state.serial, soa: soa(state.serial), staticRecords: staticRecords,
@@ -507,11 +517,11 @@ package final class MaterializedZone: ZoneTransferSource, Sendable {
     /// a zone that changes often renews them with its changes).
     package func renewSignaturesIfDue() {
         guard isLive, settings.transform?.isDue() == true else { return }
-        commit([], at: state.withLockedValue { $0.block })
+        commit([], at: state.withLock { $0.block })
     }
 
     package func differences(since serial: UInt32) -> [ZoneDifference]? {
-        state.withLockedValue { state in
+        state.withLock { state in
             guard state.live else { return nil }
             return state.journal.differences(since: serial, soa: soa)
         }
