@@ -394,22 +394,23 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
         if let entryRemaining,
             keep(
                 answer, for: type, at: subname, key: key, renderedFrom: origin,
-                expires: capped(at &+ entryRemaining, at: at), now: at)
+                expires: capped(at &+ entryRemaining, at: at), now: at, waiting: waiting)
         {
             return answer
         }
         let expires = capped(at &+ lifetime, at: at)
         cache.insert(
             key, CachedNode(origin).adding(answer, for: type, at: subname, expires: expires),
-            ttlNanoseconds: lifetime, tags: [Self.tag(held.nodeHash)], now: at
+            ttlNanoseconds: lifetime, tags: [Self.tag(held.nodeHash)], now: at, waiting: waiting
         ) { generation.load(ordering: .acquiring) == started }
         return answer
     }
 
     /// The hot path's miss for a name the zone holds, when answers are not signed:
     /// `zoneAnswer` on the query's own thread. Signed answers go to `resolve` (a task):
-    /// a signature is not made on the thread that reads the sockets; nor is the zone's
-    /// lock waited for there (busy: nil, and the query takes the miss path).
+    /// a signature is not made on the thread that reads the sockets. Nor is a lock
+    /// waited for there: the zone's busy, nil (the query takes the miss path); the
+    /// cache's writer busy, the answer is not cached this time.
     private func unsignedZoneAnswer(
         qname: UnsafeRawBufferPointer, nodeName wire: UnsafeRawBufferPointer, subname: NodeSubname, key: NameKey,
         type: RRType, entryRemaining: UInt64?
@@ -448,9 +449,9 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
     @discardableResult
     private func keep(
         _ answer: DynamicAnswer, for type: RRType, at subname: NodeSubname, key: NameKey,
-        renderedFrom origin: CachedNode.Origin, expires: UInt64, now: UInt64
+        renderedFrom origin: CachedNode.Origin, expires: UInt64, now: UInt64, waiting: Bool = true
     ) -> Bool {
-        cache.update(key, now: now) { node in
+        cache.update(key, now: now, waiting: waiting) { node in
             node.origin == origin ? node.adding(answer, for: type, at: subname, expires: expires) : nil
         }
     }

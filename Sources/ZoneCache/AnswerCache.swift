@@ -1,6 +1,5 @@
 import Atomics
 import DequeModule
-import NIOConcurrencyHelpers
 import Synchronization
 
 /// Limits of an ``AnswerCache``. Entries past `ttl` are stale; stale entries are
@@ -51,7 +50,9 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
 
     private let shards: [ManagedAtomic<Shard>]
     private let shardBits: Int
-    private let writer: NIOLockedValueBox<WriterState>
+    /// A `Mutex` for `withLockIfAvailable`: a writer on a query's thread (`waiting:
+    /// false`) skips its write rather than wait behind another (e.g. a flush).
+    private let writer: Mutex<WriterState>
     private let limits: AnswerCacheLimits
     private let cost: Cost
 
@@ -67,7 +68,7 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
         self.shardBits = bits
         self.limits = limits
         self.cost = cost
-        self.writer = NIOLockedValueBox(WriterState(cost: cost))
+        self.writer = Mutex(WriterState(cost: cost))
     }
 
     // MARK: Readers (lock-free)
@@ -85,8 +86,8 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
         return .miss
     }
 
-    package var count: Int { writer.withLockedValue { $0.count } }
-    package var bytes: Int { writer.withLockedValue { $0.bytes } }
+    package var count: Int { writer.withLock { $0.count } }
+    package var bytes: Int { writer.withLock { $0.bytes } }
 
     // MARK: Writers
 
@@ -99,14 +100,16 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
     /// `insert`, only if `isCurrent()` holds, asked with the writer lock held: an
     /// invalidation that removes under the lock after making `isCurrent` false either
     /// is seen here or removes the entry after it is stored, never misses it. Returns
-    /// whether it was stored.
+    /// whether it was stored. `waiting: false`: not stored when another writer holds
+    /// the lock.
     @discardableResult
     package func insert(
-        _ key: Key, _ value: Value, ttlNanoseconds: UInt64, tags: [Tag] = [], now: UInt64, if isCurrent: () -> Bool
+        _ key: Key, _ value: Value, ttlNanoseconds: UInt64, tags: [Tag] = [], now: UInt64, waiting: Bool = true,
+        if isCurrent: () -> Bool
     ) -> Bool {
         let entry = Entry(
             key: key, value: value, expires: now &+ ttlNanoseconds, tags: Tags(tags))
-        return writer.withLockedValue { state in
+        return withWriter(waiting: waiting) { state in
             guard isCurrent() else { return false }
             store(entry, in: &state)
             evictWhileOverLimits(&state, now: now)
@@ -118,10 +121,11 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
     /// and referenced mark, then evicts until the limits hold. A stale entry is updated
     /// too; nothing changes when there is no entry or `transform` returns nil. Returns
     /// whether the value was replaced. `transform` runs with the writer lock held.
+    /// `waiting: false`: nothing changes when another writer holds the lock.
     @discardableResult
-    package func update(_ key: Key, now: UInt64, _ transform: (Value) -> Value?) -> Bool {
+    package func update(_ key: Key, now: UInt64, waiting: Bool = true, _ transform: (Value) -> Value?) -> Bool {
         let hash = key.hashValue
-        return writer.withLockedValue { state in
+        return withWriter(waiting: waiting) { state in
             guard let old = shard(hash).load(ordering: .relaxed).find(key, hash: hash, shardBits: shardBits),
                 let value = transform(old.value)
             else { return false }
@@ -138,7 +142,7 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
     @discardableResult
     package func remove(_ key: Key) -> Bool {
         let hash = key.hashValue
-        return writer.withLockedValue { state in
+        return writer.withLock { state in
             guard let old = publish(removing: key, hash: hash) else { return false }
             state.forget(old, isCurrent: isCurrent)
             return true
@@ -148,7 +152,7 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
     /// Drops every entry tagged `tag` (all answers about one node); returns how many.
     @discardableResult
     package func removeAll(tagged tag: Tag) -> Int {
-        writer.withLockedValue { state in
+        writer.withLock { state in
             guard let tagged = state.entriesByTag[tag] else { return 0 }
             var removed = 0
             for entry in tagged.entries {
@@ -163,7 +167,7 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
 
     /// Drops everything (a reorg deeper than we track, or an operator flush).
     package func removeAll() {
-        writer.withLockedValue { state in
+        writer.withLock { state in
             let empty = Shard.empty
             for shard in shards { shard.store(empty, ordering: .releasing) }
             state = WriterState(cost: cost)
@@ -171,6 +175,11 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
     }
 
     // MARK: Internals (writers call these with the writer lock held)
+
+    /// `body` under the writer lock; `waiting: false`: false at once when it is held.
+    private func withWriter(waiting: Bool, _ body: (inout WriterState) -> Bool) -> Bool {
+        waiting ? writer.withLock { body(&$0) } : writer.withLockIfAvailable { body(&$0) } ?? false
+    }
 
     private func shard(_ hash: Int) -> ManagedAtomic<Shard> {
         shards[hash & (shards.count - 1)]

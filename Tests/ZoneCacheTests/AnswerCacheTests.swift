@@ -40,6 +40,29 @@ struct AnswerCacheTests {
         }
     }
 
+    /// A query's thread writes with `waiting: false`: while another writer holds the
+    /// lock (here: an update's transform, which runs under it) its insert and update
+    /// store nothing and return false at once; with the lock free they store.
+    @Test func aWriterThatMustNotWaitSkipsWhileTheLockIsHeld() {
+        let cache = makeCache()
+        cache.insert("held", [1], ttlNanoseconds: second, now: 0)
+        var skipped: (insert: Bool, update: Bool)? = nil
+        let updated = cache.update("held", now: 0) { value in
+            skipped = (
+                !cache.insert("other", [2], ttlNanoseconds: second, now: 0, waiting: false) { true },
+                !cache.update("held", now: 0, waiting: false) { _ in [9] }
+            )
+            return value + [1]
+        }
+        #expect(updated)
+        #expect(skipped?.insert == true && skipped?.update == true)
+        #expect(cache.count == 1 && freshValue(cache.lookup("other", now: 0)) == nil)
+        #expect(freshValue(cache.lookup("held", now: 0)) == [1, 1])
+        #expect(cache.insert("other", [2], ttlNanoseconds: second, now: 0, waiting: false) { true })
+        #expect(cache.update("held", now: 0, waiting: false) { _ in [9] })
+        #expect(freshValue(cache.lookup("other", now: 0)) == [2] && freshValue(cache.lookup("held", now: 0)) == [9])
+    }
+
     @Test func replaceKeepsAccounting() {
         let cache = makeCache()
         cache.insert("a", [1], ttlNanoseconds: second, now: 0)
