@@ -7,8 +7,8 @@ import Metrics
 import NIOConcurrencyHelpers
 import NIOCore
 import NodeRegistry
-import ZoneCache
 import Synchronization
+import ZoneCache
 import ZoneTransfer
 
 /// The zone as a secondary receives it (docs/design.md#the-materialised-zone): the

@@ -51,7 +51,7 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
     private let shards: [ManagedAtomic<Shard>]
     private let shardBits: Int
     /// A `Mutex` for `withLockIfAvailable`: a writer on a query's thread (`waiting:
-    /// false`) skips its write rather than wait behind another (e.g. a flush).
+    /// false`) skips its write rather than wait long behind another (e.g. a flush).
     private let writer: Mutex<WriterState>
     private let limits: AnswerCacheLimits
     private let cost: Cost
@@ -100,8 +100,8 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
     /// `insert`, only if `isCurrent()` holds, asked with the writer lock held: an
     /// invalidation that removes under the lock after making `isCurrent` false either
     /// is seen here or removes the entry after it is stored, never misses it. Returns
-    /// whether it was stored. `waiting: false`: not stored when another writer holds
-    /// the lock.
+    /// whether it was stored. `waiting: false`: not stored when another writer still
+    /// holds the lock after a short spin (`withWriter`).
     @discardableResult
     package func insert(
         _ key: Key, _ value: Value, ttlNanoseconds: UInt64, tags: [Tag] = [], now: UInt64, waiting: Bool = true,
@@ -121,7 +121,8 @@ package final class AnswerCache<Key: Hashable & Sendable, Tag: Hashable & Sendab
     /// and referenced mark, then evicts until the limits hold. A stale entry is updated
     /// too; nothing changes when there is no entry or `transform` returns nil. Returns
     /// whether the value was replaced. `transform` runs with the writer lock held.
-    /// `waiting: false`: nothing changes when another writer holds the lock.
+    /// `waiting: false`: nothing changes when another writer still holds the lock
+    /// after a short spin.
     @discardableResult
     package func update(_ key: Key, now: UInt64, waiting: Bool = true, _ transform: (Value) -> Value?) -> Bool {
         let hash = key.hashValue
