@@ -60,7 +60,9 @@ struct OnebzdCommand: AsyncParsableCommand {
     @OptionGroup var log: LogOptions
 
     mutating func run() async throws {
+        let arenas = FreedHeap.limitArenas()
         let logger = log.bootstrap(label: "onebzd")
+        logger.debug("memory: malloc arenas", metadata: ["max": "\(arenas.map { "\($0)" } ?? "MALLOC_ARENA_MAX")"])
         let metricsRegistry = Self.bootstrapMetrics()
 
         let settings: ServerConfiguration
