@@ -293,7 +293,6 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
             let result = try await flight.run(name, maxWait: settings.missTimeout) { [self] in
                 try await lookUpstream(name, key: key, owner: owner, type: type, subname: subname)
             }
-            if result.started { metrics.upstreamLookups.increment() }
             return result.value
         } catch let failure as UpstreamFailure {
             throw .upstream(failure)
@@ -314,7 +313,14 @@ package final class DynamicNodeSource: DynamicAnswerSource, NodeLookupService {
     private func lookUpstream(
         _ name: NodeName, key: NameKey, owner: Name?, type: RRType, subname: NodeSubname
     ) async throws -> Fetched {
+        // A lookup of this name that ended between the caller's cache miss and its
+        // flight: it stored its facts before its flight ended, so they are here now
+        // (without this, a burst of queries for one name could start a second lookup).
+        if case .fresh(let node, _) = cache.lookup(key, now: now()), let outcome = node.outcome {
+            return Fetched(outcome: outcome, node: node)
+        }
         guard head.isSynced else { throw UpstreamFailure(.notSynced, "the chain follower has not caught up yet") }
+        metrics.upstreamLookups.increment()
         let block = head.current
         let started = generation.load(ordering: .acquiring)
         let timer = now()

@@ -175,12 +175,22 @@ import TestSupport
         // node-id name of bob.1bz, which publishes no record.
         let sample = try #require(stack.devnet.sample("bob.1bz"))
         let bob = try #require(NodeID(hex: sample.nodeID)).dnsName
+        // Counted twice: the eth_calls seen by the proxy, and the lookups onebzd's miss
+        // path made (`onebz_upstream_lookups_total`). The materialiser reads the chain
+        // through the same proxy but not through the miss path: a late one of its reads
+        // adds to the first count only. Each lookup is one eth_call. (CI, a slow hour: 2
+        // lookups, a real race: a query that missed the cache just before the first
+        // lookup stored its facts started a flight of its own once that one had ended;
+        // the flight now looks at the cache again before it goes upstream.)
+        let lookupsBefore = try stack.metric("onebz_upstream_lookups_total")
         let queries = (0..<1000).map { RawDNSClient.query(bob, .a, id: UInt16($0)) }
         let answers = try RawDNSClient(port: stack.onebzd.port).udpBurst(queries)
         #expect(answers.count == 1000, "every query answered")
         #expect(answers.allSatisfy { $0.count > 12 && $0[3] & 0x0f == 0 }, "all NOERROR")
+        let lookups = try stack.metric("onebz_upstream_lookups_total") - lookupsBefore
         let calls = try stack.rpcCount("eth_call") - before
-        #expect(calls == 1, "1000 concurrent queries made \(calls) eth_call(s)")
+        #expect(lookups == 1, "1000 concurrent queries started \(lookups) lookup(s) (eth_calls seen: \(calls))")
+        #expect(calls >= 1, "the lookup asked the chain")
     }
 }
 

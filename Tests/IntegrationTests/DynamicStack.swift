@@ -145,6 +145,13 @@ final class DynamicStack: @unchecked Sendable {
         return (status, String(r.stdout[..<nl]))
     }
 
+    /// The value of a counter in onebzd's /metrics, summed over its labels (0 when absent).
+    func metric(_ name: String) throws -> Double {
+        try get("/metrics").body.split(separator: "\n")
+            .filter { $0.hasPrefix(name + " ") || $0.hasPrefix(name + "{") }
+            .reduce(0) { $0 + (Double($1.split(separator: " ").last ?? "0") ?? 0) }
+    }
+
     /// JSON-RPC method counts seen by the proxy (what onebzd asked the chain).
     func rpcCount(_ method: String) throws -> Int {
         try Self.rpcCount(method, stats: statsPath)

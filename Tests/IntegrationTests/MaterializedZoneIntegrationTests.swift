@@ -178,13 +178,6 @@ struct MaterializedZoneIntegrationTests {
         print("bulk cold start: zone of \(bulk.zone.split(separator: "\n").count) lines identical; eth_calls per node \(perNode.ethCalls), bulk \(bulk.ethCalls)")
     }
 
-    /// The value of a counter in onebzd's /metrics (0 when absent).
-    static func metric(_ stack: DynamicStack, _ name: String) throws -> Double {
-        try stack.get("/metrics").body.split(separator: "\n")
-            .filter { $0.hasPrefix(name + " ") || $0.hasPrefix(name + "{") }
-            .reduce(0) { $0 + (Double($1.split(separator: " ").last ?? "0") ?? 0) }
-    }
-
     /// Issue 23 (docs/dynamic.md#answers-from-the-zone): once the zone is live, a
     /// registered name's first query is answered from the zone's records, without an
     /// eth_call, in the bytes the upstream path gives for it; a registry change stops
@@ -208,14 +201,14 @@ struct MaterializedZoneIntegrationTests {
             }
         }
         let ethCalls = try stack.rpcCount("eth_call")
-        let lookups = try Self.metric(stack, "onebz_upstream_lookups_total")
-        let zoneAnswers = try Self.metric(stack, "onebz_dynamic_zone_answers_total")
+        let lookups = try stack.metric("onebz_upstream_lookups_total")
+        let zoneAnswers = try stack.metric("onebz_dynamic_zone_answers_total")
         let fromZone = try ask()
         #expect(try stack.rpcCount("eth_call") == ethCalls, "a zone-held name's first query made an eth_call")
-        #expect(try Self.metric(stack, "onebz_upstream_lookups_total") == lookups)
+        #expect(try stack.metric("onebz_upstream_lookups_total") == lookups)
         // Every one a miss the zone answered; shashi.1bz's three may have been rendered
         // from the facts waitUntilReady's TXT query cached, if it went upstream.
-        let answeredByZone = try Self.metric(stack, "onebz_dynamic_zone_answers_total") - zoneAnswers
+        let answeredByZone = try stack.metric("onebz_dynamic_zone_answers_total") - zoneAnswers
         #expect(answeredByZone >= Double(queries.count - 3), "\(answeredByZone) of \(queries.count) from the zone")
         let acmeA = try Message(decoding: fromZone[0])
         #expect(acmeA.rcode == .noError && acmeA.answers.map(\.rdata) == [[198, 51, 100, 20]], "\(acmeA)")
