@@ -52,7 +52,7 @@ final class DynamicStack: @unchecked Sendable {
 
         proxyPort = FreePort.next()
         statsPath = directory.appendingPathComponent("rpc-stats.json").path
-        proxy = try Self.startProxy(port: proxyPort, devnet: devnet, stats: statsPath, directory: directory, generation: 0)
+        proxy = try Self.startProxy("rpc-proxy-0", port: proxyPort, devnet: devnet, stats: statsPath, directory: directory)
         try await proxy.waitForTCP(port: proxyPort)
 
         registryPort = FreePort.next()
@@ -165,9 +165,8 @@ final class DynamicStack: @unchecked Sendable {
     func separateProxy(_ label: String) async throws -> (process: ManagedProcess, url: String, stats: String) {
         let port = FreePort.next()
         let stats = directory.appendingPathComponent("rpc-stats-\(label).json").path
-        let process = try ManagedProcess(
-            name: "rpc-proxy-\(label)", executable: URL(fileURLWithPath: "/usr/bin/env"),
-            arguments: Self.proxyArguments(port: port, devnet: devnet, stats: stats), logDirectory: directory)
+        let process = try Self.startProxy(
+            "rpc-proxy-\(label)", port: port, devnet: devnet, stats: stats, directory: directory)
         try await process.waitForTCP(port: port)
         return (process, "http://127.0.0.1:\(port)", stats)
     }
@@ -181,23 +180,22 @@ final class DynamicStack: @unchecked Sendable {
 
     func restartProxy() async throws {
         proxy.stop()
-        proxy = try Self.startProxy(port: proxyPort, devnet: devnet, stats: statsPath, directory: directory, generation: 1)
+        proxy = try Self.startProxy("rpc-proxy-1", port: proxyPort, devnet: devnet, stats: statsPath, directory: directory)
         try await proxy.waitForTCP(port: proxyPort)
     }
 
-    private static func startProxy(port: Int, devnet: Devnet, stats: String, directory: URL, generation: Int) throws
+    /// tools/faultproxy.py in pass mode on `port`, in front of the devnet, counting
+    /// JSON-RPC methods into `stats`.
+    private static func startProxy(_ name: String, port: Int, devnet: Devnet, stats: String, directory: URL) throws
         -> ManagedProcess
     {
         try ManagedProcess(
-            name: "rpc-proxy-\(generation)", executable: URL(fileURLWithPath: "/usr/bin/env"),
-            arguments: proxyArguments(port: port, devnet: devnet, stats: stats), logDirectory: directory)
-    }
-
-    private static func proxyArguments(port: Int, devnet: Devnet, stats: String) -> [String] {
-        [
-            "python3", Repo.root.appendingPathComponent("tools/faultproxy.py").path, "--listen", "127.0.0.1:\(port)",
-            "--target", "127.0.0.1:\(devnet.port)", "--stats", stats,
-        ]
+            name: name, executable: URL(fileURLWithPath: "/usr/bin/env"),
+            arguments: [
+                "python3", Repo.root.appendingPathComponent("tools/faultproxy.py").path, "--listen", "127.0.0.1:\(port)",
+                "--target", "127.0.0.1:\(devnet.port)", "--stats", stats,
+            ],
+            logDirectory: directory)
     }
 
     /// A fresh node identity registered on chain under `name`; returns its node id.
