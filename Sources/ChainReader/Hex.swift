@@ -1,6 +1,7 @@
 /// Lowercase hex without and with the `0x` prefix Ethereum JSON-RPC uses.
 public enum Hex {
-    private static let digits = Array("0123456789abcdef".utf8)
+    /// The lowercase digits, by value.
+    public static let digits = Array("0123456789abcdef".utf8)
 
     /// `0x`-prefixed lowercase hex of `bytes`.
     public static func encode(_ bytes: some Sequence<UInt8>, prefix: Bool = true) -> String {
@@ -21,7 +22,7 @@ public enum Hex {
         out.reserveCapacity(utf8.count / 2)
         var high: UInt8?
         for char in utf8 {
-            guard let nibble = value(of: char) else { return nil }
+            guard let nibble = Hex.nibble(char) else { return nil }
             if let h = high {
                 out.append(h << 4 | nibble)
                 high = nil
@@ -39,7 +40,7 @@ public enum Hex {
         guard utf8.starts(with: "0x".utf8), utf8.count > 2, utf8.count <= 18 else { return nil }
         var value: UInt64 = 0
         for char in utf8.dropFirst(2) {
-            guard let nibble = Hex.value(of: char) else { return nil }
+            guard let nibble = Hex.nibble(char) else { return nil }
             value = value << 4 | UInt64(nibble)
         }
         return value
@@ -50,7 +51,8 @@ public enum Hex {
         "0x" + String(value, radix: 16)
     }
 
-    private static func value(of char: UInt8) -> UInt8? {
+    /// The value of one hex digit (any case); nil for anything else.
+    @inlinable public static func nibble(_ char: UInt8) -> UInt8? {
         switch char {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): char - UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): char - UInt8(ascii: "a") + 10

@@ -23,6 +23,8 @@ package struct MaterializedNames: Sendable {
             (w0, w1, w2, w3) = (word(0), word(8), word(16), word(24))
         }
 
+        package init(words: (UInt64, UInt64, UInt64, UInt64)) { (w0, w1, w2, w3) = words }
+
         package var nodeHash: NodeHash {
             NodeHash(unchecked: [w0, w1, w2, w3].flatMap { w in (0..<8).map { UInt8(truncatingIfNeeded: w >> (56 - 8 * $0)) } })
         }

@@ -109,7 +109,16 @@ struct OnebzdCommand: AsyncParsableCommand {
         }
         let recordSequence: RecordSequence
         do {
+            let started = ContinuousClock.now
             recordSequence = try settings.registry?.seqFile.map(RecordSequence.init(path:)) ?? RecordSequence()
+            if let path = settings.registry?.seqFile {
+                logger.info(
+                    "record seq floors loaded",
+                    metadata: [
+                        "file": "\(path)", "nodes": "\(recordSequence.count)",
+                        "ms": "\(Int((ContinuousClock.now - started) / .milliseconds(1)))",
+                    ])
+            }
         } catch {
             printError("onebzd: error: \(ConfigurationError(key: "registry.seq_file", "\(error)"))")
             throw ExitCode(1)
