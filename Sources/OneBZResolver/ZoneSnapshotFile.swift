@@ -41,15 +41,7 @@ package enum ZoneSnapshotFile {
         guard fsync(fd) == 0 else { throw ZoneSnapshotRefusal("fsync \(temporary): \(String(cString: strerror(errno)))") }
         close(fd)
         closed = true
-        guard rename(temporary, path) == 0 else {
-            throw ZoneSnapshotRefusal("rename \(temporary) to \(path): \(String(cString: strerror(errno)))")
-        }
-        let directory = (path as NSString).deletingLastPathComponent
-        let dirfd = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dirfd >= 0 {
-            defer { close(dirfd) }
-            guard fsync(dirfd) == 0 else { throw ZoneSnapshotRefusal("fsync \(directory): \(String(cString: strerror(errno)))") }
-        }
+        if let failure = DurableRename.move(temporary, over: path) { throw ZoneSnapshotRefusal(failure) }
         return writer.written
     }
 
