@@ -117,7 +117,7 @@ package final class RecordSequence: Sendable {
         return word
     }
 
-    /// One line per node, written to `path.tmp`, fsynced, renamed over `path` (`DurableRename`).
+    /// One line per node, replacing `path` crash-safely (`DurableFile`).
     private static func write(_ highest: [Key: UInt64], to path: String) throws {
         var text: [UInt8] = []
         text.reserveCapacity(highest.count * 88)
@@ -132,27 +132,7 @@ package final class RecordSequence: Sendable {
             text.append(contentsOf: String(seq).utf8)
             text.append(UInt8(ascii: "\n"))
         }
-        let temporary = path + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw RecordSequenceError(path: path, reason: "cannot write \(temporary)") }
-        var written = 0
-        let whole = text.withUnsafeBytes { buffer in
-            while written < buffer.count {
-                let n = Foundation.write(fd, buffer.baseAddress! + written, buffer.count - written)
-                if n < 0, errno == EINTR { continue }
-                guard n > 0 else { return false }
-                written += n
-            }
-            return true
-        }
-        let synced = fsync(fd) == 0
-        close(fd)
-        guard whole, synced else {
-            unlink(temporary)
-            throw RecordSequenceError(path: path, reason: "cannot write \(temporary)")
-        }
-        if let failure = DurableRename.move(temporary, over: path) {
-            unlink(temporary)
+        if let failure = DurableFile.replace(path, contents: text) {
             throw RecordSequenceError(path: path, reason: failure)
         }
     }

@@ -41,7 +41,7 @@ package enum ZoneSnapshotFile {
         guard fsync(fd) == 0 else { throw ZoneSnapshotRefusal("fsync \(temporary): \(String(cString: strerror(errno)))") }
         close(fd)
         closed = true
-        if let failure = DurableRename.move(temporary, over: path) { throw ZoneSnapshotRefusal(failure) }
+        if let failure = DurableFile.move(temporary, over: path) { throw ZoneSnapshotRefusal(failure) }
         return writer.written
     }
 
@@ -96,15 +96,7 @@ package enum ZoneSnapshotFile {
         mutating func finish() throws { try raw(Array(hasher.finalize())) }
 
         private mutating func raw(_ bytes: [UInt8]) throws {
-            var offset = 0
-            while offset < bytes.count {
-                let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw ZoneSnapshotRefusal("write: \(String(cString: strerror(errno)))")
-                }
-                offset += n
-            }
+            if let failure = DurableFile.writeAll(fd, bytes) { throw ZoneSnapshotRefusal(failure) }
             written += bytes.count
         }
     }

@@ -109,15 +109,17 @@ struct OnebzdCommand: AsyncParsableCommand {
         }
         let recordSequence: RecordSequence
         do {
-            let started = ContinuousClock.now
-            recordSequence = try settings.registry?.seqFile.map(RecordSequence.init(path:)) ?? RecordSequence()
             if let path = settings.registry?.seqFile {
+                let started = ContinuousClock.now
+                recordSequence = try RecordSequence(path: path)
                 logger.info(
                     "record seq floors loaded",
                     metadata: [
                         "file": "\(path)", "nodes": "\(recordSequence.count)",
                         "ms": "\(Int((ContinuousClock.now - started) / .milliseconds(1)))",
                     ])
+            } else {
+                recordSequence = RecordSequence()
             }
         } catch {
             printError("onebzd: error: \(ConfigurationError(key: "registry.seq_file", "\(error)"))")
